@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Shopbee 店小蜂 客服后台")
+admin.site.site_title = _("Shopbee")
+admin.site.index_title = _("Shops, knowledge, chat, marketing and analytics")
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,241 @@
+"""Shops and the merchant data every other app hangs off: staff, products, customers, orders."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Shop(models.Model):
+    class Industry(models.TextChoices):
+        SPORTSWEAR = "sportswear", _("Sportswear and shoes")
+        APPAREL = "apparel", _("Women's apparel")
+        HOUSEHOLD = "household", _("Household cleaning")
+        BEAUTY = "beauty", _("Beauty and personal care")
+        FOOD = "food", _("Food and snacks")
+        DIGITAL = "digital", _("Digital and appliances")
+        OTHER = "other", _("Other")
+
+    class Plan(models.TextChoices):
+        BASIC = "basic", _("Basic")
+        UNLIMITED = "unlimited", _("Unlimited")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, default=Industry.OTHER)
+    plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices, default=Plan.BASIC)
+    timezone = models.CharField(_("timezone"), max_length=64, default="Asia/Shanghai")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A staff member's role in one shop. A user may work for any number of shops."""
+
+    class Role(models.TextChoices):
+        MANAGER = "manager", _("Manager")
+        TRAINER = "trainer", _("AI trainer")
+        AGENT = "agent", _("Agent")
+        QA = "qa", _("QA reviewer")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_one_role_per_shop")]
+        indexes = [models.Index(fields=["user", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.shop} · {self.get_role_display()}"
+
+
+class Product(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products", verbose_name=_("shop"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(_("category"), max_length=50)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2)
+    colors = models.JSONField(_("colours"), default=list, blank=True)
+    sizes = models.JSONField(_("sizes"), default=list, blank=True)
+    uses = models.JSONField(_("functions and uses"), default=list, blank=True)
+    selling_points = models.TextField(_("selling points"), blank=True)
+    stock = models.PositiveIntegerField(_("stock"), default=0)
+    on_sale = models.BooleanField(_("on sale"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["shop", "category", "price"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "sku"], name="product_sku_unique_per_shop"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["shop", "category", "price"]), models.Index(fields=["shop", "on_sale"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.sku})"
+
+
+class Customer(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers", verbose_name=_("shop"))
+    external_id = models.CharField(_("external id"), max_length=64)
+    nickname = models.CharField(_("nickname"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    marketing_opt_out = models.BooleanField(_("opted out of marketing"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["shop", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="customer_external_id_unique_per_shop")
+        ]
+
+    def __str__(self) -> str:
+        return self.nickname or self.external_id
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        UNPAID = "unpaid", _("Unpaid")
+        PAID = "paid", _("Paid")
+        DEPOSIT_PAID = "deposit_paid", _("Presale deposit paid")
+        AWAITING_FINAL = "awaiting_final", _("Awaiting final payment")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        REFUND_REQUESTED = "refund_requested", _("Refund requested")
+        REFUNDED = "refunded", _("Refunded")
+        CLOSED = "closed", _("Closed")
+
+    # Statuses in which the parcel has not left the warehouse: the address may still change.
+    BEFORE_SHIPPING = (Status.UNPAID, Status.PAID, Status.DEPOSIT_PAID, Status.AWAITING_FINAL)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders", verbose_name=_("shop"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    external_id = models.CharField(_("order number"), max_length=64)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.UNPAID)
+    total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount_amount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    deposit_amount = models.DecimalField(_("presale deposit"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    paid_amount = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    receiver_name = models.CharField(_("receiver"), max_length=50, blank=True)
+    receiver_phone = models.CharField(_("receiver phone"), max_length=32, blank=True)
+    shipping_address = models.TextField(_("shipping address"), blank=True)
+    carrier = models.CharField(_("carrier"), max_length=50, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    final_payment_due = models.DateTimeField(_("final payment due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="order_number_unique_per_shop"),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0)
+                & Q(discount_amount__gte=0)
+                & Q(deposit_amount__gte=0)
+                & Q(paid_amount__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(paid_amount__lte=F("total_amount")), name="order_paid_not_above_total"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "customer", "status"]),
+            models.Index(fields=["shop", "status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} · {self.get_status_display()}"
+
+    def clean(self) -> None:
+        if self.customer_id and self.shop_id and self.customer.shop_id != self.shop_id:
+            raise ValidationError({"customer": _("The customer belongs to another shop.")})
+
+    @property
+    def is_before_shipping(self) -> bool:
+        return self.status in self.BEFORE_SHIPPING
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="order_lines", verbose_name=_("product")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    color = models.CharField(_("colour"), max_length=30, blank=True)
+    size = models.CharField(_("size"), max_length=30, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} × {self.quantity}"
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REFUNDED = "refunded", _("Refunded")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("shop"))
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("order"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["shop", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order.external_id} · ¥{self.amount} · {self.get_status_display()}"
+
+    def clean(self) -> None:
+        if self.order_id and self.shop_id and self.order.shop_id != self.shop_id:
+            raise ValidationError({"order": _("The order belongs to another shop.")})

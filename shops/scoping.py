@@ -1,0 +1,142 @@
+"""Tenant scoping for the Django admin.
+
+Every ModelAdmin of shop-owned data inherits ``ShopScopedAdmin`` (inlines: ``ShopScopedInline``).
+A staff member sees only rows of shops where they hold a role, gets a 404 on anyone else's
+object, and finds only their shops' rows among foreign-key choices and autocomplete results.
+Roles decide what they may do: ``view_roles`` may read, ``edit_roles`` may add, change and delete.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.http import Http404, HttpRequest
+
+from .models import Membership, Shop
+from .services import ALL_ROLES, visible_shop_ids
+
+Role = Membership.Role
+
+
+def _shop_id_by_path(obj: models.Model, path: str) -> int | None:
+    """Follow a lookup path such as ``shop`` or ``card__shop`` (or ``pk`` for a Shop) to a shop id."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
+
+
+def _request_shop_ids(request: HttpRequest, roles: Iterable[str]) -> set[int]:
+    # Memoised per request: a changelist asks for every row and every foreign-key field.
+    cache = request.__dict__.setdefault("_shopbee_shop_ids", {})
+    key = tuple(sorted(roles))
+    if key not in cache:
+        cache[key] = visible_shop_ids(request.user, key)
+    return cache[key]
+
+
+class ShopScopedMixin:
+    """Foreign-key and many-to-many choices limited to the shops the user may edit."""
+
+    view_roles: tuple[str, ...] = ALL_ROLES
+    edit_roles: tuple[str, ...] = (Role.MANAGER,)
+
+    def scoped_choices(self, request: HttpRequest, model: type[models.Model], queryset: models.QuerySet):
+        if request.user.is_superuser:
+            return queryset
+        shop_ids = _request_shop_ids(request, self.edit_roles)
+        if model is Shop:
+            return queryset.filter(pk__in=shop_ids)
+        if model is get_user_model():
+            return queryset.filter(memberships__shop__in=shop_ids).distinct()
+        related_admin = self.admin_site._registry.get(model)
+        if isinstance(related_admin, ShopScopedAdmin):
+            return queryset.filter(**{f"{related_admin.shop_field}__in": shop_ids})
+        if any(f.name == "shop" for f in model._meta.get_fields()):
+            return queryset.filter(shop__in=shop_ids)
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self.scoped_choices(request, db_field.related_model, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self.scoped_choices(request, db_field.related_model, field.queryset)
+        return field
+
+    def _allowed(self, request: HttpRequest, roles: Iterable[str], shop_id: int | None = None) -> bool:
+        user = request.user
+        if user.is_superuser:
+            return True
+        shop_ids = _request_shop_ids(request, roles)
+        return bool(shop_ids) if shop_id is None else shop_id in shop_ids
+
+
+class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
+    """ModelAdmin for a model owned by a shop; ``shop_field`` is the lookup path to that shop."""
+
+    shop_field: str = "shop"
+
+    def shop_id_of(self, obj: models.Model) -> int | None:
+        return _shop_id_by_path(obj, self.shop_field)
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        shop_ids = _request_shop_ids(request, set(self.view_roles) | set(self.edit_roles))
+        return queryset.filter(**{f"{self.shop_field}__in": shop_ids})
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        # Another shop's object is reported exactly like a missing one: 404, not a redirect.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def _obj_allowed(self, request: HttpRequest, roles: Iterable[str], obj: models.Model | None) -> bool:
+        return self._allowed(request, roles, None if obj is None else self.shop_id_of(obj))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, set(self.view_roles) | set(self.edit_roles))
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._obj_allowed(request, set(self.view_roles) | set(self.edit_roles), obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, self.edit_roles)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._obj_allowed(request, self.edit_roles, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._obj_allowed(request, self.edit_roles, obj)
+
+
+class ShopScopedInline(ShopScopedMixin):
+    """Inline rows follow their parent's shop: permission is checked against the parent object."""
+
+    def _parent_allowed(self, request: HttpRequest, roles: Iterable[str], obj) -> bool:
+        if obj is None:
+            return self._allowed(request, roles)
+        parent_admin = self.admin_site._registry[self.parent_model]
+        return self._allowed(request, roles, parent_admin.shop_id_of(obj))
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._parent_allowed(request, set(self.view_roles) | set(self.edit_roles), obj)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._parent_allowed(request, self.edit_roles, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._parent_allowed(request, self.edit_roles, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._parent_allowed(request, self.edit_roles, obj)

@@ -1,0 +1,26 @@
+import pytest
+from django.core.management import call_command
+
+from shops.models import Customer, Membership, Order, Product, Shop
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in (Shop, Product, Customer, Order, Membership)}
+
+
+def test_loading_the_demo_twice_duplicates_nothing():
+    call_command("load_demo")
+    first = counts()
+    call_command("load_demo")
+    assert counts() == first
+    assert first["Shop"] == 3
+    assert first["Product"] >= 90
+
+
+def test_the_demo_covers_every_order_status_and_a_manager_of_two_shops():
+    call_command("load_demo")
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+    assert Membership.objects.filter(user__username="manager", role=Membership.Role.MANAGER).count() == 2
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
