@@ -3,7 +3,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
-from .scoping import ShopScopedAdmin, ShopScopedInline
+from .scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from .services import copy_product_to_shop
 
 Role = Membership.Role
 ORDER_READERS = (Role.MANAGER, Role.AGENT, Role.QA)
@@ -38,6 +39,10 @@ class ProductAdmin(ShopScopedAdmin):
     search_fields = ["title", "sku", "category"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
+    actions = [copy_to_shops]
+
+    def copy_to_shop(self, obj: Product, shop: Shop) -> Product:
+        return copy_product_to_shop(obj, shop)
 
 
 @admin.register(Customer)

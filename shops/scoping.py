@@ -8,13 +8,16 @@ Roles decide what they may do: ``view_roles`` may read, ``edit_roles`` may add, 
 
 from collections.abc import Iterable
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Shop
-from .services import ALL_ROLES, visible_shop_ids
+from .services import ALL_ROLES, visible_shop_ids, visible_shops
 
 Role = Membership.Role
 
@@ -140,3 +143,45 @@ class ShopScopedInline(ShopScopedMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._parent_allowed(request, self.edit_roles, obj)
+
+
+class CopyToShopsForm(forms.Form):
+    shops = forms.ModelMultipleChoiceField(
+        label=_("Target shops"), queryset=Shop.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, shops, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shops"].queryset = shops
+
+
+@admin.action(description=_("Copy selected to other shops"))
+def copy_to_shops(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset):
+    """Multi-shop tool: copy rows into other shops the user manages. The admin implements ``copy_to_shop``."""
+    targets = visible_shops(request.user, (Role.MANAGER,))
+    form = CopyToShopsForm(request.POST if "apply" in request.POST else None, shops=targets)
+    if form.is_valid():
+        with transaction.atomic():
+            copies = [
+                modeladmin.copy_to_shop(obj, shop)
+                for shop in form.cleaned_data["shops"]
+                for obj in queryset
+                if modeladmin.shop_id_of(obj) != shop.pk
+            ]
+        modeladmin.message_user(
+            request,
+            _("%(count)d copies made in %(shops)s.")
+            % {"count": len(copies), "shops": ", ".join(s.name for s in form.cleaned_data["shops"])},
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Copy to other shops"),
+        "form": form,
+        "objects": queryset,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action": "copy_to_shops",
+    }
+    return TemplateResponse(request, "admin/shops/copy_to_shops.html", context)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from .models import Membership, Shop
+from .models import Membership, Product, Shop
 
 ALL_ROLES: tuple[str, ...] = tuple(Membership.Role.values)
 
@@ -29,3 +29,12 @@ def has_shop_role(user: AbstractBaseUser | AnonymousUser, shop_id: int, roles: I
     if user.is_superuser:
         return True
     return Membership.objects.filter(user=user, shop_id=shop_id, role__in=list(roles)).exists()
+
+
+def copy_product_to_shop(product: Product, shop: Shop) -> Product:
+    """Put the product into another shop's catalogue, refreshing the row with the same SKU there."""
+    fields = ["title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock", "on_sale"]
+    copy, _ = Product.objects.update_or_create(
+        shop=shop, sku=product.sku, defaults={name: getattr(product, name) for name in fields}
+    )
+    return copy

@@ -141,3 +141,24 @@ def test_the_shop_list_shows_only_the_managers_shops(client, manager_a, shop_b):
     client.force_login(manager_a)
     page = client.get(reverse("admin:shops_shop_changelist")).content.decode()
     assert "店铺A" in page and "店铺B" not in page and "店铺C" not in page
+
+
+def test_copy_to_shops_offers_only_shops_the_user_manages(client, shop_a, shop_b, rows):
+    manager = staff_of(shop_a, Membership.Role.MANAGER, username="copier")
+    shop_c = ShopFactory(name="店铺C")
+    Membership.objects.create(user=manager, shop=shop_c, role=Membership.Role.MANAGER)
+    client.force_login(manager)
+    url = reverse("admin:shops_product_changelist")
+    page = client.post(url, {"action": "copy_to_shops", "_selected_action": [rows["product_a"].pk]})
+    offered = list(page.context["form"].fields["shops"].queryset)
+    assert shop_c in offered and shop_b not in offered
+    client.post(
+        url, {"action": "copy_to_shops", "_selected_action": [rows["product_a"].pk], "apply": "1", "shops": [shop_c.pk]}
+    )
+    copy = shop_c.products.get(sku=rows["product_a"].sku)
+    assert copy.title == "A店跑鞋"
+    refused = client.post(
+        url, {"action": "copy_to_shops", "_selected_action": [rows["product_a"].pk], "apply": "1", "shops": [shop_b.pk]}
+    )
+    assert refused.status_code == 200 and "shops" in refused.context["form"].errors
+    assert not shop_b.products.filter(sku=rows["product_a"].sku).exists()

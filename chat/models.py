@@ -1,0 +1,242 @@
+"""Conversations between shoppers and the shop (bot or human), and the service records they produce."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import Customer, Order, Shop
+from shops.validators import validate_credit_code
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        BOT = "bot", _("With the bot")
+        WAITING = "waiting", _("Waiting for an agent")
+        AGENT = "agent", _("With an agent")
+        CLOSED = "closed", _("Closed")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web widget")
+        APP = "app", _("App")
+        LIVE = "live", _("Live stream room")
+        API = "api", _("Open API")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("shop"))
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("customer"),
+    )
+    # Anonymous shoppers are known by a random token the widget keeps; it resumes the conversation.
+    visitor_token = models.CharField(_("visitor token"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOT)
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+        verbose_name=_("assigned agent"),
+    )
+    handoff_reason = models.CharField(_("hand-off reason"), max_length=30, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
+    # Dialogue state (slots, last results, pending question): in the database so it survives a restart.
+    state = models.JSONField(_("dialogue state"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="conversation_satisfaction_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "status", "last_message_at"]),
+            models.Index(fields=["shop", "visitor_token", "started_at"]),
+            models.Index(fields=["shop", "customer", "started_at"]),
+            models.Index(fields=["shop", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        who = self.customer or self.visitor_token[:8]
+        return f"#{self.pk} {who} · {self.get_status_display()}"
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        SHOPPER = "shopper", _("Shopper")
+        BOT = "bot", _("Bot")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+    )
+    # Denormalised from the conversation: every per-shop query and inspection filters on it.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="messages", verbose_name=_("shop"))
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_messages",
+        verbose_name=_("agent"),
+    )
+    text = models.TextField(_("text"))
+    # Structured parts of a reply: {"quick_replies": [...], "products": [...]}.
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    intent = models.CharField(_("intent"), max_length=30, blank=True)
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    client_msg_id = models.CharField(_("client message id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_msg_id"],
+                condition=~Q(client_msg_id=""),
+                name="message_client_id_unique_per_conversation",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="message_confidence_0_to_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "id"]),
+            models.Index(fields=["shop", "sender", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_sender_display()}: {self.text[:40]}"
+
+
+class WorkOrder(models.Model):
+    """A task for the shop team raised from chat, the admin or an ISV's ticket system."""
+
+    class Kind(models.TextChoices):
+        ADDRESS_CHANGE = "address_change", _("Address change")
+        EXCHANGE = "exchange", _("Exchange")
+        COMPLAINT = "complaint", _("Complaint")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="work_orders", verbose_name=_("shop"))
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name=_("conversation"),
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders", verbose_name=_("order")
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name=_("customer"),
+    )
+    details = models.TextField(_("details"))
+    # Structured data of the request, e.g. {"new_address": "..."} for an address change.
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name=_("assignee"),
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "status", "created_at"]), models.Index(fields=["shop", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} · {self.get_status_display()}"
+
+
+class InvoiceRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ISSUED = "issued", _("Issued")
+        REJECTED = "rejected", _("Rejected")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invoice_requests", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_requests",
+        verbose_name=_("conversation"),
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_requests",
+        verbose_name=_("order"),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_requests",
+        verbose_name=_("customer"),
+    )
+    title = models.CharField(_("invoice title"), max_length=100)
+    tax_id = models.CharField(_("unified social credit code"), max_length=18, validators=[validate_credit_code])
+    email = models.EmailField(_("e-mail"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    invoice_url = models.URLField(_("invoice URL"), blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice request")
+        verbose_name_plural = _("invoice requests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} · {self.get_status_display()}"
