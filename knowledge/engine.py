@@ -21,6 +21,7 @@ through a logistic curve whose two parameters were fitted on the evaluation set
 
 import heapq
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,13 +38,23 @@ B = 0.75
 # Weights of the three signals in a text's raw score.
 W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
 # Logistic calibration: confidence = 1 / (1 + exp(-SLOPE * (raw - MIDPOINT))).
-CALIBRATION_SLOPE = 12.0
-CALIBRATION_MIDPOINT = 0.45
+CALIBRATION_SLOPE = 8.0
+CALIBRATION_MIDPOINT = 0.28
+
+
+# "A不A" / "A没A" questions ask about A: 透不透 → 透, 包不包邮 → 包邮, 有没有 → 有.
+_A_NOT_A = re.compile(r"(\w)[不没]\1")
 
 
 @lru_cache(maxsize=200_000)
 def _jieba_cut(chunk: str) -> tuple[str, ...]:
     return tuple(w for w in jieba.cut(chunk) if w.strip())
+
+
+@lru_cache(maxsize=50_000)
+def _jieba_subwords(word: str) -> tuple[str, ...]:
+    """The dictionary words inside ``word`` (jieba's search mode), for a query word the index does not know."""
+    return tuple(p for p in jieba.cut_for_search(word) if p != word and len(p) > 1)
 
 
 class Analyzer:
@@ -78,15 +89,35 @@ class Analyzer:
             words.extend(_jieba_cut(chunk[start:]))
         return words
 
-    def tokens(self, text: str) -> list[str]:
+    def _canonical(self, word: str) -> str | None:
+        if word in STOPWORDS:
+            return None
+        word = self.synonyms.get(word, word)
+        return None if word in STOPWORDS else word
+
+    def _known_parts(self, word: str, vocabulary: dict[str, float]) -> list[str]:
+        """Known dictionary words inside ``word``; failing those, its characters if every one is known."""
+        subwords = [p for p in map(self._canonical, _jieba_subwords(word)) if p in vocabulary]
+        if subwords:
+            return subwords
+        chars = [c for c in map(self._canonical, word) if c]
+        return chars if chars and all(c in vocabulary for c in chars) else []
+
+    def tokens(self, text: str, vocabulary: dict[str, float] | None = None) -> list[str]:
+        """Canonical tokens of ``text``. With ``vocabulary`` (a query against an index), a word the index
+        does not know is replaced by the known words inside it: jieba glues "有券" or "鞋有" together."""
         result: list[str] = []
-        for chunk in strip_punctuation(text).split():
+        for chunk in _A_NOT_A.sub(r"\1", strip_punctuation(text)).split():
             for word in self._segment(chunk):
-                if word in STOPWORDS:
+                token = self._canonical(word)
+                if token is None:
                     continue
-                word = self.synonyms.get(word, word)
-                if word not in STOPWORDS:
-                    result.append(word)
+                if vocabulary is not None and token not in vocabulary and len(word) > 1:
+                    known = self._known_parts(word, vocabulary)
+                    if known:
+                        result.extend(known)
+                        continue
+                result.append(token)
         return result
 
 
@@ -135,8 +166,9 @@ class Index:
         doc_terms: list[Counter] = []
         doc_grams: list[set[str]] = []
         for card_pos, text in texts:
-            terms = Counter(analyzer.tokens(text))
-            grams = char_bigrams(text)
+            tokens = analyzer.tokens(text)
+            terms = Counter(tokens)
+            grams = char_bigrams("".join(tokens))
             if not terms and not grams:
                 continue
             self.doc_card.append(card_pos)
@@ -166,14 +198,18 @@ class Index:
                 self.gram_postings[g].append(doc)
             self.doc_gram_norm[doc] = math.sqrt(sum(self.gram_idf[g] ** 2 for g in grams)) or 1.0
 
+    def query_tokens(self, text: str) -> list[str]:
+        return self.analyzer.tokens(text, self.term_idf)
+
     def _query_self(self, terms: Counter) -> float:
         norm = K1 * (1 - B + B * sum(terms.values()) / self.avgdl)
         return sum(self.term_idf.get(t, self.oov_idf) * tf * (K1 + 1) / (tf + norm) for t, tf in terms.items())
 
     def search(self, text: str, *, limit: int = 5, moment: datetime | None = None) -> list[Scored]:
         """The best ``limit`` cards for ``text``, best first; cards outside their validity window are skipped."""
-        terms = Counter(self.analyzer.tokens(text))
-        grams = char_bigrams(text)
+        tokens = self.query_tokens(text)
+        terms = Counter(tokens)
+        grams = char_bigrams("".join(tokens))
         if not self.n_docs or (not terms and not grams):
             return []
         lex: dict[int, float] = {}
@@ -212,14 +248,13 @@ class Index:
         if moment is not None:
             items = [(pos, value) for pos, value in items if self.cards[pos].valid_at(moment)]
         ranked = heapq.nlargest(limit, items, key=lambda item: item[1][0])
-        return [
-            Scored(self.cards[pos], raw, confidence(raw), self.doc_text[doc]) for pos, (raw, doc) in ranked
-        ]
+        return [Scored(self.cards[pos], raw, confidence(raw), self.doc_text[doc]) for pos, (raw, doc) in ranked]
 
     def similarity(self, a: str, b: str) -> float:
         """Symmetric 0..1 similarity of two texts with this shop's analyser and IDF weights."""
-        terms_a, terms_b = set(self.analyzer.tokens(a)), set(self.analyzer.tokens(b))
-        grams_a, grams_b = char_bigrams(a), char_bigrams(b)
+        tokens_a, tokens_b = self.query_tokens(a), self.query_tokens(b)
+        terms_a, terms_b = set(tokens_a), set(tokens_b)
+        grams_a, grams_b = char_bigrams("".join(tokens_a)), char_bigrams("".join(tokens_b))
 
         def weighted(items: set[str], idf: dict[str, float]) -> float:
             return sum(idf.get(x, self.oov_idf) for x in items)

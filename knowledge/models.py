@@ -68,9 +68,7 @@ class FAQCard(models.Model):
     question = models.CharField(_("standard question"), max_length=200)
     answer = models.TextField(_("answer"))
     category = models.CharField(_("category"), max_length=50, blank=True)
-    products = models.ManyToManyField(
-        Product, blank=True, related_name="faq_cards", verbose_name=_("linked products")
-    )
+    products = models.ManyToManyField(Product, blank=True, related_name="faq_cards", verbose_name=_("linked products"))
     quick_replies = models.JSONField(_("quick-reply buttons"), default=list, blank=True)
     image_url = models.URLField(_("image URL"), blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -118,9 +116,7 @@ class FAQCard(models.Model):
                 condition=Q(shop__isnull=True),
                 name="faq_template_question_unique_per_industry",
             ),
-            models.CheckConstraint(
-                condition=Q(shop__isnull=False) | ~Q(industry=""), name="faq_template_has_industry"
-            ),
+            models.CheckConstraint(condition=Q(shop__isnull=False) | ~Q(industry=""), name="faq_template_has_industry"),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
                 name="faq_valid_to_after_valid_from",
@@ -196,9 +192,7 @@ class SynonymGroup(models.Model):
 class DictionaryWord(models.Model):
     """A product name or brand word the segmenter must keep whole for this shop."""
 
-    shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, related_name="dictionary_words", verbose_name=_("shop")
-    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="dictionary_words", verbose_name=_("shop"))
     word = models.CharField(_("word"), max_length=50)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -256,6 +250,14 @@ class AnswerLog(models.Model):
     """Every bot answer: what was asked, which card answered, how sure the engine was, and the outcome."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="answer_logs", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        "chat.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answer_logs",
+        verbose_name=_("conversation"),
+    )
     question = models.CharField(_("question"), max_length=500)
     card = models.ForeignKey(
         FAQCard, on_delete=models.SET_NULL, null=True, blank=True, related_name="answer_logs", verbose_name=_("card")

@@ -45,10 +45,10 @@ __all__ = [
 ]
 
 # Confidence bands (see engine.confidence): answer at or above ANSWER, clarify down to CLARIFY.
-ANSWER_THRESHOLD = 0.62
-CLARIFY_THRESHOLD = 0.35
+ANSWER_THRESHOLD = 0.7
+CLARIFY_THRESHOLD = 0.55
 # Two different cards this close together are a coin toss: ask, unless the best one is near-certain.
-CLARIFY_MARGIN = 0.06
+CLARIFY_MARGIN = 0.1
 CERTAIN = 0.9
 SUGGEST_FLOOR = 0.2
 MAX_CANDIDATES = 5
@@ -237,12 +237,10 @@ def _enqueue_unanswered(shop: Shop, text: str, now) -> None:
         UnansweredQuestion.objects.filter(shop=shop, normalized=normalized).update(**repeat)
 
 
-def answer_question(
-    shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None
-) -> Answer:
+def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
     index = shop_index(shop)
-    has_content = bool(index.analyzer.tokens(text))
+    has_content = bool(index.query_tokens(text))
     results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now()) if has_content else []
     answer = _compose(text.strip(), results, has_content)
     if record:
@@ -250,9 +248,7 @@ def answer_question(
     return answer
 
 
-def answer_message(
-    shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None
-) -> list[Answer]:
+def answer_message(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> list[Answer]:
     """Answer every question a message holds (长句多问), in the order the shopper asked them."""
     return [
         answer_question(shop, question, record=record, conversation_id=conversation_id)
@@ -276,7 +272,7 @@ def explain(shop: Shop, text: str) -> Explanation:
     index = shop_index(shop)
     return Explanation(
         normalized=normalize(text),
-        tokens=index.analyzer.tokens(text),
+        tokens=index.query_tokens(text),
         questions=split_questions(text),
         answers=answer_message(shop, text, record=False),
     )

@@ -17,6 +17,10 @@ _ENUMERATION = re.compile(r"(?:^|(?<=[\s,，:：]))(?:\d{1,2}|[一二三四五�
 _CONNECTOR = re.compile(
     r"(?:还有就是|还有|還有|另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)"
 )
+# Opening words that only announce another question; "还有" stays, since "还有42码吗" asks about stock.
+_LEADING_CONNECTOR = re.compile(
+    r"^(?:另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)[,，:：\s]*"
+)
 _CLAUSE_SEPARATOR = re.compile(r"[,，、\s]+")
 _QUESTION_MARKERS = re.compile(
     r"[吗么嘛呢?]|怎|什么|啥|哪|几|多少|多久|多长|多大|多重|如何|是否|能否|可否|有没有|有无|是不是|能不能|可不可以|"
@@ -73,7 +77,7 @@ def split_questions(text: str) -> list[str]:
         for item in _ENUMERATION.split(sentence):
             for part in _cut_connectors(item):
                 pieces.extend(_cut_clauses(part))
-    questions = [p.strip(" ，,、:：") for p in pieces]
+    questions = [_LEADING_CONNECTOR.sub("", p.strip(" ，,、:：")) for p in pieces]
     questions = [q for q in questions if q and not _is_filler(q)]
     if len(questions) <= 1:
         return [whole] if whole else []
