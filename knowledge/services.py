@@ -240,8 +240,9 @@ def _enqueue_unanswered(shop: Shop, text: str, now) -> None:
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
     index = shop_index(shop)
-    has_content = bool(index.query_tokens(text))
-    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now()) if has_content else []
+    tokens = index.query_tokens(text)
+    has_content = bool(tokens)
+    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
     answer = _compose(text.strip(), results, has_content)
     if record:
         _record(shop, answer, conversation_id, queue=has_content)
