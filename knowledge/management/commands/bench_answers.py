@@ -179,7 +179,8 @@ class Command(BaseCommand):
 
         self.stdout.write(f"cards={cards} indexed questions={index.n_docs} vocabulary={len(index.term_idf)}")
         self.stdout.write(
-            f"index build: {build:.3f} s wall, {build_cpu:.3f} s cpu, process RSS +{rss_after - rss_before:.1f} MB (now {rss_after:.0f} MB)"
+            f"index build: {build:.3f} s wall, {build_cpu:.3f} s cpu; "
+            f"process RSS +{rss_after - rss_before:.1f} MB (now {rss_after:.0f} MB)"
         )
         self.stdout.write(
             f"{questions} questions; answer = version check + search + decision, search = index alone; "
