@@ -1,5 +1,6 @@
 """Shops and the merchant data every other app hangs off: staff, products, customers, orders."""
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+
+def new_widget_secret() -> str:
+    return secrets.token_hex(32)
 
 
 class Shop(models.Model):
@@ -29,6 +34,9 @@ class Shop(models.Model):
     plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices, default=Plan.BASIC)
     timezone = models.CharField(_("timezone"), max_length=64, default="Asia/Shanghai")
     is_active = models.BooleanField(_("active"), default=True)
+    # Signs the shopper identity the merchant's site passes to the chat widget (HMAC), so a shopper
+    # can only be linked to their own customer record and orders.
+    widget_secret = models.CharField(_("widget signing secret"), max_length=64, default=new_widget_secret)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
