@@ -273,18 +273,27 @@ class Index:
         ]
 
     def similarity(self, a: str, b: str) -> float:
-        """Symmetric 0..1 similarity of two texts with this shop's analyser and IDF weights."""
+        """Symmetric 0..1 similarity of two texts with this shop's analyser and IDF weights.
+
+        Weighted Jaccard of canonical words and of their character bigrams, plus the Dice overlap of
+        plain characters, which keeps two phrasings close when jieba cuts them differently
+        ("能寄到国外" / "可以寄国外").
+        """
         tokens_a, tokens_b = self.query_tokens(a), self.query_tokens(b)
-        terms_a, terms_b = set(tokens_a), set(tokens_b)
-        grams_a, grams_b = char_bigrams("".join(tokens_a)), char_bigrams("".join(tokens_b))
-
-        def weighted(items: set[str], idf: dict[str, float]) -> float:
-            return sum(idf.get(x, self.oov_idf) for x in items)
-
-        union_terms = weighted(terms_a | terms_b, self.term_idf)
-        word_score = weighted(terms_a & terms_b, self.term_idf) / union_terms if union_terms else 0.0
-        union_grams = weighted(grams_a | grams_b, self.gram_idf)
-        gram_score = weighted(grams_a & grams_b, self.gram_idf) / union_grams if union_grams else 0.0
-        if not union_terms and not union_grams:
+        if not tokens_a and not tokens_b:
             return 1.0 if strip_punctuation(a) == strip_punctuation(b) else 0.0
-        return 0.5 * word_score + 0.5 * gram_score
+        terms_a, terms_b = set(tokens_a), set(tokens_b)
+        joined_a, joined_b = "".join(tokens_a), "".join(tokens_b)
+        grams_a, grams_b = char_bigrams(joined_a), char_bigrams(joined_b)
+        chars_a, chars_b = set(joined_a), set(joined_b)
+
+        def weighted_jaccard(x: set[str], y: set[str], idf: dict[str, float]) -> float:
+            union = sum(idf.get(item, self.oov_idf) for item in x | y)
+            return sum(idf.get(item, self.oov_idf) for item in x & y) / union if union else 0.0
+
+        dice = 2 * len(chars_a & chars_b) / (len(chars_a) + len(chars_b)) if chars_a or chars_b else 0.0
+        return (
+            0.4 * weighted_jaccard(terms_a, terms_b, self.term_idf)
+            + 0.3 * weighted_jaccard(grams_a, grams_b, self.gram_idf)
+            + 0.3 * dice
+        )
