@@ -166,3 +166,19 @@ def inspect_closed_conversation(conversation: Conversation) -> list[QAFinding]:
         return []
     actor = QAFinding.Actor.AGENT if facts.agent_replied or facts.handed_over else QAFinding.Actor.BOT
     return _record(conversation, None, hits, actor, conversation.assigned_agent_id)
+
+
+def copy_rule_to_shop(rule: QARule, shop) -> QARule:
+    """Give ``shop`` the same rule (a multi-shop manager's copy tool); a rule of that name is refreshed."""
+    copy, _ = QARule.objects.update_or_create(
+        shop=shop,
+        name=rule.name,
+        defaults={
+            "kind": rule.kind,
+            "severity": rule.severity,
+            "words": rule.words,
+            "threshold": rule.threshold,
+            "enabled": rule.enabled,
+        },
+    )
+    return copy
