@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from analytics.services.dashboard import build_dashboard
 from chat.models import Conversation
+from knowledge.models import UnansweredQuestion
 from shops.models import Membership
 from tests.conftest import staff_of
 from tests.factories import CustomerFactory, OrderFactory
@@ -120,3 +121,27 @@ def test_an_agent_has_no_dashboard(client, agent_a, shop_a):
     client.force_login(agent_a)
     assert client.get(reverse("admin:analytics_dashboard")).status_code == 403
     assert client.get(reverse("admin:analytics_shop_dashboard", args=[shop_a.pk])).status_code == 404
+
+
+def test_top_unanswered_questions_are_the_open_ones_asked_in_the_range_most_asked_first(
+    client, manager_a, shop_a, shop_b, two_days
+):
+    def ask(shop, text, times, when, status=UnansweredQuestion.Status.OPEN):
+        UnansweredQuestion.objects.create(
+            shop=shop, text=text, normalized=text, times_asked=times, last_asked_at=when, status=status
+        )
+
+    ask(shop_a, "<b>可以开专票吗</b>", 7, at(DAY, 9))
+    ask(shop_a, "支持花呗分期吗", 12, at(BEFORE, 9))
+    ask(shop_a, "能寄到国外吗", 30, at(DAY - timedelta(days=5), 9))
+    ask(shop_a, "有门店吗", 50, at(DAY, 9), UnansweredQuestion.Status.RESOLVED)
+    ask(shop_b, "B店的问题", 99, at(DAY, 9))
+    dashboard = build_dashboard([shop_a.pk], BEFORE, DAY, Decimal("300"))
+    assert [(q["text"], q["times_asked"]) for q in dashboard.unanswered] == [
+        ("支持花呗分期吗", 12),
+        ("<b>可以开专票吗</b>", 7),
+    ]
+    client.force_login(manager_a)
+    page = client.get(reverse("admin:analytics_dashboard"), {"start": BEFORE, "end": DAY}).content.decode()
+    assert "&lt;b&gt;可以开专票吗&lt;/b&gt;" in page
+    assert "B店的问题" not in page

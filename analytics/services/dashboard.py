@@ -9,12 +9,14 @@ from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, Ou
 from django.db.models.functions import TruncDate
 
 from chat.models import Conversation
+from knowledge.models import UnansweredQuestion
 from shops.models import Order
 
 from .periods import day_range, days, local_zone
 
 # An agent handles about this many conversations a day: the bot's workload in agent-days.
 CONVERSATIONS_PER_AGENT_DAY = 250
+TOP_UNANSWERED = 10
 # An order by the same customer within this long after the conversation started counts as converted.
 CONVERSION_WINDOW = timedelta(days=3)
 
@@ -82,6 +84,8 @@ class Dashboard:
     conversion_bot: Conversion
     conversion_agent: Conversion
     cost_per_agent_day: Decimal
+    # The open questions the bot could not answer, most asked first (asked during the range).
+    unanswered: list[dict]
 
     @property
     def bot_agent_days(self) -> Decimal:
@@ -122,6 +126,20 @@ def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conve
     return Conversion(counts["bot"], counts["bot_orders"]), Conversion(counts["agent"], counts["agent_orders"])
 
 
+def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
+    first, after = day_range(start, end)
+    return list(
+        UnansweredQuestion.objects.filter(
+            shop_id__in=shop_ids,
+            status=UnansweredQuestion.Status.OPEN,
+            last_asked_at__gte=first,
+            last_asked_at__lt=after,
+        )
+        .order_by("-times_asked", "-last_asked_at")
+        .values("text", "times_asked", "last_asked_at", "shop__name")[:TOP_UNANSWERED]
+    )
+
+
 def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_day: Decimal) -> Dashboard:
     conversations = conversations_in(shop_ids, start, end)
     by_day = {
@@ -145,4 +163,5 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         conversion_bot=bot,
         conversion_agent=agent,
         cost_per_agent_day=cost_per_agent_day,
+        unanswered=top_unanswered(shop_ids, start, end),
     )
