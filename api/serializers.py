@@ -1,6 +1,8 @@
 """Request and response shapes of the open API. References to other rows are resolved inside the key's shop
 only, so another shop's order or customer reads exactly like a missing one."""
 
+import json
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -20,7 +22,10 @@ class InShop:
 
 
 class ShopSlugField(InShop, serializers.SlugRelatedField):
-    pass
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:  # PostgreSQL refuses NUL even in a lookup
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
 
 
 class ShopPrimaryKeyField(InShop, serializers.PrimaryKeyRelatedField):
@@ -100,17 +105,19 @@ class BatchResultSerializer(serializers.Serializer):
 
 
 def batch_serializer(item_serializer: type[serializers.Serializer], key: str) -> type[serializers.Serializer]:
-    """``{"items": [...]}`` of up to MAX_BATCH items; a key repeated within the batch is an error on that item."""
+    """``{"items": [...]}`` of up to MAX_BATCH items; a key repeated within the batch is an error on that item.
+
+    Errors come back as ``{"items": {"<index>": {"<field>": [...]}}}``, for the bad items only."""
 
     def validate_items(self, items):
         seen: set[str] = set()
-        errors: list[dict] = []
-        for item in items:
-            errors.append(
-                {key: [_("This %(key)s appears earlier in the batch.") % {"key": key}]} if item[key] in seen else {}
-            )
+        errors: dict[int, dict] = {}
+        for index, item in enumerate(items):
+            if item[key] in seen:
+                errors[index] = {key: [_("This %(key)s appears earlier in the batch.") % {"key": key}]}
             seen.add(item[key])
-        if any(errors):
+        if errors:
+            # Keyed by item index, like DRF's own per-item errors of a list.
             raise serializers.ValidationError(errors)
         return items
 
@@ -159,11 +166,17 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     def validate_data(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError(_("Expected a JSON object."))
+        if "\\u0000" in json.dumps(value):  # PostgreSQL's jsonb cannot store a NUL character
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         return value
 
 
 class WorkOrderUpdateSerializer(WorkOrderSerializer):
     """What an ISV's ticket system may change; the links to chat and orders stay as raised."""
+
+    order = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    customer = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    conversation = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta(WorkOrderSerializer.Meta):
         read_only_fields = ["kind", "order", "customer", "conversation", "created_at", "updated_at", "resolved_at"]

@@ -97,7 +97,7 @@ def choice_filter(queryset, request: Request, field: str, choices: type[models.T
 class UpsertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
     """List, read, and upsert by the external key: ``PUT /<key>/`` for one item, ``POST /batch/`` for many."""
 
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[^/\x00]+"  # no NUL: PostgreSQL refuses it even in a lookup
     upsert: Callable[[Shop, list[dict]], list[tuple[models.Model, str]]]
     batch_serializer_class: type[serializers.Serializer]
 
@@ -216,9 +216,12 @@ class MessageViewSet(mixins.ListModelMixin, ShopApiViewSet):
         queryset = filter_time(queryset, self.request, "created_at")
         conversation = self.request.query_params.get("conversation")
         if conversation is not None:
-            if not conversation.isdigit():
-                raise serializers.ValidationError({"conversation": [_("A conversation id is a whole number.")]})
-            queryset = queryset.filter(conversation_id=int(conversation))
+            try:
+                queryset = queryset.filter(conversation_id=int(conversation))
+            except ValueError as exc:
+                raise serializers.ValidationError(
+                    {"conversation": [_("A conversation id is a whole number.")]}
+                ) from exc
         return queryset
 
 
