@@ -6,6 +6,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from api.keys import issue_key
+from api.models import ApiKey, Scope
+from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
+from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup
 from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
 
 
@@ -95,10 +99,6 @@ class RefundFactory(factory.django.DjangoModelFactory):
     amount = factory.SelfAttribute("order.total_amount")
 
 
-# Knowledge: FAQ cards, their similar questions, synonym groups.
-from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup  # noqa: E402
-
-
 class FAQCardFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FAQCard
@@ -122,12 +122,6 @@ class SynonymGroupFactory(factory.django.DjangoModelFactory):
     shop = factory.SubFactory(ShopFactory)
     canonical = "快递"
     words = "物流 快递公司"
-
-
-# Chat records and open-platform keys.
-from api.keys import issue_key  # noqa: E402
-from api.models import ApiKey, Scope  # noqa: E402
-from chat.models import Conversation, InvoiceRequest, Message, WorkOrder  # noqa: E402
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):
