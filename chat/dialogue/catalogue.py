@@ -129,9 +129,9 @@ class Catalogue:
         short = [c for c in self.categories if len(c) >= 3 and normalize(c[0] + c[-1]) in text]
         if short:
             return short, [normalize(c[0] + c[-1]) for c in short]
-        heads = {c[-1] for c in self.categories}
-        family = {m.group(0) for h in heads if (m := re.search(rf"{re.escape(h)}(?:子|类|款)", text))}
-        return [c for c in self.categories if any(w[0] == c[-1] for w in family)], sorted(family)
+        family = set(re.findall(r"(.)(?:子|类|款|服)", text)) & {ch for c in self.categories for ch in c}
+        named = [c for c in self.categories if any(ch in c for ch in family)]
+        return named, sorted(family)
 
     def read(self, text: str) -> Mentions:
         """Categories, title words, colour, size and use named in a normalised message."""
@@ -151,6 +151,8 @@ class Catalogue:
         mentions.use = next((u for u in self.uses if normalize(u) in text), "")
         if mentions.use and any(mentions.use in k for k in mentions.keywords + mentions.categories):
             mentions.use = ""  # "跑步" inside "跑步鞋" names the category, not a use
+        # "油污" inside the use "去油污" is that use, not a kind of product
+        mentions.keywords = [k for k in mentions.keywords if not (mentions.use and k in mentions.use)]
         return mentions
 
     def find_size(self, text: str) -> str:

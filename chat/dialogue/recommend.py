@@ -31,7 +31,7 @@ _STRONG_CUE = re.compile(
 )
 _WEAK_CUE = re.compile(r"有没有|有什么|有啥|有吗|有卖|卖吗|适合|预算|的呢|什么样|哪些")
 _FAQ_MARKERS = re.compile(
-    r"怎么|如何|多久|几天|保修|退货|换货|退款|运费|包邮|清洗|洗|保养|发票|正品|质量|尺码表|偏大|偏小|能退|售后|发货|快递"
+    r"怎么|如何|多久|几天|保修|退货|换货|退款|运费|包邮|[能可]以?[机水手干]?洗|保养|发票|正品|质量|尺码表|偏大|偏小|能退|售后|发货|快递"
 )
 _DETAIL_QUESTION = re.compile(
     r"多少钱|价格|价钱|有货|库存|还有吗|有吗|有没有|什么颜色|哪些颜色|几个颜色|什么码|尺码|码数"
@@ -113,14 +113,9 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
     mentions = catalogue.read(turn.text)
     if mentions.categories and set(mentions.categories) != set(slots.get("categories", [])):
         slots = {"categories": mentions.categories}  # a new kind of product: the old details no longer apply
+    if not mentions.categories and (mentions.keywords or mentions.use) and not _refines(catalogue, slots, mentions):
+        slots = {}  # "双肩包" after talking about jackets, "去油污的" after detergents: a new search
     if mentions.keywords:
-        named = [i for i in catalogue.items if any(k in i.title.lower() for k in mentions.keywords)]
-        if (
-            slots.get("categories")
-            and not mentions.categories
-            and not any(i.category in slots["categories"] for i in named)
-        ):
-            slots = {}  # "双肩包" after talking about jackets: a new search
         slots["keywords"] = mentions.keywords
     for name in ("colour", "size", "use"):
         if value := getattr(mentions, name):
@@ -140,6 +135,15 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
         slots["low"] = str(max(i.price for i in shown) + Decimal("0.01"))
         slots["high"] = None
     return slots
+
+
+def _refines(catalogue: Catalogue, slots: dict, mentions: Mentions) -> bool:
+    """Whether title words or a use narrow the current search rather than start another one."""
+    current = search(catalogue, slots, relax=False)[0] if slots.get("categories") or slots.get("keywords") else []
+    keywords, use = mentions.keywords, mentions.use
+    return any(
+        (not keywords or any(k in i.title.lower() for k in keywords)) and (not use or i.has_use(use)) for i in current
+    )
 
 
 def _filters(slots: dict) -> list[tuple[str, object]]:
@@ -245,7 +249,7 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
     if not catalogue.items:
         return reply(Intent.RECOMMEND, "店铺暂时没有在售的商品，上新后欢迎再来看看～")
     slots = _update_slots(turn, catalogue, budget)
-    unspecific = not slots.get("categories") and not slots.get("keywords") and not slots.get("any_category")
+    unspecific = not any(slots.get(name) for name in ("categories", "keywords", "use", "any_category"))
     if unspecific and len(catalogue.categories) > 1:
         return _ask(turn, catalogue, "category", slots, catalogue.items)
     candidates, _ = search(catalogue, slots, relax=False)
@@ -280,7 +284,7 @@ def _describe(slots: dict) -> str:
         price = f"{Decimal(slots['low']):.0f}元以上的"
     use = f"适合{slots['use']}的" if slots.get("use") else ""
     size = slots.get("size", "")
-    size = f"{size}码" if size[:1].isdigit() else size
+    size = f"{size}码" if size and size != "均码" else size
     what = "、".join(slots.get("categories", [])) or "、".join(slots.get("keywords", [])) or "商品"
     return f"{price}{use}{slots.get('colour', '')}{size}{what}"
 
@@ -293,7 +297,9 @@ def _show_page(turn: Turn, items: list[Item], intro: str) -> DialogueResult:
     turn.state["focus"] = page[0].id if len(page) == 1 else None
     lines = [f"{n}. {i.title} ¥{money(i.price)}" for n, i in enumerate(page, start=1)]
     quick = ["换一批"] if results["offset"] < len(results["ids"]) else []
-    quick += ["有便宜点的吗", "第一个有什么尺码"]
+    quick.append("有便宜点的吗")
+    if any(i.sizes for i in page):
+        quick.append("第一个有什么尺码")
     if colours := [c for c in _top_colours(page) if c != turn.state.get("slots", {}).get("colour")]:
         quick.append(f"{colours[0]}的呢")
     text = f"{intro}，{'先看看这几款' if len(page) > 1 else '看看这款'}：\n" + "\n".join(lines)
@@ -344,7 +350,7 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
     name = f"「{product.title}」"
     availability = f"目前有货（库存 {product.stock} 件）" if product.stock else "目前暂时缺货"
     if size := catalogue.find_size(turn.text):
-        size_label = f"{size}码" if size[0].isdigit() else size
+        size_label = size if size == "均码" else f"{size}码"
         if size.lower() in (s.lower() for s in product.sizes):
             text = f"{name}有{size_label}，{'' if product.stock else '但'}{availability}。"
         else:
