@@ -93,3 +93,32 @@ class RefundFactory(factory.django.DjangoModelFactory):
     order = factory.SubFactory(OrderFactory, status=Order.Status.REFUND_REQUESTED)
     shop = factory.SelfAttribute("order.shop")
     amount = factory.SelfAttribute("order.total_amount")
+
+
+# Knowledge: FAQ cards, their similar questions, synonym groups.
+from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup  # noqa: E402
+
+
+class FAQCardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FAQCard
+        skip_postgeneration_save = True
+
+    shop = factory.SubFactory(ShopFactory)
+    question = factory.Sequence(lambda n: f"测试问题{n}")
+    answer = factory.Sequence(lambda n: f"测试答案{n}")
+    category = "物流"
+
+    @factory.post_generation
+    def similar(self, create, extracted, **kwargs):
+        for text in extracted or ():
+            SimilarQuestion.objects.create(card=self, text=text)
+
+
+class SynonymGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SynonymGroup
+
+    shop = factory.SubFactory(ShopFactory)
+    canonical = "快递"
+    words = "物流 快递公司"
