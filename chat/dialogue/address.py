@@ -72,7 +72,8 @@ def answer_pending(turn: Turn) -> DialogueResult | None:
         return reply(Intent.ADDRESS_CHANGE, "没有找到要修改的订单，请重新告诉我订单号哦～")
     if not order.is_before_shipping:
         return for_order(turn, order, "")
-    return _record(turn, order, turn.text.strip())
+    stated = _NEW_ADDRESS.search(turn.text)
+    return _record(turn, order, (stated.group(1) if stated else turn.text).strip())
 
 
 def _record(turn: Turn, order: Order, new_address: str) -> DialogueResult:

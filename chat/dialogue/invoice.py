@@ -30,8 +30,16 @@ _ASK = {
 }
 
 
-def question(step: str) -> str:
-    return _ASK[step]
+_REMIND = {
+    "title": "请发送发票抬头",
+    "tax_id": "请发送 18 位统一社会信用代码",
+    "email": "请发送接收电子发票的邮箱，或回复「跳过」",
+}
+
+
+def reminder(step: str) -> str:
+    """The short line that recalls the unfinished request while the shopper asks something else."""
+    return f"（开发票还差一步：{_REMIND[step]}）"
 
 
 def detect(turn: Turn) -> bool:

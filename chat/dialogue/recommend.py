@@ -31,7 +31,8 @@ _STRONG_CUE = re.compile(
 )
 _WEAK_CUE = re.compile(r"有没有|有什么|有啥|有吗|有卖|卖吗|适合|预算|的呢|什么样|哪些")
 _FAQ_MARKERS = re.compile(
-    r"怎么|如何|多久|几天|保修|退货|换货|退款|运费|包邮|[能可]以?[机水手干]?洗|保养|发票|正品|质量|尺码表|偏大|偏小|能退|售后|发货|快递"
+    r"怎么|如何|多久|几天|保修|退货|换货|退款|运费|包邮|[能可]以?[机水手干]?洗|保养|发票|正品|质量|尺码表|偏大|偏小|偏码|"
+    r"能退|售后|发货|快递"
 )
 _DETAIL_QUESTION = re.compile(
     r"多少钱|价格|价钱|有货|库存|还有吗|有吗|有没有|什么颜色|哪些颜色|几个颜色|什么码|尺码|码数"
@@ -47,32 +48,36 @@ _SLOT_QUESTIONS = {
 }
 
 
-def detect(turn: Turn, catalogue: Catalogue) -> str:
-    """ "detail", "more", "recommend" or "" when the message is not about choosing products."""
+def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
+    """What the message asks of the products, and whether that is certain.
+
+    The kind is "detail", "more", "recommend" or "" (not about choosing products). An uncertain one
+    ("跑步鞋偏码吗" names a category but may be a sizing question) goes to shop knowledge first.
+    """
     text = turn.text
     shown = turn.state.get("results", {}).get("shown", [])
-    if shown and _ORDINAL.search(text):
-        return "detail"
     mentions = catalogue.read(text)
-    if (turn.state.get("focus") or len(shown) == 1) and _REFERENCE.search(text):
-        return "detail"
-    if _single_named_item(catalogue, mentions) and (mentions.size or mentions.colour or _DETAIL_QUESTION.search(text)):
-        return "detail"
-    if shown and _MORE.search(text):
-        return "more"
-    in_flow = bool(turn.state.get("slots"))
     faq_like = bool(_FAQ_MARKERS.search(text))
+    asks_detail = bool(mentions.size or mentions.colour or _DETAIL_QUESTION.search(text))
+    if shown and _ORDINAL.search(text):
+        return "detail", not faq_like
+    if (turn.state.get("focus") or len(shown) == 1) and _REFERENCE.search(text) and asks_detail:
+        return "detail", not faq_like
+    if _single_named_item(catalogue, mentions) and asks_detail:
+        return "detail", False
+    if shown and _MORE.search(text):
+        return "more", True
+    in_flow = bool(turn.state.get("slots"))
     if in_flow and (CHEAPER.search(text) or PRICIER.search(text)) and not faq_like:
-        return "recommend"
+        return "recommend", True
     if _STRONG_CUE.search(text) and not faq_like:
-        return "recommend"
+        return "recommend", True
     budget = parse_budget(text)
-    if mentions or budget:
-        if (_WEAK_CUE.search(text) or (mentions and budget)) and not faq_like:
-            return "recommend"
-        if (in_flow or len(turn.plain) <= 8) and not faq_like:
-            return "recommend"
-    return ""
+    if mentions and budget:
+        return "recommend", True
+    if (mentions or budget) and (_WEAK_CUE.search(text) or in_flow or len(turn.plain) <= 8):
+        return "recommend", False
+    return "", False
 
 
 def respond(turn: Turn, catalogue: Catalogue, kind: str) -> DialogueResult:
@@ -95,6 +100,8 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
         return _recommend(turn, catalogue)
     mentions = catalogue.read(turn.text)
     budget = parse_budget(turn.text, bare_number=(slot == "budget"))
+    if _FAQ_MARKERS.search(turn.text) and not budget:
+        return None  # "跑步鞋怎么洗" while asked for the budget: a question, not the answer
     if mentions or budget or CHEAPER.search(turn.text):
         turn.clear_pending()
         return _recommend(turn, catalogue, budget=budget)
@@ -111,7 +118,8 @@ def _single_named_item(catalogue: Catalogue, mentions: Mentions) -> Item | None:
 def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> dict:
     slots = dict(turn.state.get("slots", {}))
     mentions = catalogue.read(turn.text)
-    if mentions.categories and set(mentions.categories) != set(slots.get("categories", [])):
+    restart = _STRONG_CUE.search(turn.text) and mentions.categories
+    if restart or (mentions.categories and set(mentions.categories) != set(slots.get("categories", []))):
         slots = {"categories": mentions.categories}  # a new kind of product: the old details no longer apply
     if not mentions.categories and (mentions.keywords or mentions.use) and not _refines(catalogue, slots, mentions):
         slots = {}  # "双肩包" after talking about jackets, "去油污的" after detergents: a new search

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from chat.models import Conversation
+from knowledge.services import split_questions
 
 from . import address, faq, handoff, invoice, orders, recommend, smalltalk
 from .replies import BotReply, DialogueResult, HandoffReason, Intent, reply
@@ -32,7 +33,7 @@ _CANCEL = re.compile(r"^(?:取消|算了|不用了|不要了|不开了|不改了
 
 # Tasks worth recalling when the shopper talks about something else meanwhile.
 _RECALL = {
-    "invoice": lambda p: f"（开发票还差一步：{invoice.question(p['step'])}）",
+    "invoice": lambda p: invoice.reminder(p["step"]),
     "verify_order": lambda p: "（查询订单还需要您的订单号和收货人手机号后四位哦）",
     "new_address": lambda p: "（修改地址还需要您发送新的收货地址哦）",
 }
@@ -78,15 +79,39 @@ def _route_fresh(turn: Turn) -> DialogueResult:
     if (chat := smalltalk.match(turn)) is not None:
         return chat
     turn.text = smalltalk.strip_greeting(turn.text)
+    questions = split_questions(turn.raw)
+    if len(questions) > 1:
+        # 长句多问 mixing tasks and shop questions: each question goes to its own handler, in order.
+        parts = [turn.part(question) for question in questions]
+        tasks = [_task(part) for part in parts]
+        if any(tasks):
+            return _merge(
+                [task() if task else faq.respond(part, label=True) for part, task in zip(parts, tasks, strict=True)]
+            )
+    task = _task(turn)
+    return task() if task else faq.respond(turn)
+
+
+def _task(turn: Turn) -> Callable[[], DialogueResult] | None:
+    """The handler of a task intent the message expresses, or None for shop knowledge."""
     if address.detect(turn):
-        return address.respond(turn)
+        return lambda: address.respond(turn)
     if invoice.detect(turn):
-        return invoice.respond(turn)
+        return lambda: invoice.respond(turn)
     if intent := orders.detect(turn):
-        return orders.respond(turn, intent)
-    if kind := recommend.detect(turn, turn.catalogue):
-        return recommend.respond(turn, turn.catalogue, kind)
-    return faq.respond(turn)
+        return lambda: orders.respond(turn, intent)
+    kind, certain = recommend.detect(turn, turn.catalogue)
+    if kind and (certain or not faq.knows(turn)):
+        return lambda: recommend.respond(turn, turn.catalogue, kind)
+    return None
+
+
+def _merge(results: list[DialogueResult]) -> DialogueResult:
+    """One result for a message of several questions: the replies in order, the first task's intent."""
+    tasks = [r.intent for r in results if r.intent not in (Intent.FAQ, Intent.CLARIFY, Intent.FALLBACK)]
+    intent = tasks[0] if tasks else results[0].intent
+    handoff_reason = next((r.handoff for r in results if r.handoff), "")
+    return DialogueResult(intent, [reply for r in results for reply in r.replies], handoff_reason)
 
 
 def _after_verification(turn: Turn, verified: orders.Verified) -> DialogueResult:

@@ -37,6 +37,12 @@ class Turn:
     def start(cls, conversation: Conversation, raw: str) -> "Turn":
         return cls(conversation, raw, normalize(raw), dict(conversation.state or {}))
 
+    def part(self, question: str) -> "Turn":
+        """A turn for one question of a message of several; it shares this turn's state."""
+        part = Turn(self.conversation, question, normalize(question), self.state)
+        part.__dict__["catalogue"] = self.catalogue
+        return part
+
     @property
     def plain(self) -> str:
         """The normalised text without punctuation or spaces, for whole-utterance matching."""
