@@ -68,30 +68,50 @@ class Mentions:
         return bool(self.categories or self.keywords or self.colour or self.size or self.use)
 
 
+# Per process: the last rows read for each shop and the catalogue built from them (see of_shop).
+_last_read: dict[int, tuple[tuple, "Catalogue"]] = {}
+
+
 @dataclass
 class Catalogue:
     items: list[Item]
 
     @classmethod
     def of_shop(cls, shop_id: int) -> "Catalogue":
-        rows = Product.objects.filter(shop_id=shop_id, on_sale=True).order_by("price", "pk")
-        return cls(
+        """The shop's on-sale products as they are in the database now.
+
+        The rows are read every time; only when they are exactly the rows of the last read in this
+        process is that catalogue (with its word lists already built) used again.
+        """
+        rows = tuple(
+            Product.objects.filter(shop_id=shop_id, on_sale=True)
+            .order_by("price", "pk")
+            .values_list(
+                "pk", "sku", "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock"
+            )
+        )
+        cached = _last_read.get(shop_id)
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        catalogue = cls(
             [
                 Item(
-                    p.pk,
-                    p.sku,
-                    p.title,
-                    p.category,
-                    p.price,
-                    tuple(p.colors or ()),
-                    tuple(p.sizes or ()),
-                    tuple(p.uses or ()),
-                    p.selling_points,
-                    p.stock,
+                    pk,
+                    sku,
+                    title,
+                    category,
+                    price,
+                    tuple(colors or ()),
+                    tuple(sizes or ()),
+                    tuple(uses or ()),
+                    points,
+                    stock,
                 )
-                for p in rows
+                for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
             ]
         )
+        _last_read[shop_id] = (rows, catalogue)
+        return catalogue
 
     def by_id(self, item_id: int) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)

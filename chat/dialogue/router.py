@@ -29,6 +29,8 @@ MAX_IGNORED = 2
 
 _YES = re.compile(r"^(?:是|是的|对|好|好的|好啊|嗯|嗯嗯|要|需要|可以|行|转吧|转|ok|yes)[的吧呀啊]*$")
 _NO = re.compile(r"^(?:不用|不需要|不要|不了|算了|没事|没事了)")
+# A message that may hold several questions (full-width marks are half-width after normalising).
+_SEVERAL = re.compile(r"[?!.;,\s。；，、]|还有|另外|此外|顺便|以及")
 _CANCEL = re.compile(r"^(?:取消|算了|不用了|不要了|不开了|不改了|不查了|先不)")
 
 # Tasks worth recalling when the shopper talks about something else meanwhile.
@@ -79,17 +81,16 @@ def _route_fresh(turn: Turn) -> DialogueResult:
     if (chat := smalltalk.match(turn)) is not None:
         return chat
     turn.text = smalltalk.strip_greeting(turn.text)
-    questions = split_questions(turn.raw)
-    if len(questions) > 1:
-        # 长句多问 mixing tasks and shop questions: each question goes to its own handler, in order.
+    task = _task(turn)
+    if task is None:
+        return faq.respond(turn)  # the knowledge engine answers each question of the message itself
+    if _SEVERAL.search(turn.text) and len(questions := split_questions(turn.raw)) > 1:
+        # 长句多问 mixing a task with other questions: each question goes to its own handler, in order.
         parts = [turn.part(question) for question in questions]
         tasks = [_task(part) for part in parts]
         if any(tasks):
-            return _merge(
-                [task() if task else faq.respond(part, label=True) for part, task in zip(parts, tasks, strict=True)]
-            )
-    task = _task(turn)
-    return task() if task else faq.respond(turn)
+            return _merge([t() if t else faq.respond(p, label=True) for p, t in zip(parts, tasks, strict=True)])
+    return task()
 
 
 def _task(turn: Turn) -> Callable[[], DialogueResult] | None:
