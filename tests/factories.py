@@ -93,3 +93,46 @@ class RefundFactory(factory.django.DjangoModelFactory):
     order = factory.SubFactory(OrderFactory, status=Order.Status.REFUND_REQUESTED)
     shop = factory.SelfAttribute("order.shop")
     amount = factory.SelfAttribute("order.total_amount")
+
+
+# --- marketing ---------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from marketing.models import Campaign, Coupon, LiveSession  # noqa: E402
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Coupon
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"满199减20 {n}")
+    threshold = Decimal("199.00")
+    discount = Decimal("20.00")
+    valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"活动{n}")
+    kind = Campaign.Kind.PAYMENT
+    delay_minutes = 30
+    window_hours = 72
+    template = "{nickname}，您的订单还差 ¥{amount} 就完成啦～"
+    daily_cap = 1
+    channel = Campaign.Channel.IN_CHAT
+
+
+class LiveSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveSession
+
+    shop = factory.SubFactory(ShopFactory)
+    title = "秋冬上新专场"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
