@@ -191,6 +191,15 @@ class Touch(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="touches", verbose_name=_("product")
     )
+    # The chat message that started the episode (wake-up, 催拍): one touch per episode.
+    trigger_message = models.ForeignKey(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("triggering message"),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Campaign.Channel.choices)
     idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
     trigger_at = models.DateTimeField(_("triggered at"))

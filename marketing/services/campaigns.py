@@ -20,9 +20,22 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from chat.models import Conversation, Message
@@ -40,7 +53,6 @@ PRESALE_NOTICE = timedelta(hours=24)
 # A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
 REENQUEUE_AFTER = timedelta(minutes=15)
 SEND_BATCH = 500
-CREATE_BATCH = 2000
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
 
@@ -63,6 +75,25 @@ def shop_tz(shop: Shop) -> ZoneInfo:
 
 
 # --- who is due ---------------------------------------------------------------------------------
+#
+# Each campaign type is one query whose rows are the due targets, with the columns of the touch to
+# insert: customer, order, refund, the message that triggered it, when, and the idempotency key.
+# The insert is one INSERT ... SELECT ... ON CONFLICT (idempotency_key) DO NOTHING: rows never pass
+# through Python, so 100,000 customers scan in seconds and a second scan inserts nothing.
+
+TARGET_COLUMNS = {
+    "customer_id": "t_customer",
+    "order_id": "t_order",
+    "refund_id": "t_refund",
+    "trigger_message_id": "t_message",
+    "trigger_at": "t_trigger",
+    "idempotency_key": "t_key",
+}
+NO_ID = Cast(Value(None), BigIntegerField())
+
+
+def _key(campaign: Campaign, what: str, id_expression) -> Concat:
+    return Concat(Value(f"{campaign.pk}:{what}:"), Cast(id_expression, CharField()), output_field=CharField())
 
 
 def _customer_messages() -> QuerySet[Message]:
@@ -70,119 +101,94 @@ def _customer_messages() -> QuerySet[Message]:
     return Message.objects.filter(conversation__customer=OuterRef("pk"))
 
 
-def _customer_targets(campaign: Campaign, now: datetime, trigger: Subquery, extra: Q) -> QuerySet:
-    """Customers whose trigger time (a subquery) is due and inside the window, with no order since."""
+def _customer_targets(campaign: Campaign, now: datetime, trigger: QuerySet[Message], extra: Q) -> QuerySet:
+    """Customers whose trigger message (latest of ``trigger``) is due and in the window, with no order since.
+
+    One touch per trigger message: a later message is a new episode with a new key."""
     delay = timedelta(minutes=campaign.delay_minutes)
+    latest = trigger.filter(created_at__gte=now - timedelta(hours=campaign.window_hours)).order_by("-created_at", "-pk")
     return (
         Customer.objects.filter(shop=campaign.shop, marketing_opt_out=False)
         .order_by()
-        .annotate(trigger_at=trigger)
-        .filter(trigger_at__lte=now - delay, trigger_at__gte=now - timedelta(hours=campaign.window_hours))
+        .annotate(t_trigger=Subquery(latest.values("created_at")[:1]))
+        .filter(t_trigger__lte=now - delay)
         .filter(extra)
-        .exclude(Exists(Order.objects.filter(customer=OuterRef("pk"), created_at__gte=OuterRef("trigger_at"))))
+        .exclude(Exists(Order.objects.filter(customer=OuterRef("pk"), created_at__gte=OuterRef("t_trigger"))))
+        .annotate(
+            t_customer=F("pk"),
+            t_order=NO_ID,
+            t_refund=NO_ID,
+            t_message=Subquery(latest.values("pk")[:1]),
+        )
+        .annotate(t_key=_key(campaign, "message", "t_message"))
     )
 
 
 def _cart_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    # 催拍: the last time the customer showed interest in a product, and the product cards shown last.
-    interest = _customer_messages().filter(INTEREST).order_by("-created_at", "-pk")
-    shown = (
-        _customer_messages()
-        .filter(sender=Message.Sender.BOT, payload__products__0__isnull=False)
-        .order_by("-created_at", "-pk")
-    )
-    return (
-        _customer_targets(campaign, now, Subquery(interest.values("created_at")[:1]), Q())
-        .annotate(shown=Subquery(shown.values("payload")[:1]))
-        .values("pk", "trigger_at", "shown")
-    )
+    # 催拍: the last time the customer showed interest in a product.
+    return _customer_targets(campaign, now, _customer_messages().filter(INTEREST), Q())
 
 
 def _wake_up_targets(campaign: Campaign, now: datetime) -> QuerySet:
     # Wake-up: interested within the window, then silent: the trigger is the customer's last message.
     messages = _customer_messages()
-    last_said = messages.filter(sender=Message.Sender.SHOPPER).order_by("-created_at", "-pk")
     interested = Exists(messages.filter(INTEREST, created_at__gte=now - timedelta(hours=campaign.window_hours)))
-    return _customer_targets(campaign, now, Subquery(last_said.values("created_at")[:1]), Q(interested)).values(
-        "pk", "trigger_at"
+    return _customer_targets(campaign, now, messages.filter(sender=Message.Sender.SHOPPER), Q(interested))
+
+
+def _order_targets(campaign: Campaign, orders: QuerySet[Order], trigger) -> QuerySet:
+    return (
+        orders.filter(shop=campaign.shop, customer__marketing_opt_out=False)
+        .order_by()
+        .annotate(
+            t_customer=F("customer_id"),
+            t_order=F("pk"),
+            t_refund=NO_ID,
+            t_message=NO_ID,
+            t_trigger=trigger,
+            t_key=_key(campaign, "order", "pk"),
+        )
     )
 
 
 def _payment_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    delay = timedelta(minutes=campaign.delay_minutes)
-    return Order.objects.filter(
-        shop=campaign.shop,
+    unpaid = Order.objects.filter(
         status=Order.Status.UNPAID,
-        created_at__lte=now - delay,
+        created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
         created_at__gte=now - timedelta(hours=campaign.window_hours),
-        customer__marketing_opt_out=False,
-    ).values("pk", "customer_id", "created_at")
+    )
+    return _order_targets(campaign, unpaid, F("created_at"))
 
 
 def _presale_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    delay = timedelta(minutes=campaign.delay_minutes)
-    return Order.objects.filter(
-        shop=campaign.shop,
+    awaiting = Order.objects.filter(
         status__in=PRESALE_STATUSES,
         final_payment_due__gt=now,
-        final_payment_due__lte=now + PRESALE_NOTICE - delay,
-        customer__marketing_opt_out=False,
-    ).values("pk", "customer_id", "final_payment_due")
+        final_payment_due__lte=now + PRESALE_NOTICE - timedelta(minutes=campaign.delay_minutes),
+    )
+    trigger = ExpressionWrapper(F("final_payment_due") - PRESALE_NOTICE, output_field=DateTimeField())
+    return _order_targets(campaign, awaiting, trigger)
 
 
 def _refund_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    delay = timedelta(minutes=campaign.delay_minutes)
-    return Refund.objects.filter(
-        shop=campaign.shop,
-        status=Refund.Status.REQUESTED,
-        created_at__lte=now - delay,
-        created_at__gte=now - timedelta(hours=campaign.window_hours),
-        order__customer__marketing_opt_out=False,
-    ).values("pk", "order_id", "order__customer_id", "created_at")
-
-
-def _first_product_id(shown: dict | None) -> int | None:
-    products = (shown or {}).get("products") or [None]
-    product_id = products[0].get("id") if isinstance(products[0], dict) else None
-    return product_id if isinstance(product_id, int) else None
-
-
-def _touch_fields(campaign: Campaign, row: dict[str, Any]) -> dict[str, Any]:
-    """Who a due row targets, when it was triggered and its idempotency key."""
-    c = campaign.pk
-    match campaign.kind:
-        case Kind.PAYMENT:
-            return {
-                "customer_id": row["customer_id"],
-                "order_id": row["pk"],
-                "trigger_at": row["created_at"],
-                "idempotency_key": f"{c}:order:{row['pk']}",
-            }
-        case Kind.PRESALE_FINAL:
-            return {
-                "customer_id": row["customer_id"],
-                "order_id": row["pk"],
-                "trigger_at": row["final_payment_due"] - PRESALE_NOTICE,
-                "idempotency_key": f"{c}:order:{row['pk']}",
-            }
-        case Kind.REFUND_RETENTION:
-            return {
-                "customer_id": row["order__customer_id"],
-                "order_id": row["order_id"],
-                "refund_id": row["pk"],
-                "trigger_at": row["created_at"],
-                "idempotency_key": f"{c}:refund:{row['pk']}",
-            }
-        case _:
-            # One touch per episode of interest: a later trigger is a new episode with a new key.
-            fields = {
-                "customer_id": row["pk"],
-                "trigger_at": row["trigger_at"],
-                "idempotency_key": f"{c}:customer:{row['pk']}:{int(row['trigger_at'].timestamp())}",
-            }
-            if campaign.kind == Kind.CART and row.get("shown"):
-                fields["product_id"] = _first_product_id(row["shown"])
-            return fields
+    return (
+        Refund.objects.filter(
+            shop=campaign.shop,
+            status=Refund.Status.REQUESTED,
+            created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
+            created_at__gte=now - timedelta(hours=campaign.window_hours),
+            order__customer__marketing_opt_out=False,
+        )
+        .order_by()
+        .annotate(
+            t_customer=F("order__customer_id"),
+            t_order=F("order_id"),
+            t_refund=F("pk"),
+            t_message=NO_ID,
+            t_trigger=F("created_at"),
+            t_key=_key(campaign, "refund", "pk"),
+        )
+    )
 
 
 TARGETS = {
@@ -195,39 +201,34 @@ TARGETS = {
 
 
 def due_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    return TARGETS[campaign.kind](campaign, now)
+    """The campaign's due targets as rows of ``TARGET_COLUMNS`` aliases (t_customer, t_order, ...)."""
+    return TARGETS[campaign.kind](campaign, now).values(*TARGET_COLUMNS.values())
 
 
 def create_touches(campaign: Campaign, now: datetime) -> int:
-    """Insert a pending touch for every due target (once per idempotency key); returns the number due."""
+    """Insert a pending touch for every due target not touched yet; returns how many were inserted."""
     scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
-    shop_products = None
-    due = 0
-    for rows in _chunks(due_targets(campaign, now).iterator(chunk_size=CREATE_BATCH), CREATE_BATCH):
-        fields = [_touch_fields(campaign, row) for row in rows]
-        if campaign.kind == Kind.CART:
-            # Product ids come from stored JSON: keep only this shop's products.
-            if shop_products is None:
-                shop_products = set(Product.objects.filter(shop=campaign.shop).values_list("pk", flat=True))
-            for f in fields:
-                if f.get("product_id") not in shop_products:
-                    f["product_id"] = None
-        Touch.objects.bulk_create(
-            [
-                Touch(
-                    campaign=campaign,
-                    shop_id=campaign.shop_id,
-                    channel=campaign.channel,
-                    scheduled_at=scheduled_at,
-                    **f,
-                )
-                for f in fields
-            ],
-            batch_size=CREATE_BATCH,
-            ignore_conflicts=True,
-        )
-        due += len(rows)
-    return due
+    constants = {
+        "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
+        "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
+        "channel": Value(campaign.channel, output_field=CharField()),
+        "scheduled_at": Value(scheduled_at, output_field=DateTimeField()),
+        "status": Value(Touch.Status.PENDING, output_field=CharField()),
+        "skip_reason": Value("", output_field=CharField()),
+        "text": Value("", output_field=CharField()),
+        "created_at": Value(now, output_field=DateTimeField()),
+    }
+    aliases = {f"c_{column}": expression for column, expression in constants.items()}
+    rows = TARGETS[campaign.kind](campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
+    select_sql, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(Touch._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in [*TARGET_COLUMNS, *constants])
+    key = connection.ops.quote_name("idempotency_key")
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) due WHERE true ON CONFLICT ({key}) DO NOTHING"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------
@@ -284,7 +285,6 @@ def retire_pending_touches(shop: Shop, now: datetime) -> int:
 @dataclass(frozen=True)
 class ScanReport:
     retired: int
-    due: int
     created: int
     enqueued: int
 
@@ -293,15 +293,13 @@ def enqueue_due_touches(shop: Shop, now: datetime) -> int:
     """Hand due pending touches to ``send_touches`` in batches; returns how many were enqueued."""
     from ..tasks import send_touches
 
-    due_ids = list(
-        Touch.objects.filter(shop=shop, status=Touch.Status.PENDING, scheduled_at__lte=now)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER))
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    due = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING, scheduled_at__lte=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
     )
-    for batch in _chunks(due_ids, SEND_BATCH):
-        with transaction.atomic():
-            Touch.objects.filter(pk__in=batch).update(enqueued_at=now)
+    with transaction.atomic():
+        due_ids = list(due.order_by("pk").values_list("pk", flat=True))
+        Touch.objects.filter(pk__in=due.values("pk")).update(enqueued_at=now)
+        for batch in _chunks(due_ids, SEND_BATCH):
             transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
     return len(due_ids)
 
@@ -309,10 +307,9 @@ def enqueue_due_touches(shop: Shop, now: datetime) -> int:
 def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
     now = now or timezone.now()
     retired = retire_pending_touches(shop, now)
-    before = Touch.objects.filter(shop=shop).count()
-    due = sum(create_touches(c, now) for c in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"))
-    created = Touch.objects.filter(shop=shop).count() - before
-    return ScanReport(retired=retired, due=due, created=created, enqueued=enqueue_due_touches(shop, now))
+    campaigns = Campaign.objects.filter(shop=shop, enabled=True).select_related("shop")
+    created = sum(create_touches(campaign, now) for campaign in campaigns)
+    return ScanReport(retired=retired, created=created, enqueued=enqueue_due_touches(shop, now))
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -334,10 +331,31 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%m月%d日 %H:%M}"
 
 
+def _product_shown(touch: Touch) -> Product | None:
+    """The product whose card the bot showed the customer last, up to the episode's trigger."""
+    if touch.order_id is not None:
+        return None
+    shown = (
+        Message.objects.filter(
+            conversation__customer=touch.customer_id,
+            sender=Message.Sender.BOT,
+            payload__products__0__isnull=False,
+            created_at__lte=touch.trigger_at,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    card = shown["products"][0] if shown else None
+    product_id = card.get("id") if isinstance(card, dict) else None
+    # The id comes from stored JSON: only a product of this shop is used.
+    return Product.objects.filter(shop=touch.shop_id, pk=product_id).first() if isinstance(product_id, int) else None
+
+
 def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     """The rendered text and the structured parts (product cards, coupon) of a touch."""
     campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
-    product = touch.product
+    product = touch.product or _product_shown(touch)
     if product is None and order is not None:
         line = order.lines.select_related("product").order_by("pk").first()
         product = line.product if line else None
@@ -376,6 +394,10 @@ def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
             "valid_until": coupon.valid_until.isoformat(),
         }
     return text, {"products": [product_card(product)] if product else [], "coupon": coupon_data}
+
+
+def _card_product(payload: dict[str, Any]) -> int | None:
+    return payload["products"][0]["id"] if payload["products"] else None
 
 
 class SendOutcome:
@@ -430,7 +452,7 @@ def send_touch(touch_id: int, now: datetime | None = None) -> str:
             return SendOutcome.RESCHEDULED
         text, payload = message_for(touch, now)
         claimed = Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(
-            status=Touch.Status.SENT, sent_at=now, text=text
+            status=Touch.Status.SENT, sent_at=now, text=text, product_id=_card_product(payload)
         )
         if not claimed:
             return SendOutcome.ALREADY_DONE

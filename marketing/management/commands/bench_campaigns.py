@@ -116,7 +116,9 @@ class Command(BaseCommand):
             rss_before = _rss_mib()
             started = time.perf_counter()
             retire_pending_touches(shop, now)
-            due = {c.kind: create_touches(c, now) for c in Campaign.objects.filter(shop=shop).select_related("shop")}
+            created = {
+                c.kind: create_touches(c, now) for c in Campaign.objects.filter(shop=shop).select_related("shop")
+            }
             scanned = time.perf_counter()
             enqueued = enqueue_due_touches(shop, now)
             done = time.perf_counter()
@@ -124,9 +126,9 @@ class Command(BaseCommand):
             second_started = time.perf_counter()
             retire_pending_touches(shop, now)
             again = sum(create_touches(c, now) for c in Campaign.objects.filter(shop=shop).select_related("shop"))
+            total = Touch.objects.filter(shop=shop).count()
             second_enqueued = enqueue_due_touches(shop, now)
             second_done = time.perf_counter()
-            created = Touch.objects.filter(shop=shop).count()
         finally:
             celery_app.conf.task_always_eager = eager
             if not eager:
@@ -134,15 +136,13 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"database: {connection.vendor} · broker: {settings.CELERY_BROKER_URL.split('@')[-1]}")
         out(f"customers: {count:,}")
-        out("due targets: " + ", ".join(f"{kind} {n:,}" for kind, n in due.items()))
-        out(f"touches created: {created:,}")
-        out(f"scan (retire + find due + bulk insert): {scanned - started:.2f} s")
+        out("touches created: " + ", ".join(f"{kind} {n:,}" for kind, n in created.items()))
+        out(f"scan (retire + find due + INSERT ... SELECT): {scanned - started:.2f} s")
         out(f"enqueue ({enqueued:,} touches in batches): {done - scanned:.2f} s")
         out(f"scan + enqueue: {done - started:.2f} s")
         out(
             f"second scan (idempotent): {second_done - second_started:.2f} s, "
-            f"{again:,} due, {Touch.objects.filter(shop=shop).count() - created} new touches, "
-            f"{second_enqueued} enqueued"
+            f"{again:,} new touches, {second_enqueued} enqueued, {total:,} touches in all"
         )
         out(f"memory: process max RSS {rss_before:.0f} MiB before the scan, {rss_after:.0f} MiB after")
 
