@@ -15,10 +15,12 @@ _MILD = re.compile(
 )
 _INTENSITY = re.compile(r"!{2,}|\?{3,}|到底|几天了|多少次|一直|还没|再不|马上|立刻")
 
+# The caller (chat.services.request_handoff) then says where the shopper stands in the queue, or that
+# nobody is online: these lines only say a person is being brought in, and promise no wait time.
 _TEXTS = {
-    HandoffReason.REQUESTED: "好的，正在为您转接人工客服，请稍等片刻～",
-    HandoffReason.ANGRY: "非常抱歉给您带来了不好的体验！已为您转接人工客服，马上有专人为您处理。",
-    HandoffReason.FALLBACKS: "抱歉，小蜂没能帮上忙，正在为您转接人工客服，请稍等～",
+    HandoffReason.REQUESTED: "好的，这就为您联系人工客服～",
+    HandoffReason.ANGRY: "非常抱歉给您带来了不好的体验！小蜂这就请人工客服来为您处理。",
+    HandoffReason.FALLBACKS: "抱歉，小蜂没能帮上忙，这就为您联系人工客服～",
 }
 
 
