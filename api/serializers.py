@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
+from knowledge.models import FAQCard
 from shops.models import Customer, Order, OrderLine, Product
 
 from .models import WebhookEvent, WebhookSubscription
@@ -220,3 +221,31 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     class Meta(WebhookSubscriptionSerializer.Meta):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
         read_only_fields = ["created_at", "secret"]
+
+
+class SimilarQuestionsField(serializers.ListField):
+    def to_representation(self, data):
+        return [question.text for question in data.all()]
+
+
+class FAQCardSerializer(serializers.ModelSerializer):
+    similar_questions = SimilarQuestionsField(
+        child=serializers.CharField(max_length=200), required=False, max_length=200
+    )
+    quick_replies = text_list(max_length=30)
+    products = ShopSlugField(slug_field="sku", queryset=Product.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = FAQCard
+        fields = [
+            "id", "question", "answer", "category", "similar_questions", "quick_replies", "products", "image_url",
+            "enabled", "valid_from", "valid_to", "hit_count", "last_hit_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["hit_count", "last_hit_at", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        start = attrs.get("valid_from", getattr(self.instance, "valid_from", None))
+        end = attrs.get("valid_to", getattr(self.instance, "valid_to", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"valid_to": _("The end must come after the start.")})
+        return attrs

@@ -16,13 +16,14 @@ from rest_framework.response import Response
 
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import open_work_order, update_work_order
+from knowledge.models import FAQCard
 from shops.models import Customer, Order, Product, Shop
 from shops.services import upsert_customers, upsert_orders, upsert_products
 
 from . import serializers as s
 from .authentication import ApiKeyAuthentication, ApiKeyRateThrottle, ShopApiPermission
 from .models import WebhookSubscription
-from .services import fulfil_invoice
+from .services import disable_faq_card, fulfil_invoice, save_faq_card
 
 
 class ShopApiViewSet(viewsets.GenericViewSet):
@@ -313,3 +314,45 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet, ShopApiViewSet):
         serializer.is_valid(raise_exception=True)
         subscription = serializer.save(shop=request.auth.shop)
         return Response(s.WebhookSubscriptionCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("enabled", OpenApiTypes.BOOL)]),
+    disable=extend_schema(request=None, responses=s.FAQCardSerializer, summary="Stop answering with this card"),
+)
+class FAQCardViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ShopApiViewSet
+):
+    """The shop's FAQ cards (industry templates are not the shop's and are not listed)."""
+
+    scope_area = "knowledge"
+    queryset = FAQCard.objects.prefetch_related("similar_questions", "products").order_by("pk")
+    serializer_class = s.FAQCardSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def filter_queryset(self, queryset):
+        if self.action != "list" or "enabled" not in self.request.query_params:
+            return queryset
+        enabled = serializers.BooleanField().run_validation
+        try:
+            return queryset.filter(enabled=enabled(self.request.query_params["enabled"]))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"enabled": exc.detail}) from exc
+
+    def _save(self, serializer, card: FAQCard | None) -> None:
+        fields = dict(serializer.validated_data)
+        similar, products = fields.pop("similar_questions", None), fields.pop("products", None)
+        try:
+            serializer.instance = save_faq_card(self.request.auth.shop, card, fields, similar, products)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk=None) -> Response:
+        return Response(s.FAQCardSerializer(disable_faq_card(self.get_object())).data)
