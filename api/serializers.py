@@ -6,6 +6,7 @@ import json
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from analytics.models import QAFinding
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from knowledge.models import FAQCard
 from shops.models import Customer, Order, OrderLine, Product
@@ -249,3 +250,16 @@ class FAQCardSerializer(serializers.ModelSerializer):
         if start and end and end <= start:
             raise serializers.ValidationError({"valid_to": _("The end must come after the start.")})
         return attrs
+
+
+class QAFindingSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = QAFinding
+        fields = [
+            "id", "conversation", "message", "rule", "kind", "severity", "actor", "agent", "evidence", "status",
+            "comment", "reviewed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields

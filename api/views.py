@@ -14,6 +14,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from analytics.models import QAFinding, Severity
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import open_work_order, update_work_order
 from knowledge.models import FAQCard
@@ -356,3 +357,27 @@ class FAQCardViewSet(
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk=None) -> Response:
         return Response(s.FAQCardSerializer(disable_faq_card(self.get_object())).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            *TIME_PARAMETERS,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=QAFinding.Status.values),
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values),
+        ],
+        description="Quality-inspection findings, oldest first, filtered on `created_at`.",
+    )
+)
+class QAFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "qa"
+    queryset = QAFinding.objects.select_related("rule", "agent")
+    serializer_class = s.QAFindingSerializer
+    pagination_class = ExportPagination
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        queryset = filter_time(queryset, self.request, "created_at")
+        queryset = choice_filter(queryset, self.request, "status", QAFinding.Status)
+        return choice_filter(queryset, self.request, "severity", Severity)
