@@ -27,16 +27,21 @@ from .models import (
 )
 from .splitting import split_questions
 from .text import normalize, strip_punctuation
-from .versioning import bump_version, current_stamp
+from .versioning import current_stamp
 
 __all__ = [
     "Answer",
     "Candidate",
     "Explanation",
+    "add_similar_questions",
     "answer_message",
     "answer_question",
+    "attach_questions_to_card",
+    "copy_card",
     "copy_cards",
+    "create_card_from_questions",
     "explain",
+    "group_unanswered",
     "import_template",
     "shop_index",
     "similarity",
@@ -240,8 +245,9 @@ def _enqueue_unanswered(shop: Shop, text: str, now) -> None:
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
     index = shop_index(shop)
-    has_content = bool(index.query_tokens(text))
-    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now()) if has_content else []
+    tokens = index.query_tokens(text)
+    has_content = bool(tokens)
+    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
     answer = _compose(text.strip(), results, has_content)
     if record:
         _record(shop, answer, conversation_id, queue=has_content)
@@ -278,40 +284,44 @@ def explain(shop: Shop, text: str) -> Explanation:
     )
 
 
-def copy_cards(cards: Iterable[FAQCard], shop: Shop, user=None) -> int:
-    """Copy cards (with their similar questions) into ``shop`` as its own; returns how many were new.
+def copy_card(card: FAQCard, shop: Shop, *, user=None, refresh: bool = False) -> FAQCard:
+    """Copy ``card`` (with its similar questions) into ``shop`` as the shop's own card.
 
-    A card whose question the shop already has is skipped, so importing a template twice adds nothing.
-    Product links are not copied: products belong to one shop.
+    The shop's card with the same question is kept as it is, or with ``refresh`` takes the copied answer;
+    either way it gains the similar questions it lacked. Product links are not copied: products belong
+    to one shop.
     """
-    created = 0
+    fields = {
+        "answer": card.answer,
+        "category": card.category,
+        "quick_replies": list(card.quick_replies),
+        "image_url": card.image_url,
+        "enabled": card.enabled,
+        "valid_from": card.valid_from,
+        "valid_to": card.valid_to,
+        "template": card if card.is_template else card.template,
+        "updated_by": user,
+    }
+    with transaction.atomic():
+        copy = FAQCard.objects.filter(shop=shop, question=card.question).first()
+        if copy is None:
+            copy = FAQCard.objects.create(shop=shop, question=card.question, created_by=user, **fields)
+        elif refresh:
+            for name, value in fields.items():
+                setattr(copy, name, value)
+            copy.save()
+        add_similar_questions(copy, [s.text for s in card.similar_questions.all()])
+    return copy
+
+
+def copy_cards(cards: Iterable[FAQCard], shop: Shop, user=None) -> int:
+    """Copy cards the shop does not have yet; returns how many were new. Importing twice adds nothing."""
     with transaction.atomic():
         existing = set(FAQCard.objects.filter(shop=shop).values_list("question", flat=True))
-        for card in cards:
-            if card.question in existing or card.shop_id == shop.pk:
-                continue
-            copy = FAQCard.objects.create(
-                shop=shop,
-                question=card.question,
-                answer=card.answer,
-                category=card.category,
-                quick_replies=list(card.quick_replies),
-                image_url=card.image_url,
-                enabled=card.enabled,
-                valid_from=card.valid_from,
-                valid_to=card.valid_to,
-                template=card if card.is_template else card.template,
-                created_by=user,
-                updated_by=user,
-            )
-            SimilarQuestion.objects.bulk_create(
-                SimilarQuestion(card=copy, text=s.text) for s in card.similar_questions.all()
-            )
-            existing.add(card.question)
-            created += 1
-        if created:
-            bump_version(shop.pk)  # bulk_create sends no signal
-    return created
+        fresh = [card for card in cards if card.question not in existing and card.shop_id != shop.pk]
+        for card in fresh:
+            copy_card(card, shop, user=user)
+    return len(fresh)
 
 
 def import_template(shop: Shop, industry: str | None = None, user=None) -> int:
@@ -320,3 +330,65 @@ def import_template(shop: Shop, industry: str | None = None, user=None) -> int:
         "similar_questions"
     )
     return copy_cards(templates, shop, user)
+
+
+def add_similar_questions(card: FAQCard, texts: Iterable[str]) -> int:
+    """Add the texts the card does not have yet as similar questions; returns how many were added."""
+    existing = set(card.similar_questions.values_list("text", flat=True)) | {card.question}
+    added = 0
+    for text in dict.fromkeys(t.strip()[:200] for t in texts):
+        if text and text not in existing:
+            SimilarQuestion.objects.create(card=card, text=text)
+            added += 1
+    return added
+
+
+def _resolve(questions: list[UnansweredQuestion], card: FAQCard) -> None:
+    UnansweredQuestion.objects.filter(pk__in=[q.pk for q in questions]).update(
+        status=UnansweredQuestion.Status.RESOLVED, resolved_card=card
+    )
+
+
+def create_card_from_questions(
+    questions: list[UnansweredQuestion], *, question: str, answer: str, category: str = "", user=None
+) -> FAQCard:
+    """Turn a group of unanswered questions (one shop) into a card; the others become its similar questions."""
+    shops = {q.shop_id for q in questions}
+    if len(shops) != 1:
+        raise ValueError("The questions must all belong to one shop.")
+    with transaction.atomic():
+        card = FAQCard.objects.create(
+            shop_id=shops.pop(), question=question, answer=answer, category=category, created_by=user, updated_by=user
+        )
+        add_similar_questions(card, [q.text for q in questions])
+        _resolve(questions, card)
+    return card
+
+
+def attach_questions_to_card(questions: list[UnansweredQuestion], card: FAQCard) -> int:
+    """Add unanswered questions to ``card`` as similar questions and mark them resolved."""
+    if any(q.shop_id != card.shop_id for q in questions):
+        raise ValueError("The questions and the card must belong to one shop.")
+    with transaction.atomic():
+        added = add_similar_questions(card, [q.text for q in questions])
+        _resolve(questions, card)
+    return added
+
+
+# Two queued questions at least this similar (see ``similarity``) land in one group.
+GROUP_SIMILARITY = 0.35
+
+
+def group_unanswered(shop: Shop, questions: Iterable[UnansweredQuestion]) -> list[list[UnansweredQuestion]]:
+    """Group a shop's unanswered questions by similarity, most asked first (greedy, against group leaders)."""
+    index = shop_index(shop)
+    groups: list[list[UnansweredQuestion]] = []
+    for question in sorted(questions, key=lambda q: (-q.times_asked, q.pk)):
+        for group in groups:
+            if index.similarity(group[0].text, question.text) >= GROUP_SIMILARITY:
+                group.append(question)
+                break
+        else:
+            groups.append([question])
+    groups.sort(key=lambda g: -sum(q.times_asked for q in g))
+    return groups

@@ -2,7 +2,7 @@
 
 from uuid import uuid4
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from .models import KnowledgeVersion
@@ -23,6 +23,16 @@ def bump_version(shop_id: int | None) -> None:
                 KnowledgeVersion.objects.filter(shop_id=shop_id).update(**values)
 
 
+_STAMP_SQL = f"SELECT stamp FROM {KnowledgeVersion._meta.db_table} WHERE shop_id = %s"
+
+
 def current_stamp(shop_id: int) -> str | None:
-    """One indexed lookup, done before every answer; ``None`` while the shop never changed its knowledge."""
-    return KnowledgeVersion.objects.filter(shop_id=shop_id).values_list("stamp", flat=True).first()
+    """One indexed lookup before every answer; ``None`` while the shop never changed its knowledge.
+
+    Plain SQL on purpose: it runs on every shopper question and the ORM's query building would cost
+    more than the lookup itself.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [shop_id])
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -34,7 +34,7 @@ COUNTS = {
 
 
 def cost_per_agent_day_default() -> Decimal:
-    return Decimal(str(getattr(settings, "ANALYTICS_COST_PER_AGENT_DAY", "300")))
+    return Decimal(settings.ANALYTICS_COST_PER_AGENT_DAY)
 
 
 def share(part: int, whole: int) -> float | None:
