@@ -18,6 +18,8 @@ from analytics.models import QAFinding, Severity
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import open_work_order, update_work_order
 from knowledge.models import FAQCard
+from marketing.models import Campaign, LiveSession
+from marketing.services import follow_up_candidates, with_results
 from shops.models import Customer, Order, Product, Shop
 from shops.services import upsert_customers, upsert_orders, upsert_products
 
@@ -381,3 +383,48 @@ class QAFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApi
         queryset = filter_time(queryset, self.request, "created_at")
         queryset = choice_filter(queryset, self.request, "status", QAFinding.Status)
         return choice_filter(queryset, self.request, "severity", Severity)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=TIME_PARAMETERS, description="The shop's live-stream sessions, filtered on `starts_at`."
+    )
+)
+class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "marketing"
+    queryset = LiveSession.objects.prefetch_related("featured_products").order_by("starts_at", "pk")
+    serializer_class = s.LiveSessionSerializer
+
+    def filter_queryset(self, queryset):
+        return filter_time(queryset, self.request, "starts_at") if self.action == "list" else queryset
+
+
+class CampaignResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    """Marketing campaigns with their results: touches sent, woken up, converted, refunds retained."""
+
+    scope_area = "marketing"
+    queryset = Campaign.objects.all()
+    serializer_class = s.CampaignResultSerializer
+
+    def get_queryset(self):
+        return with_results(super().get_queryset()).order_by("pk")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[s.FollowUpQuery],
+        responses=s.FollowUpCandidateSerializer(many=True),
+        description="The follow-up assistant's list: customers most likely to buy, best first, with reasons.",
+    )
+)
+class FollowUpViewSet(ShopApiViewSet):
+    scope_area = "marketing"
+    serializer_class = s.FollowUpCandidateSerializer
+
+    def list(self, request: Request) -> Response:
+        query = s.FollowUpQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        candidates = follow_up_candidates(
+            request.auth.shop, query.validated_data["limit"], days=query.validated_data["days"]
+        )
+        return Response(s.FollowUpCandidateSerializer(candidates, many=True).data)
