@@ -23,6 +23,12 @@ TRANSCRIPT_LIMIT = 300
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 
+def page(model_admin: admin.ModelAdmin, view):
+    """A custom admin page: login, CSRF and the admin's template context; the view checks the shops."""
+    site = model_admin.admin_site
+    return site.admin_view(lambda request, **kwargs: view(request, site.each_context(request), **kwargs))
+
+
 @admin.register(QARule)
 class QARuleAdmin(ShopScopedAdmin):
     view_roles = QA_STAFF
@@ -149,15 +155,10 @@ class QAReportAdmin(ShopScopedAdmin):
         return False  # built by the nightly task (build_qa_reports)
 
     def get_urls(self):
-        def page(view):
-            return self.admin_site.admin_view(
-                lambda request, **kwargs: view(request, self.admin_site.each_context(request), **kwargs)
-            )
-
         return [
-            path("dashboard/", page(views.dashboard_view), name="analytics_dashboard"),
-            path("dashboard/<int:shop_id>/", page(views.dashboard_view), name="analytics_shop_dashboard"),
-            path("scorecards/", page(views.scorecards_view), name="analytics_scorecards"),
+            path("dashboard/", page(self, views.dashboard_view), name="analytics_dashboard"),
+            path("dashboard/<int:shop_id>/", page(self, views.dashboard_view), name="analytics_shop_dashboard"),
+            path("scorecards/", page(self, views.scorecards_view), name="analytics_scorecards"),
             *super().get_urls(),
         ]
 
@@ -192,3 +193,14 @@ class TrainingSessionAdmin(ShopScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sessions start from the training page
+
+    def get_urls(self):
+        return [
+            path("practice/", page(self, views.training_start_view), name="analytics_training_start"),
+            path(
+                "<int:session_id>/practice/",
+                page(self, views.training_practice_view),
+                name="analytics_training_practice",
+            ),
+            *super().get_urls(),
+        ]

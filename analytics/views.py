@@ -1,24 +1,29 @@
-"""Admin pages of the analytics app: the KPI dashboard (one shop or all of a manager's) and the agents'
-scorecards. Wrapped in admin_site.admin_view by the admin; each page checks the user's shops itself."""
+"""Admin pages of the analytics app: the KPI dashboard (one shop or all of a manager's), the agents'
+scorecards and the trainee's practice pages. Wrapped in admin_site.admin_view by the admin; each page
+checks the user's shops itself."""
 
 import csv
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from shops.models import Membership
 from shops.services import visible_shops
 
-from .forms import DashboardForm, PeriodForm
+from .forms import DashboardForm, PeriodForm, StartTrainingForm, TrainingReplyForm
+from .models import TrainingSession
 from .services.dashboard import Dashboard, build_dashboard, cost_per_agent_day_default
 from .services.reports import scorecards
+from .services.training import TrainingUnavailable, answer_turn, current_turn, start_training
 
 Role = Membership.Role
 DASHBOARD_ROLES = (Role.MANAGER,)
 QA_ROLES = (Role.MANAGER, Role.QA)
+TRAINING_ROLES = (Role.MANAGER, Role.AGENT)
 
 
 def _shops(request: HttpRequest, roles, shop_id: int | None):
@@ -112,3 +117,62 @@ def scorecards_view(request: HttpRequest, admin_context: dict) -> HttpResponse:
         return TemplateResponse(request, "analytics/scorecards.html", context, status=400)
     context["cards"] = scorecards([s.pk for s in shops], form.cleaned_data["start"], form.cleaned_data["end"])
     return TemplateResponse(request, "analytics/scorecards.html", context)
+
+
+def training_start_view(request: HttpRequest, admin_context: dict) -> HttpResponse:
+    shops = visible_shops(request.user, TRAINING_ROLES)
+    if not shops.exists():
+        raise PermissionDenied
+    form = StartTrainingForm(request.POST or None, shops=shops)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                session = start_training(
+                    form.cleaned_data["shop"],
+                    request.user,
+                    form.cleaned_data["source"],
+                    form.cleaned_data["turns"],
+                )
+            except TrainingUnavailable as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("admin:analytics_training_practice", session_id=session.pk)
+        status = 400
+    sessions = TrainingSession.objects.filter(trainee=request.user).select_related("shop")[:20]
+    context = {**admin_context, "form": form, "sessions": sessions, "title": _("Agent training (模拟客服)")}
+    return TemplateResponse(request, "analytics/training_start.html", context, status=status)
+
+
+def training_practice_view(request: HttpRequest, admin_context: dict, session_id: int) -> HttpResponse:
+    """The trainee answers here; a manager of the shop may watch (read only). Anyone else: 404."""
+    managed = visible_shops(request.user, (Role.MANAGER,))
+    session = get_object_or_404(
+        TrainingSession.objects.select_related("shop").filter(Q(trainee=request.user) | Q(shop__in=managed)),
+        pk=session_id,
+    )
+    is_trainee = session.trainee_id == request.user.pk
+    form = TrainingReplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not is_trainee:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                answer_turn(session, form.cleaned_data["reply"])
+            except TrainingUnavailable as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("admin:analytics_training_practice", session_id=session.pk)
+        status = 400
+    session.refresh_from_db()
+    context = {
+        **admin_context,
+        "title": _("Agent training (模拟客服)"),
+        "session": session,
+        "answered": session.turns.filter(answered_at__isnull=False).order_by("position"),
+        "turn": current_turn(session),
+        "total": session.turns.count(),
+        "form": form if is_trainee else None,
+    }
+    return TemplateResponse(request, "analytics/training_practice.html", context, status=status)

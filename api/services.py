@@ -1,5 +1,7 @@
 """Open-platform actions that are not plain reads or upserts."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from chat.messaging import post_message
 from chat.models import InvoiceRequest, Message
+from knowledge.models import FAQCard, SimilarQuestion
+from shops.models import Product, Shop
 
 
 @transaction.atomic
@@ -35,3 +39,44 @@ def fulfil_invoice(invoice: InvoiceRequest, invoice_url: str, note: str = "") ->
             intent="invoice",
         )
     return invoice
+
+
+@transaction.atomic
+def save_faq_card(
+    shop: Shop,
+    card: FAQCard | None,
+    fields: dict[str, Any],
+    similar_questions: list[str] | None = None,
+    products: list[Product] | None = None,
+) -> FAQCard:
+    """Create (``card`` None) or change one of the shop's FAQ cards; lists given replace the stored ones.
+
+    The knowledge signals bump the shop's knowledge version, so every worker's answer index follows.
+    """
+    question = fields.get("question", card.question if card else "")
+    clash = FAQCard.objects.filter(shop=shop, question=question).exclude(pk=card.pk if card else None)
+    if clash.exists():
+        raise ValidationError({"question": _("The shop already has a card with this question.")})
+    if card is None:
+        card = FAQCard(shop=shop)
+    for name, value in fields.items():
+        setattr(card, name, value)
+    card.full_clean(exclude=["products"])
+    card.save()
+    if similar_questions is not None:
+        wanted = list(dict.fromkeys(q for q in similar_questions if q != card.question))
+        card.similar_questions.exclude(text__in=wanted).delete()
+        stored = set(card.similar_questions.values_list("text", flat=True))
+        for text in wanted:
+            if text not in stored:
+                SimilarQuestion.objects.create(card=card, text=text)
+    if products is not None:
+        card.products.set(products)
+    return card
+
+
+def disable_faq_card(card: FAQCard) -> FAQCard:
+    if card.enabled:
+        card.enabled = False
+        card.save(update_fields=["enabled", "updated_at"])
+    return card

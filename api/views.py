@@ -14,15 +14,19 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from analytics.models import QAFinding, Severity
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import open_work_order, update_work_order
+from knowledge.models import FAQCard
+from marketing.models import Campaign, LiveSession
+from marketing.services import follow_up_candidates, with_results
 from shops.models import Customer, Order, Product, Shop
 from shops.services import upsert_customers, upsert_orders, upsert_products
 
 from . import serializers as s
 from .authentication import ApiKeyAuthentication, ApiKeyRateThrottle, ShopApiPermission
 from .models import WebhookSubscription
-from .services import fulfil_invoice
+from .services import disable_faq_card, fulfil_invoice, save_faq_card
 
 
 class ShopApiViewSet(viewsets.GenericViewSet):
@@ -313,3 +317,114 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet, ShopApiViewSet):
         serializer.is_valid(raise_exception=True)
         subscription = serializer.save(shop=request.auth.shop)
         return Response(s.WebhookSubscriptionCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("enabled", OpenApiTypes.BOOL)]),
+    disable=extend_schema(request=None, responses=s.FAQCardSerializer, summary="Stop answering with this card"),
+)
+class FAQCardViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ShopApiViewSet
+):
+    """The shop's FAQ cards (industry templates are not the shop's and are not listed)."""
+
+    scope_area = "knowledge"
+    queryset = FAQCard.objects.prefetch_related("similar_questions", "products").order_by("pk")
+    serializer_class = s.FAQCardSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def filter_queryset(self, queryset):
+        if self.action != "list" or "enabled" not in self.request.query_params:
+            return queryset
+        enabled = serializers.BooleanField().run_validation
+        try:
+            return queryset.filter(enabled=enabled(self.request.query_params["enabled"]))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"enabled": exc.detail}) from exc
+
+    def _save(self, serializer, card: FAQCard | None) -> None:
+        fields = dict(serializer.validated_data)
+        similar, products = fields.pop("similar_questions", None), fields.pop("products", None)
+        try:
+            serializer.instance = save_faq_card(self.request.auth.shop, card, fields, similar, products)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk=None) -> Response:
+        return Response(s.FAQCardSerializer(disable_faq_card(self.get_object())).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            *TIME_PARAMETERS,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=QAFinding.Status.values),
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values),
+        ],
+        description="Quality-inspection findings, oldest first, filtered on `created_at`.",
+    )
+)
+class QAFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "qa"
+    queryset = QAFinding.objects.select_related("rule", "agent")
+    serializer_class = s.QAFindingSerializer
+    pagination_class = ExportPagination
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        queryset = filter_time(queryset, self.request, "created_at")
+        queryset = choice_filter(queryset, self.request, "status", QAFinding.Status)
+        return choice_filter(queryset, self.request, "severity", Severity)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=TIME_PARAMETERS, description="The shop's live-stream sessions, filtered on `starts_at`."
+    )
+)
+class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "marketing"
+    queryset = LiveSession.objects.prefetch_related("featured_products").order_by("starts_at", "pk")
+    serializer_class = s.LiveSessionSerializer
+
+    def filter_queryset(self, queryset):
+        return filter_time(queryset, self.request, "starts_at") if self.action == "list" else queryset
+
+
+class CampaignResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    """Marketing campaigns with their results: touches sent, woken up, converted, refunds retained."""
+
+    scope_area = "marketing"
+    queryset = Campaign.objects.all()
+    serializer_class = s.CampaignResultSerializer
+
+    def get_queryset(self):
+        return with_results(super().get_queryset()).order_by("pk")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[s.FollowUpQuery],
+        responses=s.FollowUpCandidateSerializer(many=True),
+        description="The follow-up assistant's list: customers most likely to buy, best first, with reasons.",
+    )
+)
+class FollowUpViewSet(ShopApiViewSet):
+    scope_area = "marketing"
+    serializer_class = s.FollowUpCandidateSerializer
+
+    def list(self, request: Request) -> Response:
+        query = s.FollowUpQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        candidates = follow_up_candidates(
+            request.auth.shop, query.validated_data["limit"], days=query.validated_data["days"]
+        )
+        return Response(s.FollowUpCandidateSerializer(candidates, many=True).data)

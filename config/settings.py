@@ -155,7 +155,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         f"{name}Enum": f"api.schema.{name}"
-        for name in ("OrderStatus", "ConversationStatus", "WorkOrderStatus", "InvoiceRequestStatus")
+        for name in (
+            "OrderStatus",
+            "ConversationStatus",
+            "WorkOrderStatus",
+            "InvoiceRequestStatus",
+            "QAFindingStatus",
+            "QARuleKind",
+            "WorkOrderKind",
+        )
     },
 }
 
@@ -169,3 +177,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".
+ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="300")

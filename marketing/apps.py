@@ -6,3 +6,6 @@ class MarketingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,5 +1,6 @@
 """factory_boy factories for every model the tests build."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -10,6 +11,7 @@ from api.keys import issue_key
 from api.models import ApiKey, Scope
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup
+from marketing.models import Campaign, Coupon, LiveSession
 from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
 
 
@@ -176,3 +178,39 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
         key, plaintext = issue_key(**kwargs)
         key.plaintext = plaintext
         return key
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Coupon
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"满199减20 {n}")
+    threshold = Decimal("199.00")
+    discount = Decimal("20.00")
+    valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"活动{n}")
+    kind = Campaign.Kind.PAYMENT
+    delay_minutes = 30
+    window_hours = 72
+    template = "{nickname}，您的订单还差 ¥{amount} 就完成啦～"
+    daily_cap = 1
+    channel = Campaign.Channel.IN_CHAT
+
+
+class LiveSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveSession
+
+    shop = factory.SubFactory(ShopFactory)
+    title = "秋冬上新专场"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))

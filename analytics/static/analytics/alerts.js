@@ -28,7 +28,6 @@
     list.prepend(line);
     while (list.children.length > MAX_LINES) list.lastElementChild.remove();
     bar.hidden = false;
-    document.dispatchEvent(new CustomEvent("shopbee:qa-alert", { detail: alert }));
   }
 
   function connect() {

@@ -1,0 +1,502 @@
+"""Running campaigns: find due targets with set-based queries, create touches once, send each once.
+
+A scan of one shop (a Celery beat task per shop) does three things:
+1. retire pending touches whose goal already happened, whose customer opted out or whose campaign
+   was switched off (set-based UPDATEs);
+2. per enabled campaign, select the due targets in one query and ``bulk_create`` touches with
+   ``ignore_conflicts``: the unique idempotency key makes a second scan create nothing new;
+3. enqueue the touches that are due (not in quiet hours) in batches of ``send_touches`` tasks.
+
+Sending claims the touch with a conditional UPDATE (``status=pending`` -> ``sent``) in the same
+transaction as the chat message or webhook delivery, so a redelivered task never sends twice.
+Touches held back by quiet hours or the daily cap get a later ``scheduled_at``; a later scan enqueues them.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+
+from chat.models import Conversation, Message
+from shops.models import Customer, Order, Product, Refund, Shop
+
+from ..models import Campaign, Touch
+from .delivery import deliver
+from .money import yuan
+from .timing import next_allowed_time, start_of_day, start_of_next_day
+
+Kind = Campaign.Kind
+PRESALE_STATUSES = (Order.Status.DEPOSIT_PAID, Order.Status.AWAITING_FINAL)
+# Presale reminders are triggered this long before the final payment deadline.
+PRESALE_NOTICE = timedelta(hours=24)
+# A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
+REENQUEUE_AFTER = timedelta(minutes=15)
+SEND_BATCH = 500
+WAKE_UP_WINDOW = timedelta(hours=24)
+CONVERSION_WINDOW = timedelta(hours=72)
+
+# Messages that show interest in products: the shopper asked for a recommendation or a product's
+# details, or the bot showed product cards (payload "products" not empty).
+INTEREST_INTENTS = ("recommend", "product_detail")
+INTEREST = Q(sender=Message.Sender.SHOPPER, intent__in=INTEREST_INTENTS) | Q(
+    sender=Message.Sender.BOT, payload__products__0__isnull=False
+)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def shop_tz(shop: Shop) -> ZoneInfo:
+    return ZoneInfo(shop.timezone)
+
+
+# --- who is due ---------------------------------------------------------------------------------
+#
+# Each campaign type is one query whose rows are the due targets, with the columns of the touch to
+# insert: customer, order, refund, the message that triggered it, when, and the idempotency key.
+# The insert is one INSERT ... SELECT ... ON CONFLICT (idempotency_key) DO NOTHING: rows never pass
+# through Python, so 100,000 customers scan in seconds and a second scan inserts nothing.
+
+TARGET_COLUMNS = {
+    "customer_id": "t_customer",
+    "order_id": "t_order",
+    "refund_id": "t_refund",
+    "trigger_message_id": "t_message",
+    "trigger_at": "t_trigger",
+    "idempotency_key": "t_key",
+}
+NO_ID = Cast(Value(None), BigIntegerField())
+
+
+def _key(campaign: Campaign, what: str, id_expression) -> Concat:
+    return Concat(Value(f"{campaign.pk}:{what}:"), Cast(id_expression, CharField()), output_field=CharField())
+
+
+def _customer_messages() -> QuerySet[Message]:
+    # Through the customer's conversations (indexed by customer), not the shop's whole message table.
+    return Message.objects.filter(conversation__customer=OuterRef("pk"))
+
+
+def _customer_targets(campaign: Campaign, now: datetime, trigger: QuerySet[Message], extra: Q) -> QuerySet:
+    """Customers whose trigger message (latest of ``trigger``) is due and in the window, with no order since.
+
+    One touch per trigger message: a later message is a new episode with a new key."""
+    delay = timedelta(minutes=campaign.delay_minutes)
+    latest = trigger.filter(created_at__gte=now - timedelta(hours=campaign.window_hours)).order_by("-created_at", "-pk")
+    return (
+        Customer.objects.filter(shop=campaign.shop, marketing_opt_out=False)
+        .order_by()
+        .annotate(t_trigger=Subquery(latest.values("created_at")[:1]))
+        .filter(t_trigger__lte=now - delay)
+        .filter(extra)
+        .exclude(Exists(Order.objects.filter(customer=OuterRef("pk"), created_at__gte=OuterRef("t_trigger"))))
+        .annotate(
+            t_customer=F("pk"),
+            t_order=NO_ID,
+            t_refund=NO_ID,
+            t_message=Subquery(latest.values("pk")[:1]),
+        )
+        .annotate(t_key=_key(campaign, "message", "t_message"))
+    )
+
+
+def _cart_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    # 催拍: the last time the customer showed interest in a product.
+    return _customer_targets(campaign, now, _customer_messages().filter(INTEREST), Q())
+
+
+def _wake_up_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    # Wake-up: interested within the window, then silent: the trigger is the customer's last message.
+    messages = _customer_messages()
+    interested = Exists(messages.filter(INTEREST, created_at__gte=now - timedelta(hours=campaign.window_hours)))
+    return _customer_targets(campaign, now, messages.filter(sender=Message.Sender.SHOPPER), Q(interested))
+
+
+def _order_targets(campaign: Campaign, orders: QuerySet[Order], trigger) -> QuerySet:
+    return (
+        orders.filter(shop=campaign.shop, customer__marketing_opt_out=False)
+        .order_by()
+        .annotate(
+            t_customer=F("customer_id"),
+            t_order=F("pk"),
+            t_refund=NO_ID,
+            t_message=NO_ID,
+            t_trigger=trigger,
+            t_key=_key(campaign, "order", "pk"),
+        )
+    )
+
+
+def _payment_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    unpaid = Order.objects.filter(
+        status=Order.Status.UNPAID,
+        created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
+        created_at__gte=now - timedelta(hours=campaign.window_hours),
+    )
+    return _order_targets(campaign, unpaid, F("created_at"))
+
+
+def _presale_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    awaiting = Order.objects.filter(
+        status__in=PRESALE_STATUSES,
+        final_payment_due__gt=now,
+        final_payment_due__lte=now + PRESALE_NOTICE - timedelta(minutes=campaign.delay_minutes),
+    )
+    trigger = ExpressionWrapper(F("final_payment_due") - PRESALE_NOTICE, output_field=DateTimeField())
+    return _order_targets(campaign, awaiting, trigger)
+
+
+def _refund_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    return (
+        Refund.objects.filter(
+            shop=campaign.shop,
+            status=Refund.Status.REQUESTED,
+            created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
+            created_at__gte=now - timedelta(hours=campaign.window_hours),
+            order__customer__marketing_opt_out=False,
+        )
+        .order_by()
+        .annotate(
+            t_customer=F("order__customer_id"),
+            t_order=F("order_id"),
+            t_refund=F("pk"),
+            t_message=NO_ID,
+            t_trigger=F("created_at"),
+            t_key=_key(campaign, "refund", "pk"),
+        )
+    )
+
+
+TARGETS = {
+    Kind.WAKE_UP: _wake_up_targets,
+    Kind.CART: _cart_targets,
+    Kind.PAYMENT: _payment_targets,
+    Kind.PRESALE_FINAL: _presale_targets,
+    Kind.REFUND_RETENTION: _refund_targets,
+}
+
+
+def due_targets(campaign: Campaign, now: datetime) -> QuerySet:
+    """The campaign's due targets as rows of ``TARGET_COLUMNS`` aliases (t_customer, t_order, ...)."""
+    return TARGETS[campaign.kind](campaign, now).values(*TARGET_COLUMNS.values())
+
+
+def create_touches(campaign: Campaign, now: datetime) -> int:
+    """Insert a pending touch for every due target not touched yet; returns how many were inserted."""
+    scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
+    constants = {
+        "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
+        "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
+        "channel": Value(campaign.channel, output_field=CharField()),
+        "scheduled_at": Value(scheduled_at, output_field=DateTimeField()),
+        "status": Value(Touch.Status.PENDING, output_field=CharField()),
+        "skip_reason": Value("", output_field=CharField()),
+        "text": Value("", output_field=CharField()),
+        "created_at": Value(now, output_field=DateTimeField()),
+    }
+    aliases = {f"c_{column}": expression for column, expression in constants.items()}
+    rows = TARGETS[campaign.kind](campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
+    select_sql, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(Touch._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in [*TARGET_COLUMNS, *constants])
+    key = connection.ops.quote_name("idempotency_key")
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) due WHERE true ON CONFLICT ({key}) DO NOTHING"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+# --- when a touch is no longer wanted -----------------------------------------------------------
+
+
+def _ordered_since_trigger() -> Exists:
+    return Exists(Order.objects.filter(customer=OuterRef("customer"), created_at__gte=OuterRef("trigger_at")))
+
+
+def goal_reached(kind: str, now: datetime) -> Q:
+    """On Touch: the campaign's goal happened (or can no longer happen) for this touch."""
+    match kind:
+        case Kind.PAYMENT:
+            return ~Q(order__status=Order.Status.UNPAID)
+        case Kind.PRESALE_FINAL:
+            return ~Q(order__status__in=PRESALE_STATUSES) | Q(order__final_payment_due__lte=now)
+        case Kind.REFUND_RETENTION:
+            return ~Q(refund__status=Refund.Status.REQUESTED)
+        case Kind.CART:
+            return Q(_ordered_since_trigger())
+        case _:
+            came_back = Exists(
+                Message.objects.filter(
+                    sender=Message.Sender.SHOPPER,
+                    conversation__customer=OuterRef("customer"),
+                    created_at__gt=OuterRef("trigger_at"),
+                )
+            )
+            return Q(_ordered_since_trigger()) | Q(came_back)
+
+
+def retire_pending_touches(shop: Shop, now: datetime) -> int:
+    """Skip the shop's pending touches that must not go out any more; returns how many."""
+    pending = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING)
+    reason = Touch.SkipReason
+    retired = pending.filter(customer__marketing_opt_out=True).update(
+        status=Touch.Status.SKIPPED, skip_reason=reason.OPTED_OUT
+    )
+    retired += pending.filter(campaign__enabled=False).update(
+        status=Touch.Status.SKIPPED, skip_reason=reason.CAMPAIGN_DISABLED
+    )
+    for kind in Kind.values:
+        retired += (
+            pending.filter(campaign__kind=kind)
+            .filter(goal_reached(kind, now))
+            .update(status=Touch.Status.SKIPPED, skip_reason=reason.GOAL_REACHED)
+        )
+    return retired
+
+
+# --- scanning and enqueueing --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    retired: int
+    created: int
+    enqueued: int
+
+
+def enqueue_due_touches(shop: Shop, now: datetime) -> int:
+    """Hand due pending touches to ``send_touches`` in batches; returns how many were enqueued."""
+    from ..tasks import send_touches
+
+    due = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING, scheduled_at__lte=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
+    )
+    with transaction.atomic():
+        due_ids = list(due.order_by("pk").values_list("pk", flat=True))
+        Touch.objects.filter(pk__in=due.values("pk")).update(enqueued_at=now)
+        for batch in _chunks(due_ids, SEND_BATCH):
+            transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
+    return len(due_ids)
+
+
+def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
+    now = now or timezone.now()
+    retired = retire_pending_touches(shop, now)
+    campaigns = Campaign.objects.filter(shop=shop, enabled=True).select_related("shop")
+    created = sum(create_touches(campaign, now) for campaign in campaigns)
+    return ScanReport(retired=retired, created=created, enqueued=enqueue_due_touches(shop, now))
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def product_card(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.pk,
+        "sku": product.sku,
+        "title": product.title,
+        "price": f"{product.price:.2f}",
+        "colors": product.colors,
+        "sizes": product.sizes,
+        "stock": product.stock,
+    }
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%m月%d日 %H:%M}"
+
+
+def _product_shown(touch: Touch) -> Product | None:
+    """The product whose card the bot showed the customer last, up to the episode's trigger."""
+    if touch.order_id is not None:
+        return None
+    shown = (
+        Message.objects.filter(
+            conversation__customer=touch.customer_id,
+            sender=Message.Sender.BOT,
+            payload__products__0__isnull=False,
+            created_at__lte=touch.trigger_at,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    card = shown["products"][0] if shown else None
+    product_id = card.get("id") if isinstance(card, dict) else None
+    # The id comes from stored JSON: only a product of this shop is used.
+    return Product.objects.filter(shop=touch.shop_id, pk=product_id).first() if isinstance(product_id, int) else None
+
+
+def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The rendered text and the structured parts (product cards, coupon) of a touch."""
+    campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
+    product = touch.product or _product_shown(touch)
+    if product is None and order is not None:
+        line = order.lines.select_related("product").order_by("pk").first()
+        product = line.product if line else None
+    product_title = product.title if product else ""
+    if not product_title and order is not None:
+        product_title = order.lines.order_by("pk").values_list("title", flat=True).first() or ""
+    amount: Decimal | None = None
+    if touch.refund is not None:
+        amount = touch.refund.amount
+    elif order is not None:
+        amount = order.total_amount - order.discount_amount - order.paid_amount
+    coupon = campaign.coupon
+    if coupon is not None and not (coupon.is_active and coupon.valid_from <= now < coupon.valid_until):
+        coupon = None
+    deadline = ""
+    if campaign.kind == Kind.PRESALE_FINAL and order is not None and order.final_payment_due:
+        deadline = _local(order.final_payment_due, tz)
+    elif coupon is not None:
+        deadline = _local(coupon.valid_until, tz)
+    text = campaign.template.format_map(
+        {
+            "nickname": touch.customer.nickname or "亲",
+            "product": product_title,
+            "amount": yuan(amount) if amount is not None else "",
+            "deadline": deadline,
+        }
+    )
+    coupon_data = None
+    if coupon is not None:
+        text += f"\n送您一张{coupon.label}的优惠券，{_local(coupon.valid_until, tz)}前有效。"
+        coupon_data = {
+            "id": coupon.pk,
+            "name": coupon.name,
+            "threshold": f"{coupon.threshold:.2f}",
+            "discount": f"{coupon.discount:.2f}",
+            "valid_until": coupon.valid_until.isoformat(),
+        }
+    return text, {"products": [product_card(product)] if product else [], "coupon": coupon_data}
+
+
+def _card_product(payload: dict[str, Any]) -> int | None:
+    return payload["products"][0]["id"] if payload["products"] else None
+
+
+class SendOutcome:
+    SENT = "sent"
+    ALREADY_DONE = "already_done"
+    NOT_DUE = "not_due"
+    RESCHEDULED = "rescheduled"
+    SKIPPED = "skipped"
+
+
+def _skip(touch: Touch, reason: str) -> str:
+    Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(
+        status=Touch.Status.SKIPPED, skip_reason=reason
+    )
+    return SendOutcome.SKIPPED
+
+
+def send_touch(touch_id: int, now: datetime | None = None) -> str:
+    """Send one touch at most once; quiet hours and the daily cap move it later, a reached goal stops it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        touch = (
+            Touch.objects.select_related("campaign__coupon", "shop", "customer", "order", "refund", "product")
+            .filter(pk=touch_id)
+            .first()
+        )
+        if touch is None or touch.status != Touch.Status.PENDING:
+            return SendOutcome.ALREADY_DONE
+        if touch.scheduled_at > now:
+            return SendOutcome.NOT_DUE
+        # Serialise sends to one customer so the daily cap holds across workers.
+        customer = Customer.objects.select_for_update().get(pk=touch.customer_id)
+        campaign, tz = touch.campaign, shop_tz(touch.shop)
+        if customer.marketing_opt_out:
+            return _skip(touch, Touch.SkipReason.OPTED_OUT)
+        if not campaign.enabled:
+            return _skip(touch, Touch.SkipReason.CAMPAIGN_DISABLED)
+        if Touch.objects.filter(pk=touch.pk).filter(goal_reached(campaign.kind, now)).exists():
+            return _skip(touch, Touch.SkipReason.GOAL_REACHED)
+        allowed = next_allowed_time(now, tz, campaign.quiet_start, campaign.quiet_end)
+        if allowed == now:
+            sent_today = Touch.objects.filter(
+                shop_id=touch.shop_id,
+                customer_id=touch.customer_id,
+                status=Touch.Status.SENT,
+                sent_at__gte=start_of_day(now, tz),
+            ).count()
+            if sent_today >= campaign.daily_cap:
+                allowed = next_allowed_time(start_of_next_day(now, tz), tz, campaign.quiet_start, campaign.quiet_end)
+        if allowed != now:
+            Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(scheduled_at=allowed)
+            return SendOutcome.RESCHEDULED
+        text, payload = message_for(touch, now)
+        claimed = Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(
+            status=Touch.Status.SENT, sent_at=now, text=text, product_id=_card_product(payload)
+        )
+        if not claimed:
+            return SendOutcome.ALREADY_DONE
+        delivery = deliver(touch, text, payload)
+        if not delivery.delivered:
+            Touch.objects.filter(pk=touch.pk).update(
+                status=Touch.Status.SKIPPED, skip_reason=delivery.skip_reason, sent_at=None, text=""
+            )
+            return SendOutcome.SKIPPED
+        if delivery.message is not None:
+            Touch.objects.filter(pk=touch.pk).update(message=delivery.message)
+    return SendOutcome.SENT
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def _count(touches: QuerySet[Touch]) -> Coalesce:
+    counted = touches.order_by().values("campaign").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def with_results(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """Annotate touches_sent, woken (replied or came back within 24 h), converted (paid within 72 h)
+    and refunds_retained (refund withdrawn after the touch), all counted in SQL."""
+    sent = Touch.objects.filter(campaign=OuterRef("pk"), status=Touch.Status.SENT)
+    after_sent = {"gt": OuterRef("sent_at"), "lte": OuterRef("sent_at") + WAKE_UP_WINDOW}
+    replied = Message.objects.filter(
+        sender=Message.Sender.SHOPPER,
+        conversation__customer=OuterRef("customer"),
+        created_at__gt=after_sent["gt"],
+        created_at__lte=after_sent["lte"],
+    )
+    came_back = Conversation.objects.filter(
+        customer=OuterRef("customer"), started_at__gt=after_sent["gt"], started_at__lte=after_sent["lte"]
+    )
+    paid = Order.objects.filter(
+        customer=OuterRef("customer"),
+        paid_at__gt=OuterRef("sent_at"),
+        paid_at__lte=OuterRef("sent_at") + CONVERSION_WINDOW,
+    )
+    return campaigns.annotate(
+        touches_sent=_count(sent),
+        woken=_count(sent.filter(Q(Exists(replied)) | Q(Exists(came_back)))),
+        converted=_count(sent.filter(Exists(paid))),
+        refunds_retained=_count(sent.filter(refund__status=Refund.Status.WITHDRAWN)),
+    )
