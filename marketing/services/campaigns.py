@@ -13,6 +13,7 @@ Touches held back by quiet hours or the daily cap get a later ``scheduled_at``; 
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +69,20 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+@contextmanager
+def _set_based_transaction() -> Iterator[None]:
+    """A transaction for the scan's large set-based statements.
+
+    PostgreSQL's JIT compiles them first because their estimated cost is high, which took longer
+    than running them (1.4 s of 2 s at 20,000 customers): it is switched off for this transaction only.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def shop_tz(shop: Shop) -> ZoneInfo:
@@ -226,7 +241,7 @@ def create_touches(campaign: Campaign, now: datetime) -> int:
     key = connection.ops.quote_name("idempotency_key")
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
     sql = f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) due WHERE true ON CONFLICT ({key}) DO NOTHING"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _set_based_transaction(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
 
@@ -263,19 +278,20 @@ def goal_reached(kind: str, now: datetime) -> Q:
 def retire_pending_touches(shop: Shop, now: datetime) -> int:
     """Skip the shop's pending touches that must not go out any more; returns how many."""
     pending = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING)
-    reason = Touch.SkipReason
-    retired = pending.filter(customer__marketing_opt_out=True).update(
-        status=Touch.Status.SKIPPED, skip_reason=reason.OPTED_OUT
-    )
-    retired += pending.filter(campaign__enabled=False).update(
-        status=Touch.Status.SKIPPED, skip_reason=reason.CAMPAIGN_DISABLED
-    )
-    for kind in Kind.values:
-        retired += (
-            pending.filter(campaign__kind=kind)
-            .filter(goal_reached(kind, now))
-            .update(status=Touch.Status.SKIPPED, skip_reason=reason.GOAL_REACHED)
+    skip = Touch.Status.SKIPPED
+    with _set_based_transaction():
+        retired = pending.filter(customer__marketing_opt_out=True).update(
+            status=skip, skip_reason=Touch.SkipReason.OPTED_OUT
         )
+        retired += pending.filter(campaign__enabled=False).update(
+            status=skip, skip_reason=Touch.SkipReason.CAMPAIGN_DISABLED
+        )
+        for kind in Kind.values:
+            retired += (
+                pending.filter(campaign__kind=kind)
+                .filter(goal_reached(kind, now))
+                .update(status=skip, skip_reason=Touch.SkipReason.GOAL_REACHED)
+            )
     return retired
 
 
@@ -296,7 +312,7 @@ def enqueue_due_touches(shop: Shop, now: datetime) -> int:
     due = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING, scheduled_at__lte=now).filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
     )
-    with transaction.atomic():
+    with _set_based_transaction():
         due_ids = list(due.order_by("pk").values_list("pk", flat=True))
         Touch.objects.filter(pk__in=due.values("pk")).update(enqueued_at=now)
         for batch in _chunks(due_ids, SEND_BATCH):
