@@ -1,8 +1,21 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "analytics"
-    verbose_name = _("Analytics")
+    verbose_name = _("Quality inspection and analytics")
+
+    def ready(self) -> None:
+        from chat.signals import conversation_closed, message_stored
+
+        from . import receivers
+        from .models import QARule
+
+        message_stored.connect(receivers.on_message_stored, dispatch_uid="analytics.inspect_message")
+        conversation_closed.connect(receivers.on_conversation_closed, dispatch_uid="analytics.inspect_conversation")
+        pre_save.connect(receivers.on_rule_moving, sender=QARule, dispatch_uid="analytics.rule_moving")
+        post_save.connect(receivers.on_rule_saved, sender=QARule, dispatch_uid="analytics.rule_saved")
+        post_delete.connect(receivers.on_rule_saved, sender=QARule, dispatch_uid="analytics.rule_deleted")

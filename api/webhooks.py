@@ -98,3 +98,15 @@ def attempt_delivery(delivery_id: int) -> AttemptResult:
         retry=delivery.status == WebhookDelivery.Status.PENDING,
         attempts=delivery.attempts,
     )
+
+
+def retry_delivery(delivery: WebhookDelivery) -> bool:
+    """Send a failed delivery again from a fresh attempt count (the admin's "retry" action)."""
+    from .tasks import deliver_webhook
+
+    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
+        status=WebhookDelivery.Status.PENDING, attempts=0, last_error=""
+    )
+    if updated:
+        transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    return bool(updated)

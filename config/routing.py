@@ -1,3 +1,5 @@
 """WebSocket routes of every app, in one list for the ASGI router."""
 
-websocket_urlpatterns: list = []
+from analytics.routing import websocket_urlpatterns as analytics_routes
+
+websocket_urlpatterns: list = [*analytics_routes]

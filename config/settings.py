@@ -140,7 +140,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # The open API (api/) sets its own key authentication, permission and per-key throttle on its views.
 }
+# Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
+SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
+# Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.
+SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = env.int("BASIC_MONTHLY_BOT_CONVERSATIONS", default=2000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shopbee Open API",
     "DESCRIPTION": "REST API for ISVs: products, customers, orders, knowledge, conversations and more.",
@@ -148,6 +153,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        f"{name}Enum": f"api.schema.{name}"
+        for name in (
+            "OrderStatus",
+            "ConversationStatus",
+            "WorkOrderStatus",
+            "InvoiceRequestStatus",
+            "QAFindingStatus",
+            "QARuleKind",
+            "WorkOrderKind",
+        )
+    },
 }
 
 if not DEBUG:
@@ -160,3 +177,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".
+ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="300")

@@ -9,4 +9,5 @@ admin.site.index_title = _("Shops, knowledge, chat, marketing and analytics")
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
 ]

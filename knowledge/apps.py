@@ -6,3 +6,6 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "knowledge"
     verbose_name = _("Knowledge")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the knowledge-version receivers)

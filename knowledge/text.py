@@ -26,3 +26,38 @@ def normalize(text: str) -> str:
     text = "".join(ch for ch in text if not _is_emoji_or_symbol(ch))
     text = _T2S.convert(text).lower()
     return _SPACES.sub(" ", text).strip()
+
+
+# Punctuation (ASCII and CJK) becomes a space before segmentation: it never carries meaning for matching.
+_PUNCTUATION = re.compile(r"[^\w\s]|_", re.UNICODE)
+
+# Words that say nothing about what the shopper wants: particles, pronouns, greetings, politeness.
+STOPWORDS = frozenset(
+    """
+    的 地 得 了 着 过 吗 嘛 么 呢 吧 啊 呀 哦 哈 啦 喔 嗯 哎 诶 噢 哟 呐 哇 咯 额 呗 嘞
+    我 你 您 他 她 它 我们 你们 他们 咱 咱们 俺 人家 自己
+    亲 亲亲 亲爱 宝 客服 老板 掌柜 店家 小姐姐 小哥哥 美女 帅哥 姐姐 妹妹
+    在吗 在不在 在么 你好 您好 哈喽 hello hi 请问 问下 问一下 想问 想问下 想问一下 咨询 咨询一下 打扰
+    麻烦 谢谢 谢啦 多谢 感谢 一下 下 就 都 也 还 又 和 与 跟 及 是 在 请 这个 那个 这 那 个 些 一些 这些 那些
+    顺便 另外 这款 那款 这件 那件 这双 那双 这种 那种 的话 一个 能 可以 能不能 可不可以 是不是 会不会 呃 嗷 啥的 之类
+    """.split()  # noqa: SIM905  (a word list reads best as text)
+)
+
+# One-character particles dropped before building character bigrams.
+_BIGRAM_SKIP = frozenset("的了吗嘛么呢吧啊呀哦哈啦喔嗯哎诶噢哟呐哇咯额呗嘞亲我你您 ")
+
+
+def strip_punctuation(text: str) -> str:
+    """``normalize`` then punctuation to single spaces: the text the segmenter sees."""
+    return " ".join(_PUNCTUATION.sub(" ", normalize(text)).split())
+
+
+def char_bigrams(text: str) -> set[str]:
+    """Character bigrams of the normalised text without particles; one-character text gives itself.
+
+    The bigram signal survives typos and wrong segmentation, which matter most on very short questions.
+    """
+    chars = [c for c in strip_punctuation(text) if c not in _BIGRAM_SKIP]
+    if len(chars) == 1:
+        return {chars[0]}
+    return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}

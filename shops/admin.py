@@ -1,10 +1,16 @@
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
-from .scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
-from .services import copy_product_to_shop
+from .models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
+from .overview import shop_figures
+from .quota import month_start, quota_usage
+from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from .services import copy_product_to_shop, visible_shops
 
 Role = Membership.Role
 ORDER_READERS = (Role.MANAGER, Role.AGENT, Role.QA)
@@ -15,14 +21,80 @@ class MembershipInline(ShopScopedInline, admin.TabularInline):
     extra = 0
 
 
+def format_usage(used: int, quota: int | None) -> str:
+    if quota is None:
+        return _("%(used)d (no limit)") % {"used": used}
+    return f"{used} / {quota} ({used * 100 // quota}%)"
+
+
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdmin):
     shop_field = "pk"
-    list_display = ["name", "slug", "industry", "plan", "timezone", "is_active"]
+    list_display = ["name", "slug", "industry", "plan", "bot_usage", "timezone", "is_active"]
     list_filter = ["industry", "plan", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["bot_usage"]
     inlines = [MembershipInline]
+    change_list_template = "admin/shops/shop/change_list.html"
+
+    @admin.display(description=_("bot conversations this month"))
+    def bot_usage(self, obj: Shop) -> str:
+        if obj.pk is None:
+            return "-"
+        usage = quota_usage(obj)
+        return format_usage(usage.used, usage.quota)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("overview/", wrap(self.overview_view), name="shops_shop_overview"),
+            path("switch/", wrap(self.switch_shop_view), name="shops_shop_switch"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        for warning in self.current_quota_warnings(request):
+            messages.warning(request, warning_text(warning))
+        return super().changelist_view(request, extra_context)
+
+    def current_quota_warnings(self, request: HttpRequest) -> list[QuotaWarning]:
+        """This month's highest quota warning of each shop the user manages."""
+        shops = visible_shops(request.user, (Role.MANAGER,))
+        warnings: dict[int, QuotaWarning] = {}
+        for warning in QuotaWarning.objects.filter(shop__in=shops).select_related("shop").order_by("threshold"):
+            if warning.month == month_start(warning.shop).date():
+                warnings[warning.shop_id] = warning
+        return list(warnings.values())
+
+    def overview_view(self, request: HttpRequest) -> TemplateResponse:
+        """All shops at a glance, whatever the shop switcher is set to."""
+        if not self.has_module_permission(request) and not visible_shops(request.user).exists():
+            raise PermissionDenied
+        figures = shop_figures(visible_shops(request.user).order_by("name"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("All my shops"),
+            "opts": self.model._meta,
+            "rows": [(f, format_usage(f.usage.used, f.usage.quota)) for f in figures],
+        }
+        return TemplateResponse(request, "admin/shops/shop/overview.html", context)
+
+    def switch_shop_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        """The shop switcher: narrows every admin page to one shop, or back to all of them."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        choice = request.POST.get("shop", "")
+        if choice == "":
+            request.session.pop(CURRENT_SHOP_SESSION_KEY, None)
+        elif choice.isdigit() and visible_shops(request.user).filter(pk=int(choice)).exists():
+            request.session[CURRENT_SHOP_SESSION_KEY] = int(choice)
+        else:
+            raise PermissionDenied
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = reverse("admin:index")
+        return HttpResponseRedirect(target)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -101,6 +173,33 @@ class RefundAdmin(ShopScopedAdmin):
     list_select_related = ["shop", "order"]
     autocomplete_fields = ["shop", "order"]
     readonly_fields = ["created_at"]
+
+
+def warning_text(warning: QuotaWarning) -> str:
+    if warning.threshold >= QuotaWarning.Threshold.REACHED:
+        return _("%(shop)s has used its %(quota)d bot conversations this month: new conversations go to agents.") % {
+            "shop": warning.shop,
+            "quota": warning.quota,
+        }
+    return _("%(shop)s has used %(used)d of its %(quota)d bot conversations this month.") % {
+        "shop": warning.shop,
+        "used": warning.used,
+        "quota": warning.quota,
+    }
+
+
+@admin.register(QuotaWarning)
+class QuotaWarningAdmin(ShopScopedAdmin):
+    view_roles = ()
+    list_display = ["shop", "month", "threshold", "used", "quota", "created_at"]
+    list_filter = ["shop", "threshold"]
+    list_select_related = ["shop"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 admin.site.empty_value_display = _("(none)")

@@ -6,3 +6,6 @@ class ShopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shops"
     verbose_name = _("Shops")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the quota check to new conversations)

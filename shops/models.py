@@ -247,3 +247,33 @@ class Refund(models.Model):
     def clean(self) -> None:
         if self.order_id and self.shop_id and self.order.shop_id != self.shop_id:
             raise ValidationError({"order": _("The order belongs to another shop.")})
+
+
+class QuotaWarning(models.Model):
+    """A shop's managers were warned that its monthly bot conversations reached a share of the quota.
+
+    One row per shop, month and threshold: the unique constraint makes the warning go out once, even when
+    several workers start conversations at the same moment.
+    """
+
+    class Threshold(models.IntegerChoices):
+        NEAR = 80, _("80% of the quota")
+        REACHED = 100, _("Quota reached: new conversations go to agents")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="quota_warnings", verbose_name=_("shop"))
+    month = models.DateField(_("month"), help_text=_("First day of the month, in the shop's timezone."))
+    threshold = models.PositiveSmallIntegerField(_("threshold"), choices=Threshold.choices)
+    used = models.PositiveIntegerField(_("bot conversations used"))
+    quota = models.PositiveIntegerField(_("monthly quota"))
+    created_at = models.DateTimeField(_("warned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quota warning")
+        verbose_name_plural = _("quota warnings")
+        ordering = ["-month", "shop", "threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "month", "threshold"], name="quota_warning_once_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.month:%Y-%m} · {self.threshold}% ({self.used}/{self.quota})"

@@ -32,12 +32,24 @@ def _shop_id_by_path(obj: models.Model, path: str) -> int | None:
     return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
 
 
+# The admin's shop switcher: a manager of many shops may narrow every page to one shop ("all shops" clears it).
+CURRENT_SHOP_SESSION_KEY = "shopbee_current_shop"
+
+
+def current_shop_id(request: HttpRequest) -> int | None:
+    session = getattr(request, "session", None)
+    value = session.get(CURRENT_SHOP_SESSION_KEY) if session is not None else None
+    return value if isinstance(value, int) else None
+
+
 def _request_shop_ids(request: HttpRequest, roles: Iterable[str]) -> set[int]:
     # Memoised per request: a changelist asks for every row and every foreign-key field.
     cache = request.__dict__.setdefault("_shopbee_shop_ids", {})
     key = tuple(sorted(roles))
     if key not in cache:
-        cache[key] = visible_shop_ids(request.user, key)
+        shop_ids = visible_shop_ids(request.user, key)
+        current = current_shop_id(request)
+        cache[key] = shop_ids & {current} if current is not None else shop_ids
     return cache[key]
 
 
@@ -48,7 +60,7 @@ class ShopScopedMixin:
     edit_roles: tuple[str, ...] = (Role.MANAGER,)
 
     def scoped_choices(self, request: HttpRequest, model: type[models.Model], queryset: models.QuerySet):
-        if request.user.is_superuser:
+        if request.user.is_superuser and current_shop_id(request) is None:
             return queryset
         shop_ids = _request_shop_ids(request, self.edit_roles)
         if model is Shop:
@@ -92,7 +104,7 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        if request.user.is_superuser and current_shop_id(request) is None:
             return queryset
         shop_ids = _request_shop_ids(request, set(self.view_roles) | set(self.edit_roles))
         return queryset.filter(**{f"{self.shop_field}__in": shop_ids})

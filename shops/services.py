@@ -1,11 +1,13 @@
 """Who may see which shop: the one place every admin page, API view and socket asks."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models, transaction
 from django.db.models import QuerySet
 
-from .models import Membership, Product, Shop
+from .models import Customer, Membership, Order, OrderLine, Product, Shop
 
 ALL_ROLES: tuple[str, ...] = tuple(Membership.Role.values)
 
@@ -38,3 +40,69 @@ def copy_product_to_shop(product: Product, shop: Shop) -> Product:
         shop=shop, sku=product.sku, defaults={name: getattr(product, name) for name in fields}
     )
     return copy
+
+
+# Upserts by external id, for the open API's product, customer and order sync. Each returns, per item,
+# the row and what happened to it: "created", "updated" or "unchanged" (nothing written, so a repeated
+# identical call leaves every timestamp alone).
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def _upsert_row(model: type[models.Model], shop: Shop, key: dict[str, Any], values: dict[str, Any]):
+    row = model.objects.filter(shop=shop, **key).first()
+    if row is None:
+        return model.objects.create(shop=shop, **key, **values), CREATED
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if not changed:
+        return row, UNCHANGED
+    for name in changed:
+        setattr(row, name, values[name])
+    row.save(update_fields=[*changed, *(["updated_at"] if hasattr(row, "updated_at") else [])])
+    return row, UPDATED
+
+
+@transaction.atomic
+def upsert_products(shop: Shop, items: list[dict[str, Any]]) -> list[tuple[Product, str]]:
+    return [_upsert_row(Product, shop, {"sku": item["sku"]}, _without(item, "sku")) for item in items]
+
+
+@transaction.atomic
+def upsert_customers(shop: Shop, items: list[dict[str, Any]]) -> list[tuple[Customer, str]]:
+    return [
+        _upsert_row(Customer, shop, {"external_id": item["external_id"]}, _without(item, "external_id"))
+        for item in items
+    ]
+
+
+LINE_FIELDS = ("product", "title", "color", "size", "unit_price", "quantity")
+
+
+@transaction.atomic
+def upsert_orders(shop: Shop, items: list[dict[str, Any]]) -> list[tuple[Order, str]]:
+    """Orders with their lines; ``item["lines"]`` replaces the order's lines when it differs from them."""
+    results = []
+    for item in items:
+        lines = item.get("lines")
+        order, outcome = _upsert_row(
+            Order, shop, {"external_id": item["external_id"]}, _without(item, "external_id", "lines")
+        )
+        if lines is not None:
+            wanted = [tuple(line.get(name, _LINE_DEFAULTS.get(name)) for name in LINE_FIELDS) for line in lines]
+            stored = [tuple(getattr(line, name) for name in LINE_FIELDS) for line in order.lines.order_by("pk")]
+            if wanted != stored:
+                order.lines.all().delete()
+                OrderLine.objects.bulk_create(
+                    OrderLine(order=order, **dict(zip(LINE_FIELDS, values, strict=True))) for values in wanted
+                )
+                if outcome == UNCHANGED:
+                    order.save(update_fields=["updated_at"])
+                    outcome = UPDATED
+        results.append((order, outcome))
+    return results
+
+
+_LINE_DEFAULTS = {"product": None, "color": "", "size": "", "quantity": 1}
+
+
+def _without(item: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name not in names}

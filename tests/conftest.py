@@ -73,3 +73,24 @@ def webhook_receiver():
     receiver = WebhookReceiver()
     yield receiver
     receiver.close()
+
+
+def api_client_for(key):
+    """A DRF test client that sends ``key`` (an ApiKeyFactory key) as ``Authorization: Bearer``."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plaintext}")
+    return client
+
+
+@pytest.fixture
+def api_key_a(shop_a):
+    from tests.factories import ApiKeyFactory
+
+    return ApiKeyFactory(shop=shop_a)
+
+
+@pytest.fixture
+def api_a(api_key_a):
+    return api_client_for(api_key_a)

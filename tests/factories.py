@@ -1,11 +1,17 @@
 """factory_boy factories for every model the tests build."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from api.keys import issue_key
+from api.models import ApiKey, Scope
+from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
+from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup
+from marketing.models import Campaign, Coupon, LiveSession
 from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
 
 
@@ -95,11 +101,83 @@ class RefundFactory(factory.django.DjangoModelFactory):
     amount = factory.SelfAttribute("order.total_amount")
 
 
-# --- marketing ---------------------------------------------------------------------------------
+class FAQCardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FAQCard
+        skip_postgeneration_save = True
 
-from datetime import timedelta  # noqa: E402
+    shop = factory.SubFactory(ShopFactory)
+    question = factory.Sequence(lambda n: f"测试问题{n}")
+    answer = factory.Sequence(lambda n: f"测试答案{n}")
+    category = "物流"
 
-from marketing.models import Campaign, Coupon, LiveSession  # noqa: E402
+    @factory.post_generation
+    def similar(self, create, extracted, **kwargs):
+        for text in extracted or ():
+            SimilarQuestion.objects.create(card=self, text=text)
+
+
+class SynonymGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SynonymGroup
+
+    shop = factory.SubFactory(ShopFactory)
+    canonical = "快递"
+    words = "物流 快递公司"
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    shop = factory.SubFactory(ShopFactory)
+    visitor_token = factory.Sequence(lambda n: f"visitor-{n:06d}")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    shop = factory.SelfAttribute("conversation.shop")
+    sender = Message.Sender.SHOPPER
+    text = "这双鞋有 42 码吗？"
+
+
+class WorkOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkOrder
+
+    shop = factory.SubFactory(ShopFactory)
+    kind = WorkOrder.Kind.ADDRESS_CHANGE
+    details = "收货地址改为：上海市浦东新区世纪大道 100 号"
+
+
+class InvoiceRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceRequest
+
+    shop = factory.SubFactory(ShopFactory)
+    title = "杭州小蜂科技有限公司"
+    tax_id = "91330106MA27XK1A0B"
+    email = "finance@example.com"
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A key issued the real way; its plaintext is on ``key.plaintext`` for the test's Authorization header."""
+
+    class Meta:
+        model = ApiKey
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"ISV {n}")
+    scopes = factory.LazyFunction(lambda: list(Scope.values))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        key, plaintext = issue_key(**kwargs)
+        key.plaintext = plaintext
+        return key
 
 
 class CouponFactory(factory.django.DjangoModelFactory):

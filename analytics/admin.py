@@ -1,0 +1,206 @@
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from chat.models import Message
+from shops.models import Membership
+from shops.scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from shops.services import visible_shop_ids
+
+from . import views
+from .models import QAFinding, QAReport, QARule, TrainingSession, TrainingTurn
+from .services.inspection import copy_rule_to_shop
+from .services.review import review_findings
+
+Role = Membership.Role
+QA_STAFF = (Role.MANAGER, Role.QA)
+TRAINING_STAFF = (Role.MANAGER, Role.AGENT)
+TRANSCRIPT_LIMIT = 300
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+def page(model_admin: admin.ModelAdmin, view):
+    """A custom admin page: login, CSRF and the admin's template context; the view checks the shops."""
+    site = model_admin.admin_site
+    return site.admin_view(lambda request, **kwargs: view(request, site.each_context(request), **kwargs))
+
+
+@admin.register(QARule)
+class QARuleAdmin(ShopScopedAdmin):
+    view_roles = QA_STAFF
+    list_display = ["name", "shop", "kind", "severity", "threshold", "enabled", "updated_at"]
+    list_filter = [("shop", RelatedOnly), "kind", "severity", "enabled"]
+    list_editable = ["severity", "enabled"]
+    search_fields = ["name", "words"]
+    list_select_related = ["shop"]
+    actions = [copy_to_shops]
+    fields = ["shop", "name", "kind", "severity", "words", "threshold", "enabled"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "shop" and not request.user.is_superuser:
+            # Only a superuser writes global rules (no shop); a manager's rule belongs to one of their shops.
+            field.required = True
+        return field
+
+    def copy_to_shop(self, obj: QARule, shop) -> QARule:
+        return copy_rule_to_shop(obj, shop)
+
+
+def _highlight(text: str, evidence: str):
+    """The text escaped, with the matched words marked where they appear as typed."""
+    if not evidence or evidence not in text:
+        return format_html("{}", text)
+    parts = text.split(evidence)
+    marked = format_html("<mark>{}</mark>", evidence)
+    return format_html_join(marked, "{}", ((part,) for part in parts))
+
+
+@admin.register(QAFinding)
+class QAFindingAdmin(ShopScopedAdmin):
+    view_roles = QA_STAFF
+    edit_roles = QA_STAFF
+    list_display = ["created_at", "shop", "kind", "severity", "actor", "agent", "evidence", "status", "reviewer"]
+    list_filter = [
+        ("shop", RelatedOnly),
+        ("agent", RelatedOnly),
+        ("rule", RelatedOnly),
+        "severity",
+        "status",
+        "kind",
+        "actor",
+    ]
+    list_select_related = ["shop", "agent", "reviewer"]
+    search_fields = ["evidence", "comment", "message__text"]
+    date_hierarchy = "created_at"
+    actions = ["confirm", "dismiss"]
+    fields = ["status", "comment", "transcript", "shop", "rule", "kind", "severity", "actor", "agent", "evidence"]
+    fields += ["conversation", "message", "reviewer", "reviewed_at", "created_at"]
+    readonly_fields = [f for f in fields if f not in ("status", "comment")]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request, obj: QAFinding, form, change) -> None:
+        # Through the review service: the reviewer and the time are recorded with the decision.
+        review_findings(QAFinding.objects.filter(pk=obj.pk), obj.status, request.user, form.cleaned_data["comment"])
+
+    def _review(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        count = review_findings(queryset, status, request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d finding reviewed.", "%(count)d findings reviewed.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Confirm selected findings"))
+    def confirm(self, request, queryset):
+        self._review(request, queryset, QAFinding.Status.CONFIRMED)
+
+    @admin.action(description=_("Dismiss selected findings"))
+    def dismiss(self, request, queryset):
+        self._review(request, queryset, QAFinding.Status.DISMISSED)
+
+    @admin.display(description=_("transcript"))
+    def transcript(self, obj: QAFinding):
+        rows = (
+            Message.objects.filter(conversation_id=obj.conversation_id)
+            .select_related("agent")
+            .order_by("pk")[:TRANSCRIPT_LIMIT]
+        )
+        lines = [
+            format_html(
+                '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
+                "qa-finding-message" if message.pk == obj.message_id else "",
+                message.created_at.strftime("%H:%M:%S"),
+                message.agent or message.get_sender_display(),
+                _highlight(message.text, obj.evidence) if message.pk == obj.message_id else message.text,
+            )
+            for message in rows
+        ]
+        return format_html(
+            '<table class="qa-transcript"><tbody>{}</tbody></table>'
+            "<style>.qa-finding-message td {{ background: #fff3cd; color: #000; font-weight: bold; }}</style>",
+            format_html_join("", "{}", ((line,) for line in lines)),
+        )
+
+
+@admin.register(QAReport)
+class QAReportAdmin(ShopScopedAdmin):
+    view_roles = QA_STAFF
+    edit_roles = ()
+    list_display = ["day", "shop", "scope", "agent", "conversations", "messages", "findings", "high_findings", "score"]
+    list_filter = [("shop", RelatedOnly), "scope", ("agent", RelatedOnly), "day"]
+    list_select_related = ["shop", "agent"]
+    date_hierarchy = "day"
+    readonly_fields = [
+        "shop",
+        "day",
+        "scope",
+        "agent",
+        "conversations",
+        "messages",
+        "findings",
+        "high_findings",
+        "findings_by_rule",
+        "score",
+        "built_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # built by the nightly task (build_qa_reports)
+
+    def get_urls(self):
+        return [
+            path("dashboard/", page(self, views.dashboard_view), name="analytics_dashboard"),
+            path("dashboard/<int:shop_id>/", page(self, views.dashboard_view), name="analytics_shop_dashboard"),
+            path("scorecards/", page(self, views.scorecards_view), name="analytics_scorecards"),
+            *super().get_urls(),
+        ]
+
+
+class TrainingTurnInline(ShopScopedInline, admin.TabularInline):
+    model = TrainingTurn
+    view_roles = TRAINING_STAFF
+    edit_roles = ()
+    extra = 0
+    fields = ["position", "question", "reference_answer", "reply", "similarity", "violations", "score"]
+    readonly_fields = fields
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(ShopScopedAdmin):
+    """Managers see every trainee's sessions and progress; an agent sees their own."""
+
+    view_roles = TRAINING_STAFF
+    edit_roles = ()
+    list_display = ["started_at", "shop", "trainee", "source", "status", "score", "finished_at"]
+    list_filter = [("shop", RelatedOnly), ("trainee", RelatedOnly), "source", "status"]
+    list_select_related = ["shop", "trainee"]
+    readonly_fields = ["shop", "trainee", "source", "conversation", "status", "score", "started_at", "finished_at"]
+    inlines = [TrainingTurnInline]
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        managed = visible_shop_ids(request.user, (Role.MANAGER,))
+        return queryset.filter(Q(shop_id__in=managed) | Q(trainee=request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sessions start from the training page
+
+    def get_urls(self):
+        return [
+            path("practice/", page(self, views.training_start_view), name="analytics_training_start"),
+            path(
+                "<int:session_id>/practice/",
+                page(self, views.training_practice_view),
+                name="analytics_training_practice",
+            ),
+            *super().get_urls(),
+        ]

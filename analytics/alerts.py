@@ -1,0 +1,48 @@
+"""Real-time QA alerts: a Channels group per shop that its managers' and QA reviewers' sockets join,
+plus the shop's ``qa.alert`` webhook for anyone who wants them elsewhere (DingTalk, WeCom, a pager)."""
+
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.urls import reverse
+
+from api.webhooks import publish_event
+
+if TYPE_CHECKING:
+    from .models import QAFinding
+
+ALERT_EVENT = "qa.alert"
+
+
+def managers_group(shop_id: int) -> str:
+    """The Channels group of every alert socket of the shop's managers and QA reviewers."""
+    return f"analytics.alerts.shop.{shop_id}"
+
+
+def alert_frame(finding: "QAFinding") -> dict[str, Any]:
+    """A finding as the alert socket's ``alert`` frame (also the webhook's data)."""
+    message = finding.message
+    return {
+        "type": "alert",
+        "finding": finding.pk,
+        "shop": finding.shop_id,
+        "shop_name": finding.shop.name,
+        "conversation": finding.conversation_id,
+        "message": finding.message_id,
+        "rule": finding.rule.name,
+        "kind": finding.kind,
+        "kind_display": str(finding.get_kind_display()),
+        "severity": finding.severity,
+        "evidence": finding.evidence,
+        "text": message.text[:200] if message is not None else "",
+        "url": reverse("admin:analytics_qafinding_change", args=[finding.pk]),
+        "created_at": finding.created_at.isoformat(),
+    }
+
+
+def alert_managers(finding: "QAFinding") -> None:
+    """Push a high-severity finding to the shop's alert sockets now, and to its ``qa.alert`` webhooks."""
+    frame = alert_frame(finding)
+    async_to_sync(get_channel_layer().group_send)(managers_group(finding.shop_id), {"type": "qa.alert", "frame": frame})
+    publish_event(finding.shop_id, ALERT_EVENT, frame)

@@ -1,0 +1,168 @@
+"""Benchmark of the inspection engine: messages inspected per second on one core, p50/p99, memory.
+
+Runs the same ``CompiledRules.inspect`` the chat path runs, on in-memory messages, against the default
+rule set plus a large list of extra banned words (a shop's real list runs to hundreds of entries).
+"""
+
+import gc
+import random
+import resource
+import time
+import tracemalloc
+from array import array
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from analytics.demo import DEFAULT_RULES
+from analytics.models import QARule
+from analytics.services.rules import CompiledRules, MessageFacts, RuleSpec, split_words
+
+PRODUCTS = ["缓震跑步鞋", "速干T恤", "瑜伽裤", "羽绒服", "连衣裙", "洗衣凝珠", "厨房湿巾", "篮球鞋", "防晒衣", "双肩包"]
+SHOPPER_LINES = [
+    "{p}有{n}码吗",
+    "这个{p}什么时候发货",
+    "我的快递到哪了，单号{order}",
+    "能便宜点吗，买两件{p}",
+    "在吗？？",
+    "這件{p}有黑色嗎",
+    "{p}会不会起球",
+    "地址写错了，改成浙江省杭州市西湖区文三路{n}号",
+    "发票怎么开",
+    "我要投诉，{p}质量太差了！",
+    "你们是骗子吧，退钱",
+    "好的谢谢",
+    "ＯＫ，已经下单了",
+    "尺码偏大还是偏小",
+]
+BOT_LINES = [
+    "亲，{p}有{n}码的哦，现在下单48小时内发货",
+    "您的订单{order}已由顺丰发出，预计明天送达",
+    "这款{p}采用速干面料，洗后不易变形",
+    "抱歉，我没有理解您的问题，可以换个说法吗？",
+    "为您推荐以下{p}，点击卡片查看详情",
+    "我们保证正品，假一赔十",
+    "正在为您转接人工客服，请稍候",
+]
+AGENT_LINES = [
+    "亲，我帮您查一下{p}的库存，请稍等",
+    "您好，地址已经帮您修改好了",
+    "这款{p}绝对不会掉色，百分百纯棉",
+    "您可以加我微信，电话{phone}",
+    "麻烦提供一下身份证号，比如 11010519491231002X 这样的格式",
+    "不好意思让您久等了，{p}今天下午就能发出",
+    "爱买不买，别烦我",
+    "您说的问题我已经记录，给您申请了5元优惠券",
+    "好的亲，还有其他问题吗？",
+]
+# Common characters: extra banned words are random 2-4 character strings of them.
+CHARACTERS = (
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"
+    "知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太"
+)
+
+
+def random_words(rng: random.Random, count: int) -> list[str]:
+    return ["".join(rng.choices(CHARACTERS, k=rng.randint(2, 4))) for _ in range(count)]
+
+
+def realistic_rules(extra_words: int, rng: random.Random) -> list[RuleSpec]:
+    specs = [
+        RuleSpec(
+            id=n,
+            name=name,
+            kind=kind,
+            severity=severity,
+            words=tuple(split_words("\n".join(words))) if kind in QARule.WORD_KINDS else (),
+            threshold=threshold,
+        )
+        for n, (name, kind, severity, words, threshold) in enumerate(DEFAULT_RULES, start=1)
+    ]
+    extra = RuleSpec(
+        id=len(specs) + 1,
+        name="扩展禁词",
+        kind=QARule.Kind.BANNED_WORDS,
+        severity="medium",
+        words=tuple(split_words("\n".join(random_words(rng, extra_words)))),
+    )
+    return [*specs, extra]
+
+
+def random_message(rng: random.Random) -> MessageFacts:
+    fill = {
+        "p": rng.choice(PRODUCTS),
+        "n": rng.randint(35, 46),
+        "order": f"NO{rng.randint(10**9, 10**10 - 1)}",
+        "phone": f"1{rng.choice('3456789')}{rng.randint(10**8, 10**9 - 1)}",
+    }
+    roll = rng.random()
+    if roll < 0.5:
+        return MessageFacts(text=rng.choice(SHOPPER_LINES).format(**fill), sender="shopper")
+    if roll < 0.8:
+        text = rng.choice(BOT_LINES).format(**fill)
+        fallback = text.startswith("抱歉")
+        return MessageFacts(
+            text=text, sender="bot", intent="fallback" if fallback else "faq", fallback_streak=rng.randint(1, 4)
+        )
+    return MessageFacts(
+        text=rng.choice(AGENT_LINES).format(**fill),
+        sender="agent",
+        wait_seconds=rng.uniform(1, 400),
+        first_agent_reply=rng.random() < 0.1,
+    )
+
+
+class Command(BaseCommand):
+    help = "Benchmark QA inspection: messages per second on one core, p50/p99 per message, memory."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--messages", type=int, default=1_000_000)
+        parser.add_argument("--distinct", type=int, default=100_000, help="Distinct generated messages, cycled.")
+        parser.add_argument("--extra-words", type=int, default=2_000, help="Extra banned words in the rule set.")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, messages: int, distinct: int, extra_words: int, seed: int, **options) -> None:
+        if messages < 1 or distinct < 1 or extra_words < 0:
+            raise CommandError("--messages and --distinct must be positive, --extra-words not negative.")
+        rng = random.Random(seed)
+        tracemalloc.start()
+        started = time.perf_counter()
+        rules = CompiledRules(realistic_rules(extra_words, rng))
+        compile_seconds = time.perf_counter() - started
+        compiled_bytes = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        pool = [random_message(rng) for _ in range(min(distinct, messages))]
+        word_count = sum(len(rule.words) for rule in rules.rules)
+        self.stdout.write(
+            f"rules: {len(rules.rules)} ({word_count} words), compiled in {compile_seconds * 1000:.1f} ms, "
+            f"{compiled_bytes / 1024:.0f} KiB; {len(pool):,} distinct messages"
+        )
+
+        durations = array("q", bytes(8 * messages))
+        hits = 0
+        size = len(pool)
+        clock = time.perf_counter_ns
+        inspect = rules.inspect
+        gc.disable()  # the loop allocates only short-lived objects; keep collector pauses out of p99
+        wall = time.perf_counter()
+        with tqdm(total=messages, unit="msg", unit_scale=True, mininterval=0.5) as progress:
+            for start in range(0, messages, 10_000):
+                for n in range(start, min(start + 10_000, messages)):
+                    facts = pool[n % size]
+                    before = clock()
+                    hits += len(inspect(facts))
+                    durations[n] = clock() - before
+                progress.update(min(10_000, messages - start))
+        wall = time.perf_counter() - wall
+        gc.enable()
+
+        ordered = sorted(durations)
+        p50 = ordered[len(ordered) // 2] / 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
+        inspecting = sum(durations) / 1e9
+        max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stdout.write(f"messages inspected: {messages:,} ({hits:,} findings)")
+        self.stdout.write(f"throughput (wall, loop included): {messages / wall:,.0f} messages/s")
+        self.stdout.write(f"throughput (inspection only):     {messages / inspecting:,.0f} messages/s")
+        self.stdout.write(f"per message: p50 {p50:.1f} µs, p99 {p99:.1f} µs, max {ordered[-1] / 1000:.1f} µs")
+        self.stdout.write(f"memory: max RSS {max_rss_mib:.0f} MiB")

@@ -1,0 +1,38 @@
+"""Inspection hooks: every stored message, every closed conversation, every rule change."""
+
+import logging
+
+from chat.models import Conversation, Message
+
+from .models import QARule
+from .services.inspection import bump_rule_version, inspect_closed_conversation, inspect_message
+
+logger = logging.getLogger(__name__)
+
+
+def on_message_stored(sender, message: Message, **kwargs) -> None:
+    # The message is committed and delivered already; a failing inspection must not fail the chat.
+    try:
+        inspect_message(message)
+    except Exception:
+        logger.exception("QA inspection failed for message %s", message.pk)
+
+
+def on_conversation_closed(sender, conversation: Conversation, **kwargs) -> None:
+    try:
+        inspect_closed_conversation(conversation)
+    except Exception:
+        logger.exception("QA inspection failed for closed conversation %s", conversation.pk)
+
+
+def on_rule_saved(sender, instance: QARule, **kwargs) -> None:
+    bump_rule_version(instance.shop_id)
+
+
+def on_rule_moving(sender, instance: QARule, **kwargs) -> None:
+    # A rule moved to another shop (or made global) leaves its old shop's rules changed too.
+    if instance.pk is None:
+        return
+    old_shop_id = QARule.objects.filter(pk=instance.pk).values_list("shop_id", flat=True).first()
+    if old_shop_id != instance.shop_id:
+        bump_rule_version(old_shop_id)

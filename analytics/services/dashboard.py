@@ -1,0 +1,185 @@
+"""KPI dashboard figures for a set of shops over a date range, every figure aggregated in SQL."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from chat.models import Conversation
+from knowledge.models import UnansweredQuestion
+from marketing.models import Campaign
+from marketing.services import with_results
+from shops.models import Order
+
+from .periods import day_range, days, local_zone
+
+# An agent handles about this many conversations a day: the bot's workload in agent-days.
+CONVERSATIONS_PER_AGENT_DAY = 250
+TOP_UNANSWERED = 10
+# An order by the same customer within this long after the conversation started counts as converted.
+CONVERSION_WINDOW = timedelta(days=3)
+
+CLOSED_BY_BOT = Q(status=Conversation.Status.CLOSED, handed_over_at__isnull=True)
+HANDED_OVER = Q(handed_over_at__isnull=False)
+
+# Counted per day, per shop and in total: one set of conditional counts serves all three.
+COUNTS = {
+    "conversations": Count("pk"),
+    "bot_resolved": Count("pk", filter=CLOSED_BY_BOT),
+    "handed_over": Count("pk", filter=HANDED_OVER),
+    "rated": Count("pk", filter=Q(satisfaction__isnull=False)),
+    "satisfied": Count("pk", filter=Q(satisfaction__gte=4)),
+}
+
+
+def cost_per_agent_day_default() -> Decimal:
+    return Decimal(settings.ANALYTICS_COST_PER_AGENT_DAY)
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole as a percentage with one decimal, None when there is nothing to divide."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass
+class Figures:
+    conversations: int = 0
+    bot_resolved: int = 0
+    handed_over: int = 0
+    rated: int = 0
+    satisfied: int = 0
+
+    @property
+    def bot_resolved_share(self) -> float | None:
+        return share(self.bot_resolved, self.conversations)
+
+    @property
+    def handoff_rate(self) -> float | None:
+        return share(self.handed_over, self.conversations)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """好评率: ratings of 4 or 5 among the rated conversations."""
+        return share(self.satisfied, self.rated)
+
+
+@dataclass
+class Conversion:
+    inquiries: int
+    orders: int
+
+    @property
+    def rate(self) -> float | None:
+        return share(self.orders, self.inquiries)
+
+
+@dataclass
+class Dashboard:
+    start: date
+    end: date
+    totals: Figures
+    daily: list[tuple[date, Figures]]
+    per_shop: list[tuple[str, int, Figures]]
+    conversion_bot: Conversion
+    conversion_agent: Conversion
+    cost_per_agent_day: Decimal
+    # The open questions the bot could not answer, most asked first (asked during the range).
+    unanswered: list[dict]
+    # Every campaign of the shops with its results since it started (marketing.services.with_results).
+    campaigns: list[dict]
+
+    @property
+    def bot_agent_days(self) -> Decimal:
+        """Conversations the bot closed alone, in the days of work of one agent."""
+        return (Decimal(self.totals.bot_resolved) / CONVERSATIONS_PER_AGENT_DAY).quantize(Decimal("0.001"))
+
+    @property
+    def cost_saved(self) -> Decimal:
+        saved = Decimal(self.totals.bot_resolved) * self.cost_per_agent_day / CONVERSATIONS_PER_AGENT_DAY
+        return saved.quantize(Decimal("0.01"))
+
+
+def conversations_in(shop_ids: list[int], start: date, end: date) -> QuerySet[Conversation]:
+    first, after = day_range(start, end)
+    return Conversation.objects.filter(shop_id__in=shop_ids, started_at__gte=first, started_at__lt=after)
+
+
+def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conversion]:
+    """Inquiry-to-order: conversations of known customers followed by their order within the window,
+    for conversations the bot handled alone and for those handed to an agent."""
+    window_end = ExpressionWrapper(OuterRef("started_at") + CONVERSION_WINDOW, output_field=DateTimeField())
+    ordered = Order.objects.filter(
+        shop_id=OuterRef("shop_id"),
+        customer_id=OuterRef("customer_id"),
+        created_at__gte=OuterRef("started_at"),
+        created_at__lt=window_end,
+    )
+    counts = (
+        conversations.filter(customer__isnull=False)
+        .annotate(ordered=Exists(ordered))
+        .aggregate(
+            bot=Count("pk", filter=~HANDED_OVER),
+            bot_orders=Count("pk", filter=~HANDED_OVER & Q(ordered=True)),
+            agent=Count("pk", filter=HANDED_OVER),
+            agent_orders=Count("pk", filter=HANDED_OVER & Q(ordered=True)),
+        )
+    )
+    return Conversion(counts["bot"], counts["bot_orders"]), Conversion(counts["agent"], counts["agent_orders"])
+
+
+def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
+    first, after = day_range(start, end)
+    return list(
+        UnansweredQuestion.objects.filter(
+            shop_id__in=shop_ids,
+            status=UnansweredQuestion.Status.OPEN,
+            last_asked_at__gte=first,
+            last_asked_at__lt=after,
+        )
+        .order_by("-times_asked", "-last_asked_at")
+        .values("text", "times_asked", "last_asked_at", "shop__name")[:TOP_UNANSWERED]
+    )
+
+
+def campaign_results(shop_ids: list[int]) -> list[dict]:
+    rows = (
+        with_results(Campaign.objects.filter(shop_id__in=shop_ids))
+        .order_by("shop__name", "name")
+        .values("name", "kind", "enabled", "shop__name", "touches_sent", "woken", "converted", "refunds_retained")
+    )
+    kinds = dict(Campaign.Kind.choices)
+    return [
+        {**row, "kind_display": kinds[row["kind"]], "rate": share(row["converted"], row["touches_sent"])}
+        for row in rows
+    ]
+
+
+def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_day: Decimal) -> Dashboard:
+    conversations = conversations_in(shop_ids, start, end)
+    by_day = {
+        row.pop("day"): Figures(**row)
+        for row in conversations.annotate(day=TruncDate("started_at", tzinfo=local_zone()))
+        .values("day")
+        .annotate(**COUNTS)
+        .order_by("day")
+    }
+    per_shop = [
+        (row.pop("shop__name"), row.pop("shop_id"), Figures(**row))
+        for row in conversations.values("shop_id", "shop__name").annotate(**COUNTS).order_by("shop__name")
+    ]
+    bot, agent = conversion(conversations)
+    return Dashboard(
+        start=start,
+        end=end,
+        totals=Figures(**conversations.aggregate(**COUNTS)),
+        daily=[(day, by_day.get(day, Figures())) for day in days(start, end)],
+        per_shop=per_shop,
+        conversion_bot=bot,
+        conversion_agent=agent,
+        cost_per_agent_day=cost_per_agent_day,
+        unanswered=top_unanswered(shop_ids, start, end),
+        campaigns=campaign_results(shop_ids),
+    )

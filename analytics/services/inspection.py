@@ -1,0 +1,184 @@
+"""Inspecting stored messages and closed conversations, and keeping each process's compiled rules current."""
+
+import threading
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from chat.models import Conversation, Message
+
+from ..alerts import alert_managers
+from ..models import QAFinding, QARule, QARuleVersion, Severity
+from .rules import CompiledRules, ConversationFacts, Hit, MessageFacts, RuleSpec
+
+Sender = Message.Sender
+
+# shop id → ((global stamp, shop stamp), compiled rules). Per process; checked against the database stamps.
+_compiled: dict[int, tuple[tuple, CompiledRules]] = {}
+_compile_lock = threading.Lock()
+
+
+def bump_rule_version(shop_id: int | None) -> None:
+    """Tell every process that the rules of ``shop_id`` (None: the global rules) changed."""
+    key = shop_id or QARuleVersion.GLOBAL_KEY
+    if not QARuleVersion.objects.filter(key=key).update(stamp=uuid.uuid4(), changed_at=timezone.now()):
+        try:
+            with transaction.atomic():
+                QARuleVersion.objects.create(key=key)
+        except IntegrityError:
+            # Created by a concurrent change a moment ago: give it a stamp of our own all the same.
+            QARuleVersion.objects.filter(key=key).update(stamp=uuid.uuid4(), changed_at=timezone.now())
+
+
+def rules_for_shop(shop_id: int) -> CompiledRules:
+    """The shop's compiled rules: one read of two version stamps, a rebuild only after a change."""
+    stamps = dict(QARuleVersion.objects.filter(key__in=(QARuleVersion.GLOBAL_KEY, shop_id)).values_list("key", "stamp"))
+    version = (stamps.get(QARuleVersion.GLOBAL_KEY), stamps.get(shop_id))
+    cached = _compiled.get(shop_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    with _compile_lock:
+        rules = QARule.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True), enabled=True).order_by("pk")
+        compiled = CompiledRules(RuleSpec.of(rule) for rule in rules)
+        _compiled[shop_id] = (version, compiled)
+    return compiled
+
+
+def _wait_facts(message: Message, conversation: Conversation) -> tuple[float | None, bool]:
+    """How long the shopper had waited for this agent message, and whether it is the first agent reply."""
+    earlier = Message.objects.filter(conversation_id=message.conversation_id, pk__lt=message.pk)
+    seen = earlier.aggregate(
+        last_reply=Max("pk", filter=Q(sender__in=[Sender.AGENT, Sender.BOT])),
+        agent_messages=Count("pk", filter=Q(sender=Sender.AGENT)),
+    )
+    first_reply = seen["agent_messages"] == 0 and conversation.handed_over_at is not None
+    if first_reply:
+        return (message.created_at - conversation.handed_over_at).total_seconds(), True
+    waiting_since = earlier.filter(sender=Sender.SHOPPER, pk__gt=seen["last_reply"] or 0).aggregate(
+        since=Min("created_at")
+    )["since"]
+    if waiting_since is None:
+        return None, False
+    return (message.created_at - waiting_since).total_seconds(), False
+
+
+def _fallback_streak(message: Message, longest: int) -> int:
+    intents = (
+        Message.objects.filter(conversation_id=message.conversation_id, sender=Sender.BOT, pk__lte=message.pk)
+        .order_by("-pk")
+        .values_list("intent", flat=True)[: longest + 1]
+    )
+    streak = 0
+    for intent in intents:
+        if intent != "fallback":
+            break
+        streak += 1
+    return streak
+
+
+def message_facts(message: Message, rules: CompiledRules) -> MessageFacts:
+    """The message with the timing facts its shop's rules need; no query when no rule needs one."""
+    wait_seconds, first_reply, streak = None, False, 0
+    if message.sender == Sender.AGENT and rules.needs_wait_time:
+        wait_seconds, first_reply = _wait_facts(message, message.conversation)
+    if message.sender == Sender.BOT and message.intent == "fallback" and rules.longest_streak:
+        streak = _fallback_streak(message, rules.longest_streak)
+    return MessageFacts(
+        text=message.text,
+        sender=message.sender,
+        intent=message.intent,
+        wait_seconds=wait_seconds,
+        first_agent_reply=first_reply,
+        fallback_streak=streak,
+    )
+
+
+def _actor(sender: str) -> str:
+    return {Sender.AGENT: QAFinding.Actor.AGENT, Sender.BOT: QAFinding.Actor.BOT}.get(sender, QAFinding.Actor.SHOPPER)
+
+
+def _record(conversation: Conversation, message: Message | None, hits: list[Hit], actor: str, agent_id) -> list:
+    """Store the findings (once each) and alert the managers of high-severity ones after commit."""
+    findings = []
+    with transaction.atomic():
+        for hit in hits:
+            finding, created = QAFinding.objects.get_or_create(
+                rule_id=hit.rule.id,
+                conversation=conversation,
+                message=message,
+                defaults={
+                    "shop_id": conversation.shop_id,
+                    "kind": hit.rule.kind,
+                    "severity": hit.rule.severity,
+                    "actor": actor,
+                    "agent_id": agent_id,
+                    "evidence": hit.evidence[:200],
+                },
+            )
+            if created:
+                findings.append(finding)
+                if finding.severity == Severity.HIGH:
+                    transaction.on_commit(lambda finding=finding: alert_managers(finding))
+    return findings
+
+
+def inspect_message(message: Message) -> list[QAFinding]:
+    """Check one stored message against its shop's rules and record what it breaks."""
+    rules = rules_for_shop(message.shop_id)
+    if not rules.rules:
+        return []
+    hits = rules.inspect(message_facts(message, rules))
+    if not hits:
+        return []
+    return _record(message.conversation, message, hits, _actor(message.sender), message.agent_id)
+
+
+def conversation_facts(conversation: Conversation) -> ConversationFacts:
+    messages = Message.objects.filter(conversation=conversation).exclude(sender=Sender.SYSTEM)
+    survey_at = messages.filter(sender=Sender.BOT, intent="satisfaction").aggregate(first=Min("pk"))["first"]
+    before_survey = messages.filter(pk__lt=survey_at) if survey_at else messages
+    last = before_survey.order_by("-pk").values("sender", "intent").first() or {"sender": "", "intent": ""}
+    agent_replied = messages.filter(sender=Sender.AGENT).exists()
+    handed_over = conversation.handed_over_at is not None
+    unanswered = None
+    if handed_over and not agent_replied:
+        unanswered = ((conversation.ended_at or timezone.now()) - conversation.handed_over_at).total_seconds()
+    return ConversationFacts(
+        handed_over=handed_over,
+        agent_replied=agent_replied,
+        last_sender=last["sender"],
+        last_intent=last["intent"],
+        satisfaction=conversation.satisfaction,
+        unanswered_handoff_seconds=unanswered,
+    )
+
+
+def inspect_closed_conversation(conversation: Conversation) -> list[QAFinding]:
+    """Run the conversation-level rules on a conversation that has just closed."""
+    rules = rules_for_shop(conversation.shop_id)
+    if not (rules.unresolved or rules.slow_first):
+        return []
+    facts = conversation_facts(conversation)
+    hits = rules.inspect_conversation(facts)
+    if not hits:
+        return []
+    actor = QAFinding.Actor.AGENT if facts.agent_replied or facts.handed_over else QAFinding.Actor.BOT
+    return _record(conversation, None, hits, actor, conversation.assigned_agent_id)
+
+
+def copy_rule_to_shop(rule: QARule, shop) -> QARule:
+    """Give ``shop`` the same rule (a multi-shop manager's copy tool); a rule of that name is refreshed."""
+    copy, _ = QARule.objects.update_or_create(
+        shop=shop,
+        name=rule.name,
+        defaults={
+            "kind": rule.kind,
+            "severity": rule.severity,
+            "words": rule.words,
+            "threshold": rule.threshold,
+            "enabled": rule.enabled,
+        },
+    )
+    return copy

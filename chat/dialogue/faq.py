@@ -1,0 +1,57 @@
+"""Shop knowledge: answers from the knowledge engine, several questions in one message answered together."""
+
+from knowledge.models import AnswerOutcome
+from knowledge.services import Answer, answer_message
+from shops.models import Product
+
+from .replies import BotReply, DialogueResult, Intent, product_card
+from .turn import Turn
+
+_REPLY_INTENT = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutcome.CLARIFY: Intent.CLARIFY}
+
+
+def knows(turn: Turn) -> bool:
+    """Whether shop knowledge has a confident answer for the message (nothing is recorded)."""
+    answers = answer_message(turn.shop, turn.raw, record=False)
+    return any(answer.outcome == AnswerOutcome.ANSWER for answer in answers)
+
+
+def respond(turn: Turn, *, label: bool = False) -> DialogueResult:
+    """Answer every question of the message; the fallback answer asks whether to bring in a human.
+
+    ``label`` names the question in front of each answer, as when a message holds several.
+    """
+    answers = answer_message(turn.shop, turn.raw, record=True, conversation_id=turn.conversation.pk)
+    cards = _product_cards(turn, answers)
+    replies = []
+    for answer in answers:
+        text = answer.text
+        if label or len(answers) > 1:
+            text = f"关于「{answer.question}」：{text}"
+        replies.append(
+            BotReply(
+                text,
+                list(answer.quick_replies),
+                [cards[pk] for pk in answer.product_ids if pk in cards],
+                intent=_REPLY_INTENT.get(answer.outcome, Intent.FALLBACK),
+                confidence=round(min(1.0, max(0.0, answer.score)), 4),
+            )
+        )
+    outcomes = {answer.outcome for answer in answers}
+    if AnswerOutcome.ANSWER in outcomes:
+        intent = Intent.FAQ
+    elif AnswerOutcome.CLARIFY in outcomes:
+        intent = Intent.CLARIFY
+    else:
+        intent = Intent.FALLBACK
+        if turn.pending is None:  # a task in progress keeps its question; the quick reply still offers a human
+            turn.ask("offer_handoff")
+    return DialogueResult(intent, replies)
+
+
+def _product_cards(turn: Turn, answers: list[Answer]) -> dict[int, dict]:
+    ids = {pk for answer in answers for pk in answer.product_ids}
+    if not ids:
+        return {}
+    products = Product.objects.filter(shop_id=turn.conversation.shop_id, pk__in=ids, on_sale=True)
+    return {p.pk: product_card(p) for p in products}

@@ -1,0 +1,69 @@
+"""One shopper message being handled: the conversation, the text in its forms, and the dialogue state.
+
+The state lives in ``Conversation.state`` (JSON, saved by the router after every message) so a
+conversation continues on any worker process. Keys:
+
+- ``pending``: the question the bot is waiting on, ``{"kind": ..., ...}`` (see router.PENDING_HANDLERS)
+- ``slots`` / ``results`` / ``focus``: product recommendation (see recommend.py)
+- ``order`` / ``verified_orders`` / ``verify_failures``: the order being talked about (see orders.py)
+- ``fallbacks``: unanswered messages in a row; ``smalltalk``: playful lines used so far
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from chat.models import Conversation
+from knowledge.text import normalize
+
+from .catalogue import Catalogue
+
+_PUNCTUATION = re.compile(r"[\s,.!?;:~、，。！？；：…·“”‘’\"'()\[\]{}<>《》【】（）-]+")
+
+
+def strip_punctuation(text: str) -> str:
+    return _PUNCTUATION.sub("", text)
+
+
+@dataclass
+class Turn:
+    conversation: Conversation
+    raw: str
+    text: str = ""  # normalised: half-width, Simplified, lower case
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, conversation: Conversation, raw: str) -> "Turn":
+        return cls(conversation, raw, normalize(raw), dict(conversation.state or {}))
+
+    def part(self, question: str) -> "Turn":
+        """A turn for one question of a message of several; it shares this turn's state."""
+        part = Turn(self.conversation, question, normalize(question), self.state)
+        part.__dict__["catalogue"] = self.catalogue
+        return part
+
+    @property
+    def plain(self) -> str:
+        """The normalised text without punctuation or spaces, for whole-utterance matching."""
+        return strip_punctuation(self.text)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """The shop's on-sale products, read once per message and only when a handler needs them."""
+        return Catalogue.of_shop(self.conversation.shop_id)
+
+    @property
+    def shop(self):
+        return self.conversation.shop
+
+    @property
+    def pending(self) -> dict[str, Any] | None:
+        return self.state.get("pending")
+
+    def ask(self, kind: str, **data: Any) -> None:
+        """Remember the question the bot just asked, so the next message is read as its answer."""
+        self.state["pending"] = {"kind": kind, **data}
+
+    def clear_pending(self) -> None:
+        self.state.pop("pending", None)

@@ -1,0 +1,361 @@
+"""Trainer workflow in the admin: cards, synonyms, shop words, the unanswered queue, "try the bot".
+
+Every admin here is shop-scoped (shops.scoping). Trainers and managers edit knowledge; agents and QA
+may read it. Rows without a shop (industry templates, global synonym groups) are readable by staff and
+editable by superusers only.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+
+from shops.models import Membership
+from shops.scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
+
+from . import services
+from .forms import (
+    AttachToCardForm,
+    CardFromQuestionsForm,
+    FAQCardForm,
+    ShopConfirmImportForm,
+    ShopImportForm,
+    ShopsForm,
+    TryBotForm,
+)
+from .models import AnswerLog, DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup, UnansweredQuestion
+from .resources import FAQCardResource
+
+Role = Membership.Role
+EDITORS = (Role.MANAGER, Role.TRAINER)
+
+
+class KnowledgeRoles:
+    view_roles = ALL_ROLES
+    edit_roles = EDITORS
+
+
+def _action_page(modeladmin, request, queryset, *, action: str, title, form, intro, submit):
+    """The intermediate page of an action that needs more input: the selection rides along as hidden ids."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "submit": submit,
+        "form": form,
+        "objects": queryset,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action": action,
+    }
+    return TemplateResponse(request, "admin/knowledge/action_form.html", context)
+
+
+class SharedRowsMixin(KnowledgeRoles):
+    """Rows with no shop are shared by every shop: staff read them, only superusers change them."""
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        shop_ids = visible_shop_ids(request.user, set(self.view_roles) | set(self.edit_roles))
+        return queryset.filter(Q(shop__in=shop_ids) | Q(shop__isnull=True))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.shop_id is None:
+            return request.user.is_superuser
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.shop_id is None:
+            return request.user.is_superuser
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser and "shop" in form.base_fields:
+            form.base_fields["shop"].required = True  # only a superuser writes shared rows
+        return form
+
+
+class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInline):
+    model = SimilarQuestion
+    extra = 3
+
+    def _parent_allowed(self, request: HttpRequest, roles, obj) -> bool:
+        if obj is not None and obj.shop_id is None and set(roles) & set(self.edit_roles) == set(roles):
+            return request.user.is_superuser
+        return super()._parent_allowed(request, roles, obj)
+
+
+@admin.register(FAQCard)
+class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
+    form = FAQCardForm
+    change_list_template = "admin/knowledge/faqcard/change_list.html"
+    list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
+    list_filter = ["shop", "industry", "category", "enabled"]
+    search_fields = ["question", "answer", "similar_questions__text"]
+    list_select_related = ["shop"]
+    autocomplete_fields = ["shop", "products"]
+    inlines = [SimilarQuestionInline]
+    readonly_fields = ["hit_count", "last_hit_at", "template", "created_by", "updated_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["shop", "industry", "question", "answer", "category", "enabled"]}),
+        (_("Rich parts"), {"fields": ["products", "quick_replies", "image_url"]}),
+        (_("Validity"), {"fields": ["valid_from", "valid_to"]}),
+        (
+            _("History"),
+            {"fields": readonly_fields, "classes": ["collapse"]},
+        ),
+    ]
+    actions = ["import_into_shop", copy_to_shops]
+    resource_classes = [FAQCardResource]
+    import_form_class = ShopImportForm
+    confirm_form_class = ShopConfirmImportForm
+
+    def save_model(self, request, obj: FAQCard, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+    # Multi-shop tool (shops.scoping.copy_to_shops): a manager copies cards into the other shops they manage.
+    def copy_to_shop(self, obj: FAQCard, shop) -> FAQCard:
+        return services.copy_card(obj, shop, refresh=True)
+
+    @admin.action(description=_("Import selected template cards into a shop"))
+    def import_into_shop(self, request: HttpRequest, queryset):
+        templates = queryset.filter(shop__isnull=True).prefetch_related("similar_questions")
+        if not templates:
+            self.message_user(request, _("Select industry template cards (cards without a shop)."), messages.WARNING)
+            return None
+        targets = visible_shops(request.user, self.edit_roles)
+        form = ShopsForm(request.POST if "apply" in request.POST else None, shops=targets)
+        if form.is_valid():
+            for shop in form.cleaned_data["shops"]:
+                created = services.copy_cards(templates, shop, request.user)
+                self.message_user(
+                    request,
+                    _("%(count)d template cards imported into %(shop)s.") % {"count": created, "shop": shop},
+                    messages.SUCCESS,
+                )
+            return None
+        return _action_page(
+            self,
+            request,
+            templates,
+            action="import_into_shop",
+            title=_("Import industry template"),
+            form=form,
+            intro=_("These template cards become each chosen shop's own cards (questions it already has are kept):"),
+            submit=_("Import"),
+        )
+
+    # Import and export (django-import-export), bound to one of the user's shops.
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def get_import_form_kwargs(self, request: HttpRequest) -> dict:
+        return {**super().get_import_form_kwargs(request), "shops": visible_shops(request.user, self.edit_roles)}
+
+    def get_confirm_form_kwargs(self, request: HttpRequest, import_form=None) -> dict:
+        return {
+            **super().get_confirm_form_kwargs(request, import_form),
+            "shops": visible_shops(request.user, self.edit_roles),
+        }
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["shop"] = import_form.cleaned_data["shop"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
+        # Without a valid form (the first visit, a rejected shop) the resource only describes its columns.
+        cleaned = getattr(kwargs.get("form"), "cleaned_data", None) or {}
+        return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    # "Try the bot": the engine's view of a message, for trainers; it writes nothing.
+    def get_urls(self):
+        return [
+            path("try/", self.admin_site.admin_view(self.try_bot_view), name="knowledge_faqcard_try"),
+            *super().get_urls(),
+        ]
+
+    def try_bot_view(self, request: HttpRequest):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = TryBotForm(request.POST or None, shops=visible_shops(request.user))
+        explanation = None
+        if request.method == "POST" and form.is_valid():
+            explanation = services.explain(form.cleaned_data["shop"], form.cleaned_data["text"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Try the bot"),
+            "form": form,
+            "explanation": explanation,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/faqcard/try_bot.html", context)
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(SharedRowsMixin, ShopScopedAdmin):
+    list_display = ["canonical", "words", "shop", "updated_at"]
+    list_filter = ["shop"]
+    search_fields = ["canonical", "words"]
+    list_select_related = ["shop"]
+    autocomplete_fields = ["shop"]
+
+
+@admin.register(DictionaryWord)
+class DictionaryWordAdmin(KnowledgeRoles, ShopScopedAdmin):
+    list_display = ["word", "shop", "created_at"]
+    list_filter = ["shop"]
+    search_fields = ["word"]
+    list_select_related = ["shop"]
+    autocomplete_fields = ["shop"]
+
+
+@admin.register(UnansweredQuestion)
+class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
+    change_list_template = "admin/knowledge/unansweredquestion/change_list.html"
+    list_display = ["text", "shop", "times_asked", "last_asked_at", "status", "resolved_card"]
+    list_filter = ["shop", "status"]
+    search_fields = ["text"]
+    list_select_related = ["shop", "resolved_card"]
+    readonly_fields = ["shop", "text", "normalized", "times_asked", "first_asked_at", "last_asked_at"]
+    autocomplete_fields = ["resolved_card"]
+    actions = ["create_card", "attach_to_card", "ignore"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the bot fills the queue
+
+    def _one_shop(self, request: HttpRequest, queryset) -> list[UnansweredQuestion] | None:
+        questions = list(queryset)
+        if len({q.shop_id for q in questions}) != 1:
+            self.message_user(request, _("Select questions of one shop."), messages.ERROR)
+            return None
+        if not self.has_change_permission(request, questions[0]):
+            raise PermissionDenied
+        return questions
+
+    @admin.action(description=_("Create a card from these questions"))
+    def create_card(self, request: HttpRequest, queryset):
+        questions = self._one_shop(request, queryset)
+        if questions is None:
+            return None
+        leader = max(questions, key=lambda q: q.times_asked)
+        form = CardFromQuestionsForm(
+            request.POST if "apply" in request.POST else None, initial={"question": leader.text}
+        )
+        if form.is_valid():
+            card = services.create_card_from_questions(questions, user=request.user, **form.cleaned_data)
+            self.message_user(request, _("Card “%(card)s” created.") % {"card": card}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:knowledge_faqcard_change", args=[card.pk]))
+        return _action_page(
+            self,
+            request,
+            questions,
+            action="create_card",
+            title=_("Create a card from this group"),
+            form=form,
+            intro=_("The card's similar questions will be these questions:"),
+            submit=_("Create card"),
+        )
+
+    @admin.action(description=_("Add as similar questions to a card"))
+    def attach_to_card(self, request: HttpRequest, queryset):
+        questions = self._one_shop(request, queryset)
+        if questions is None:
+            return None
+        shop = questions[0].shop
+        cards = FAQCard.objects.filter(shop=shop).order_by("question")
+        suggested = services.suggest_answers(shop, questions[0].text, limit=1)
+        form = AttachToCardForm(
+            request.POST if "apply" in request.POST else None,
+            cards=cards,
+            initial={"card": suggested[0].card_id} if suggested else {},
+        )
+        if form.is_valid():
+            added = services.attach_questions_to_card(questions, form.cleaned_data["card"])
+            self.message_user(
+                request,
+                _("%(count)d similar questions added to “%(card)s”.")
+                % {"count": added, "card": form.cleaned_data["card"]},
+                messages.SUCCESS,
+            )
+            return None
+        return _action_page(
+            self,
+            request,
+            questions,
+            action="attach_to_card",
+            title=_("Add as similar questions to card"),
+            form=form,
+            intro=_("These questions become similar questions of the card you choose:"),
+            submit=_("Add"),
+        )
+
+    @admin.action(description=_("Ignore (not a question for the bot)"))
+    def ignore(self, request: HttpRequest, queryset) -> None:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        count = queryset.update(status=UnansweredQuestion.Status.IGNORED)
+        self.message_user(request, _("%(count)d questions ignored.") % {"count": count}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("groups/", self.admin_site.admin_view(self.groups_view), name="knowledge_unanswered_groups"),
+            *super().get_urls(),
+        ]
+
+    def groups_view(self, request: HttpRequest):
+        """The open queue of every shop the user may see, grouped by similarity."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        open_questions = self.get_queryset(request).filter(status=UnansweredQuestion.Status.OPEN)
+        sections = []
+        for shop in visible_shops(request.user, set(self.view_roles) | set(self.edit_roles)):
+            questions = list(open_questions.filter(shop=shop).order_by("-times_asked")[:300])
+            if questions:
+                sections.append((shop, services.group_unanswered(shop, questions)))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Unanswered questions, grouped"),
+            "sections": sections,
+            "opts": self.model._meta,
+            "can_edit": self.has_change_permission(request),
+            "changelist_url": reverse("admin:knowledge_unansweredquestion_changelist"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/knowledge/unansweredquestion/groups.html", context)
+
+
+@admin.register(AnswerLog)
+class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
+    list_display = ["created_at", "shop", "question", "card", "score", "outcome", "conversation"]
+    list_filter = ["shop", "outcome", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["question"]
+    list_select_related = ["shop", "card", "conversation"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

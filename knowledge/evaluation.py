@@ -1,0 +1,137 @@
+"""Measure the answer engine on a labelled file: top-1/top-3 accuracy and out-of-scope rejection.
+
+A row is ``question,expected``: ``expected`` is the expected card's standard question, several of them
+joined by ``|`` for a message holding several questions (the splitter must find each, in order), or
+``none`` for a line the bot should not answer. Evaluation writes nothing.
+"""
+
+import csv
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shops.models import Shop
+
+from .engine import CALIBRATION_MIDPOINT, CALIBRATION_SLOPE
+from .models import AnswerOutcome
+from .services import Answer, answer_message
+
+OUT_OF_SCOPE = "none"
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    line: int
+    question: str
+    expected: tuple[str, ...]  # empty: out of scope
+
+
+@dataclass
+class EvalReport:
+    in_scope: int = 0
+    top1_hits: int = 0
+    top3_hits: int = 0
+    answered_right: int = 0
+    answered_wrong: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    misses: list[str] = field(default_factory=list)
+    # (top confidence, was the top card right) for every answered question, for calibration.
+    points: list[tuple[float, bool]] = field(default_factory=list)
+
+    @property
+    def top1(self) -> float:
+        return self.top1_hits / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def top3(self) -> float:
+        return self.top3_hits / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def reject(self) -> float:
+        return self.rejected / self.out_of_scope if self.out_of_scope else 0.0
+
+    @property
+    def summary(self) -> str:
+        return f"top1={self.top1:.3f} top3={self.top3:.3f} reject={self.reject:.3f}"
+
+
+class EvalFileError(ValueError):
+    pass
+
+
+def read_rows(path: Path) -> list[EvalRow]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or {"question", "expected"} - set(reader.fieldnames):
+            raise EvalFileError(f"{path}: the header must be question,expected")
+        rows = []
+        for record in reader:
+            question, expected = (record.get("question") or "").strip(), (record.get("expected") or "").strip()
+            if not question or not expected:
+                raise EvalFileError(f"{path}, line {reader.line_num}: question and expected are both required")
+            wanted = () if expected.lower() == OUT_OF_SCOPE else tuple(e.strip() for e in expected.split("|"))
+            rows.append(EvalRow(reader.line_num, question, wanted))
+    return rows
+
+
+def _ranked(answer: Answer) -> list[str]:
+    return [c.question for c in answer.candidates]
+
+
+def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
+    report = EvalReport()
+    for row in rows:
+        answers = answer_message(shop, row.question, record=False)
+        if not row.expected:
+            report.out_of_scope += 1
+            # Any card the bot ranks first for an out-of-scope line is a wrong one.
+            report.points.extend((a.score, False) for a in answers if a.candidates)
+            if all(a.outcome == AnswerOutcome.FALLBACK for a in answers):
+                report.rejected += 1
+            else:
+                got = _ranked(answers[0])[:1]
+                report.misses.append(f"line {row.line}: {row.question!r} should be rejected, got {got}")
+            continue
+        report.in_scope += 1
+        aligned = len(answers) == len(row.expected)
+        top1 = aligned and all(_ranked(a)[:1] == [e] for a, e in zip(answers, row.expected, strict=False))
+        top3 = aligned and all(e in _ranked(a)[:3] for a, e in zip(answers, row.expected, strict=False))
+        right = top1 and all(a.outcome == AnswerOutcome.ANSWER for a in answers)
+        report.top1_hits += top1
+        report.top3_hits += top3
+        report.answered_right += right
+        report.answered_wrong += any(
+            a.outcome == AnswerOutcome.ANSWER and _ranked(a)[:1] != [e]
+            for a, e in zip(answers, row.expected, strict=False)
+        ) or (not aligned and any(a.outcome == AnswerOutcome.ANSWER for a in answers))
+        for answer, expected in zip(answers, row.expected, strict=False):
+            report.points.append((answer.score, _ranked(answer)[:1] == [expected]))
+        if not top1:
+            got = " | ".join(f"{(_ranked(a) or ['-'])[0]} ({a.outcome} {a.score:.2f})" for a in answers)
+            report.misses.append(f"line {row.line}: {row.question!r} expected {' | '.join(row.expected)}, got {got}")
+    return report
+
+
+def fit_calibration(points: list[tuple[float, bool]], steps: int = 4000) -> tuple[float, float]:
+    """Logistic fit of P(top card right) on the engine's raw score.
+
+    Returns (slope, midpoint) for ``engine.CALIBRATION_SLOPE`` / ``CALIBRATION_MIDPOINT``: with them the
+    confidence reads as the chance that the first-ranked card is the right one.
+    """
+    raws = []
+    for confidence, right in points:
+        c = min(max(confidence, 1e-6), 1 - 1e-6)
+        raws.append((CALIBRATION_MIDPOINT + math.log(c / (1 - c)) / CALIBRATION_SLOPE, right))
+    a, b = 1.0, 0.0
+    rate = 2.0
+    for _ in range(steps):
+        grad_a = grad_b = 0.0
+        for score, right in raws:
+            p = 1.0 / (1.0 + math.exp(-(a * score + b)))
+            grad_a += (p - right) * score
+            grad_b += p - right
+        a -= rate * grad_a / len(raws)
+        b -= rate * grad_b / len(raws)
+    return a, -b / a if a else 0.0

@@ -1,0 +1,113 @@
+"""Admin forms for curating knowledge: they parse input; the services do the work."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from import_export.forms import ConfirmImportForm, ImportForm
+
+from shops.models import Shop
+
+from .models import FAQCard
+
+
+class QuickRepliesField(forms.CharField):
+    """Quick-reply buttons typed as one line: "查物流 | 转人工客服"."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return " | ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        return [part.strip() for part in text.replace("\n", "|").split("|") if part.strip()]
+
+
+class FAQCardForm(forms.ModelForm):
+    quick_replies = QuickRepliesField(
+        label=_("quick-reply buttons"), required=False, help_text=_("Separate buttons with |, e.g. 查物流 | 转人工客服")
+    )
+
+    image_url = forms.URLField(label=_("image URL"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = FAQCard
+        fields = [
+            "shop",
+            "industry",
+            "question",
+            "answer",
+            "category",
+            "enabled",
+            "products",
+            "quick_replies",
+            "image_url",
+            "valid_from",
+            "valid_to",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        shop = cleaned.get("shop")
+        products = cleaned.get("products")
+        if products is not None and any(shop is None or p.shop_id != shop.pk for p in products):
+            self.add_error("products", _("Link only products of the card's own shop."))
+        return cleaned
+
+
+class _ShopChoiceMixin:
+    def _limit_shops(self, shops) -> None:
+        self.fields["shop"].queryset = shops
+
+
+class ShopImportForm(_ShopChoiceMixin, ImportForm):
+    """The import step asks which shop receives the cards, among the shops the user may edit."""
+
+    shop = forms.ModelChoiceField(label=_("Import into shop"), queryset=Shop.objects.none())
+    field_order = ["shop", "resource", "import_file", "format"]
+
+    def __init__(self, formats, resources, *, shops, **kwargs) -> None:
+        super().__init__(formats, resources, **kwargs)
+        self._limit_shops(shops)
+
+
+class ShopConfirmImportForm(_ShopChoiceMixin, ConfirmImportForm):
+    """The confirm step carries the shop again, and checks it again: it is user input too."""
+
+    shop = forms.ModelChoiceField(queryset=Shop.objects.none(), widget=forms.HiddenInput)
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._limit_shops(shops)
+
+
+class TryBotForm(forms.Form):
+    shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.none())
+    text = forms.CharField(label=_("Shopper's message"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shop"].queryset = shops
+
+
+class ShopsForm(forms.Form):
+    shops = forms.ModelMultipleChoiceField(
+        label=_("Shops"), queryset=Shop.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shops"].queryset = shops
+
+
+class CardFromQuestionsForm(forms.Form):
+    question = forms.CharField(label=_("standard question"), max_length=200)
+    answer = forms.CharField(label=_("answer"), widget=forms.Textarea(attrs={"rows": 4}))
+    category = forms.CharField(label=_("category"), max_length=50, required=False)
+
+
+class AttachToCardForm(forms.Form):
+    card = forms.ModelChoiceField(label=_("Card"), queryset=FAQCard.objects.none())
+
+    def __init__(self, *args, cards, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["card"].queryset = cards

@@ -1,0 +1,236 @@
+"""Benchmark: index build time, memory and per-question answer latency on a synthetic shop of N cards."""
+
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from tqdm import tqdm
+
+from knowledge.engine import Index
+from knowledge.models import FAQCard, SimilarQuestion
+from knowledge.services import answer_question, shop_index
+from knowledge.versioning import bump_version
+from shops.models import Shop
+
+PRODUCTS = [
+    "跑步鞋",
+    "篮球鞋",
+    "板鞋",
+    "老爹鞋",
+    "训练鞋",
+    "速干T恤",
+    "紧身衣",
+    "运动短裤",
+    "瑜伽裤",
+    "冲锋衣",
+    "皮肤衣",
+    "卫衣",
+    "羽绒服",
+    "运动袜",
+    "双肩包",
+    "腰包",
+    "护膝",
+    "水壶",
+    "瑜伽垫",
+    "毛巾",
+    "发带",
+    "连衣裙",
+    "衬衫",
+    "打底衫",
+    "羊绒衫",
+    "开衫",
+    "阔腿裤",
+    "牛仔裤",
+    "铅笔裤",
+    "半身裙",
+    "大衣",
+    "风衣",
+    "西装",
+    "睡衣",
+    "丝巾",
+    "贝雷帽",
+    "腰带",
+    "消毒液",
+    "除菌液",
+    "消毒片",
+    "消毒喷雾",
+    "湿巾",
+    "酒精",
+    "洗衣液",
+    "洗衣凝珠",
+    "彩漂粉",
+    "柔顺剂",
+    "重油污清洁剂",
+    "洗洁精",
+    "洗碗块",
+    "清洁膏",
+    "洁厕灵",
+    "瓷砖清洁剂",
+    "除霉啫喱",
+    "疏通剂",
+    "地板清洁剂",
+    "玻璃清洁剂",
+    "除螨喷雾",
+    "空气清新剂",
+    "果蔬清洗剂",
+    "马桶刷",
+    "抹布",
+    "拖把",
+]
+VARIANTS = [
+    "黑色",
+    "白色",
+    "红色",
+    "蓝色",
+    "灰色",
+    "粉色",
+    "大号",
+    "小号",
+    "家庭装",
+    "旅行装",
+    "儿童款",
+    "男款",
+    "女款",
+    "限量款",
+    "新款",
+    "经典款",
+]
+TOPICS = [
+    ("什么时候发货", "多久能发出来"),
+    ("包邮吗", "要不要运费"),
+    ("尺码偏大还是偏小", "码数准不准"),
+    ("能开发票吗", "可以开票吗"),
+    ("怎么清洗", "能不能机洗"),
+    ("质保多久", "坏了能修吗"),
+    ("还有货吗", "什么时候补货"),
+    ("可以退货吗", "不喜欢能退吗"),
+    ("有优惠券吗", "有没有折扣"),
+    ("预售什么时候发", "定金能退吗"),
+    ("是正品吗", "会不会是假货"),
+    ("怎么使用", "用法是什么"),
+    ("保质期多久", "能放多久"),
+    ("适合什么人", "小孩能用吗"),
+    ("材质是什么", "什么面料"),
+]
+OUT_OF_SCOPE = ["今天天气怎么样", "帮我订张机票", "你们招聘吗", "讲个笑话", "股票怎么买", "附近有什么好吃的"]
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Command(BaseCommand):
+    help = "Build a synthetic shop of N cards and print index build time, memory and p50/p99 answer latency."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--cards", type=int, default=10_000)
+        parser.add_argument("--questions", type=int, default=2_000)
+        parser.add_argument("--keep", action="store_true", help="keep the synthetic shop instead of rolling back")
+
+    def handle(self, *args, cards: int, questions: int, keep: bool, **options) -> None:
+        if cards < 1 or questions < 1:
+            raise CommandError("--cards and --questions must be positive.")
+        rng = random.Random(42)
+        with transaction.atomic():
+            shop, _ = Shop.objects.get_or_create(slug=f"bench-{cards}", defaults={"name": f"基准测试店铺 {cards}"})
+            FAQCard.objects.filter(shop=shop).delete()
+            specs = self._specs(cards, rng)
+            self._create(shop, specs)
+            bump_version(shop.pk)
+
+            shop_index(shop)  # warm jieba's dictionary, which every process loads once anyway
+            bump_version(shop.pk)
+            rss_before = _rss_mb()
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            index: Index = shop_index(shop)
+            build, build_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
+            rss_after = _rss_mb()
+
+            asked = self._questions(specs, questions, rng)
+            # Wall time includes waiting for a busy CPU; thread CPU time is what the engine itself costs.
+            timings: dict[str, list[float]] = {"answer wall": [], "answer cpu": [], "search wall": [], "search cpu": []}
+            for text in tqdm(asked, desc="answering", unit="q"):
+                wall, cpu = time.perf_counter(), time.thread_time()
+                answer_question(shop, text, record=False)
+                timings["answer wall"].append((time.perf_counter() - wall) * 1000)
+                timings["answer cpu"].append((time.thread_time() - cpu) * 1000)
+                wall, cpu = time.perf_counter(), time.thread_time()
+                index.search(text)
+                timings["search wall"].append((time.perf_counter() - wall) * 1000)
+                timings["search cpu"].append((time.thread_time() - cpu) * 1000)
+            if not keep:
+                transaction.set_rollback(True)
+
+        self.stdout.write(f"cards={cards} indexed questions={index.n_docs} vocabulary={len(index.term_idf)}")
+        self.stdout.write(
+            f"index build: {build:.3f} s wall, {build_cpu:.3f} s cpu; "
+            f"process RSS +{rss_after - rss_before:.1f} MB (now {rss_after:.0f} MB)"
+        )
+        self.stdout.write(
+            f"{questions} questions; answer = version check + search + decision, search = index alone; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
+        for label, values in timings.items():
+            self.stdout.write(
+                f"{label:<12} p50={statistics.median(values):.3f} ms p99={_percentile(values, 0.99):.3f} ms"
+            )
+
+    def _specs(self, count: int, rng: random.Random) -> list[tuple[str, list[str]]]:
+        specs: list[tuple[str, list[str]]] = []
+        seen: set[str] = set()
+        combos = [(p, v, t) for p in PRODUCTS for v in VARIANTS for t in TOPICS]
+        rng.shuffle(combos)
+        for product, variant, (topic, alternative) in combos:
+            question = f"{variant}{product}{topic}"
+            if question in seen:
+                continue
+            seen.add(question)
+            specs.append((question, [f"{product}{variant}{alternative}", f"这个{product}{topic}"]))
+            if len(specs) == count:
+                return specs
+        n = 0
+        while len(specs) < count:  # beyond every combination: numbered model lines
+            n += 1
+            product, variant, (topic, alternative) = combos[n % len(combos)]
+            specs.append((f"{product}{n}号{variant}{topic}", [f"{product}{n}号{alternative}"]))
+        return specs
+
+    def _create(self, shop: Shop, specs: list[tuple[str, list[str]]]) -> None:
+        batch = 1000
+        for start in tqdm(range(0, len(specs), batch), desc="creating cards", unit="batch"):
+            chunk = specs[start : start + batch]
+            created = FAQCard.objects.bulk_create(
+                FAQCard(shop=shop, question=q, answer=f"关于“{q}”的标准答案。", category="基准") for q, _ in chunk
+            )
+            SimilarQuestion.objects.bulk_create(
+                SimilarQuestion(card=card, text=text)
+                for card, (_, similar) in zip(created, chunk, strict=True)
+                for text in similar
+            )
+
+    def _questions(self, specs, count: int, rng: random.Random) -> list[str]:
+        asked = []
+        for _ in range(count):
+            if rng.random() < 0.1:
+                asked.append(rng.choice(OUT_OF_SCOPE))
+                continue
+            question, similar = rng.choice(specs)
+            text = rng.choice([question, *similar])
+            asked.append(f"亲，{text}？" if rng.random() < 0.5 else text)
+        return asked

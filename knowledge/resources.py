@@ -1,0 +1,119 @@
+"""CSV/Excel import and export of FAQ cards: one resource for the admin and ``import_cards``.
+
+The columns are ``question,similar_questions,answer,category``; ``similar_questions`` joins its items with
+``|``. A resource is bound to one shop: rows are looked up and written in that shop only, whatever the file
+says, so an import can never reach into another shop.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+
+import tablib
+from django.db import transaction
+from import_export import fields, resources
+
+from shops.models import Shop
+
+from .models import FAQCard, SimilarQuestion
+
+COLUMNS = ("question", "similar_questions", "answer", "category")
+SIMILAR_SEPARATOR = "|"
+
+
+class FAQCardResource(resources.ModelResource):
+    similar_questions = fields.Field(column_name="similar_questions", attribute=None)
+
+    class Meta:
+        model = FAQCard
+        fields = COLUMNS
+        export_order = COLUMNS
+        import_id_fields = ("question",)
+        clean_model_instances = True
+        skip_unchanged = False
+
+    def __init__(self, shop: Shop | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.shop = shop
+
+    def get_queryset(self):
+        # Existing cards are matched by question within the bound shop only.
+        return FAQCard.objects.filter(shop=self.shop)
+
+    def init_instance(self, row=None) -> FAQCard:
+        if self.shop is None:
+            raise ValueError("A card import needs a shop.")
+        return FAQCard(shop=self.shop)
+
+    def dehydrate_similar_questions(self, card: FAQCard) -> str:
+        return SIMILAR_SEPARATOR.join(s.text for s in card.similar_questions.all())
+
+    def before_save_instance(self, instance: FAQCard, row, **kwargs) -> None:
+        instance.shop = self.shop
+        user = kwargs.get("user")
+        if user is not None and getattr(user, "pk", None):
+            instance.updated_by = user
+            if instance.pk is None:
+                instance.created_by = user
+
+    def after_save_instance(self, instance: FAQCard, row, **kwargs) -> None:
+        texts = [t.strip() for t in str(row.get("similar_questions") or "").split(SIMILAR_SEPARATOR) if t.strip()]
+        existing = set(instance.similar_questions.values_list("text", flat=True))
+        for text in dict.fromkeys(texts):
+            if text not in existing and text != instance.question:
+                SimilarQuestion.objects.create(card=instance, text=text[:200])
+
+
+class CardImportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    created: int
+    updated: int
+
+
+def _dataset_with_lines(text: str) -> tuple[tablib.Dataset, list[int]]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise CardImportError("line 1: the file is empty") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise CardImportError(f"line 1: the header must be {','.join(COLUMNS)} (missing {', '.join(missing)})")
+    dataset = tablib.Dataset(headers=header)
+    lines: list[int] = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise CardImportError(f"line {reader.line_num}: {len(values)} columns, the header has {len(header)}")
+        dataset.append([v.strip() for v in values])
+        lines.append(reader.line_num)
+    return dataset, lines
+
+
+def _first_error(result, lines: list[int]) -> str | None:
+    for invalid in result.invalid_rows:
+        problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in invalid.error_dict.items())
+        return f"line {lines[invalid.number - 1]}: {problems}"
+    for number, errors in result.row_errors():
+        return f"line {lines[number - 1]}: {errors[0].error}"
+    return None
+
+
+def import_cards_csv(shop: Shop, text: str, user=None) -> ImportSummary:
+    """Import a whole CSV into ``shop`` or nothing: the first bad row raises ``CardImportError``."""
+    dataset, lines = _dataset_with_lines(text)
+    resource = FAQCardResource(shop=shop)
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True, user=user
+        )
+        error = _first_error(result, lines)
+        if error:
+            transaction.set_rollback(True)
+            raise CardImportError(error)
+    return ImportSummary(result.totals["new"], result.totals["update"])

@@ -1,0 +1,396 @@
+"""The answer engine's public face: answer shoppers, suggest answers to agents, curate knowledge.
+
+Other apps use only the names in this module. Each worker process keeps one index per shop, built on
+first use and rebuilt when the shop's ``KnowledgeVersion`` stamp in the database moved, so every process
+sees a trainer's change on its next answer.
+"""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from shops.models import Shop
+
+from .engine import Analyzer, Index, IndexedCard, Scored, TextFeatures
+from .models import (
+    AnswerLog,
+    AnswerOutcome,
+    DictionaryWord,
+    FAQCard,
+    SimilarQuestion,
+    SynonymGroup,
+    UnansweredQuestion,
+)
+from .splitting import split_questions
+from .text import normalize, strip_punctuation
+from .versioning import current_stamp
+
+__all__ = [
+    "Answer",
+    "Candidate",
+    "Explanation",
+    "add_similar_questions",
+    "answer_message",
+    "answer_question",
+    "attach_questions_to_card",
+    "copy_card",
+    "copy_cards",
+    "create_card_from_questions",
+    "explain",
+    "group_unanswered",
+    "import_template",
+    "shop_index",
+    "similarity",
+    "split_questions",
+    "suggest_answers",
+]
+
+# Confidence bands (see engine.confidence): answer at or above ANSWER, clarify down to CLARIFY.
+ANSWER_THRESHOLD = 0.7
+CLARIFY_THRESHOLD = 0.55
+# Two different cards this close together are a coin toss: ask, unless the best one is near-certain.
+CLARIFY_MARGIN = 0.1
+CERTAIN = 0.9
+SUGGEST_FLOOR = 0.2
+MAX_CANDIDATES = 5
+MAX_CLARIFY_OPTIONS = 3
+
+CLARIFY_TEXT = "亲，您是想问下面哪个问题呢？点一下就能看到答案哦～"
+FALLBACK_TEXT = "抱歉亲，这个问题小蜂暂时还答不上来，已经记下了。需要为您转接人工客服吗？"
+HUMAN_QUICK_REPLY = "转人工客服"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    card_id: int
+    question: str
+    answer: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: str
+    question: str
+    text: str
+    card_id: int | None
+    score: float
+    candidates: list[Candidate]
+    quick_replies: list[str]
+    product_ids: list[int]
+    image_url: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What the "try the bot" page shows a trainer."""
+
+    normalized: str
+    tokens: list[str]
+    questions: list[str]
+    answers: list[Answer] = field(default_factory=list)
+
+
+@dataclass
+class _CachedIndex:
+    stamp: str
+    index: Index
+
+
+_indexes: dict[int, _CachedIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def _load_index(shop_id: int) -> Index:
+    synonyms: dict[str, str] = {}
+    # Global groups first, so that a shop's own group wins for a word both define.
+    groups = SynonymGroup.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True)).order_by(
+        F("shop_id").asc(nulls_first=True), "pk"
+    )
+    for group in groups:
+        canonical = strip_punctuation(group.canonical)
+        for word in group.word_list:
+            synonyms[strip_punctuation(word)] = canonical
+    phrases = DictionaryWord.objects.filter(shop_id=shop_id).values_list("word", flat=True)
+    analyzer = Analyzer(phrases, synonyms)
+
+    rows = FAQCard.objects.filter(shop_id=shop_id, enabled=True).values_list(
+        "pk", "question", "answer", "quick_replies", "image_url", "valid_from", "valid_to"
+    )
+    links: dict[int, list[int]] = {}
+    for card_id, product_id in FAQCard.products.through.objects.filter(
+        faqcard__shop_id=shop_id, faqcard__enabled=True, product__shop_id=shop_id
+    ).values_list("faqcard_id", "product_id"):
+        links.setdefault(card_id, []).append(product_id)
+    cards: list[IndexedCard] = []
+    position: dict[int, int] = {}
+    texts: list[tuple[int, str]] = []
+    for pk, question, answer, quick_replies, image_url, valid_from, valid_to in rows:
+        position[pk] = len(cards)
+        texts.append((len(cards), question))
+        cards.append(
+            IndexedCard(
+                pk,
+                question,
+                answer,
+                tuple(quick_replies or ()),
+                tuple(sorted(links.get(pk, ()))),
+                image_url,
+                valid_from,
+                valid_to,
+            )
+        )
+    for card_id, text in SimilarQuestion.objects.filter(card__shop_id=shop_id, card__enabled=True).values_list(
+        "card_id", "text"
+    ):
+        texts.append((position[card_id], text))
+    return Index(analyzer, cards, texts)
+
+
+def shop_index(shop: Shop | int) -> Index:
+    """The shop's index, rebuilt here when another process (or this one) changed its knowledge."""
+    shop_id = shop if isinstance(shop, int) else shop.pk
+    # The stamp is read before the data: a change landing in between only causes one extra rebuild later.
+    stamp = current_stamp(shop_id)
+    if stamp is None:  # never changed: only global synonyms apply, and building that is instant
+        return _load_index(shop_id)
+    cached = _indexes.get(shop_id)
+    if cached is not None and cached.stamp == stamp:
+        return cached.index
+    index = _load_index(shop_id)
+    with _indexes_lock:
+        _indexes[shop_id] = _CachedIndex(stamp, index)
+    return index
+
+
+def _candidate(scored: Scored) -> Candidate:
+    return Candidate(scored.card.card_id, scored.card.question, scored.card.answer, round(scored.confidence, 4))
+
+
+def _decide(results: list[Scored]) -> str:
+    if not results or results[0].confidence < CLARIFY_THRESHOLD:
+        return AnswerOutcome.FALLBACK
+    top = results[0].confidence
+    runner_up = results[1].confidence if len(results) > 1 else 0.0
+    if top >= ANSWER_THRESHOLD and (top >= CERTAIN or top - runner_up >= CLARIFY_MARGIN):
+        return AnswerOutcome.ANSWER
+    return AnswerOutcome.CLARIFY
+
+
+def _compose(question: str, results: list[Scored], has_content: bool) -> Answer:
+    candidates = [_candidate(s) for s in results]
+    outcome = _decide(results) if has_content else AnswerOutcome.FALLBACK
+    score = candidates[0].score if candidates else 0.0
+    if outcome == AnswerOutcome.ANSWER:
+        card = results[0].card
+        return Answer(
+            outcome,
+            question,
+            card.answer,
+            card.card_id,
+            score,
+            candidates,
+            list(card.quick_replies),
+            list(card.product_ids),
+            card.image_url,
+        )
+    if outcome == AnswerOutcome.CLARIFY:
+        options = [c.question for c in candidates if c.score >= CLARIFY_THRESHOLD][:MAX_CLARIFY_OPTIONS]
+        return Answer(outcome, question, CLARIFY_TEXT, None, score, candidates, options, [], "")
+    return Answer(outcome, question, FALLBACK_TEXT, None, score, candidates, [HUMAN_QUICK_REPLY], [], "")
+
+
+def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        AnswerLog.objects.create(
+            shop=shop,
+            conversation_id=conversation_id,
+            question=answer.question[:500],
+            card_id=answer.card_id,
+            score=min(1.0, max(0.0, answer.score)),
+            outcome=answer.outcome,
+        )
+        if answer.card_id is not None:
+            # update() sends no signal: a hit never invalidates the index.
+            FAQCard.objects.filter(pk=answer.card_id).update(hit_count=F("hit_count") + 1, last_hit_at=now)
+        if answer.outcome == AnswerOutcome.FALLBACK and queue:
+            _enqueue_unanswered(shop, answer.question, now)
+
+
+def _enqueue_unanswered(shop: Shop, text: str, now) -> None:
+    normalized = strip_punctuation(text)[:500]
+    repeat = {
+        "times_asked": F("times_asked") + 1,
+        "last_asked_at": now,
+        # Asked again after a trainer resolved it: the fix did not take, so it goes back to the queue.
+        "status": Case(
+            When(status=UnansweredQuestion.Status.RESOLVED, then=Value(UnansweredQuestion.Status.OPEN)),
+            default=F("status"),
+        ),
+    }
+    if UnansweredQuestion.objects.filter(shop=shop, normalized=normalized).update(**repeat):
+        return
+    try:
+        with transaction.atomic():
+            UnansweredQuestion.objects.create(shop=shop, text=text[:500], normalized=normalized, last_asked_at=now)
+    except IntegrityError:  # another process queued the same question a moment ago
+        UnansweredQuestion.objects.filter(shop=shop, normalized=normalized).update(**repeat)
+
+
+def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
+    """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
+    index = shop_index(shop)
+    tokens = index.query_tokens(text)
+    has_content = bool(tokens)
+    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
+    answer = _compose(text.strip(), results, has_content)
+    if record:
+        _record(shop, answer, conversation_id, queue=has_content)
+    return answer
+
+
+def answer_message(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> list[Answer]:
+    """Answer every question a message holds (长句多问), in the order the shopper asked them."""
+    return [
+        answer_question(shop, question, record=record, conversation_id=conversation_id)
+        for question in split_questions(text) or [text]
+    ]
+
+
+def suggest_answers(shop: Shop, text: str, limit: int = 3) -> list[Candidate]:
+    """Cards an agent may want to send for ``text``, best first; writes nothing."""
+    results = shop_index(shop).search(text, limit=limit, moment=timezone.now())
+    return [_candidate(s) for s in results if s.confidence >= SUGGEST_FLOOR]
+
+
+def similarity(shop: Shop, a: str, b: str) -> float:
+    """0..1 text similarity with the shop's segmentation, synonyms and word weights."""
+    return round(shop_index(shop).similarity(a, b), 4)
+
+
+def explain(shop: Shop, text: str) -> Explanation:
+    """Everything the engine does with ``text``, for the trainer's "try the bot" page; writes nothing."""
+    index = shop_index(shop)
+    return Explanation(
+        normalized=normalize(text),
+        tokens=index.query_tokens(text),
+        questions=split_questions(text),
+        answers=answer_message(shop, text, record=False),
+    )
+
+
+def copy_card(card: FAQCard, shop: Shop, *, user=None, refresh: bool = False) -> FAQCard:
+    """Copy ``card`` (with its similar questions) into ``shop`` as the shop's own card.
+
+    The shop's card with the same question is kept as it is, or with ``refresh`` takes the copied answer;
+    either way it gains the similar questions it lacked. Product links are not copied: products belong
+    to one shop.
+    """
+    fields = {
+        "answer": card.answer,
+        "category": card.category,
+        "quick_replies": list(card.quick_replies),
+        "image_url": card.image_url,
+        "enabled": card.enabled,
+        "valid_from": card.valid_from,
+        "valid_to": card.valid_to,
+        "template": card if card.is_template else card.template,
+        "updated_by": user,
+    }
+    with transaction.atomic():
+        copy = FAQCard.objects.filter(shop=shop, question=card.question).first()
+        if copy is None:
+            copy = FAQCard.objects.create(shop=shop, question=card.question, created_by=user, **fields)
+        elif refresh:
+            for name, value in fields.items():
+                setattr(copy, name, value)
+            copy.save()
+        add_similar_questions(copy, [s.text for s in card.similar_questions.all()])
+    return copy
+
+
+def copy_cards(cards: Iterable[FAQCard], shop: Shop, user=None) -> int:
+    """Copy cards the shop does not have yet; returns how many were new. Importing twice adds nothing."""
+    with transaction.atomic():
+        existing = set(FAQCard.objects.filter(shop=shop).values_list("question", flat=True))
+        fresh = [card for card in cards if card.question not in existing and card.shop_id != shop.pk]
+        for card in fresh:
+            copy_card(card, shop, user=user)
+    return len(fresh)
+
+
+def import_template(shop: Shop, industry: str | None = None, user=None) -> int:
+    """Import the industry template pack (the shop's own industry by default) into ``shop``."""
+    templates = FAQCard.objects.filter(shop__isnull=True, industry=industry or shop.industry).prefetch_related(
+        "similar_questions"
+    )
+    return copy_cards(templates, shop, user)
+
+
+def add_similar_questions(card: FAQCard, texts: Iterable[str]) -> int:
+    """Add the texts the card does not have yet as similar questions; returns how many were added."""
+    existing = set(card.similar_questions.values_list("text", flat=True)) | {card.question}
+    added = 0
+    for text in dict.fromkeys(t.strip()[:200] for t in texts):
+        if text and text not in existing:
+            SimilarQuestion.objects.create(card=card, text=text)
+            added += 1
+    return added
+
+
+def _resolve(questions: list[UnansweredQuestion], card: FAQCard) -> None:
+    UnansweredQuestion.objects.filter(pk__in=[q.pk for q in questions]).update(
+        status=UnansweredQuestion.Status.RESOLVED, resolved_card=card
+    )
+
+
+def create_card_from_questions(
+    questions: list[UnansweredQuestion], *, question: str, answer: str, category: str = "", user=None
+) -> FAQCard:
+    """Turn a group of unanswered questions (one shop) into a card; the others become its similar questions."""
+    shops = {q.shop_id for q in questions}
+    if len(shops) != 1:
+        raise ValueError("The questions must all belong to one shop.")
+    with transaction.atomic():
+        card = FAQCard.objects.create(
+            shop_id=shops.pop(), question=question, answer=answer, category=category, created_by=user, updated_by=user
+        )
+        add_similar_questions(card, [q.text for q in questions])
+        _resolve(questions, card)
+    return card
+
+
+def attach_questions_to_card(questions: list[UnansweredQuestion], card: FAQCard) -> int:
+    """Add unanswered questions to ``card`` as similar questions and mark them resolved."""
+    if any(q.shop_id != card.shop_id for q in questions):
+        raise ValueError("The questions and the card must belong to one shop.")
+    with transaction.atomic():
+        added = add_similar_questions(card, [q.text for q in questions])
+        _resolve(questions, card)
+    return added
+
+
+# Two queued questions at least this similar (see ``similarity``) land in one group.
+GROUP_SIMILARITY = 0.35
+
+
+def group_unanswered(shop: Shop, questions: Iterable[UnansweredQuestion]) -> list[list[UnansweredQuestion]]:
+    """Group a shop's unanswered questions by similarity, most asked first (greedy, against group leaders)."""
+    index = shop_index(shop)
+    groups: list[tuple[TextFeatures, list[UnansweredQuestion]]] = []
+    for question in sorted(questions, key=lambda q: (-q.times_asked, q.pk)):
+        features = index.text_features(question.text)
+        for leader, members in groups:
+            if index.similarity(leader, features) >= GROUP_SIMILARITY:
+                members.append(question)
+                break
+        else:
+            groups.append((features, [question]))
+    clusters = [members for _, members in groups]
+    clusters.sort(key=lambda g: -sum(q.times_asked for q in g))
+    return clusters

@@ -1,0 +1,84 @@
+"""长句多问: split one shopper message into the questions it holds.
+
+Shoppers write "包邮吗？几天能到，另外能开发票吗" and expect three answers. The splitter cuts at sentence
+ends, enumerations ("1、" "①") and connectors (还有 / 另外 / 顺便问下 ...), then inside a sentence at commas
+and spaces where each clause carries its own question. Clauses without a question ("我平时穿41码") stay
+with their neighbour; greetings ("在吗") are dropped. A message holding one question comes back whole.
+"""
+
+import re
+
+import jieba
+
+from .text import STOPWORDS, normalize, strip_punctuation
+
+_SENTENCE_END = re.compile(r"[?？!！。;；\n]+")
+_ENUMERATION = re.compile(r"(?:^|(?<=[\s,，:：]))(?:\d{1,2}|[一二三四五六七八九十])[、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩]")
+_CONNECTOR = re.compile(
+    r"(?:还有就是|还有|還有|另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)"
+)
+# Opening words that only announce another question; "还有" stays, since "还有42码吗" asks about stock.
+_LEADING_CONNECTOR = re.compile(
+    r"^(?:另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)[,，:：\s]*"
+)
+_CLAUSE_SEPARATOR = re.compile(r"[,，、\s]+")
+_QUESTION_MARKERS = re.compile(
+    r"[吗么嘛呢?]|怎|什么|啥|哪|几|多少|多久|多长|多大|多重|如何|是否|能否|可否|有没有|有无|是不是|能不能|可不可以|"
+    r"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没"
+)
+
+
+def _asks(clause: str) -> bool:
+    return bool(_QUESTION_MARKERS.search(normalize(clause)))
+
+
+def _is_filler(piece: str) -> bool:
+    words = [w for w in jieba.lcut(strip_punctuation(piece)) if w.strip()]
+    return all(w in STOPWORDS for w in words)
+
+
+def _cut_connectors(sentence: str) -> list[str]:
+    """Cut before a connector only when the text before it already asks something ("还有42码吗" stays)."""
+    pieces: list[str] = []
+    start = 0
+    for match in _CONNECTOR.finditer(sentence):
+        before = sentence[start : match.start()]
+        if before.strip() and _asks(before):
+            pieces.append(before)
+            start = match.end()
+    pieces.append(sentence[start:])
+    return pieces
+
+
+def _cut_clauses(sentence: str) -> list[str]:
+    """Group comma/space clauses so that each group ends with the clause that asks."""
+    groups: list[str] = []
+    current = ""
+    for clause in _CLAUSE_SEPARATOR.split(sentence):
+        if not clause:
+            continue
+        current = f"{current}，{clause}" if current else clause
+        if _asks(clause):
+            groups.append(current)
+            current = ""
+    if current:
+        if groups:
+            groups[-1] = f"{groups[-1]}，{current}"
+        else:
+            groups.append(current)
+    return groups
+
+
+def split_questions(text: str) -> list[str]:
+    """The questions in ``text``, each as the shopper wrote it; a one-question message is returned whole."""
+    whole = (text or "").strip()
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(whole):
+        for item in _ENUMERATION.split(sentence):
+            for part in _cut_connectors(item):
+                pieces.extend(_cut_clauses(part))
+    questions = [_LEADING_CONNECTOR.sub("", p.strip(" ，,、:：")) for p in pieces]
+    questions = [q for q in questions if q and not _is_filler(q)]
+    if len(questions) <= 1:
+        return [whole] if whole else []
+    return questions

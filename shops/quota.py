@@ -1,0 +1,96 @@
+"""Plans and the basic plan's monthly bot-conversation quota.
+
+Every feature is on every plan; the plans differ only in how many conversations the bot may take per
+calendar month (in the shop's timezone). Past the quota a basic shop's new conversations start with the
+human agents instead: never dropped. Managers are warned once a month at 80% and at 100%.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import QuotaWarning, Shop
+
+# Conversation.handoff_reason of a conversation that went straight to agents because of the quota; those
+# are not bot conversations and do not count against it.
+QUOTA_HANDOFF_REASON = "quota"
+
+
+def monthly_bot_quota(shop: Shop) -> int | None:
+    """Bot conversations per month the shop's plan includes; None for no limit."""
+    if shop.plan == Shop.Plan.UNLIMITED:
+        return None
+    return settings.SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS
+
+
+def month_start(shop: Shop, now: datetime | None = None) -> datetime:
+    local = timezone.localtime(now or timezone.now(), ZoneInfo(shop.timezone))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def bot_conversations_this_month(shop: Shop, now: datetime | None = None) -> int:
+    conversation = apps.get_model("chat", "Conversation")
+    return (
+        conversation.objects.filter(shop=shop, started_at__gte=month_start(shop, now))
+        .exclude(handoff_reason=QUOTA_HANDOFF_REASON)
+        .count()
+    )
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    used: int
+    quota: int | None
+
+    @property
+    def percent(self) -> int | None:
+        return None if not self.quota else self.used * 100 // self.quota
+
+    @property
+    def exceeded(self) -> bool:
+        return self.quota is not None and self.used >= self.quota
+
+
+def quota_usage(shop: Shop, now: datetime | None = None) -> QuotaUsage:
+    return QuotaUsage(used=bot_conversations_this_month(shop, now), quota=monthly_bot_quota(shop))
+
+
+def bot_quota_exceeded(shop: Shop, now: datetime | None = None) -> bool:
+    """True when a new conversation of this shop must go to human agents instead of the bot."""
+    if monthly_bot_quota(shop) is None:
+        return False
+    return quota_usage(shop, now).exceeded
+
+
+def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[QuotaWarning]:
+    """Record (and announce by webhook) each threshold the month's usage has reached for the first time."""
+    from api.models import WebhookEvent
+    from api.webhooks import publish_event
+
+    usage = quota_usage(shop, now)
+    if usage.quota is None:
+        return []
+    month: date = month_start(shop, now).date()
+    reached = [t for t in QuotaWarning.Threshold.values if usage.used * 100 >= t * usage.quota]
+    already = set(QuotaWarning.objects.filter(shop=shop, month=month).values_list("threshold", flat=True))
+    warnings = []
+    for threshold in sorted(set(reached) - already):
+        try:
+            with transaction.atomic():
+                warning = QuotaWarning.objects.create(
+                    shop=shop, month=month, threshold=threshold, used=usage.used, quota=usage.quota
+                )
+        except IntegrityError:
+            continue  # another worker warned for this threshold a moment ago
+        publish_event(
+            shop.pk,
+            WebhookEvent.QUOTA_WARNING,
+            {"threshold": threshold, "used": usage.used, "quota": usage.quota, "month": month.strftime("%Y-%m")},
+        )
+        warnings.append(warning)
+    return warnings

@@ -1,0 +1,23 @@
+"""``{% shop_switcher %}``: the admin header's shop picker, for staff of more than one shop."""
+
+from django import template
+
+from shops.scoping import current_shop_id
+from shops.services import visible_shops
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/shops/shop_switcher.html", takes_context=True)
+def shop_switcher(context) -> dict:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {"shops": []}
+    shops = list(visible_shops(user).order_by("name")[:200])
+    return {
+        "shops": shops if len(shops) > 1 else [],
+        "current": current_shop_id(request),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,63 @@
+"""The per-process index is rebuilt when the shop's knowledge changes, here or in another process."""
+
+import pytest
+
+from knowledge.models import KnowledgeVersion, SimilarQuestion
+from knowledge.services import answer_question, shop_index
+from knowledge.versioning import bump_version
+from tests.factories import FAQCardFactory, SynonymGroupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_index_is_cached_until_the_shops_knowledge_changes(shop_a):
+    FAQCardFactory(shop=shop_a, question="发什么快递", answer="中通")
+    first = shop_index(shop_a)
+    assert shop_index(shop_a) is first
+    FAQCardFactory(shop=shop_a, question="可以开发票吗", answer="可以")
+    assert shop_index(shop_a) is not first
+
+
+def test_editing_a_card_is_seen_by_the_next_answer(shop_a):
+    card = FAQCardFactory(shop=shop_a, question="发什么快递", answer="默认发中通")
+    assert answer_question(shop_a, "发什么快递", record=False).text == "默认发中通"
+    card.answer = "默认发顺丰"
+    card.save()
+    assert answer_question(shop_a, "发什么快递", record=False).text == "默认发顺丰"
+
+
+def test_a_new_similar_question_and_a_new_synonym_are_picked_up(shop_a):
+    card = FAQCardFactory(shop=shop_a, question="支持七天无理由退货吗", answer="支持")
+    FAQCardFactory(shop=shop_a, question="发什么快递", answer="中通")
+    SimilarQuestion.objects.create(card=card, text="不合适能退吗")
+    assert answer_question(shop_a, "不合适能退吗", record=False).card_id == card.pk
+    before = answer_question(shop_a, "用的哪个物流", record=False).score
+    SynonymGroupFactory(shop=shop_a, canonical="快递", words="物流")
+    assert answer_question(shop_a, "用的哪个物流", record=False).score > before
+
+
+def test_a_change_made_by_another_process_is_seen_after_its_version_bump(shop_a):
+    card = FAQCardFactory(shop=shop_a, question="发什么快递", answer="默认发中通")
+    assert answer_question(shop_a, "发什么快递", record=False).text == "默认发中通"
+    # Another worker process writes the card: this process's signals never see it, only the database does.
+    type(card).objects.filter(pk=card.pk).update(answer="默认发顺丰")
+    assert answer_question(shop_a, "发什么快递", record=False).text == "默认发中通"
+    KnowledgeVersion.objects.filter(shop=shop_a).update(version=999, stamp="bumped-by-another-process")
+    assert answer_question(shop_a, "发什么快递", record=False).text == "默认发顺丰"
+
+
+def test_a_shops_change_does_not_rebuild_another_shops_index(shop_a, shop_b):
+    FAQCardFactory(shop=shop_a, question="发什么快递", answer="中通")
+    FAQCardFactory(shop=shop_b, question="发什么快递", answer="顺丰")
+    index_b = shop_index(shop_b)
+    FAQCardFactory(shop=shop_a, question="可以开发票吗", answer="可以")
+    assert shop_index(shop_b) is index_b
+
+
+def test_a_global_synonym_change_moves_every_shops_version(shop_a, shop_b):
+    bump_version(shop_a.pk)
+    bump_version(shop_b.pk)
+    before = dict(KnowledgeVersion.objects.values_list("shop_id", "stamp"))
+    SynonymGroupFactory(shop=None, canonical="发票", words="开票")
+    after = dict(KnowledgeVersion.objects.values_list("shop_id", "stamp"))
+    assert all(after[shop_id] != stamp for shop_id, stamp in before.items())
