@@ -215,11 +215,6 @@ TARGETS = {
 }
 
 
-def due_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    """The campaign's due targets as rows of ``TARGET_COLUMNS`` aliases (t_customer, t_order, ...)."""
-    return TARGETS[campaign.kind](campaign, now).values(*TARGET_COLUMNS.values())
-
-
 def create_touches(campaign: Campaign, now: datetime) -> int:
     """Insert a pending touch for every due target not touched yet; returns how many were inserted."""
     scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
@@ -331,18 +326,6 @@ def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def product_card(product: Product) -> dict[str, Any]:
-    return {
-        "id": product.pk,
-        "sku": product.sku,
-        "title": product.title,
-        "price": f"{product.price:.2f}",
-        "colors": product.colors,
-        "sizes": product.sizes,
-        "stock": product.stock,
-    }
-
-
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%m月%d日 %H:%M}"
 
@@ -370,6 +353,9 @@ def _product_shown(touch: Touch) -> Product | None:
 
 def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     """The rendered text and the structured parts (product cards, coupon) of a touch."""
+    # The chat protocol's card; imported here because the dialogue package imports these services.
+    from chat.dialogue.replies import product_card
+
     campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
     product = touch.product or _product_shown(touch)
     if product is None and order is not None:
