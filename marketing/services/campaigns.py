@@ -215,9 +215,14 @@ TARGETS = {
 }
 
 
-def create_touches(campaign: Campaign, now: datetime) -> int:
-    """Insert a pending touch for every due target not touched yet; returns how many were inserted."""
+def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
+    """Insert a pending touch for every due target not touched yet.
+
+    Returns the new touches' ids and whether they may go out now (else quiet hours hold them). Touches
+    that may go out are inserted as enqueued: the caller hands them to the send task, which spares
+    updating every new row a second time."""
     scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
+    send_now = scheduled_at <= now
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
         "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
@@ -227,6 +232,7 @@ def create_touches(campaign: Campaign, now: datetime) -> int:
         "skip_reason": Value("", output_field=CharField()),
         "text": Value("", output_field=CharField()),
         "created_at": Value(now, output_field=DateTimeField()),
+        "enqueued_at": Value(now if send_now else None, output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
     rows = TARGETS[campaign.kind](campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
@@ -235,10 +241,13 @@ def create_touches(campaign: Campaign, now: datetime) -> int:
     columns = ", ".join(connection.ops.quote_name(c) for c in [*TARGET_COLUMNS, *constants])
     key = connection.ops.quote_name("idempotency_key")
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
-    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) due WHERE true ON CONFLICT ({key}) DO NOTHING"
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT * FROM ({select_sql}) due WHERE true "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {connection.ops.quote_name('id')}"
+    )
     with _set_based_transaction(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        return [row[0] for row in cursor.fetchall()], send_now
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------
@@ -301,26 +310,35 @@ class ScanReport:
 
 
 def enqueue_due_touches(shop: Shop, now: datetime) -> int:
-    """Hand due pending touches to ``send_touches`` in batches; returns how many were enqueued."""
-    from ..tasks import send_touches
-
+    """Hand due pending touches not enqueued lately to ``send_touches``; returns how many."""
     due = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING, scheduled_at__lte=now).filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
     )
     with _set_based_transaction():
         due_ids = list(due.order_by("pk").values_list("pk", flat=True))
         Touch.objects.filter(pk__in=due.values("pk")).update(enqueued_at=now)
-        for batch in _chunks(due_ids, SEND_BATCH):
-            transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
+        send_in_batches(due_ids)
     return len(due_ids)
+
+
+def send_in_batches(touch_ids: list[int]) -> None:
+    """Queue ``send_touches`` tasks for these touches once the current transaction commits."""
+    from ..tasks import send_touches
+
+    for batch in _chunks(touch_ids, SEND_BATCH):
+        transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
 
 
 def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
     now = now or timezone.now()
     retired = retire_pending_touches(shop, now)
-    campaigns = Campaign.objects.filter(shop=shop, enabled=True).select_related("shop")
-    created = sum(create_touches(campaign, now) for campaign in campaigns)
-    return ScanReport(retired=retired, created=created, enqueued=enqueue_due_touches(shop, now))
+    created, fresh = 0, []
+    for campaign in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"):
+        ids, send_now = create_touches(campaign, now)
+        created += len(ids)
+        fresh += ids if send_now else []
+    send_in_batches(fresh)
+    return ScanReport(retired=retired, created=created, enqueued=len(fresh) + enqueue_due_touches(shop, now))
 
 
 # --- sending ------------------------------------------------------------------------------------
