@@ -184,3 +184,28 @@ def test_off_sale_products_and_other_shops_products_are_never_recommended(shop_a
 )
 def test_budget_phrases_become_price_ranges(text, expected):
     assert parse_budget(text) == expected
+
+
+def test_asking_for_pricier_ones_at_the_top_says_so_and_keeps_the_search(shop_a, catalogue):
+    shopper = Shopper(shop_a)
+    shopper.says("推荐跑步鞋，800以上")
+    assert shopper.product_titles == ["竞速碳板跑鞋"]
+    slots = shopper.state["slots"]
+    shopper.says("有贵一点的吗")
+    assert "价位最高" in shopper.reply and not shopper.product_titles
+    assert shopper.state["slots"] == slots
+    shopper.says("白色的呢")
+    assert shopper.product_titles == ["竞速碳板跑鞋"]
+
+
+def test_a_category_is_recognised_by_its_ending(shop_a, catalogue):
+    ProductFactory(shop=shop_a, category="运动T恤", title="速干短袖", price=Decimal("89.00"))
+    shopper = Shopper(shop_a)
+    shopper.says("想要件t恤")
+    assert shopper.product_titles == ["速干短袖"]
+
+
+def test_a_question_about_products_in_general_is_not_a_recommendation(shop_a, catalogue):
+    shopper = Shopper(shop_a)
+    shopper.says("你们家鞋子质量怎么样")
+    assert shopper.result.intent == "fallback" and not shopper.product_titles

@@ -37,6 +37,7 @@ _FAQ_MARKERS = re.compile(
 _DETAIL_QUESTION = re.compile(
     r"多少钱|价格|价钱|有货|库存|还有吗|有吗|有没有|什么颜色|哪些颜色|几个颜色|什么码|尺码|码数"
 )
+_ASKS = re.compile(r"[吗么嘛?]|什么|怎|哪|几|多少|如何|是否|能不能|可不可以|会不会")
 _SKIP = re.compile(r"^(?:都可以|都行|随便|不限|无所谓|没要求|没有要求|都好|看着推荐|你推荐吧|不知道)")
 _CN_ORDINALS = "一二三四五六七八九十"
 
@@ -75,7 +76,11 @@ def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     budget = parse_budget(text)
     if mentions and budget:
         return "recommend", True
-    if (mentions or budget) and (_WEAK_CUE.search(text) or in_flow or len(turn.plain) <= 8):
+    if faq_like or not (mentions or budget):
+        return "", False
+    if in_flow and not _ASKS.search(text):
+        return "recommend", True  # "速干的", "XL码": a detail added to the search under way
+    if _WEAK_CUE.search(text) or in_flow or len(turn.plain) <= 8:
         return "recommend", False
     return "", False
 
@@ -263,17 +268,20 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
     candidates, _ = search(catalogue, slots, relax=False)
     if question := _next_question(slots, candidates):
         return _ask(turn, catalogue, question, slots, candidates)
-    turn.state["slots"] = slots
-    items, dropped = search(catalogue, slots, relax=not slots.get("cheaper"))
-    slots.pop("cheaper", None)
+    # "便宜点" / "贵一点" ask for other prices: finding none is the answer, the price is not relaxed.
+    moved = bool(slots.pop("cheaper", None)) or bool(PRICIER.search(turn.text))
+    items, dropped = search(catalogue, slots, relax=not moved)
     if not items:
-        shown = [catalogue.by_id(i) for i in turn.state.get("results", {}).get("shown", [])]
-        cheapest = min((i.price for i in shown if i is not None), default=None)
-        if cheapest is not None and CHEAPER.search(turn.text):
-            text = f"刚才推荐的已经是同类里最实惠的了（最低 ¥{money(cheapest)}），要不要看看其他类别？"
+        # The slots that found nothing are not kept: the next follow-up starts from the last results.
+        shown = [i for i in (catalogue.by_id(pk) for pk in turn.state.get("results", {}).get("shown", [])) if i]
+        if shown and CHEAPER.search(turn.text):
+            text = f"刚才推荐的已经是最实惠的了（最低 ¥{money(min(i.price for i in shown))}），要不要看看其他类别？"
+        elif shown and PRICIER.search(turn.text):
+            text = f"刚才推荐的已经是这类里价位最高的了（¥{money(max(i.price for i in shown))}），要不要看看其他类别？"
         else:
-            text = "抱歉，在这个预算里没有找到合适的商品，放宽一点预算试试？"
+            text = f"抱歉，没有找到{_describe(slots)}，放宽一点预算或换个类别试试？"
         return reply(Intent.RECOMMEND, text, catalogue.categories[:4])
+    turn.state["slots"] = slots
     turn.state["results"] = {"ids": [i.id for i in items], "offset": 0, "shown": []}
     intro = f"为您找到 {len(items)} 款{_describe(slots)}"
     if dropped:

@@ -45,6 +45,10 @@ _RECALL_INTENT = {"invoice": Intent.INVOICE, "verify_order": Intent.ORDER_STATUS
 def respond(conversation: Conversation, text: str) -> DialogueResult:
     """Answer one shopper message; updates and saves ``conversation.state``. Stores no Message rows."""
     with transaction.atomic():
+        # The state as stored now, the row locked until saved: another socket of the same shopper, on
+        # another worker process, may have moved the conversation on since this object was loaded.
+        stored = Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("state", flat=True)
+        conversation.state = stored.first() or {}
         turn = Turn.start(conversation, text)
         result = _count_fallbacks(turn, _route(turn))
         if result.handoff:
