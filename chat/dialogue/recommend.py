@@ -107,7 +107,8 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     budget = parse_budget(turn.text, bare_number=(slot == "budget"))
     if _FAQ_MARKERS.search(turn.text) and not budget:
         return None  # "跑步鞋怎么洗" while asked for the budget: a question, not the answer
-    if mentions or budget or CHEAPER.search(turn.text):
+    shown = turn.state.get("results", {}).get("shown")
+    if mentions or budget or (shown and CHEAPER.search(turn.text)):
         turn.clear_pending()
         return _recommend(turn, catalogue, budget=budget)
     return None
