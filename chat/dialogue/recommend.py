@@ -121,7 +121,7 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
 def _single_named_item(catalogue: Catalogue, mentions: Mentions) -> Item | None:
     if not mentions.keywords:
         return None
-    items = [i for i in catalogue.items if all(k in i.title.lower() for k in mentions.keywords)]
+    items = [i for i in catalogue.items if all(k in i.key for k in mentions.keywords)]
     return items[0] if len(items) == 1 else None
 
 
@@ -159,9 +159,7 @@ def _refines(catalogue: Catalogue, slots: dict, mentions: Mentions) -> bool:
     """Whether title words or a use narrow the current search rather than start another one."""
     current = search(catalogue, slots, relax=False)[0] if slots.get("categories") or slots.get("keywords") else []
     keywords, use = mentions.keywords, mentions.use
-    return any(
-        (not keywords or any(k in i.title.lower() for k in keywords)) and (not use or i.has_use(use)) for i in current
-    )
+    return any((not keywords or any(k in i.key for k in keywords)) and (not use or i.has_use(use)) for i in current)
 
 
 def _filters(slots: dict) -> list[tuple[str, object]]:
@@ -175,7 +173,7 @@ def _filters(slots: dict) -> list[tuple[str, object]]:
             "price",
             (lambda i: (low is None or i.price >= low) and (high is None or i.price <= high)) if low or high else None,
         ),
-        ("keywords", (lambda i: any(k in i.title.lower() for k in keywords)) if keywords else None),
+        ("keywords", (lambda i: any(k in i.key for k in keywords)) if keywords else None),
         ("use", (lambda i: i.has_use(slots["use"])) if slots.get("use") else None),
         ("colour", (lambda i: i.has_colour(slots["colour"])) if slots.get("colour") else None),
         ("size", (lambda i: i.has_size(slots["size"])) if slots.get("size") else None),
@@ -208,7 +206,7 @@ def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[li
         if items:
             break
     keywords = slots.get("keywords", [])
-    items.sort(key=lambda i: (i.stock == 0, -sum(k in i.title.lower() for k in keywords), i.price))
+    items.sort(key=lambda i: (i.stock == 0, -sum(k in i.key for k in keywords), i.price))
     return items, list(dropped) if items else []
 
 
