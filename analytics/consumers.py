@@ -41,6 +41,12 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         for shop_id in getattr(self, "shop_ids", []):
             await self.channel_layer.group_discard(managers_group(shop_id), self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None:
+            await self.send_json({"type": "error", "code": "unknown_frame", "message": "只支持 JSON 文本帧。"})
+            return
+        await super().receive(text_data=text_data, **kwargs)
+
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})

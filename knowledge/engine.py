@@ -272,28 +272,42 @@ class Index:
             Scored(self.cards[pos], value, confidence(value), self.doc_text[doc]) for pos, (value, doc) in best.items()
         ]
 
-    def similarity(self, a: str, b: str) -> float:
+    def text_features(self, text: str) -> "TextFeatures":
+        """What ``similarity`` compares; compute once per text when comparing one text with many."""
+        tokens = self.query_tokens(text)
+        joined = "".join(tokens)
+        return TextFeatures(
+            strip_punctuation(text), frozenset(tokens), frozenset(char_bigrams(joined)), frozenset(joined)
+        )
+
+    def similarity(self, a: "str | TextFeatures", b: "str | TextFeatures") -> float:
         """Symmetric 0..1 similarity of two texts with this shop's analyser and IDF weights.
 
         Weighted Jaccard of canonical words and of their character bigrams, plus the Dice overlap of
         plain characters, which keeps two phrasings close when jieba cuts them differently
         ("能寄到国外" / "可以寄国外").
         """
-        tokens_a, tokens_b = self.query_tokens(a), self.query_tokens(b)
-        if not tokens_a and not tokens_b:
-            return 1.0 if strip_punctuation(a) == strip_punctuation(b) else 0.0
-        terms_a, terms_b = set(tokens_a), set(tokens_b)
-        joined_a, joined_b = "".join(tokens_a), "".join(tokens_b)
-        grams_a, grams_b = char_bigrams(joined_a), char_bigrams(joined_b)
-        chars_a, chars_b = set(joined_a), set(joined_b)
+        fa = a if isinstance(a, TextFeatures) else self.text_features(a)
+        fb = b if isinstance(b, TextFeatures) else self.text_features(b)
+        if not fa.terms and not fb.terms:
+            return 1.0 if fa.plain == fb.plain else 0.0
 
-        def weighted_jaccard(x: set[str], y: set[str], idf: dict[str, float]) -> float:
+        def weighted_jaccard(x: frozenset[str], y: frozenset[str], idf: dict[str, float]) -> float:
             union = sum(idf.get(item, self.oov_idf) for item in x | y)
             return sum(idf.get(item, self.oov_idf) for item in x & y) / union if union else 0.0
 
-        dice = 2 * len(chars_a & chars_b) / (len(chars_a) + len(chars_b)) if chars_a or chars_b else 0.0
+        chars = len(fa.chars) + len(fb.chars)
+        dice = 2 * len(fa.chars & fb.chars) / chars if chars else 0.0
         return (
-            0.4 * weighted_jaccard(terms_a, terms_b, self.term_idf)
-            + 0.3 * weighted_jaccard(grams_a, grams_b, self.gram_idf)
+            0.4 * weighted_jaccard(fa.terms, fb.terms, self.term_idf)
+            + 0.3 * weighted_jaccard(fa.grams, fb.grams, self.gram_idf)
             + 0.3 * dice
         )
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    plain: str
+    terms: frozenset[str]
+    grams: frozenset[str]
+    chars: frozenset[str]
