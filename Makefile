@@ -8,7 +8,7 @@ PORT ?= 8000
 SERVICES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopbee} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} CELERY_TASK_ALWAYS_EAGER=true
 
-.PHONY: install run test test-services lint format worker beat
+.PHONY: install run test test-services lint format worker beat browser-deps
 
 install: $(VENV)/.installed
 
@@ -43,3 +43,7 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info
+
+# The browser tests drive Debian's chromium package (never a downloaded browser).
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)

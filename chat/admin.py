@@ -1,10 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin
+from shops.scoping import ShopScopedAdmin, ShopScopedInline
 
-from .models import InvoiceRequest, WorkOrder
+from .models import Conversation, InvoiceRequest, Message, WorkOrder
 from .records import update_work_order
+from .services import close_conversation
 
 Role = Membership.Role
 SERVICE_STAFF = (Role.MANAGER, Role.AGENT)
@@ -39,3 +41,69 @@ class InvoiceRequestAdmin(ShopScopedAdmin):
     autocomplete_fields = ["shop", "order", "customer"]
     raw_id_fields = ["conversation"]
     readonly_fields = ["created_at", "updated_at", "issued_at"]
+
+
+class MessageInline(ShopScopedInline, admin.TabularInline):
+    """The transcript, read-only: messages are only ever written by the chat itself."""
+
+    model = Message
+    fields = ["created_at", "sender", "agent", "text", "intent", "confidence"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    view_roles = SERVICE_STAFF
+    edit_roles = ()
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ShopScopedAdmin):
+    view_roles = SERVICE_STAFF
+    edit_roles = SERVICE_STAFF
+    list_display = [
+        "id",
+        "shop",
+        "customer",
+        "status",
+        "assigned_agent",
+        "handoff_reason",
+        "satisfaction",
+        "started_at",
+        "last_message_at",
+    ]
+    list_filter = ["shop", "status", "channel", "handoff_reason", "satisfaction"]
+    search_fields = ["customer__nickname", "customer__external_id", "visitor_token", "messages__text"]
+    list_select_related = ["shop", "customer", "assigned_agent"]
+    date_hierarchy = "started_at"
+    fields = [
+        "shop",
+        "customer",
+        "visitor_token",
+        "channel",
+        "status",
+        "assigned_agent",
+        "handoff_reason",
+        "handed_over_at",
+        "started_at",
+        "last_message_at",
+        "ended_at",
+        "satisfaction",
+        "state",
+    ]
+    readonly_fields = fields
+    inlines = [MessageInline]
+    actions = ["close_selected"]
+
+    def has_add_permission(self, request):
+        return False  # conversations start in the chat, never in the admin
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # transcripts are records; quality inspection and analytics read them
+
+    @admin.action(description=_("Close selected conversations (the shopper is asked for a rating)"))
+    def close_selected(self, request, queryset):
+        closed = 0
+        for conversation in queryset.exclude(status=Conversation.Status.CLOSED):
+            close_conversation(conversation, by=request.user)
+            closed += 1
+        self.message_user(request, _("%(count)d conversations closed.") % {"count": closed}, messages.SUCCESS)

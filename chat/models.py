@@ -240,3 +240,23 @@ class InvoiceRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} · {self.get_status_display()}"
+
+
+class AgentPresence(models.Model):
+    """One open agent console. Rows live in the database so every ASGI process sees who is online;
+    a console refreshes ``last_seen_at`` while open, so rows of a crashed process simply go stale."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_presences", verbose_name=_("agent")
+    )
+    channel_name = models.CharField(_("channel name"), max_length=200, unique=True)
+    connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("agent presence")
+        verbose_name_plural = _("agent presences")
+        indexes = [models.Index(fields=["user", "last_seen_at"]), models.Index(fields=["last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.last_seen_at:%Y-%m-%d %H:%M:%S}"

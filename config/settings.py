@@ -180,3 +180,7 @@ LOGGING = {
 
 # Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".
 ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="300")
+
+# Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
+CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)
+CHAT_RATE_LIMIT_SECONDS = env.float("CHAT_RATE_LIMIT_SECONDS", default=1.0)

@@ -1,0 +1,294 @@
+"""WebSocket consumers: shoppers at /ws/chat/<shop-slug>/, agent consoles at /ws/agent/.
+
+Both parse frames, call chat.services and send what comes back; the protocol is in docs/chat.md.
+Bad frames get an error frame and the socket stays open. Everything that happens in a conversation
+reaches its sockets as group events ("chat.message", "chat.status", "chat.typing"), whichever process
+or task caused it.
+"""
+
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import services
+from .identity import InvalidIdentity, parse_identity, verify_identity
+from .messaging import conversation_group, shop_agents_group
+from .services import ChatError
+
+MAX_CLIENT_MSG_ID = 64
+# Close codes in the 4000 range (application): the browser script stops reconnecting on these.
+CLOSE_SHOP_NOT_FOUND = 4404
+CLOSE_FORBIDDEN = 4403
+
+
+class RateLimiter:
+    """At most ``limit`` messages in any ``seconds`` window, per connection."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def allow(self, now: float) -> bool:
+        while self.times and now - self.times[0] >= self.seconds:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return False
+        self.times.append(now)
+        return True
+
+
+def _client_msg_id(content: dict[str, Any]) -> str:
+    value = content.get("client_msg_id", "")
+    if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > MAX_CLIENT_MSG_ID:
+        raise ChatError("invalid_client_msg_id", f"client_msg_id 需要是不超过 {MAX_CLIENT_MSG_ID} 个字符的字符串")
+    return str(value)
+
+
+def _text(content: dict[str, Any]) -> str:
+    text = content.get("text")
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise ChatError("empty_text", "消息内容不能为空")
+    if not isinstance(text, str):
+        raise ChatError("invalid_text", "text 需要是字符串")
+    if len(text) > services.MAX_TEXT_LENGTH:
+        raise ChatError("text_too_long", f"消息太长了，最多 {services.MAX_TEXT_LENGTH} 个字")
+    return text
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """JSON frames in and out, dispatch on ``type``, error frames for everything a client gets wrong."""
+
+    handlers: dict[str, str] = {}
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send_frame({"type": "error", "code": code, "message": message, **extra})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            await self.send_error("invalid_json", "消息不是有效的 JSON")
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = (
+            getattr(self, self.handlers[kind]) if isinstance(kind, str) and kind in self.handlers else None
+        )
+        if handler is None:
+            await self.send_error("unknown_type", f"不支持的消息类型：{str(kind)[:30]}")
+            return
+        try:
+            await handler(content)
+        except ChatError as error:
+            extra = {"client_msg_id": content["client_msg_id"]} if "client_msg_id" in content else {}
+            await self.send_error(error.code, error.message, **extra)
+
+    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run a chat service in the database thread, then send the group events it produced."""
+        outbox = services.Outbox()
+        result = await database_sync_to_async(function)(*args, outbox=outbox)
+        for group, event in outbox.events:
+            await self.channel_layer.group_send(group, event)
+        return result
+
+    async def chat_status(self, event: dict[str, Any]) -> None:
+        await self.send_frame(event["frame"])
+
+
+class ShopperConsumer(FrameConsumer):
+    handlers = {"message": "on_message", "typing": "on_typing", "rate": "on_rate"}
+
+    async def connect(self) -> None:
+        self.conversation = None
+        shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
+        if shop is None:
+            # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
+            await self.accept()
+            await self.send_error("shop_not_found", "店铺不存在或已停止服务")
+            await self.close(code=CLOSE_SHOP_NOT_FOUND)
+            return
+        params = {key: values[-1] for key, values in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        problems: list[tuple[str, str]] = []
+        since = None
+        if params.get("since"):
+            try:
+                since = int(params["since"])
+            except ValueError:
+                problems.append(("invalid_since", "since 需要是消息 id"))
+        try:
+            identity = parse_identity(params)
+            customer = await database_sync_to_async(verify_identity)(shop, identity) if identity else None
+        except InvalidIdentity:
+            customer = None
+            problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
+        self.conversation = await database_sync_to_async(services.start_or_resume_conversation)(
+            shop, visitor_token=params.get("visitor", "")[:64], customer=customer
+        )
+        # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
+        self.own_ids: set[int] = set()
+        self.limiter = RateLimiter(settings.CHAT_RATE_LIMIT_MESSAGES, settings.CHAT_RATE_LIMIT_SECONDS)
+        await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
+        await self.accept()
+        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.conversation, since))
+        for code, message in problems:
+            await self.send_error(code, message)
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
+
+    async def on_message(self, content: dict[str, Any]) -> None:
+        client_msg_id = _client_msg_id(content)
+        text = _text(content)
+        if not self.limiter.allow(time.monotonic()):
+            raise ChatError("rate_limited", "发送太快了，请稍后再试")
+        message, created = await self.call(services.receive_shopper_message, self.conversation, text, client_msg_id)
+        if message.conversation_id != self.conversation.pk:
+            # The old conversation had closed: the shopper's words started a new one.
+            await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
+            self.conversation = message.conversation
+            await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
+        self.own_ids.add(message.pk)
+        await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
+        if created:
+            await self.call(services.bot_turn, message)
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(
+            conversation_group(self.conversation.pk),
+            {
+                "type": "chat.typing",
+                "conversation": self.conversation.pk,
+                "sender": "shopper",
+                "from": self.channel_name,
+            },
+        )
+
+    async def on_rate(self, content: dict[str, Any]) -> None:
+        await self.call(services.rate_conversation, self.conversation, content.get("score"))
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        if event["frame"]["id"] not in self.own_ids:
+            await self.send_frame(event["frame"])
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["from"] != self.channel_name:
+            await self.send_frame({"type": "typing", "conversation": event["conversation"], "sender": event["sender"]})
+
+
+class AgentConsumer(FrameConsumer):
+    handlers = {
+        "ping": "on_ping",
+        "queue": "on_queue",
+        "history": "on_history",
+        "accept": "on_accept",
+        "reply": "on_reply",
+        "transfer": "on_transfer",
+        "close": "on_close",
+        "typing": "on_typing",
+    }
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.groups_joined: set[str] = set()
+        self.registered = False
+        shop_ids = await database_sync_to_async(services.serving_shop_ids)(self.user)
+        if not shop_ids:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await database_sync_to_async(services.register_console)(self.user, self.channel_name)
+        self.registered = True
+        for group in [shop_agents_group(s) for s in shop_ids] + [services.agent_user_group(self.user.pk)]:
+            await self.join(group)
+        for conversation_id in await database_sync_to_async(services.assigned_conversation_ids)(self.user):
+            await self.join(conversation_group(conversation_id))
+        await self.accept()
+        await self.send_queue()
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.registered:
+            await database_sync_to_async(services.unregister_console)(self.channel_name)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.discard(group)
+
+    async def send_queue(self) -> None:
+        await self.send_frame(await database_sync_to_async(services.console_state)(self.user))
+
+    async def on_ping(self, content: dict[str, Any]) -> None:
+        await database_sync_to_async(services.refresh_console)(self.channel_name)
+        await self.send_frame({"type": "pong"})
+
+    async def on_queue(self, content: dict[str, Any]) -> None:
+        await self.send_queue()
+
+    async def on_history(self, content: dict[str, Any]) -> None:
+        detail = await database_sync_to_async(services.conversation_detail)(self.user, content.get("conversation"))
+        await self.send_frame(detail)
+
+    async def on_accept(self, content: dict[str, Any]) -> None:
+        # The assignment event that follows joins every console of this agent to the conversation.
+        await self.call(services.accept_waiting, self.user, content.get("conversation"))
+
+    async def on_reply(self, content: dict[str, Any]) -> None:
+        client_msg_id = _client_msg_id(content)
+        message = await self.call(
+            services.agent_reply, self.user, content.get("conversation"), _text(content), client_msg_id
+        )
+        await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
+
+    async def on_transfer(self, content: dict[str, Any]) -> None:
+        await self.call(services.transfer_conversation, self.user, content.get("conversation"), content.get("agent"))
+
+    async def on_close(self, content: dict[str, Any]) -> None:
+        await self.call(services.close_held_conversation, self.user, content.get("conversation"))
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        conversation = await database_sync_to_async(services.held_conversation)(self.user, content.get("conversation"))
+        await self.channel_layer.group_send(
+            conversation_group(conversation.pk),
+            {"type": "chat.typing", "conversation": conversation.pk, "sender": "agent", "from": self.channel_name},
+        )
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        frame = event["frame"]
+        await self.send_frame(frame)
+        if frame["sender"] == "shopper":
+            items = await database_sync_to_async(services.suggestions)(frame["conversation"], frame["text"])
+            await self.send_frame(
+                {"type": "suggestions", "conversation": frame["conversation"], "message": frame["id"], "items": items}
+            )
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["from"] != self.channel_name:
+            await self.send_frame({"type": "typing", "conversation": event["conversation"], "sender": event["sender"]})
+
+    async def chat_queue(self, event: dict[str, Any]) -> None:
+        await self.send_queue()
+
+    async def chat_assigned(self, event: dict[str, Any]) -> None:
+        await self.join(conversation_group(event["conversation"]))
+        await self.on_history({"conversation": event["conversation"]})
+
+    async def chat_status(self, event: dict[str, Any]) -> None:
+        frame = event["frame"]
+        await self.send_frame(frame)
+        if frame["status"] == "closed" or frame["agent_id"] != self.user.pk:
+            await self.leave(conversation_group(frame["conversation"]))

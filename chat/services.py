@@ -1,0 +1,576 @@
+"""The conversation lifecycle: start or resume, bot turns, hand-off, accept, transfer, close, rate.
+
+Consumers, views and the admin call these functions and nothing else. Every change a socket must see is
+sent to its Channels group after the transaction commits, so no socket hears of a row that was rolled
+back, and sockets served by other processes hear of it too.
+"""
+
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from api.models import WebhookEvent
+from api.webhooks import publish_event
+from knowledge.services import suggest_answers
+from shops.models import Customer, Membership, Shop
+from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
+from shops.services import has_shop_role, visible_shop_ids
+
+from . import dialogue
+from .messaging import conversation_group, message_frame, shop_agents_group, store_message
+from .models import AgentPresence, Conversation, Message
+from .signals import conversation_closed
+
+Role = Membership.Role
+Status = Conversation.Status
+Sender = Message.Sender
+
+# Staff who serve shoppers: the agent console, the conversation admin.
+SERVICE_ROLES: tuple[str, ...] = (Role.MANAGER, Role.AGENT)
+# A console that has not been heard from for this long counts as offline (its process may have died).
+PRESENCE_TTL = timedelta(seconds=60)
+MAX_TEXT_LENGTH = 2000
+
+
+class ChatError(Exception):
+    """A request the protocol refuses; ``code`` goes into the error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def not_found() -> ChatError:
+    # Another shop's conversation is reported exactly like a missing one.
+    return ChatError("not_found", "会话不存在")
+
+
+# --- who may serve which shop: the one check every consumer and page uses -------------------------
+
+
+def serving_shop_ids(user: AbstractBaseUser | AnonymousUser) -> set[int]:
+    """Shops whose shoppers ``user`` may serve (agent or manager role; every shop for a superuser)."""
+    return visible_shop_ids(user, SERVICE_ROLES)
+
+
+def can_serve(user: AbstractBaseUser | AnonymousUser, shop_id: int) -> bool:
+    return has_shop_role(user, shop_id, SERVICE_ROLES)
+
+
+def conversation_for_staff(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+    """The conversation if ``user`` may serve its shop, else ChatError(not_found)."""
+    try:
+        conversation = Conversation.objects.select_related("shop", "assigned_agent").get(pk=int(conversation_id))
+    except (TypeError, ValueError, Conversation.DoesNotExist):
+        raise not_found() from None
+    if not can_serve(user, conversation.shop_id):
+        raise not_found()
+    return conversation
+
+
+def agent_name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def agent_user_group(user_id: int) -> str:
+    """The Channels group of every console one agent has open (assignments reach all their tabs)."""
+    return f"agents.user.{user_id}"
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+
+class Outbox:
+    """Group events a consumer sends itself once the service call has returned (and so committed).
+
+    Without an outbox (admin, tasks, shell) events go out on commit through async_to_sync. Consumers
+    pass one so the process's single database thread never waits on the event loop, which under load
+    is busy with a thousand sockets: that wait, once per message, was the bottleneck of the hot path.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, group: str, event: dict[str, Any]) -> None:
+        self.events.append((group, event))
+
+
+def _deliver(group: str, event: dict[str, Any], outbox: Outbox | None) -> None:
+    if outbox is not None:
+        outbox.add(group, event)
+    else:
+        transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
+
+
+def _store_and_deliver(
+    conversation: Conversation, sender: str, text: str, outbox: Outbox | None, **fields: Any
+) -> tuple[Message, bool]:
+    """chat.messaging.post_message, delivering through the outbox when there is one; also says
+    whether the message is new (a repeated client_msg_id is neither stored nor delivered again)."""
+    message, created = store_message(conversation, sender, text, **fields)
+    if created:
+        frame = message_frame(message)
+        _deliver(conversation_group(conversation.pk), {"type": "chat.message", "frame": frame}, outbox)
+    return message, created
+
+
+def _post(conversation: Conversation, sender: str, text: str, outbox: Outbox | None, **fields: Any) -> Message:
+    return _store_and_deliver(conversation, sender, text, outbox, **fields)[0]
+
+
+def _announce_status(conversation: Conversation, outbox: Outbox | None) -> None:
+    _deliver(conversation_group(conversation.pk), {"type": "chat.status", "frame": status_frame(conversation)}, outbox)
+
+
+def _announce_queue(shop_id: int, outbox: Outbox | None) -> None:
+    _deliver(shop_agents_group(shop_id), {"type": "chat.queue", "shop": shop_id}, outbox)
+
+
+def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
+    event = {"type": "chat.assigned", "conversation": conversation.pk}
+    _deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
+
+
+def status_frame(conversation: Conversation) -> dict[str, Any]:
+    agent = conversation.assigned_agent if conversation.assigned_agent_id else None
+    return {
+        "type": "status",
+        "conversation": conversation.pk,
+        "status": conversation.status,
+        "agent": agent_name(agent) if agent else "",
+        "agent_id": conversation.assigned_agent_id,
+    }
+
+
+# --- shoppers ------------------------------------------------------------------------------------
+
+
+def new_visitor_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def active_shop(slug: str) -> Shop | None:
+    return Shop.objects.filter(slug=slug, is_active=True).first()
+
+
+def start_or_resume_conversation(
+    shop: Shop,
+    *,
+    visitor_token: str = "",
+    customer: Customer | None = None,
+    channel: str = Conversation.Channel.WEB,
+) -> Conversation:
+    """The shopper's latest conversation in this shop, else a new one.
+
+    A visitor token only ever resumes a conversation of this shop; a token the server never issued
+    starts a fresh conversation with a new token (a client cannot choose its own). A signed customer
+    resumes their latest open conversation from any device.
+    """
+    conversations = Conversation.objects.filter(shop=shop).select_related("assigned_agent")
+    current = None
+    if visitor_token:
+        current = conversations.filter(visitor_token=visitor_token).order_by("-started_at", "-pk").first()
+        if current is not None and customer is not None and current.customer_id not in (None, customer.pk):
+            current = None  # another customer's browser: never show their conversation
+    if current is None and customer is not None:
+        current = (
+            conversations.filter(customer=customer).exclude(status=Status.CLOSED).order_by("-started_at", "-pk").first()
+        )
+    if current is None:
+        return new_conversation(shop, customer=customer, visitor_token=new_visitor_token(), channel=channel)
+    if customer is not None and current.customer_id is None:
+        current.customer = customer
+        current.save(update_fields=["customer"])
+    return current
+
+
+# Told once, on the shopper's first message, when a conversation starts with the agents because of the quota.
+QUOTA_NOTICE = "正在为您转接人工客服，请稍候～客服会尽快回复您，您的消息都已记录。"
+
+
+def new_conversation(shop: Shop, *, outbox: Outbox | None = None, **fields: Any) -> Conversation:
+    """A new conversation with the bot; when a basic shop has used its monthly bot-conversation quota,
+    straight in the agents' queue instead (never dropped)."""
+    if not bot_quota_exceeded(shop):
+        return Conversation.objects.create(shop=shop, **fields)
+    conversation = Conversation.objects.create(
+        shop=shop,
+        status=Status.WAITING,
+        handoff_reason=QUOTA_HANDOFF_REASON,
+        handed_over_at=timezone.now(),
+        **fields,
+    )
+    _announce_queue(shop.pk, outbox)
+    return conversation
+
+
+def history(conversation: Conversation, since: int | None = None) -> list[Message]:
+    messages = conversation.messages.all()
+    if since is not None:
+        messages = messages.filter(pk__gt=since)
+    return list(messages.order_by("pk"))
+
+
+def welcome_frame(conversation: Conversation, since: int | None = None) -> dict[str, Any]:
+    """The first frame of a shopper socket: the conversation and what the shopper has not seen yet."""
+    return {
+        "type": "welcome",
+        "conversation": conversation.pk,
+        "visitor": conversation.visitor_token,
+        "status": conversation.status,
+        "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent_id else "",
+        # The shopper's own messages carry their client_msg_id: the page matches what it still waits on.
+        "messages": [
+            {**message_frame(m), "client_msg_id": m.client_msg_id} if m.client_msg_id else message_frame(m)
+            for m in history(conversation, since)
+        ],
+    }
+
+
+@transaction.atomic
+def receive_shopper_message(
+    conversation: Conversation, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+) -> tuple[Message, bool]:
+    """Store the shopper's message before anything else; a closed conversation continues in a new one.
+
+    Returns the message and whether it is new (False for a resent ``client_msg_id``). The message's
+    ``conversation`` is where the chat now goes on.
+    """
+    text = text.strip()
+    if not text:
+        raise ChatError("empty_text", "消息内容不能为空")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ChatError("text_too_long", f"消息太长了，最多 {MAX_TEXT_LENGTH} 个字")
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.status == Status.CLOSED:
+        if client_msg_id:
+            # Resent after the chat closed (a reconnect, say): acknowledged again, nothing new.
+            existing = conversation.messages.filter(client_msg_id=client_msg_id).first()
+            if existing is not None:
+                return existing, False
+        score = survey_score(conversation, text)
+        if score is not None:
+            # A tap on the closing survey's quick reply: the answer belongs to the closed conversation.
+            message = _post(
+                conversation, Sender.SHOPPER, text, outbox, client_msg_id=client_msg_id, intent="satisfaction"
+            )
+            rate_conversation(conversation, score, outbox=outbox)
+            return message, True
+        conversation = new_conversation(
+            conversation.shop,
+            customer_id=conversation.customer_id,
+            visitor_token=conversation.visitor_token,
+            channel=conversation.channel,
+            outbox=outbox,
+        )
+    message, created = _store_and_deliver(conversation, Sender.SHOPPER, text, outbox, client_msg_id=client_msg_id)
+    if created and conversation.status == Status.WAITING:
+        _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
+    return message, created
+
+
+@transaction.atomic
+def bot_turn(message: Message, *, outbox: Outbox | None = None) -> list[Message]:
+    """Let the bot answer a stored shopper message, unless an agent has the conversation."""
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=message.conversation_id)
+    )
+    if conversation.status not in (Status.BOT, Status.WAITING):
+        return []
+    if conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+        # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
+        if conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists():
+            return []
+        return [_post(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox, intent="handoff")]
+    result = dialogue.respond(conversation, message.text)
+    if result.intent:
+        Message.objects.filter(pk=message.pk).update(intent=result.intent)
+    replies = [
+        _post(
+            conversation,
+            Sender.BOT,
+            reply.text,
+            outbox,
+            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            intent=reply.intent,
+            confidence=reply.confidence,
+        )
+        for reply in result.replies
+    ]
+    if result.handoff:
+        replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
+    return replies
+
+
+def online_agent_ids(shop_id: int) -> set[int]:
+    """Agents and managers of the shop (and superusers) with a console heard from within the TTL."""
+    fresh = AgentPresence.objects.filter(last_seen_at__gte=timezone.now() - PRESENCE_TTL)
+    return set(
+        fresh.filter(
+            Q(user__is_superuser=True)
+            | Q(user__memberships__shop_id=shop_id, user__memberships__role__in=SERVICE_ROLES)
+        )
+        .filter(user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+@transaction.atomic
+def request_handoff(conversation: Conversation, reason: str, *, outbox: Outbox | None = None) -> list[Message]:
+    """Queue the conversation for a human; the shop's consoles hear of it, the shopper is told where
+    they stand (or that nobody is online and the shop will follow up). Returns the notices posted."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.status == Status.AGENT:
+        return []
+    if conversation.status != Status.WAITING:
+        conversation.status = Status.WAITING
+        conversation.handoff_reason = reason[:30]
+        conversation.handed_over_at = timezone.now()
+        conversation.save(update_fields=["status", "handoff_reason", "handed_over_at"])
+        _announce_status(conversation, outbox)
+        _announce_queue(conversation.shop_id, outbox)
+    if online_agent_ids(conversation.shop_id):
+        ahead = Conversation.objects.filter(
+            shop_id=conversation.shop_id, status=Status.WAITING, handed_over_at__lt=conversation.handed_over_at
+        ).count()
+        text = f"正在为您转接人工客服，您前面还有 {ahead} 位顾客在排队，请稍候～"
+    else:
+        text = "现在没有在线的人工客服，您的问题已经记录下来，客服上线后会第一时间回复您。您也可以继续问小蜂哦～"
+    return [_post(conversation, Sender.SYSTEM, text, outbox, intent="handoff")]
+
+
+def survey_score(conversation: Conversation, text: str) -> int | None:
+    """The score when ``text`` answers the closing survey of an unrated conversation, else None."""
+    answer = text.strip()
+    if conversation.satisfaction is not None or answer not in dialogue.closing_survey().quick_replies:
+        return None
+    return int(answer) if answer.isdigit() and 1 <= int(answer) <= 5 else None
+
+
+def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox | None = None) -> Message:
+    """Record the shopper's satisfaction (1-5) and thank them."""
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ChatError("invalid_score", "评分需要是 1 到 5 的整数")
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(satisfaction=score)
+        conversation.satisfaction = score
+        text = "感谢您的评价！我们会继续努力～" if score >= 4 else "感谢您的评价，给您添麻烦了，我们会尽快改进。"
+        return _post(conversation, Sender.BOT, text, outbox, intent="satisfaction")
+
+
+# --- agents --------------------------------------------------------------------------------------
+
+
+def register_console(user: AbstractBaseUser, channel_name: str) -> None:
+    AgentPresence.objects.update_or_create(
+        channel_name=channel_name, defaults={"user": user, "last_seen_at": timezone.now()}
+    )
+    # Rows of consoles whose process died without saying goodbye.
+    AgentPresence.objects.filter(last_seen_at__lt=timezone.now() - 10 * PRESENCE_TTL).delete()
+
+
+def refresh_console(channel_name: str) -> None:
+    AgentPresence.objects.filter(channel_name=channel_name).update(last_seen_at=timezone.now())
+
+
+def unregister_console(channel_name: str) -> None:
+    AgentPresence.objects.filter(channel_name=channel_name).delete()
+
+
+def queue_item(conversation: Conversation) -> dict[str, Any]:
+    last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
+    return {
+        "conversation": conversation.pk,
+        "shop": conversation.shop_id,
+        "shop_name": conversation.shop.name,
+        "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
+        "status": conversation.status,
+        "reason": conversation.handoff_reason,
+        "handed_over_at": conversation.handed_over_at,
+        "agent_id": conversation.assigned_agent_id,
+        "last_message": last.text[:100] if last else "",
+    }
+
+
+def console_state(user: AbstractBaseUser) -> dict[str, Any]:
+    """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
+    shop_ids = serving_shop_ids(user)
+    base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
+    waiting = base.filter(status=Status.WAITING).order_by("handed_over_at", "pk")
+    mine = base.filter(status=Status.AGENT, assigned_agent=user).order_by("handed_over_at", "pk")
+    return _json(
+        {
+            "type": "queue",
+            "waiting": [queue_item(c) for c in waiting],
+            "mine": [queue_item(c) for c in mine],
+        }
+    )
+
+
+def assigned_conversation_ids(user: AbstractBaseUser) -> list[int]:
+    return list(
+        Conversation.objects.filter(
+            status=Status.AGENT, assigned_agent=user, shop_id__in=serving_shop_ids(user)
+        ).values_list("pk", flat=True)
+    )
+
+
+def conversation_detail(user: AbstractBaseUser, conversation_id: Any) -> dict[str, Any]:
+    """The full history of a conversation of the agent's shops, with who is online to transfer to."""
+    conversation = conversation_for_staff(user, conversation_id)
+    online = online_agent_ids(conversation.shop_id) - {user.pk}
+    colleagues = get_user_model().objects.filter(pk__in=online).order_by("username")
+    return _json(
+        {
+            "type": "history",
+            **queue_item(conversation),
+            "messages": [message_frame(m) for m in history(conversation)],
+            "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
+        }
+    )
+
+
+@transaction.atomic
+def accept_conversation(
+    conversation: Conversation, agent: AbstractBaseUser, *, outbox: Outbox | None = None
+) -> Message:
+    """The agent takes a waiting conversation; a second agent accepting the same one is refused."""
+    if not can_serve(agent, conversation.shop_id):
+        raise not_found()
+    taken = Conversation.objects.filter(pk=conversation.pk, status=Status.WAITING).update(
+        status=Status.AGENT, assigned_agent=agent
+    )
+    if not taken:
+        raise ChatError("not_waiting", "这个会话已被接待或已结束")
+    conversation.refresh_from_db()
+    _announce_status(conversation, outbox)
+    _announce_assignment(conversation, outbox)
+    _announce_queue(conversation.shop_id, outbox)
+    text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
+    return _post(conversation, Sender.SYSTEM, text, outbox, agent=agent)
+
+
+def accept_waiting(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
+    return accept_conversation(conversation_for_staff(user, conversation_id), user, outbox=outbox)
+
+
+def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+    conversation = conversation_for_staff(user, conversation_id)
+    if conversation.status != Status.AGENT or conversation.assigned_agent_id != user.pk:
+        raise ChatError("not_assigned", "这个会话不在您的接待中")
+    return conversation
+
+
+def agent_reply(
+    agent: AbstractBaseUser, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+) -> Message:
+    text = (text or "").strip()
+    if not text:
+        raise ChatError("empty_text", "消息内容不能为空")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ChatError("text_too_long", f"消息太长了，最多 {MAX_TEXT_LENGTH} 个字")
+    conversation = held_conversation(agent, conversation_id)
+    return _post(
+        conversation, Sender.AGENT, text, outbox, agent=agent, intent="agent_reply", client_msg_id=client_msg_id
+    )
+
+
+@transaction.atomic
+def transfer_conversation(
+    agent: AbstractBaseUser, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
+) -> Message:
+    """Hand a held conversation to another online agent of the same shop."""
+    conversation = held_conversation(agent, conversation_id)
+    target = get_user_model().objects.filter(pk=to_agent_id if isinstance(to_agent_id, int) else None).first()
+    if target is None or target.pk == agent.pk or not can_serve(target, conversation.shop_id):
+        raise ChatError("invalid_agent", "只能转给本店的其他客服")
+    if target.pk not in online_agent_ids(conversation.shop_id):
+        raise ChatError("agent_offline", "这位客服现在不在线")
+    conversation.assigned_agent = target
+    conversation.save(update_fields=["assigned_agent"])
+    _announce_status(conversation, outbox)
+    _announce_assignment(conversation, outbox)
+    return _post(conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox, agent=target)
+
+
+def closed_payload(conversation: Conversation) -> dict[str, Any]:
+    counts = conversation.messages.aggregate(total=Count("pk"), shopper=Count("pk", filter=Q(sender=Sender.SHOPPER)))
+    return {
+        "id": conversation.pk,
+        "channel": conversation.channel,
+        "customer": conversation.customer.external_id if conversation.customer_id else None,
+        "visitor": conversation.visitor_token,
+        "handoff_reason": conversation.handoff_reason,
+        "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent_id else None,
+        "started_at": conversation.started_at,
+        "handed_over_at": conversation.handed_over_at,
+        "ended_at": conversation.ended_at,
+        "satisfaction": conversation.satisfaction,
+        "messages": counts["total"],
+        "shopper_messages": counts["shopper"],
+    }
+
+
+@transaction.atomic
+def close_conversation(
+    conversation: Conversation, by: AbstractBaseUser | None = None, *, outbox: Outbox | None = None
+) -> Conversation:
+    """End the conversation: the satisfaction question goes to the shopper, listeners and webhooks hear."""
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("assigned_agent", "customer")
+        .get(pk=conversation.pk)
+    )
+    if conversation.status == Status.CLOSED:
+        raise ChatError("closed", "会话已经结束")
+    was_waiting = conversation.status == Status.WAITING
+    conversation.status = Status.CLOSED
+    conversation.ended_at = timezone.now()
+    conversation.save(update_fields=["status", "ended_at"])
+    survey = dialogue.closing_survey()
+    _post(
+        conversation,
+        Sender.BOT,
+        survey.text,
+        outbox,
+        payload={"quick_replies": survey.quick_replies, "products": survey.products},
+        intent=survey.intent or "satisfaction",
+        agent=by,
+    )
+    _announce_status(conversation, outbox)
+    if was_waiting:
+        _announce_queue(conversation.shop_id, outbox)
+    publish_event(conversation.shop_id, WebhookEvent.CONVERSATION_CLOSED, closed_payload(conversation))
+    transaction.on_commit(lambda: conversation_closed.send(sender=Conversation, conversation=conversation))
+    return conversation
+
+
+def close_held_conversation(
+    agent: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None
+) -> Conversation:
+    return close_conversation(held_conversation(agent, conversation_id), by=agent, outbox=outbox)
+
+
+def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:
+    """The knowledge base's top three answers for a shopper message, for the agent to send with a click."""
+    shop = Shop.objects.get(conversations=conversation_id)
+    return [
+        {"card_id": c.card_id, "question": c.question, "answer": c.answer, "score": round(c.score, 3)}
+        for c in suggest_answers(shop, text, limit=3)
+    ]
+
+
+def _json(data: dict[str, Any]) -> dict[str, Any]:
+    # Datetimes as ISO strings, the way every other frame carries them.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))

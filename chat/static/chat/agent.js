@@ -1,0 +1,158 @@
+/* The agent console: queue of waiting conversations, accept, history, reply, suggested answers,
+   transfer and close, over /ws/agent/. */
+"use strict";
+
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var el = Shopbee.el;
+  var conversations = {};   // id -> {info, messages: {id: frame}, suggestions: []}
+  var current = null;
+  var typingTimer = null;
+  var lastTypingSent = 0;
+
+  var socket = Shopbee.reconnecting(function () { return Shopbee.wsUrl("/ws/agent/"); }, {
+    open: function () {
+      $("status").textContent = "在线";
+      if (current) socket.send({ type: "history", conversation: current });
+    },
+    close: function (event) {
+      $("status").textContent = event.code === 4403 ? "没有接待权限" : "连接中断，正在重连…";
+    },
+    frame: onFrame,
+  });
+  // Presence: the server counts this console as online while it hears from it.
+  setInterval(function () { socket.send({ type: "ping" }); }, 20000);
+
+  function entry(id) {
+    if (!conversations[id]) conversations[id] = { info: null, messages: {}, suggestions: [] };
+    return conversations[id];
+  }
+
+  function queueItem(item, mine) {
+    var li = el("li", "queue-item");
+    li.dataset.conversation = item.conversation;
+    li.appendChild(el("strong", null, item.shopper));
+    li.appendChild(el("span", "shop", item.shop_name));
+    li.appendChild(el("span", "preview", item.last_message));
+    if (mine) {
+      li.addEventListener("click", function () { open(item.conversation); });
+    } else {
+      var accept = el("button", "accept", "接入");
+      accept.type = "button";
+      accept.addEventListener("click", function () { socket.send({ type: "accept", conversation: item.conversation }); });
+      li.appendChild(accept);
+    }
+    return li;
+  }
+
+  function renderQueue(frame) {
+    $("waiting").replaceChildren.apply($("waiting"), frame.waiting.map(function (i) { return queueItem(i, false); }));
+    $("mine").replaceChildren.apply($("mine"), frame.mine.map(function (i) { return queueItem(i, true); }));
+  }
+
+  function open(id) {
+    current = id;
+    socket.send({ type: "history", conversation: id });
+  }
+
+  function render() {
+    var data = current && conversations[current];
+    $("conversation").hidden = !data || !data.info;
+    $("empty").hidden = !$("conversation").hidden;
+    if (!data || !data.info) return;
+    $("conversation-title").textContent = data.info.shopper + " · " + data.info.shop_name;
+    var list = $("messages");
+    list.replaceChildren();
+    Object.keys(data.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) {
+      list.appendChild(Shopbee.messageNode(data.messages[id], function () {}));
+    });
+    list.scrollTop = list.scrollHeight;
+    var box = $("suggestions");
+    box.replaceChildren();
+    if (data.suggestions.length) box.appendChild(el("div", "label", "推荐回复（点击发送）："));
+    data.suggestions.forEach(function (item) {
+      var button = el("button", "suggestion", item.answer);
+      button.type = "button";
+      button.title = item.question;
+      button.addEventListener("click", function () { reply(item.answer); });
+      box.appendChild(button);
+    });
+    var select = $("transfer-to");
+    select.replaceChildren();
+    (data.info.colleagues || []).forEach(function (c) {
+      var option = el("option", null, c.name);
+      option.value = c.id;
+      select.appendChild(option);
+    });
+    var held = data.info.status === "agent";
+    $("transfer").disabled = !held || !select.options.length;
+    $("close").disabled = !held;
+    $("send").disabled = !held;
+  }
+
+  function onFrame(frame) {
+    var data;
+    switch (frame.type) {
+      case "queue":
+        renderQueue(frame);
+        break;
+      case "history":
+        data = entry(frame.conversation);
+        data.info = frame;
+        frame.messages.forEach(function (m) { data.messages[m.id] = m; });
+        if (!current || frame.status === "agent") current = frame.conversation;
+        render();
+        break;
+      case "message":
+        data = entry(frame.conversation);
+        data.messages[frame.id] = frame;
+        if (frame.conversation === current) { $("typing").hidden = true; render(); }
+        break;
+      case "suggestions":
+        entry(frame.conversation).suggestions = frame.items;
+        if (frame.conversation === current) render();
+        break;
+      case "status":
+        data = entry(frame.conversation);
+        if (data.info) { data.info.status = frame.status; }
+        if (frame.conversation === current) render();
+        socket.send({ type: "queue" });
+        break;
+      case "typing":
+        if (frame.conversation === current) {
+          $("typing").hidden = false;
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(function () { $("typing").hidden = true; }, 4000);
+        }
+        break;
+      case "error":
+        $("status").textContent = frame.message;
+        break;
+    }
+  }
+
+  function reply(text) {
+    text = text.trim();
+    if (!text || !current) return;
+    socket.send({ type: "reply", conversation: current, text: text, client_msg_id: Shopbee.newId() });
+  }
+
+  $("composer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    reply($("input").value);
+    $("input").value = "";
+  });
+  $("input").addEventListener("input", function () {
+    if (current && Date.now() - lastTypingSent > 3000) {
+      lastTypingSent = Date.now();
+      socket.send({ type: "typing", conversation: current });
+    }
+  });
+  $("transfer").addEventListener("click", function () {
+    var to = parseInt($("transfer-to").value, 10);
+    if (current && to) socket.send({ type: "transfer", conversation: current, agent: to });
+  });
+  $("close").addEventListener("click", function () {
+    if (current) socket.send({ type: "close", conversation: current });
+  });
+})();

@@ -1,0 +1,137 @@
+/* The shopper chat page: one socket to /ws/chat/<shop>/, resumed after every reconnect with
+   ?visitor=&since=, unacknowledged messages sent again under the same client_msg_id. */
+"use strict";
+
+(function () {
+  var shop = document.body.dataset.shop;
+  var tokenKey = "shopbee.visitor." + shop;
+  var page = new URLSearchParams(location.search);
+  var messages = document.getElementById("messages");
+  var statusLine = document.getElementById("status");
+  var input = document.getElementById("input");
+  var typing = document.getElementById("typing");
+  var rating = document.getElementById("rating");
+  var seen = {};          // message id -> true: nothing is shown twice after a resume
+  var lastId = 0;
+  var pending = [];       // [{client_msg_id, text, node}] sent but not yet acknowledged
+  var typingTimer = null;
+  var lastTypingSent = 0;
+
+  var STATUS_TEXT = { bot: "智能客服小蜂为您服务", waiting: "正在为您转接人工客服…", closed: "会话已结束" };
+
+  function showStatus(status, agent) {
+    statusLine.textContent = status === "agent" ? "客服 " + agent + " 为您服务" : (STATUS_TEXT[status] || "");
+    rating.hidden = status !== "closed";
+  }
+
+  function scroll() { messages.scrollTop = messages.scrollHeight; }
+
+  function show(frame) {
+    if (seen[frame.id]) return;
+    seen[frame.id] = true;
+    lastId = Math.max(lastId, frame.id);
+    messages.appendChild(Shopbee.messageNode(frame, say));
+    scroll();
+  }
+
+  function url() {
+    var query = new URLSearchParams();
+    var token = localStorage.getItem(tokenKey);
+    if (token) query.set("visitor", token);
+    if (lastId) query.set("since", String(lastId));
+    ["customer", "ts", "sig"].forEach(function (name) {
+      if (page.get(name)) query.set(name, page.get(name));
+    });
+    return Shopbee.wsUrl("/ws/chat/" + encodeURIComponent(shop) + "/?" + query.toString());
+  }
+
+  function acknowledged(clientMsgId, id) {
+    pending = pending.filter(function (item) {
+      if (item.client_msg_id !== clientMsgId) return true;
+      item.node.dataset.id = id;
+      item.node.classList.remove("pending");
+      seen[id] = true;
+      lastId = Math.max(lastId, id);
+      return false;
+    });
+  }
+
+  var socket = Shopbee.reconnecting(url, {
+    close: function () { statusLine.textContent = "连接中断，正在重连…"; },
+    frame: function (frame) {
+      switch (frame.type) {
+        case "welcome":
+          localStorage.setItem(tokenKey, frame.visitor);
+          frame.messages.forEach(function (message) {
+            // Our own message stored before the connection dropped: it is the pending bubble.
+            if (message.client_msg_id) acknowledged(message.client_msg_id, message.id);
+            show(message);
+          });
+          showStatus(frame.status, frame.agent);
+          // Whatever is still unacknowledged goes again under the same id: stored at most once.
+          pending.forEach(function (item) {
+            socket.send({ type: "message", text: item.text, client_msg_id: item.client_msg_id });
+          });
+          break;
+        case "ack":
+          acknowledged(frame.client_msg_id, frame.id);
+          break;
+        case "message":
+          typing.hidden = true;
+          show(frame);
+          break;
+        case "status":
+          showStatus(frame.status, frame.agent);
+          break;
+        case "typing":
+          typing.hidden = false;
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
+          break;
+        case "error":
+          if (frame.client_msg_id) {
+            pending = pending.filter(function (item) {
+              if (item.client_msg_id !== frame.client_msg_id) return true;
+              item.node.classList.add("failed");
+              item.node.appendChild(Shopbee.el("div", "error", frame.message));
+              return false;
+            });
+          } else {
+            messages.appendChild(Shopbee.el("div", "notice error", frame.message));
+          }
+          break;
+      }
+    },
+  });
+
+  function say(text) {
+    text = text.trim();
+    if (!text) return;
+    var item = { client_msg_id: Shopbee.newId(), text: text };
+    item.node = Shopbee.messageNode({ id: "", sender: "shopper", text: text }, say);
+    item.node.classList.add("pending");
+    messages.appendChild(item.node);
+    scroll();
+    pending.push(item);
+    socket.send({ type: "message", text: text, client_msg_id: item.client_msg_id });
+  }
+
+  document.getElementById("composer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    say(input.value);
+    input.value = "";
+  });
+  input.addEventListener("input", function () {
+    if (Date.now() - lastTypingSent > 3000) {
+      lastTypingSent = Date.now();
+      socket.send({ type: "typing" });
+    }
+  });
+  rating.addEventListener("click", function (event) {
+    var score = event.target.dataset && event.target.dataset.score;
+    if (score) {
+      socket.send({ type: "rate", score: parseInt(score, 10) });
+      rating.hidden = true;
+    }
+  });
+})();
