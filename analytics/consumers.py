@@ -3,17 +3,15 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from shops.models import Membership
 from shops.services import visible_shops
 
 from .alerts import managers_group
-
-ALERT_ROLES = (Membership.Role.MANAGER, Membership.Role.QA)
+from .roles import QA_ROLES
 
 
 @database_sync_to_async
 def alert_shop_ids(user) -> list[int]:
-    return list(visible_shops(user, ALERT_ROLES).values_list("pk", flat=True))
+    return list(visible_shops(user, QA_ROLES).values_list("pk", flat=True))
 
 
 class AlertConsumer(AsyncJsonWebsocketConsumer):
@@ -40,6 +38,12 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for shop_id in getattr(self, "shop_ids", []):
             await self.channel_layer.group_discard(managers_group(shop_id), self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None:
+            await self.send_json({"type": "error", "code": "unknown_frame", "message": "只支持 JSON 文本帧。"})
+            return
+        await super().receive(text_data=text_data, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

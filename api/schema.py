@@ -1,5 +1,6 @@
-"""Names for the OpenAPI enums that several models call ``status`` (settings.SPECTACULAR_SETTINGS)."""
+"""Names for the OpenAPI enums that several models call ``status`` or ``kind`` (settings.SPECTACULAR_SETTINGS)."""
 
+from analytics.models import QAFinding, QARule
 from chat.models import Conversation, InvoiceRequest, WorkOrder
 from shops.models import Order
 
@@ -7,3 +8,6 @@ OrderStatus = Order.Status
 ConversationStatus = Conversation.Status
 WorkOrderStatus = WorkOrder.Status
 InvoiceRequestStatus = InvoiceRequest.Status
+QAFindingStatus = QAFinding.Status
+QARuleKind = QARule.Kind
+WorkOrderKind = WorkOrder.Kind

@@ -6,8 +6,10 @@ import json
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from analytics.models import QAFinding
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from knowledge.models import FAQCard
+from marketing.models import Campaign, LiveSession
 from shops.models import Customer, Order, OrderLine, Product
 
 from .models import WebhookEvent, WebhookSubscription
@@ -249,3 +251,55 @@ class FAQCardSerializer(serializers.ModelSerializer):
         if start and end and end <= start:
             raise serializers.ValidationError({"valid_to": _("The end must come after the start.")})
         return attrs
+
+
+class QAFindingSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = QAFinding
+        fields = [
+            "id", "conversation", "message", "rule", "kind", "severity", "actor", "agent", "evidence", "status",
+            "comment", "reviewed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class LiveSessionSerializer(serializers.ModelSerializer):
+    featured_products = serializers.SlugRelatedField(slug_field="sku", many=True, read_only=True)
+
+    class Meta:
+        model = LiveSession
+        fields = ["id", "title", "starts_at", "ends_at", "room_url", "featured_products", "created_at"]
+        read_only_fields = fields
+
+
+class CampaignResultSerializer(serializers.ModelSerializer):
+    """A campaign with its results, counted by marketing.services.with_results."""
+
+    touches_sent = serializers.IntegerField(read_only=True)
+    woken = serializers.IntegerField(read_only=True, help_text=_("Replied or came back within 24 h of a touch."))
+    converted = serializers.IntegerField(read_only=True, help_text=_("Paid an order within 72 h of a touch."))
+    refunds_retained = serializers.IntegerField(read_only=True, help_text=_("Refund withdrawn after the touch."))
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "name", "kind", "enabled", "channel", "touches_sent", "woken", "converted", "refunds_retained",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FollowUpQuery(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    days = serializers.IntegerField(min_value=1, max_value=365, default=30)
+
+
+class FollowUpCandidateSerializer(serializers.Serializer):
+    customer = serializers.CharField(source="external_id", help_text=_("The customer's external id."))
+    nickname = serializers.CharField()
+    score = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    last_seen = serializers.DateTimeField(allow_null=True)

@@ -16,6 +16,10 @@ router.register("messages", views.MessageViewSet, basename="message")
 router.register("work-orders", views.WorkOrderViewSet, basename="work-order")
 router.register("invoice-requests", views.InvoiceRequestViewSet, basename="invoice-request")
 router.register("faq-cards", views.FAQCardViewSet, basename="faq-card")
+router.register("qa-findings", views.QAFindingViewSet, basename="qa-finding")
+router.register("live-sessions", views.LiveSessionViewSet, basename="live-session")
+router.register("campaigns", views.CampaignResultViewSet, basename="campaign")
+router.register("follow-ups", views.FollowUpViewSet, basename="follow-up")
 router.register("webhooks", views.WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [

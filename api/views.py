@@ -14,9 +14,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from analytics.models import QAFinding, Severity
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import open_work_order, update_work_order
 from knowledge.models import FAQCard
+from marketing.models import Campaign, LiveSession
+from marketing.services import follow_up_candidates, with_results
 from shops.models import Customer, Order, Product, Shop
 from shops.services import upsert_customers, upsert_orders, upsert_products
 
@@ -356,3 +359,72 @@ class FAQCardViewSet(
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk=None) -> Response:
         return Response(s.FAQCardSerializer(disable_faq_card(self.get_object())).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            *TIME_PARAMETERS,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=QAFinding.Status.values),
+            OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values),
+        ],
+        description="Quality-inspection findings, oldest first, filtered on `created_at`.",
+    )
+)
+class QAFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "qa"
+    queryset = QAFinding.objects.select_related("rule", "agent")
+    serializer_class = s.QAFindingSerializer
+    pagination_class = ExportPagination
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        queryset = filter_time(queryset, self.request, "created_at")
+        queryset = choice_filter(queryset, self.request, "status", QAFinding.Status)
+        return choice_filter(queryset, self.request, "severity", Severity)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=TIME_PARAMETERS, description="The shop's live-stream sessions, filtered on `starts_at`."
+    )
+)
+class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    scope_area = "marketing"
+    queryset = LiveSession.objects.prefetch_related("featured_products").order_by("starts_at", "pk")
+    serializer_class = s.LiveSessionSerializer
+
+    def filter_queryset(self, queryset):
+        return filter_time(queryset, self.request, "starts_at") if self.action == "list" else queryset
+
+
+class CampaignResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiViewSet):
+    """Marketing campaigns with their results: touches sent, woken up, converted, refunds retained."""
+
+    scope_area = "marketing"
+    queryset = Campaign.objects.all()
+    serializer_class = s.CampaignResultSerializer
+
+    def get_queryset(self):
+        return with_results(super().get_queryset()).order_by("pk")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[s.FollowUpQuery],
+        responses=s.FollowUpCandidateSerializer(many=True),
+        description="The follow-up assistant's list: customers most likely to buy, best first, with reasons.",
+    )
+)
+class FollowUpViewSet(ShopApiViewSet):
+    scope_area = "marketing"
+    serializer_class = s.FollowUpCandidateSerializer
+
+    def list(self, request: Request) -> Response:
+        query = s.FollowUpQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        candidates = follow_up_candidates(
+            request.auth.shop, query.validated_data["limit"], days=query.validated_data["days"]
+        )
+        return Response(s.FollowUpCandidateSerializer(candidates, many=True).data)

@@ -23,6 +23,7 @@ from api.models import WebhookEvent
 from api.webhooks import publish_event
 from knowledge.services import suggest_answers
 from shops.models import Customer, Membership, Shop
+from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
 from . import dialogue
@@ -187,13 +188,31 @@ def start_or_resume_conversation(
             conversations.filter(customer=customer).exclude(status=Status.CLOSED).order_by("-started_at", "-pk").first()
         )
     if current is None:
-        return Conversation.objects.create(
-            shop=shop, customer=customer, visitor_token=new_visitor_token(), channel=channel
-        )
+        return new_conversation(shop, customer=customer, visitor_token=new_visitor_token(), channel=channel)
     if customer is not None and current.customer_id is None:
         current.customer = customer
         current.save(update_fields=["customer"])
     return current
+
+
+# Told once, on the shopper's first message, when a conversation starts with the agents because of the quota.
+QUOTA_NOTICE = "正在为您转接人工客服，请稍候～客服会尽快回复您，您的消息都已记录。"
+
+
+def new_conversation(shop: Shop, *, outbox: Outbox | None = None, **fields: Any) -> Conversation:
+    """A new conversation with the bot; when a basic shop has used its monthly bot-conversation quota,
+    straight in the agents' queue instead (never dropped)."""
+    if not bot_quota_exceeded(shop):
+        return Conversation.objects.create(shop=shop, **fields)
+    conversation = Conversation.objects.create(
+        shop=shop,
+        status=Status.WAITING,
+        handoff_reason=QUOTA_HANDOFF_REASON,
+        handed_over_at=timezone.now(),
+        **fields,
+    )
+    _announce_queue(shop.pk, outbox)
+    return conversation
 
 
 def history(conversation: Conversation, since: int | None = None) -> list[Message]:
@@ -248,11 +267,12 @@ def receive_shopper_message(
             )
             rate_conversation(conversation, score, outbox=outbox)
             return message, True
-        conversation = Conversation.objects.create(
-            shop_id=conversation.shop_id,
+        conversation = new_conversation(
+            conversation.shop,
             customer_id=conversation.customer_id,
             visitor_token=conversation.visitor_token,
             channel=conversation.channel,
+            outbox=outbox,
         )
     message, created = _store_and_deliver(conversation, Sender.SHOPPER, text, outbox, client_msg_id=client_msg_id)
     if created and conversation.status == Status.WAITING:
@@ -268,6 +288,11 @@ def bot_turn(message: Message, *, outbox: Outbox | None = None) -> list[Message]
     )
     if conversation.status not in (Status.BOT, Status.WAITING):
         return []
+    if conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+        # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
+        if conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists():
+            return []
+        return [_post(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox, intent="handoff")]
     result = dialogue.respond(conversation, message.text)
     if result.intent:
         Message.objects.filter(pk=message.pk).update(intent=result.intent)

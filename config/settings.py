@@ -155,7 +155,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         f"{name}Enum": f"api.schema.{name}"
-        for name in ("OrderStatus", "ConversationStatus", "WorkOrderStatus", "InvoiceRequestStatus")
+        for name in (
+            "OrderStatus",
+            "ConversationStatus",
+            "WorkOrderStatus",
+            "InvoiceRequestStatus",
+            "QAFindingStatus",
+            "QARuleKind",
+            "WorkOrderKind",
+        )
     },
 }
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from shops.models import Shop
 
-from .engine import Analyzer, Index, IndexedCard, Scored
+from .engine import Analyzer, Index, IndexedCard, Scored, TextFeatures
 from .models import (
     AnswerLog,
     AnswerOutcome,
@@ -382,13 +382,15 @@ GROUP_SIMILARITY = 0.35
 def group_unanswered(shop: Shop, questions: Iterable[UnansweredQuestion]) -> list[list[UnansweredQuestion]]:
     """Group a shop's unanswered questions by similarity, most asked first (greedy, against group leaders)."""
     index = shop_index(shop)
-    groups: list[list[UnansweredQuestion]] = []
+    groups: list[tuple[TextFeatures, list[UnansweredQuestion]]] = []
     for question in sorted(questions, key=lambda q: (-q.times_asked, q.pk)):
-        for group in groups:
-            if index.similarity(group[0].text, question.text) >= GROUP_SIMILARITY:
-                group.append(question)
+        features = index.text_features(question.text)
+        for leader, members in groups:
+            if index.similarity(leader, features) >= GROUP_SIMILARITY:
+                members.append(question)
                 break
         else:
-            groups.append([question])
-    groups.sort(key=lambda g: -sum(q.times_asked for q in g))
-    return groups
+            groups.append((features, [question]))
+    clusters = [members for _, members in groups]
+    clusters.sort(key=lambda g: -sum(q.times_asked for q in g))
+    return clusters

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -118,6 +119,8 @@ class FollowUpAdmin(ShopScopedAdmin):
     edit_roles = ()
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         shops = visible_shops(request.user, FOLLOW_UP_ROLES).order_by("name")
         shop_id = request.GET.get("shop")
         if shop_id is None:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
 from .overview import shop_figures
-from .quota import month_start, quota_usage
+from .quota import current_warnings, quota_usage, warning_text
 from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
 from .services import copy_product_to_shop, visible_shops
 
@@ -54,18 +54,9 @@ class ShopAdmin(ShopScopedAdmin):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        for warning in self.current_quota_warnings(request):
+        for warning in current_warnings(visible_shops(request.user, (Role.MANAGER,))):
             messages.warning(request, warning_text(warning))
         return super().changelist_view(request, extra_context)
-
-    def current_quota_warnings(self, request: HttpRequest) -> list[QuotaWarning]:
-        """This month's highest quota warning of each shop the user manages."""
-        shops = visible_shops(request.user, (Role.MANAGER,))
-        warnings: dict[int, QuotaWarning] = {}
-        for warning in QuotaWarning.objects.filter(shop__in=shops).select_related("shop").order_by("threshold"):
-            if warning.month == month_start(warning.shop).date():
-                warnings[warning.shop_id] = warning
-        return list(warnings.values())
 
     def overview_view(self, request: HttpRequest) -> TemplateResponse:
         """All shops at a glance, whatever the shop switcher is set to."""
@@ -173,19 +164,6 @@ class RefundAdmin(ShopScopedAdmin):
     list_select_related = ["shop", "order"]
     autocomplete_fields = ["shop", "order"]
     readonly_fields = ["created_at"]
-
-
-def warning_text(warning: QuotaWarning) -> str:
-    if warning.threshold >= QuotaWarning.Threshold.REACHED:
-        return _("%(shop)s has used its %(quota)d bot conversations this month: new conversations go to agents.") % {
-            "shop": warning.shop,
-            "quota": warning.quota,
-        }
-    return _("%(shop)s has used %(used)d of its %(quota)d bot conversations this month.") % {
-        "shop": warning.shop,
-        "used": warning.used,
-        "quota": warning.quota,
-    }
 
 
 @admin.register(QuotaWarning)

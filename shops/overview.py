@@ -8,8 +8,8 @@ from django.apps import apps
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import QuotaWarning, Shop
-from .quota import QuotaUsage, bot_conversations_this_month, month_start, monthly_bot_quota
+from .models import Shop
+from .quota import QuotaUsage, bot_conversations_this_month, current_warnings, monthly_bot_quota
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,7 @@ def shop_figures(shops: Iterable[Shop], now: datetime | None = None) -> list[Sho
     work_orders = _counts("chat.WorkOrder", ids, status__in=["open", "in_progress"])
     invoices = _counts("chat.InvoiceRequest", ids, status="requested")
     findings = _counts("analytics.QAFinding", ids, status="open")
-    months = {shop.pk: month_start(shop, now).date() for shop in shops}
-    warned: dict[int, int] = {}
-    recent = QuotaWarning.objects.filter(shop_id__in=ids, month__gte=min(months.values(), default=now.date()))
-    for shop_id, month, threshold in recent.values_list("shop_id", "month", "threshold"):
-        if month == months[shop_id]:
-            warned[shop_id] = max(threshold, warned.get(shop_id, 0))
+    warned = {warning.shop_id: warning.threshold for warning in current_warnings(shops, now)}
     return [
         ShopFigures(
             shop=shop,

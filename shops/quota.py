@@ -5,6 +5,7 @@ calendar month (in the shop's timezone). Past the quota a basic shop's new conve
 human agents instead: never dropped. Managers are warned once a month at 80% and at 100%.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import QuotaWarning, Shop
 
@@ -94,3 +96,30 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
         )
         warnings.append(warning)
     return warnings
+
+
+def current_warnings(shops: Iterable[Shop], now: datetime | None = None) -> list[QuotaWarning]:
+    """This month's highest quota warning of each of ``shops`` that has one."""
+    shops = list(shops)
+    months = {shop.pk: month_start(shop, now).date() for shop in shops}
+    if not months:
+        return []
+    highest: dict[int, QuotaWarning] = {}
+    recent = QuotaWarning.objects.filter(shop__in=shops, month__gte=min(months.values())).select_related("shop")
+    for warning in recent.order_by("threshold"):
+        if warning.month == months[warning.shop_id]:
+            highest[warning.shop_id] = warning
+    return list(highest.values())
+
+
+def warning_text(warning: QuotaWarning) -> str:
+    if warning.threshold >= QuotaWarning.Threshold.REACHED:
+        return _("%(shop)s has used its %(quota)d bot conversations this month: new conversations go to agents.") % {
+            "shop": warning.shop,
+            "quota": warning.quota,
+        }
+    return _("%(shop)s has used %(used)d of its %(quota)d bot conversations this month.") % {
+        "shop": warning.shop,
+        "used": warning.used,
+        "quota": warning.quota,
+    }

@@ -11,9 +11,10 @@ from django.urls import reverse
 from analytics.services.dashboard import build_dashboard
 from chat.models import Conversation
 from knowledge.models import UnansweredQuestion
+from marketing.models import Touch
 from shops.models import Membership
 from tests.conftest import staff_of
-from tests.factories import CustomerFactory, OrderFactory
+from tests.factories import CampaignFactory, CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +146,28 @@ def test_top_unanswered_questions_are_the_open_ones_asked_in_the_range_most_aske
     page = client.get(reverse("admin:analytics_dashboard"), {"start": BEFORE, "end": DAY}).content.decode()
     assert "&lt;b&gt;可以开专票吗&lt;/b&gt;" in page
     assert "B店的问题" not in page
+
+
+def test_campaign_results_list_the_shops_campaigns_with_their_sent_and_paid_counts(shop_a, shop_b):
+    campaign = CampaignFactory(shop=shop_a, name="催付")
+    CampaignFactory(shop=shop_b, name="B店活动")
+    for n, pays in enumerate([True, False]):
+        customer = CustomerFactory(shop=shop_a)
+        sent = at(DAY, 10)
+        Touch.objects.create(
+            campaign=campaign,
+            shop=shop_a,
+            customer=customer,
+            channel=campaign.channel,
+            idempotency_key=f"k{n}",
+            trigger_at=sent,
+            scheduled_at=sent,
+            sent_at=sent,
+            status=Touch.Status.SENT,
+        )
+        if pays:
+            OrderFactory(shop=shop_a, customer=customer, created_at=sent, paid_at=sent + timedelta(hours=5))
+    dashboard = build_dashboard([shop_a.pk], DAY, DAY, Decimal("300"))
+    assert [(c["name"], c["touches_sent"], c["converted"], c["rate"]) for c in dashboard.campaigns] == [
+        ("催付", 2, 1, 50.0)
+    ]

@@ -144,3 +144,15 @@ def test_a_manager_watches_a_trainees_progress_but_cannot_answer_for_them(client
     assert client.post(url, {"reply": "你好"}).status_code == 403
     listing = client.get(reverse("admin:analytics_trainingsession_changelist"))
     assert list(listing.context["cl"].queryset) == [session]
+
+
+def test_another_shops_training_session_is_a_404_in_the_admin(client, agent_a, manager_a, shop_b, cards):
+    client.force_login(agent_a)
+    start(client, agent_a.memberships.get().shop, TrainingSession.Source.FAQ)
+    session = TrainingSession.objects.get(trainee=agent_a)
+    manager_b = staff_of(shop_b, Membership.Role.MANAGER)
+    client.force_login(manager_b)
+    assert client.get(reverse("admin:analytics_trainingsession_change", args=[session.pk])).status_code == 404
+    assert list(client.get(reverse("admin:analytics_trainingsession_changelist")).context["cl"].queryset) == []
+    client.force_login(manager_a)
+    assert client.get(reverse("admin:analytics_trainingsession_change", args=[session.pk])).status_code == 200

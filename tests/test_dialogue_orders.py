@@ -120,3 +120,11 @@ def test_another_shops_order_is_never_found_even_with_the_right_phone_digits(sho
     shopper = Shopper(shop_a)
     shopper.says("查订单 SB200001 1111")
     assert "对不上" in shopper.reply and "ZT555" not in shopper.reply and "中通" not in shopper.reply
+
+
+def test_traditional_and_full_width_order_questions_are_understood(shop_a, shipped):
+    shopper = Shopper(shop_a)
+    shopper.says("我的訂單發貨了嗎？")
+    assert "后四位" in shopper.reply
+    shopper.says("ＳＡ１０００01，尾號５６７８")
+    assert "SF1234567890" in shopper.reply

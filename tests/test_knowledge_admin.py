@@ -213,6 +213,8 @@ def _import_formats():
 
 def test_admin_import_writes_into_the_chosen_shop_only_and_never_another(client, trainer_a, shop_a, shop_b, rows):
     client.force_login(trainer_a)
+    page = client.get(reverse("admin:knowledge_faqcard_import"))
+    assert list(page.context["form"].fields["shop"].queryset) == [shop_a]
     csv_text = "question,similar_questions,answer,category\n支持花呗吗,能用花呗吗|可以分期吗,支持花呗分期,支付\n"
     upload = SimpleUploadedFile("cards.csv", csv_text.encode("utf-8"), content_type="text/csv")
     foreign = client.post(

@@ -141,3 +141,15 @@ def test_a_quota_warning_of_this_month_is_shown_to_the_manager(client, manager_a
     assert "1600" not in response.content.decode()
     warnings = client.get(reverse("admin:shops_quotawarning_changelist")).content.decode()
     assert "1600" not in warnings and "2000" in warnings
+
+
+def test_every_admin_page_shows_the_managers_quota_notice_and_nobody_elses(client, manager_a, agent_a, shop_a, shop_b):
+    month = month_start(shop_b).date()
+    QuotaWarning.objects.create(shop=shop_b, month=month, threshold=80, used=1600, quota=2000)
+    client.force_login(manager_a)
+    assert 'id="quota-notice"' not in client.get(reverse("admin:index")).content.decode()
+    QuotaWarning.objects.create(shop=shop_a, month=month_start(shop_a).date(), threshold=80, used=1601, quota=2000)
+    page = client.get(reverse("admin:shops_product_changelist")).content.decode()
+    assert 'id="quota-notice"' in page and "1601" in page and "1600" not in page
+    client.force_login(agent_a)
+    assert 'id="quota-notice"' not in client.get(reverse("admin:index")).content.decode()

@@ -108,6 +108,8 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(manager_a):
     await socket.send_to(text_data="not json")
     error = await socket.receive_json_from()
     assert error["type"] == "error" and error["code"] == "unknown_frame"
+    await socket.send_to(bytes_data=b"\x00\x01")
+    assert (await socket.receive_json_from())["type"] == "error"
     await socket.send_json_to({"type": "ping"})
     assert await socket.receive_json_from() == {"type": "pong"}
     await socket.disconnect()

@@ -1,9 +1,11 @@
 """QA review in the admin: scoped lists, the transcript rendered as text, bulk and single decisions, rules."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from analytics.models import QAFinding, QARule, Severity
+from analytics.models import QAFinding, QAReport, QARule, Severity
 from chat.models import Conversation, Message
 from shops.models import Membership
 from tests.conftest import staff_of
@@ -164,3 +166,17 @@ def test_the_admin_header_keeps_the_product_name_and_shows_the_alert_bar_to_mana
     assert 'id="qa-alert-bar"' in page and "analytics/alerts.js" in page
     client.force_login(agent_a)
     assert 'id="qa-alert-bar"' not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_reports_and_scorecards_list_nothing_of_another_shop(client, reviewer, shop_a, shop_b):
+    foreign_agent = staff_of(shop_b, Membership.Role.AGENT, username="foreign-agent")
+    own = QAReport.objects.create(shop=shop_a, day=date(2026, 11, 20), scope="shop", score=90)
+    foreign = QAReport.objects.create(
+        shop=shop_b, day=date(2026, 11, 20), scope="agent", agent=foreign_agent, conversations=3, score=80
+    )
+    client.force_login(reviewer)
+    assert list(client.get(reverse("admin:analytics_qareport_changelist")).context["cl"].queryset) == [own]
+    assert client.get(reverse("admin:analytics_qareport_change", args=[foreign.pk])).status_code == 404
+    page = client.get(reverse("admin:analytics_scorecards"), {"start": "2026-11-20", "end": "2026-11-20"})
+    assert page.context["cards"] == []
+    assert "foreign-agent" not in page.content.decode()

@@ -1,10 +1,12 @@
 """Each QA rule fires on the messages that break it and stays quiet on the ones that do not."""
 
 from datetime import datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 
 from analytics.demo import install_default_rules
 from analytics.models import QAFinding, QARule, Severity
@@ -230,3 +232,13 @@ def test_inspecting_a_message_twice_records_each_finding_once(conversation, agen
 
 def test_folding_makes_traditional_full_width_and_spaced_text_comparable():
     assert fold("我們 保證 １００％") == "我们保证100%"
+
+
+def test_the_install_command_gives_a_new_shop_the_default_rules_once(shop_a):
+    out = StringIO()
+    call_command("install_qa_rules", shop_a.slug, stdout=out)
+    call_command("install_qa_rules", shop_a.slug, stdout=out)
+    assert out.getvalue().splitlines() == ["shop-a: 8 rules added", "shop-a: 0 rules added"]
+    assert QARule.objects.filter(shop=shop_a).count() == 8
+    with pytest.raises(CommandError, match="no-such-shop"):
+        call_command("install_qa_rules", "no-such-shop")

@@ -10,6 +10,8 @@ from django.db.models.functions import TruncDate
 
 from chat.models import Conversation
 from knowledge.models import UnansweredQuestion
+from marketing.models import Campaign
+from marketing.services import with_results
 from shops.models import Order
 
 from .periods import day_range, days, local_zone
@@ -86,6 +88,8 @@ class Dashboard:
     cost_per_agent_day: Decimal
     # The open questions the bot could not answer, most asked first (asked during the range).
     unanswered: list[dict]
+    # Every campaign of the shops with its results since it started (marketing.services.with_results).
+    campaigns: list[dict]
 
     @property
     def bot_agent_days(self) -> Decimal:
@@ -140,6 +144,19 @@ def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
     )
 
 
+def campaign_results(shop_ids: list[int]) -> list[dict]:
+    rows = (
+        with_results(Campaign.objects.filter(shop_id__in=shop_ids))
+        .order_by("shop__name", "name")
+        .values("name", "kind", "enabled", "shop__name", "touches_sent", "woken", "converted", "refunds_retained")
+    )
+    kinds = dict(Campaign.Kind.choices)
+    return [
+        {**row, "kind_display": kinds[row["kind"]], "rate": share(row["converted"], row["touches_sent"])}
+        for row in rows
+    ]
+
+
 def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_day: Decimal) -> Dashboard:
     conversations = conversations_in(shop_ids, start, end)
     by_day = {
@@ -164,4 +181,5 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         conversion_agent=agent,
         cost_per_agent_day=cost_per_agent_day,
         unanswered=top_unanswered(shop_ids, start, end),
+        campaigns=campaign_results(shop_ids),
     )

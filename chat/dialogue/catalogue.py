@@ -37,6 +37,7 @@ class Item:
     uses: tuple[str, ...]
     selling_points: str
     stock: int
+    key: str  # the title normalised, what message words are matched against
 
     def has_colour(self, colour: str) -> bool:
         root = colour.rstrip("色的")
@@ -46,7 +47,7 @@ class Item:
         return size.lower() in (s.lower() for s in self.sizes)
 
     def has_use(self, use: str) -> bool:
-        return use in self.uses or use in normalize(self.title) or use in normalize(self.selling_points)
+        return use in self.uses or use in self.key or use in normalize(self.selling_points)
 
 
 @lru_cache(maxsize=4096)
@@ -106,6 +107,7 @@ class Catalogue:
                     tuple(uses or ()),
                     points,
                     stock,
+                    normalize(title),
                 )
                 for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
             ]
@@ -146,9 +148,15 @@ class Catalogue:
         exact = [c for c in self.categories if normalize(c) in text]
         if exact:
             return exact, [normalize(c) for c in exact]
-        short = [c for c in self.categories if len(c) >= 3 and normalize(c[0] + c[-1]) in text]
+        # "跑鞋" for 跑步鞋 (first and last character), "t恤" for 运动T恤 (an ending of two or more)
+        short: dict[str, str] = {}
+        for c in (normalize(c) for c in self.categories if len(c) >= 3):
+            words = [c[0] + c[-1]] + [c[i:] for i in range(1, len(c) - 1)]
+            if found := next((w for w in words if w in text), None):
+                short[c] = found
         if short:
-            return short, [normalize(c[0] + c[-1]) for c in short]
+            named = [c for c in self.categories if normalize(c) in short]
+            return named, sorted(set(short.values()))
         family = set(re.findall(r"(.)(?:子|类|款|服)", text)) & {ch for c in self.categories for ch in c}
         named = [c for c in self.categories if any(ch in c for ch in family)]
         return named, sorted(family)

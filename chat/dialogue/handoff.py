@@ -5,20 +5,23 @@ import re
 from .replies import BotReply, DialogueResult, HandoffReason, Intent
 
 _REQUEST = re.compile(
-    r"转人工|人工(?!智能)|(?:找|要|换|叫|接|转)(?:个|一个|一下)?(?:真人|活人|客服|小二|店主|掌柜)|不要机器人|别用机器人|不想和机器人"
+    r"转人工|人工(?!智能)|(?:找|要|换|叫|接|转|联系)(?:个|一个|一下|下)?(?:真人|活人|客服|小二|店主|掌柜)|客服电话|"
+    r"不要机器人|别用机器人|不想和机器人"
 )
 # Words that alone mean the shopper is upset enough for a person to step in.
-_STRONG = re.compile(r"投诉|差评|骗子|骗人|诈骗|12315|曝光|举报|消协|工商局|黑店|坑人|退钱")
+_STRONG = re.compile(r"投诉|差评|骗子|骗人|诈骗|12315|曝光|举报|消协|工商局|黑店|坑人")
 # Words that show annoyance; with a second one or an intensity cue they mean anger.
 _MILD = re.compile(
-    r"垃圾|无语|太差|气死|坑爹|什么破|破店|恶心|忽悠|滚|服了|搞什么|有病|废物|离谱|生气|愤怒|烦死|烂|不靠谱|坑"
+    r"垃圾|无语|太差|气死|退钱|坑爹|什么破|破店|恶心|忽悠|滚|服了|搞什么|有病|废物|离谱|生气|愤怒|烦死|烂|不靠谱|坑"
 )
 _INTENSITY = re.compile(r"!{2,}|\?{3,}|到底|几天了|多少次|一直|还没|再不|马上|立刻")
 
+# The caller (chat.services.request_handoff) then says where the shopper stands in the queue, or that
+# nobody is online: these lines only say a person is being brought in, and promise no wait time.
 _TEXTS = {
-    HandoffReason.REQUESTED: "好的，正在为您转接人工客服，请稍等片刻～",
-    HandoffReason.ANGRY: "非常抱歉给您带来了不好的体验！已为您转接人工客服，马上有专人为您处理。",
-    HandoffReason.FALLBACKS: "抱歉，小蜂没能帮上忙，正在为您转接人工客服，请稍等～",
+    HandoffReason.REQUESTED: "好的，这就为您联系人工客服～",
+    HandoffReason.ANGRY: "非常抱歉给您带来了不好的体验！小蜂这就请人工客服来为您处理。",
+    HandoffReason.FALLBACKS: "抱歉，小蜂没能帮上忙，这就为您联系人工客服～",
 }
 
 

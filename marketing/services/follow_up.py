@@ -16,7 +16,25 @@ from .money import yuan
 # Keywords of a shopper's question, in Simplified and Traditional (messages are stored as typed).
 ASKED = {
     "price": ("多少钱", "价格", "價格", "价钱", "價錢", "优惠", "優惠", "便宜", "打折", "几块"),
-    "size": ("尺码", "尺碼", "码数", "碼數", "多大", "大小", "身高", "体重", "體重", "偏大", "偏小", "几码", "幾碼"),
+    "size": (
+        "尺码",
+        "尺碼",
+        "码数",
+        "碼數",
+        "码吗",
+        "碼嗎",
+        "码的",
+        "碼的",
+        "几码",
+        "幾碼",
+        "多大",
+        "大小",
+        "身高",
+        "体重",
+        "體重",
+        "偏大",
+        "偏小",
+    ),
     "stock": ("库存", "庫存", "有货", "有貨", "现货", "現貨", "缺货", "缺貨", "补货", "補貨", "还有吗", "還有嗎"),
 }
 WEIGHTS = {"unpaid": 40, "accepted": 25, "price": 15, "size": 15, "stock": 15, "visit": 5}
