@@ -81,7 +81,15 @@ TEMPLATES = [
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Channels runs ORM calls in one sync thread per process: a persistent connection there saves a
+# connect per socket frame. DATABASE_POOL=true uses psycopg's pool instead (PostgreSQL only).
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("CONN_MAX_AGE", default=600)
+if DATABASE_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the chat workers read while a write is in flight; the timeout rides out short locks.
     DATABASES["default"]["OPTIONS"] = {
