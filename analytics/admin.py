@@ -7,18 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chat.models import Message
-from shops.models import Membership
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
 from shops.services import visible_shop_ids
 
 from . import views
 from .models import QAFinding, QAReport, QARule, TrainingSession, TrainingTurn
+from .roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from .services.inspection import copy_rule_to_shop
 from .services.review import review_findings
 
-Role = Membership.Role
-QA_STAFF = (Role.MANAGER, Role.QA)
-TRAINING_STAFF = (Role.MANAGER, Role.AGENT)
 TRANSCRIPT_LIMIT = 300
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
@@ -31,7 +28,7 @@ def page(model_admin: admin.ModelAdmin, view):
 
 @admin.register(QARule)
 class QARuleAdmin(ShopScopedAdmin):
-    view_roles = QA_STAFF
+    view_roles = QA_ROLES
     list_display = ["name", "shop", "kind", "severity", "threshold", "enabled", "updated_at"]
     list_filter = [("shop", RelatedOnly), "kind", "severity", "enabled"]
     list_editable = ["severity", "enabled"]
@@ -62,8 +59,8 @@ def _highlight(text: str, evidence: str):
 
 @admin.register(QAFinding)
 class QAFindingAdmin(ShopScopedAdmin):
-    view_roles = QA_STAFF
-    edit_roles = QA_STAFF
+    view_roles = QA_ROLES
+    edit_roles = QA_ROLES
     list_display = ["created_at", "shop", "kind", "severity", "actor", "agent", "evidence", "status", "reviewer"]
     list_filter = [
         ("shop", RelatedOnly),
@@ -131,7 +128,7 @@ class QAFindingAdmin(ShopScopedAdmin):
 
 @admin.register(QAReport)
 class QAReportAdmin(ShopScopedAdmin):
-    view_roles = QA_STAFF
+    view_roles = QA_ROLES
     edit_roles = ()
     list_display = ["day", "shop", "scope", "agent", "conversations", "messages", "findings", "high_findings", "score"]
     list_filter = [("shop", RelatedOnly), "scope", ("agent", RelatedOnly), "day"]
@@ -165,7 +162,7 @@ class QAReportAdmin(ShopScopedAdmin):
 
 class TrainingTurnInline(ShopScopedInline, admin.TabularInline):
     model = TrainingTurn
-    view_roles = TRAINING_STAFF
+    view_roles = TRAINING_ROLES
     edit_roles = ()
     extra = 0
     fields = ["position", "question", "reference_answer", "reply", "similarity", "violations", "score"]
@@ -176,7 +173,7 @@ class TrainingTurnInline(ShopScopedInline, admin.TabularInline):
 class TrainingSessionAdmin(ShopScopedAdmin):
     """Managers see every trainee's sessions and progress; an agent sees their own."""
 
-    view_roles = TRAINING_STAFF
+    view_roles = TRAINING_ROLES
     edit_roles = ()
     list_display = ["started_at", "shop", "trainee", "source", "status", "score", "finished_at"]
     list_filter = [("shop", RelatedOnly), ("trainee", RelatedOnly), "source", "status"]
@@ -188,7 +185,7 @@ class TrainingSessionAdmin(ShopScopedAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        managed = visible_shop_ids(request.user, (Role.MANAGER,))
+        managed = visible_shop_ids(request.user, MANAGER_ROLES)
         return queryset.filter(Q(shop_id__in=managed) | Q(trainee=request.user))
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -3,17 +3,15 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from shops.models import Membership
 from shops.services import visible_shops
 
 from .alerts import managers_group
-
-ALERT_ROLES = (Membership.Role.MANAGER, Membership.Role.QA)
+from .roles import QA_ROLES
 
 
 @database_sync_to_async
 def alert_shop_ids(user) -> list[int]:
-    return list(visible_shops(user, ALERT_ROLES).values_list("pk", flat=True))
+    return list(visible_shops(user, QA_ROLES).values_list("pk", flat=True))
 
 
 class AlertConsumer(AsyncJsonWebsocketConsumer):

@@ -11,19 +11,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from shops.models import Membership
 from shops.services import visible_shops
 
 from .forms import DashboardForm, PeriodForm, StartTrainingForm, TrainingReplyForm
 from .models import TrainingSession
+from .roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from .services.dashboard import Dashboard, build_dashboard, cost_per_agent_day_default
 from .services.reports import scorecards
 from .services.training import TrainingUnavailable, answer_turn, current_turn, start_training
-
-Role = Membership.Role
-DASHBOARD_ROLES = (Role.MANAGER,)
-QA_ROLES = (Role.MANAGER, Role.QA)
-TRAINING_ROLES = (Role.MANAGER, Role.AGENT)
 
 
 def _shops(request: HttpRequest, roles, shop_id: int | None):
@@ -74,7 +69,7 @@ def _csv(dashboard: Dashboard, filename: str) -> HttpResponse:
 
 
 def dashboard_view(request: HttpRequest, admin_context: dict, shop_id: int | None = None) -> HttpResponse:
-    shops, shop = _shops(request, DASHBOARD_ROLES, shop_id)
+    shops, shop = _shops(request, MANAGER_ROLES, shop_id)
     form = DashboardForm(request.GET)
     context = {**admin_context, "form": form, "shop": shop, "shops": shops}
     context["title"] = _("KPI dashboard: %(shop)s") % {"shop": shop.name} if shop else _("KPI dashboard: all my shops")
@@ -146,7 +141,7 @@ def training_start_view(request: HttpRequest, admin_context: dict) -> HttpRespon
 
 def training_practice_view(request: HttpRequest, admin_context: dict, session_id: int) -> HttpResponse:
     """The trainee answers here; a manager of the shop may watch (read only). Anyone else: 404."""
-    managed = visible_shops(request.user, (Role.MANAGER,))
+    managed = visible_shops(request.user, MANAGER_ROLES)
     session = get_object_or_404(
         TrainingSession.objects.select_related("shop").filter(Q(trainee=request.user) | Q(shop__in=managed)),
         pk=session_id,

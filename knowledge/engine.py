@@ -20,7 +20,9 @@ through a logistic curve whose two parameters were fitted on the evaluation set
 """
 
 import math
+import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,11 @@ import jieba
 import numpy as np
 
 from .text import STOPWORDS, char_bigrams, strip_punctuation
+
+# Only pypinyin's single-character table is used; without this its phrase dictionary would cost every
+# process ~45 MB more. It must be set before pypinyin is first imported.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+from pypinyin.pinyin_dict import pinyin_dict
 
 K1 = 1.2
 B = 0.75
@@ -55,6 +62,29 @@ def _jieba_cut(chunk: str) -> tuple[str, ...]:
 def _jieba_subwords(word: str) -> tuple[str, ...]:
     """The dictionary words inside ``word`` (jieba's search mode), for a query word the index does not know."""
     return tuple(p for p in jieba.cut_for_search(word) if p != word and len(p) > 1)
+
+
+@lru_cache(maxsize=50_000)
+def _char_sound(char: str) -> str:
+    readings = pinyin_dict.get(ord(char))
+    if not readings:
+        return char
+    first = unicodedata.normalize("NFKD", readings.split(",")[0])
+    return "".join(c for c in first if not unicodedata.combining(c))
+
+
+def sound(text: str) -> str:
+    """Toneless pinyin, one syllable per character: shoppers' typos are mostly homophones (发或 for 发货)."""
+    return " ".join(_char_sound(char) for char in text)
+
+
+def _by_sound(words: dict[str, float], df: Counter) -> dict[str, str]:
+    """Known multi-character Chinese words by their sound; of two homophones the more frequent wins."""
+    table: dict[str, str] = {}
+    for word in sorted(words, key=lambda w: -df[w]):
+        if len(word) > 1 and any("\u4e00" <= c <= "\u9fff" for c in word):
+            table.setdefault(sound(word), word)
+    return table
 
 
 class Analyzer:
@@ -202,6 +232,7 @@ class Index:
         self.postings = {
             term: (np.asarray(term_docs[term], dtype=np.int64), np.asarray(term_weights[term])) for term in df
         }
+        self.term_by_sound = _by_sound(self.term_idf, df)
         self.inv_doc_self = np.divide(1.0, doc_self, out=np.zeros(n), where=doc_self > 0)
         gram_df = Counter(g for grams in doc_grams for g in grams)
         self.gram_idf = {g: _idf(n, count) for g, count in gram_df.items()}
@@ -212,10 +243,16 @@ class Index:
                 gram_docs[g].append(doc)
             gram_norm[doc] = math.sqrt(sum(self.gram_idf[g] ** 2 for g in grams)) or 1.0
         self.gram_postings = {g: np.asarray(docs, dtype=np.int64) for g, docs in gram_docs.items()}
+        self.gram_by_sound = _by_sound(self.gram_idf, gram_df)
         self.inv_gram_norm = 1.0 / gram_norm
 
     def query_tokens(self, text: str) -> list[str]:
-        return self.analyzer.tokens(text, self.term_idf)
+        """The query's tokens; a word the index does not know but a known word sounds like is taken for it."""
+        tokens = self.analyzer.tokens(text, self.term_idf)
+        return [t if t in self.term_idf or len(t) < 2 else self.term_by_sound.get(sound(t), t) for t in tokens]
+
+    def _known_gram(self, gram: str) -> str:
+        return gram if gram in self.gram_idf else self.gram_by_sound.get(sound(gram), gram)
 
     def _query_self(self, terms: Counter) -> float:
         norm = K1 * (1 - B + B * sum(terms.values()) / self.avgdl)
@@ -231,7 +268,7 @@ class Index:
         if tokens is None:
             tokens = self.query_tokens(text)
         terms = Counter(tokens)
-        grams = char_bigrams("".join(tokens))
+        grams = {self._known_gram(g) for g in char_bigrams("".join(tokens))}
         if not self.n_docs or not terms:
             return []
         lex = np.zeros(self.n_docs)

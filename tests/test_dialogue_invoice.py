@@ -76,3 +76,33 @@ def test_the_shopper_can_cancel_an_invoice_request(shop_a):
     shopper.says("算了")
     assert "已为您取消" in shopper.reply and "pending" not in shopper.state
     assert not InvoiceRequest.objects.exists()
+
+
+def test_asking_about_an_invoice_tells_where_the_shoppers_own_request_stands(shop_a):
+    alice, bob = CustomerFactory(shop=shop_a), CustomerFactory(shop=shop_a)
+    shopper = Shopper(shop_a, customer=alice)
+    shopper.says("发票开了吗")
+    assert "没有查到您的发票申请" in shopper.reply
+    shopper.says(f"开发票，抬头杭州某某科技有限公司，税号{VALID_CODE}")
+    shopper.says("跳过")
+    other = Shopper(shop_a, customer=bob, token="visitor-2")
+    other.says(f"开发票，抬头宁波另一家贸易有限公司，税号{VALID_CODE}")
+    other.says("跳过")
+    assert InvoiceRequest.objects.count() == 2
+    shopper.says("我的发票开好了没")
+    assert "杭州某某科技有限公司" in shopper.reply and "正在开具" in shopper.reply
+    InvoiceRequest.objects.filter(customer=alice).update(
+        status=InvoiceRequest.Status.ISSUED, invoice_url="https://example.com/inv/1.pdf"
+    )
+    shopper.says("发票开了吗")
+    assert "已开具" in shopper.reply and "https://example.com/inv/1.pdf" in shopper.reply
+    assert "宁波" not in shopper.reply
+
+
+def test_a_question_while_the_title_is_asked_is_not_taken_for_the_title(shop_a):
+    shopper = Shopper(shop_a)
+    shopper.says("我要开发票")
+    shopper.says("1米75穿多大")
+    assert shopper.state["pending"]["step"] == "title" and "title" not in shopper.state["pending"]
+    shopper.says("张三")
+    assert shopper.state["pending"]["title"] == "张三"

@@ -165,7 +165,9 @@ def test_off_sale_products_and_other_shops_products_are_never_recommended(shop_a
     shopper = Shopper(shop_a)
     shopper.says("推荐一双100以内的黑色跑步鞋")
     assert "停产旧款跑步鞋" not in shopper.product_titles and "别家跑步鞋" not in shopper.product_titles
-    assert "预算" in shopper.reply  # nothing under 100 in this shop: it says so instead of inventing
+    # Nothing under 100 in this shop: it says so, and shows its own closest prices.
+    assert "100元以内的黑色跑步鞋暂时没有" in shopper.reply
+    assert shopper.product_titles == ["轻跑入门透气跑步鞋", "飞影缓震跑步鞋", "山影越野跑鞋"]
 
 
 @pytest.mark.parametrize(
@@ -209,3 +211,20 @@ def test_a_question_about_products_in_general_is_not_a_recommendation(shop_a, ca
     shopper = Shopper(shop_a)
     shopper.says("你们家鞋子质量怎么样")
     assert shopper.result.intent == "fallback" and not shopper.product_titles
+
+
+def test_outside_every_budget_the_closest_prices_are_shown_and_said_to_be(shop_a, catalogue):
+    shopper = Shopper(shop_a)
+    shopper.says("推荐跑步鞋，2000左右")
+    assert "1600-2400元的跑步鞋暂时没有" in shopper.reply
+    assert shopper.product_titles[0] == "竞速碳板跑鞋"
+
+
+def test_other_colours_of_the_product_in_view_are_listed(shop_a, catalogue):
+    shopper = Shopper(shop_a)
+    shopper.says("推荐个双肩包")
+    assert shopper.product_titles == ["运动双肩包"]
+    shopper.says("还有别的颜色吗")
+    assert shopper.result.intent == "product_detail" and "颜色：黑色" in shopper.reply
+    shopper.says("换一批")
+    assert "就这 1 款" in shopper.reply

@@ -145,3 +145,11 @@ def test_similarity_is_high_for_paraphrases_and_low_for_unrelated_text(shop_a, c
     far = similarity(shop_a, "默认发中通快递哦", "退款1-3个工作日到账")
     assert close > 0.6 > far
     assert similarity(shop_a, "发什么快递", "发什么快递") == 1.0
+
+
+def test_a_homophone_typo_still_finds_its_card(shop_a, cards):
+    glue = FAQCardFactory(shop=shop_a, question="鞋子开胶怎么办", answer="免费维修")
+    free = FAQCardFactory(shop=shop_a, question="包邮吗", answer="全店包邮")
+    assert answer_question(shop_a, "鞋子开交了", record=False).candidates[0].card_id == glue.pk
+    assert answer_question(shop_a, "包油吗", record=False).card_id == free.pk
+    assert answer_question(shop_a, "可以开发飘吗", record=False).candidates[0].card_id == cards["invoice"].pk

@@ -4,7 +4,8 @@ import threading
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Min, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Conversation, Message
@@ -47,21 +48,24 @@ def rules_for_shop(shop_id: int) -> CompiledRules:
 
 
 def _wait_facts(message: Message, conversation: Conversation) -> tuple[float | None, bool]:
-    """How long the shopper had waited for this agent message, and whether it is the first agent reply."""
+    """How long the shopper had waited for this agent message, and whether it is the first agent reply.
+
+    One query: the earliest shopper message after the last reply (agent or bot), and whether an agent
+    has spoken before.
+    """
     earlier = Message.objects.filter(conversation_id=message.conversation_id, pk__lt=message.pk)
+    last_reply = earlier.filter(sender__in=[Sender.AGENT, Sender.BOT]).order_by("-pk").values("pk")[:1]
     seen = earlier.aggregate(
-        last_reply=Max("pk", filter=Q(sender__in=[Sender.AGENT, Sender.BOT])),
         agent_messages=Count("pk", filter=Q(sender=Sender.AGENT)),
+        waiting_since=Min(
+            "created_at", filter=Q(sender=Sender.SHOPPER, pk__gt=Coalesce(Subquery(last_reply), Value(0)))
+        ),
     )
-    first_reply = seen["agent_messages"] == 0 and conversation.handed_over_at is not None
-    if first_reply:
+    if seen["agent_messages"] == 0 and conversation.handed_over_at is not None:
         return (message.created_at - conversation.handed_over_at).total_seconds(), True
-    waiting_since = earlier.filter(sender=Sender.SHOPPER, pk__gt=seen["last_reply"] or 0).aggregate(
-        since=Min("created_at")
-    )["since"]
-    if waiting_since is None:
+    if seen["waiting_since"] is None:
         return None, False
-    return (message.created_at - waiting_since).total_seconds(), False
+    return (message.created_at - seen["waiting_since"]).total_seconds(), False
 
 
 def _fallback_streak(message: Message, longest: int) -> int:

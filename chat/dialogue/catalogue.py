@@ -37,6 +37,7 @@ class Item:
     uses: tuple[str, ...]
     selling_points: str
     stock: int
+    key: str  # the title normalised, what message words are matched against
 
     def has_colour(self, colour: str) -> bool:
         root = colour.rstrip("色的")
@@ -46,7 +47,7 @@ class Item:
         return size.lower() in (s.lower() for s in self.sizes)
 
     def has_use(self, use: str) -> bool:
-        return use in self.uses or use in normalize(self.title) or use in normalize(self.selling_points)
+        return use in self.uses or use in self.key or use in normalize(self.selling_points)
 
 
 @lru_cache(maxsize=4096)
@@ -106,6 +107,7 @@ class Catalogue:
                     tuple(uses or ()),
                     points,
                     stock,
+                    normalize(title),
                 )
                 for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
             ]

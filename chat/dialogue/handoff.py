@@ -5,7 +5,8 @@ import re
 from .replies import BotReply, DialogueResult, HandoffReason, Intent
 
 _REQUEST = re.compile(
-    r"转人工|人工(?!智能)|(?:找|要|换|叫|接|转)(?:个|一个|一下)?(?:真人|活人|客服|小二|店主|掌柜)|不要机器人|别用机器人|不想和机器人"
+    r"转人工|人工(?!智能)|(?:找|要|换|叫|接|转|联系)(?:个|一个|一下|下)?(?:真人|活人|客服|小二|店主|掌柜)|客服电话|"
+    r"不要机器人|别用机器人|不想和机器人"
 )
 # Words that alone mean the shopper is upset enough for a person to step in.
 _STRONG = re.compile(r"投诉|差评|骗子|骗人|诈骗|12315|曝光|举报|消协|工商局|黑店|坑人")

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from chat.models import InvoiceRequest
 from chat.records import request_invoice
 from shops.validators import CREDIT_CODE_ALPHABET, is_valid_credit_code
 
@@ -20,7 +21,10 @@ _TITLE = re.compile(r"抬头(?:是|为|写|开)?[:：]?\s*([^,，;；\s]+)")
 _ORGANISATION = re.compile(
     r"公司|集团|有限|研究院|研究所|事务所|中心|学校|大学|学院|医院|工作室|协会|银行|商行|门市|厂|店"
 )
-_QUESTION = re.compile(r"[吗么嘛呢?]|怎么|什么|能不能|可以吗|多少|哪|几")
+_QUESTION = re.compile(r"[吗么嘛呢?]|怎么|什么|能不能|可以吗|多少|多大|多长|哪|几")
+# A title without an organisation word: "个人" or a person's name (two to four Chinese characters).
+_PERSON = re.compile(r"个人|[\u4e00-\u9fff]{2,4}")
+_STATUS_QUESTION = re.compile(r"开[了好]|开出来|进度|到了[吗没]|收到|什么时候(?:能)?开|我的发票|发票呢")
 _SKIP = re.compile(r"^(?:跳过|不用|不需要|没有|不要|算了吧?|无)")
 
 _ASK = {
@@ -75,13 +79,17 @@ def _collect(turn: Turn, form: dict) -> str:
         form["title"] = m.group(1)
     elif form.get("step") == "title" or not form.get("title"):
         candidate = re.sub(r"税号|信用代码|[:：,，;；]", " ", text).strip()
-        takes_any = form.get("step") == "title" and len(candidate) <= 40 and not _QUESTION.search(candidate)
+        takes_any = (
+            form.get("step") == "title" and bool(_PERSON.fullmatch(candidate)) and not _QUESTION.search(candidate)
+        )
         if candidate and (_ORGANISATION.search(candidate) or takes_any) and not _CUE.fullmatch(candidate):
             form["title"] = candidate.split()[0] if _ORGANISATION.search(candidate.split()[0]) else candidate
     return problem
 
 
 def respond(turn: Turn) -> DialogueResult:
+    if _STATUS_QUESTION.search(turn.text):
+        return _status(turn)
     form: dict = {"kind": "invoice"}
     number = orders.ORDER_NUMBER.search(turn.text)
     accessible = orders.accessible_orders(turn)
@@ -144,3 +152,23 @@ def _advance(turn: Turn, form: dict, problem: str) -> DialogueResult:
     to = f"，开好后会发送到 {invoice.email}" if invoice.email else "，开好后会通知您"
     about = f"（订单 {order.external_id}）" if order else ""
     return reply(Intent.INVOICE, f"发票申请已提交{about}：抬头「{invoice.title}」，税号 {invoice.tax_id}{to}～")
+
+
+def _status(turn: Turn) -> DialogueResult:
+    """Where the shopper's latest invoice request stands: theirs as a customer, else this conversation's."""
+    requests = InvoiceRequest.objects.filter(shop_id=turn.conversation.shop_id)
+    if turn.conversation.customer_id:
+        requests = requests.filter(customer_id=turn.conversation.customer_id)
+    else:
+        requests = requests.filter(conversation_id=turn.conversation.pk)
+    invoice = requests.order_by("-created_at").first()
+    if invoice is None:
+        return reply(Intent.INVOICE, "没有查到您的发票申请哦，需要现在开发票吗？", ["开发票"])
+    head = f"您的发票申请（抬头「{invoice.title}」）"
+    if invoice.status == InvoiceRequest.Status.ISSUED:
+        where = f"，下载地址：{invoice.invoice_url}" if invoice.invoice_url else ""
+        return reply(Intent.INVOICE, f"{head}已开具{where}。")
+    if invoice.status == InvoiceRequest.Status.REJECTED:
+        why = f"，原因：{invoice.note}" if invoice.note else ""
+        return reply(Intent.INVOICE, f"{head}未能开具{why}。可以重新申请，或转人工客服帮您处理。", ["开发票", "转人工"])
+    return reply(Intent.INVOICE, f"{head}已提交，正在开具中，开好后会第一时间通知您～")

@@ -37,6 +37,7 @@ _FAQ_MARKERS = re.compile(
 _DETAIL_QUESTION = re.compile(
     r"多少钱|价格|价钱|有货|库存|还有吗|有吗|有没有|什么颜色|哪些颜色|几个颜色|什么码|尺码|码数"
 )
+_OPTIONS_QUESTION = re.compile(r"(?:别的|其他|其它|哪些|什么|几个|几种)(?:颜色|色|尺码|码)")
 _ASKS = re.compile(r"[吗么嘛?]|什么|怎|哪|几|多少|如何|是否|能不能|可不可以|会不会")
 _SKIP = re.compile(r"^(?:都可以|都行|随便|不限|无所谓|没要求|没有要求|都好|看着推荐|你推荐吧|不知道)")
 _CN_ORDINALS = "一二三四五六七八九十"
@@ -62,8 +63,11 @@ def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     asks_detail = bool(mentions.size or mentions.colour or _DETAIL_QUESTION.search(text))
     if shown and _ORDINAL.search(text):
         return "detail", not faq_like
-    if (turn.state.get("focus") or len(shown) == 1) and _REFERENCE.search(text) and asks_detail:
+    one_in_view = bool(turn.state.get("focus") or len(shown) == 1)
+    if one_in_view and _REFERENCE.search(text) and asks_detail:
         return "detail", not faq_like
+    if one_in_view and _OPTIONS_QUESTION.search(text):
+        return "detail", not faq_like  # "还有别的颜色吗" about the product in view
     if _single_named_item(catalogue, mentions) and asks_detail:
         return "detail", False
     if shown and _MORE.search(text):
@@ -107,7 +111,8 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     budget = parse_budget(turn.text, bare_number=(slot == "budget"))
     if _FAQ_MARKERS.search(turn.text) and not budget:
         return None  # "跑步鞋怎么洗" while asked for the budget: a question, not the answer
-    if mentions or budget or CHEAPER.search(turn.text):
+    shown = turn.state.get("results", {}).get("shown")
+    if mentions or budget or (shown and CHEAPER.search(turn.text)):
         turn.clear_pending()
         return _recommend(turn, catalogue, budget=budget)
     return None
@@ -116,7 +121,7 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
 def _single_named_item(catalogue: Catalogue, mentions: Mentions) -> Item | None:
     if not mentions.keywords:
         return None
-    items = [i for i in catalogue.items if all(k in i.title.lower() for k in mentions.keywords)]
+    items = [i for i in catalogue.items if all(k in i.key for k in mentions.keywords)]
     return items[0] if len(items) == 1 else None
 
 
@@ -154,9 +159,7 @@ def _refines(catalogue: Catalogue, slots: dict, mentions: Mentions) -> bool:
     """Whether title words or a use narrow the current search rather than start another one."""
     current = search(catalogue, slots, relax=False)[0] if slots.get("categories") or slots.get("keywords") else []
     keywords, use = mentions.keywords, mentions.use
-    return any(
-        (not keywords or any(k in i.title.lower() for k in keywords)) and (not use or i.has_use(use)) for i in current
-    )
+    return any((not keywords or any(k in i.key for k in keywords)) and (not use or i.has_use(use)) for i in current)
 
 
 def _filters(slots: dict) -> list[tuple[str, object]]:
@@ -170,7 +173,7 @@ def _filters(slots: dict) -> list[tuple[str, object]]:
             "price",
             (lambda i: (low is None or i.price >= low) and (high is None or i.price <= high)) if low or high else None,
         ),
-        ("keywords", (lambda i: any(k in i.title.lower() for k in keywords)) if keywords else None),
+        ("keywords", (lambda i: any(k in i.key for k in keywords)) if keywords else None),
         ("use", (lambda i: i.has_use(slots["use"])) if slots.get("use") else None),
         ("colour", (lambda i: i.has_colour(slots["colour"])) if slots.get("colour") else None),
         ("size", (lambda i: i.has_size(slots["size"])) if slots.get("size") else None),
@@ -203,7 +206,7 @@ def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[li
         if items:
             break
     keywords = slots.get("keywords", [])
-    items.sort(key=lambda i: (i.stock == 0, -sum(k in i.title.lower() for k in keywords), i.price))
+    items.sort(key=lambda i: (i.stock == 0, -sum(k in i.key for k in keywords), i.price))
     return items, list(dropped) if items else []
 
 
@@ -278,8 +281,12 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
             text = f"刚才推荐的已经是最实惠的了（最低 ¥{money(min(i.price for i in shown))}），要不要看看其他类别？"
         elif shown and PRICIER.search(turn.text):
             text = f"刚才推荐的已经是这类里价位最高的了（¥{money(max(i.price for i in shown))}），要不要看看其他类别？"
+        elif nearest := _nearest_in_price(catalogue, slots):
+            turn.state["slots"] = slots
+            turn.state["results"] = {"ids": [i.id for i in nearest], "offset": 0, "shown": []}
+            return _show_page(turn, nearest, f"{_describe(slots)}暂时没有，为您挑了价格最接近的")
         else:
-            text = f"抱歉，没有找到{_describe(slots)}，放宽一点预算或换个类别试试？"
+            text = f"抱歉，没有找到{_describe(slots)}，换个类别试试？"
         return reply(Intent.RECOMMEND, text, catalogue.categories[:4])
     turn.state["slots"] = slots
     turn.state["results"] = {"ids": [i.id for i in items], "offset": 0, "shown": []}
@@ -287,6 +294,20 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
     if dropped:
         intro = f"没有完全符合的，放宽了{'、'.join(_RELAXED_NAMES[d] for d in dropped)}条件，为您找到 {len(items)} 款"
     return _show_page(turn, items, intro)
+
+
+def _nearest_in_price(catalogue: Catalogue, slots: dict) -> list[Item]:
+    """Without the budget: the matching items closest to it (the shopper is told they are outside it)."""
+    if slots.get("low") is None and slots.get("high") is None:
+        return []
+    items, _ = search(catalogue, {**slots, "low": None, "high": None})
+    low = Decimal(slots["low"]) if slots.get("low") else None
+    high = Decimal(slots["high"]) if slots.get("high") else None
+
+    def distance(item: Item) -> Decimal:
+        return max(low - item.price if low is not None else 0, item.price - high if high is not None else 0)
+
+    return sorted(items, key=lambda i: (distance(i), i.price))
 
 
 def _describe(slots: dict) -> str:
@@ -325,14 +346,14 @@ def _show_page(turn: Turn, items: list[Item], intro: str) -> DialogueResult:
 def _more(turn: Turn, catalogue: Catalogue) -> DialogueResult:
     results = turn.state["results"]
     items = [i for i in (catalogue.by_id(pk) for pk in results["ids"]) if i is not None]
+    if len(items) <= PAGE:
+        return reply(
+            Intent.RECOMMEND,
+            f"符合条件的就这 {len(items)} 款啦～换个颜色、预算或者类别看看？",
+            catalogue.categories[:4],
+        )
     if results["offset"] >= len(items):
         results["offset"] = 0
-        if len(items) <= PAGE:
-            return reply(
-                Intent.RECOMMEND,
-                f"符合条件的就这 {len(items)} 款啦～换个颜色、预算或者类别看看？",
-                catalogue.categories[:4],
-            )
         return _show_page(turn, items, f"已经看完全部 {len(items)} 款了，从头再给您看看")
     return _show_page(turn, items, "好的，换一批")
 

@@ -21,6 +21,8 @@ class Intent:
     SMALLTALK = "smalltalk"
     GREETING = "greeting"
     SATISFACTION = "satisfaction"
+    BUNDLE = "bundle"
+    LIVE = "live"
 
 
 class HandoffReason:

@@ -5,7 +5,8 @@ Order of precedence, and why:
 2. the answer to the question the bot is waiting on (``state["pending"]``): invoice details, the
    order number, a new address, a recommendation slot, "yes" to a human;
 3. clear small talk (the whole message is a greeting, thanks, a joke) — never shop questions;
-4. the task intents, each with its own detector: address change, invoice, orders, products;
+4. the task intents, each with its own detector: address change, invoice, orders, live streams and
+   搭配 / 凑单 (promotions), products;
 5. everything else is shop knowledge (FAQ), whose fallback counts toward a hand-off.
 
 A message that does not answer the pending question is routed normally; a pending task (invoice,
@@ -20,7 +21,7 @@ from django.db import transaction
 from chat.models import Conversation
 from knowledge.services import split_questions
 
-from . import address, faq, handoff, invoice, orders, recommend, smalltalk
+from . import address, faq, handoff, invoice, orders, promotions, recommend, smalltalk
 from .replies import BotReply, DialogueResult, HandoffReason, Intent, reply
 from .turn import Turn
 
@@ -105,6 +106,8 @@ def _task(turn: Turn) -> Callable[[], DialogueResult] | None:
         return lambda: invoice.respond(turn)
     if intent := orders.detect(turn):
         return lambda: orders.respond(turn, intent)
+    if promoted := promotions.detect(turn):
+        return promoted
     kind, certain = recommend.detect(turn, turn.catalogue)
     if kind and (certain or not faq.knows(turn)):
         return lambda: recommend.respond(turn, turn.catalogue, kind)

@@ -16,7 +16,9 @@ _IDENTITY = re.compile(
 _LINES: list[tuple[str, re.Pattern, list[str]]] = [
     (
         Intent.GREETING,
-        re.compile(rf"(?:你好|您好|在吗|在不在|在么|哈喽|hello|hi|嗨|有人吗|亲|亲亲|客服|小蜂){_TAIL}"),
+        re.compile(
+            rf"(?:客服|亲|老板|店家|掌柜)?(?:你好|您好|在吗|在不在|在么|哈喽|hello|hi|嗨|有人吗|亲|亲亲|客服|小蜂){_TAIL}"
+        ),
         ["您好～我是小蜂，有什么可以帮您？商品推荐、订单查询、开发票都可以找我哦"],
     ),
     (

@@ -9,21 +9,14 @@ conversation continues on any worker process. Keys:
 - ``fallbacks``: unanswered messages in a row; ``smalltalk``: playful lines used so far
 """
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from chat.models import Conversation
-from knowledge.text import normalize
+from knowledge.text import normalize, strip_punctuation
 
 from .catalogue import Catalogue
-
-_PUNCTUATION = re.compile(r"[\s,.!?;:~、，。！？；：…·“”‘’\"'()\[\]{}<>《》【】（）-]+")
-
-
-def strip_punctuation(text: str) -> str:
-    return _PUNCTUATION.sub("", text)
 
 
 @dataclass
@@ -46,7 +39,7 @@ class Turn:
     @property
     def plain(self) -> str:
         """The normalised text without punctuation or spaces, for whole-utterance matching."""
-        return strip_punctuation(self.text)
+        return strip_punctuation(self.text).replace(" ", "")
 
     @cached_property
     def catalogue(self) -> Catalogue:

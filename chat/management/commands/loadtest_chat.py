@@ -19,6 +19,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 # Used when the shop has no FAQ cards in this database: questions every shop is asked.
 COMMON_QUESTIONS = [
@@ -82,21 +84,19 @@ def rss_mb(pid: int) -> float | None:
 
 
 async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> ClientResult:
-    from websockets.asyncio.client import connect
-
     result = ClientResult()
     seen_ids: set[int] = set()
     acked_ids: dict[int, str] = {}
     try:
         async with connect_slots:
-            socket = await asyncio.wait_for(
-                connect(run.url, origin=run.origin, open_timeout=run.timeout, max_queue=None), run.timeout
-            )
+            # No client pings: an overloaded server must show up as slow answers, not as dropped sockets.
+            opening = connect(run.url, origin=run.origin, open_timeout=run.timeout, max_queue=None, ping_interval=None)
+            socket = await asyncio.wait_for(opening, run.timeout)
         welcome = json.loads(await asyncio.wait_for(socket.recv(), run.timeout))
         if welcome.get("type") != "welcome":
             await socket.close()
             raise ValueError(f"refused: {welcome.get('code')} {welcome.get('message', '')}")
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, ConnectionClosed) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
         result.lost = run.messages
         run.progress.update(run.messages)
@@ -104,8 +104,19 @@ async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> Cl
         return result
     run.arrived()
     await run.all_connected.wait()
-    async with socket:
-        last_sent = 0.0
+    try:
+        async with socket:
+            await ask(run, number, socket, result, seen_ids, acked_ids)
+    except ConnectionClosed as exc:
+        result.error = f"connection closed: {exc}"
+    return result
+
+
+async def ask(run: Run, number: int, socket, result: ClientResult, seen_ids: set[int], acked_ids: dict) -> None:
+    """Send this shopper's questions one after the other, each after the previous one's answer."""
+    last_sent = 0.0
+    asked = 0
+    try:
         for index in range(run.messages):
             await asyncio.sleep(max(0.0, last_sent + run.interval - time.perf_counter()))
             client_msg_id = f"load-{number}-{index}"
@@ -116,9 +127,8 @@ async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> Cl
             deadline = last_sent + run.timeout
             while not answered:
                 try:
-                    frame = json.loads(
-                        await asyncio.wait_for(socket.recv(), max(0.001, deadline - time.perf_counter()))
-                    )
+                    left = max(0.001, deadline - time.perf_counter())
+                    frame = json.loads(await asyncio.wait_for(socket.recv(), left))
                 except TimeoutError:
                     break
                 if frame["type"] == "ack" and frame["client_msg_id"] == client_msg_id:
@@ -139,19 +149,23 @@ async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> Cl
                     break
             result.acked += acked
             result.lost += not (acked and answered)
+            asked += 1
             run.progress.update(1)
+    finally:
+        # Questions a closed connection kept us from asking are lost too.
+        result.lost += run.messages - asked
+        run.progress.update(run.messages - asked)
         result.finished_at = time.perf_counter()
-        # Late replies (a second answer to the last question) still count; duplicates too.
-        try:
-            while True:
-                frame = json.loads(await asyncio.wait_for(socket.recv(), 0.2))
-                if frame["type"] == "message":
-                    result.duplicated += frame["id"] in seen_ids
-                    result.replies += frame["id"] not in seen_ids
-                    seen_ids.add(frame["id"])
-        except (TimeoutError, OSError):
-            pass
-    return result
+    # Late replies (a second answer to the last question) still count; duplicates too.
+    try:
+        while True:
+            frame = json.loads(await asyncio.wait_for(socket.recv(), 0.2))
+            if frame["type"] == "message":
+                result.duplicated += frame["id"] in seen_ids
+                result.replies += frame["id"] not in seen_ids
+                seen_ids.add(frame["id"])
+    except TimeoutError:
+        pass
 
 
 class Command(BaseCommand):
