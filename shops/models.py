@@ -257,6 +257,8 @@ class QuotaWarning(models.Model):
     """
 
     class Threshold(models.IntegerChoices):
+        # Translators: a label, never %-formatted.
+        # xgettext:no-python-format
         NEAR = 80, _("80% of the quota")
         REACHED = 100, _("Quota reached: new conversations go to agents")
 
