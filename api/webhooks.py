@@ -7,12 +7,16 @@ HMAC-SHA256(secret, f"{X-Shopbee-Timestamp}.{raw body}"), and de-duplicates on `
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -57,6 +61,25 @@ class AttemptResult:
     attempts: int
 
 
+def forbidden_target(url: str) -> str:
+    """Why ``url`` may not be called ("" when it may): a shop must not make Shopbee call its own network.
+
+    Loopback, private and link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is on
+    (local development). A name that does not resolve is left to the request, which fails and retries.
+    """
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return ""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return ""
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            return f"{host} resolves to a non-public address ({address}); refused"
+    return ""
+
+
 def attempt_delivery(delivery_id: int) -> AttemptResult:
     """POST one delivery once and record the outcome. 2xx delivers; 4xx other than 408/429 is final."""
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
@@ -80,16 +103,21 @@ def attempt_delivery(delivery_id: int) -> AttemptResult:
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
     retryable = True
-    try:
-        response = requests.post(delivery.subscription.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        delivery.response_code = response.status_code
-        delivery.last_error = "" if response.ok else response.text[:300]
-        retryable = not response.ok and (response.status_code >= 500 or response.status_code in (408, 429))
-        if response.ok:
-            delivery.status = WebhookDelivery.Status.DELIVERED
-            delivery.delivered_at = delivery.last_attempt_at
-    except requests.RequestException as exc:
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
+    refused = forbidden_target(delivery.subscription.url)
+    if refused:
+        delivery.last_error = refused
+        retryable = False
+    else:
+        try:
+            response = requests.post(delivery.subscription.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+            delivery.response_code = response.status_code
+            delivery.last_error = "" if response.ok else response.text[:300]
+            retryable = not response.ok and (response.status_code >= 500 or response.status_code in (408, 429))
+            if response.ok:
+                delivery.status = WebhookDelivery.Status.DELIVERED
+                delivery.delivered_at = delivery.last_attempt_at
+        except requests.RequestException as exc:
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
     if delivery.status == WebhookDelivery.Status.PENDING and (not retryable or delivery.attempts >= MAX_ATTEMPTS):
         delivery.status = WebhookDelivery.Status.FAILED
     delivery.save()

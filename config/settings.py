@@ -151,6 +151,8 @@ REST_FRAMEWORK = {
     # The open API (api/) sets its own key authentication, permission and per-key throttle on its views.
 }
 # Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
+# Webhooks to loopback/private addresses only in local development: a shop must not reach our network.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
 # Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.
 SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = env.int("BASIC_MONTHLY_BOT_CONVERSATIONS", default=2000)

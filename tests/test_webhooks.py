@@ -64,3 +64,13 @@ def test_an_unreachable_endpoint_gives_up_after_the_last_attempt(shop_a):
 def test_back_off_doubles_and_is_capped():
     assert [backoff_seconds(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert backoff_seconds(20) == 3600
+
+
+def test_a_private_address_is_refused_outside_local_development(shop_a, webhook_receiver, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    subscribe(shop_a, webhook_receiver.url)
+    publish_event(shop_a.pk, "qa.alert", {})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == 1
+    assert "non-public address" in delivery.last_error
+    assert webhook_receiver.requests == []
