@@ -574,3 +574,26 @@ def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:
 def _json(data: dict[str, Any]) -> dict[str, Any]:
     # Datetimes as ISO strings, the way every other frame carries them.
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def close_idle_bot_conversations(idle_for: timedelta, *, now=None, limit: int = 2000) -> int:
+    """Close conversations the bot still holds after ``idle_for`` without a message: the shopper has left.
+
+    Without this a bot-only conversation would stay open for ever and never count as resolved.
+    Each close is its own transaction, so one failure cannot undo the others.
+    """
+    cutoff = (now or timezone.now()) - idle_for
+    idle_ids = list(
+        Conversation.objects.filter(status=Status.BOT)
+        .filter(Q(last_message_at__lt=cutoff) | Q(last_message_at__isnull=True, started_at__lt=cutoff))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    closed = 0
+    for conversation_id in idle_ids:
+        try:
+            close_conversation(Conversation(pk=conversation_id))
+        except ChatError:
+            continue  # a shopper or agent closed it meanwhile
+        closed += 1
+    return closed

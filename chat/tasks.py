@@ -1,0 +1,12 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import close_idle_bot_conversations
+
+
+@shared_task
+def close_idle_conversations() -> int:
+    """Beat task: close bot conversations idle for CHAT_IDLE_CLOSE_MINUTES."""
+    return close_idle_bot_conversations(timedelta(minutes=settings.CHAT_IDLE_CLOSE_MINUTES))
