@@ -232,7 +232,10 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
         "skip_reason": Value("", output_field=CharField()),
         "text": Value("", output_field=CharField()),
         "created_at": Value(now, output_field=DateTimeField()),
-        "enqueued_at": Value(now if send_now else None, output_field=DateTimeField()),
+        # A bare NULL parameter would reach PostgreSQL as text: cast it to the column's type.
+        "enqueued_at": Value(now, output_field=DateTimeField())
+        if send_now
+        else Cast(Value(None), output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
     rows = TARGETS[campaign.kind](campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
