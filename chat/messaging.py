@@ -77,16 +77,42 @@ def store_message(
     return message, True
 
 
-def broadcast(message: Message) -> None:
-    """Send a stored message to every socket of its conversation (from sync code: tasks, admin, API)."""
-    async_to_sync(get_channel_layer().group_send)(
-        conversation_group(message.conversation_id), {"type": "chat.message", "frame": message_frame(message)}
-    )
+class Outbox:
+    """Group events a consumer sends itself once the service call has returned (and so committed).
+
+    Without an outbox (admin, tasks, shell) events go out on commit through async_to_sync. Consumers
+    pass one so the process's single database thread never waits on the event loop, which under load
+    is busy with a thousand sockets: that wait, once per message, was the bottleneck of the hot path.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, group: str, event: dict[str, Any]) -> None:
+        self.events.append((group, event))
 
 
-def post_message(conversation: Conversation, sender: str, text: str, **fields: Any) -> Message:
-    """Store a message and deliver it at once to whoever is connected."""
+def deliver(group: str, event: dict[str, Any], outbox: Outbox | None = None) -> None:
+    """Send a group event after commit, or hand it to the consumer's outbox."""
+    if outbox is not None:
+        outbox.add(group, event)
+    else:
+        transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
+
+
+def store_and_deliver(
+    conversation: Conversation, sender: str, text: str, *, outbox: Outbox | None = None, **fields: Any
+) -> tuple[Message, bool]:
+    """Store a message and deliver it to whoever is connected; also says whether it is new (a repeated
+    client_msg_id is neither stored nor delivered again)."""
     message, created = store_message(conversation, sender, text, **fields)
     if created:
-        transaction.on_commit(lambda: broadcast(message))
-    return message
+        deliver(conversation_group(conversation.pk), {"type": "chat.message", "frame": message_frame(message)}, outbox)
+    return message, created
+
+
+def post_message(
+    conversation: Conversation, sender: str, text: str, *, outbox: Outbox | None = None, **fields: Any
+) -> Message:
+    """Store a message and deliver it to whoever is connected."""
+    return store_and_deliver(conversation, sender, text, outbox=outbox, **fields)[0]

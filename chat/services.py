@@ -10,8 +10,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,7 +25,15 @@ from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
 from . import dialogue
-from .messaging import conversation_group, message_frame, shop_agents_group, store_message
+from .messaging import (
+    Outbox,
+    conversation_group,
+    deliver,
+    message_frame,
+    post_message,
+    shop_agents_group,
+    store_and_deliver,
+)
 from .models import AgentPresence, Conversation, Message
 from .signals import conversation_closed
 
@@ -91,55 +97,17 @@ def agent_user_group(user_id: int) -> str:
 # --- delivery -------------------------------------------------------------------------------------
 
 
-class Outbox:
-    """Group events a consumer sends itself once the service call has returned (and so committed).
-
-    Without an outbox (admin, tasks, shell) events go out on commit through async_to_sync. Consumers
-    pass one so the process's single database thread never waits on the event loop, which under load
-    is busy with a thousand sockets: that wait, once per message, was the bottleneck of the hot path.
-    """
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def add(self, group: str, event: dict[str, Any]) -> None:
-        self.events.append((group, event))
-
-
-def _deliver(group: str, event: dict[str, Any], outbox: Outbox | None) -> None:
-    if outbox is not None:
-        outbox.add(group, event)
-    else:
-        transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
-
-
-def _store_and_deliver(
-    conversation: Conversation, sender: str, text: str, outbox: Outbox | None, **fields: Any
-) -> tuple[Message, bool]:
-    """chat.messaging.post_message, delivering through the outbox when there is one; also says
-    whether the message is new (a repeated client_msg_id is neither stored nor delivered again)."""
-    message, created = store_message(conversation, sender, text, **fields)
-    if created:
-        frame = message_frame(message)
-        _deliver(conversation_group(conversation.pk), {"type": "chat.message", "frame": frame}, outbox)
-    return message, created
-
-
-def _post(conversation: Conversation, sender: str, text: str, outbox: Outbox | None, **fields: Any) -> Message:
-    return _store_and_deliver(conversation, sender, text, outbox, **fields)[0]
-
-
 def _announce_status(conversation: Conversation, outbox: Outbox | None) -> None:
-    _deliver(conversation_group(conversation.pk), {"type": "chat.status", "frame": status_frame(conversation)}, outbox)
+    deliver(conversation_group(conversation.pk), {"type": "chat.status", "frame": status_frame(conversation)}, outbox)
 
 
 def _announce_queue(shop_id: int, outbox: Outbox | None) -> None:
-    _deliver(shop_agents_group(shop_id), {"type": "chat.queue", "shop": shop_id}, outbox)
+    deliver(shop_agents_group(shop_id), {"type": "chat.queue", "shop": shop_id}, outbox)
 
 
 def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
     event = {"type": "chat.assigned", "conversation": conversation.pk}
-    _deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
+    deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
 
 
 def status_frame(conversation: Conversation) -> dict[str, Any]:
@@ -262,8 +230,8 @@ def receive_shopper_message(
         score = survey_score(conversation, text)
         if score is not None:
             # A tap on the closing survey's quick reply: the answer belongs to the closed conversation.
-            message = _post(
-                conversation, Sender.SHOPPER, text, outbox, client_msg_id=client_msg_id, intent="satisfaction"
+            message = post_message(
+                conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id, intent="satisfaction"
             )
             rate_conversation(conversation, score, outbox=outbox)
             return message, True
@@ -274,7 +242,7 @@ def receive_shopper_message(
             channel=conversation.channel,
             outbox=outbox,
         )
-    message, created = _store_and_deliver(conversation, Sender.SHOPPER, text, outbox, client_msg_id=client_msg_id)
+    message, created = store_and_deliver(conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id)
     if created and conversation.status == Status.WAITING:
         _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
     return message, created
@@ -292,16 +260,16 @@ def bot_turn(message: Message, *, outbox: Outbox | None = None) -> list[Message]
         # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
         if conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists():
             return []
-        return [_post(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox, intent="handoff")]
+        return [post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent="handoff")]
     result = dialogue.respond(conversation, message.text)
     if result.intent:
         Message.objects.filter(pk=message.pk).update(intent=result.intent)
     replies = [
-        _post(
+        post_message(
             conversation,
             Sender.BOT,
             reply.text,
-            outbox,
+            outbox=outbox,
             payload={"quick_replies": reply.quick_replies, "products": reply.products},
             intent=reply.intent,
             confidence=reply.confidence,
@@ -347,7 +315,7 @@ def request_handoff(conversation: Conversation, reason: str, *, outbox: Outbox |
         text = f"正在为您转接人工客服，您前面还有 {ahead} 位顾客在排队，请稍候～"
     else:
         text = "现在没有在线的人工客服，您的问题已经记录下来，客服上线后会第一时间回复您。您也可以继续问小蜂哦～"
-    return [_post(conversation, Sender.SYSTEM, text, outbox, intent="handoff")]
+    return [post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent="handoff")]
 
 
 def survey_score(conversation: Conversation, text: str) -> int | None:
@@ -366,7 +334,7 @@ def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox 
         Conversation.objects.filter(pk=conversation.pk).update(satisfaction=score)
         conversation.satisfaction = score
         text = "感谢您的评价！我们会继续努力～" if score >= 4 else "感谢您的评价，给您添麻烦了，我们会尽快改进。"
-        return _post(conversation, Sender.BOT, text, outbox, intent="satisfaction")
+        return post_message(conversation, Sender.BOT, text, outbox=outbox, intent="satisfaction")
 
 
 # --- agents --------------------------------------------------------------------------------------
@@ -458,7 +426,7 @@ def accept_conversation(
     _announce_assignment(conversation, outbox)
     _announce_queue(conversation.shop_id, outbox)
     text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
-    return _post(conversation, Sender.SYSTEM, text, outbox, agent=agent)
+    return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, agent=agent)
 
 
 def accept_waiting(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
@@ -481,8 +449,8 @@ def agent_reply(
     if len(text) > MAX_TEXT_LENGTH:
         raise ChatError("text_too_long", f"消息太长了，最多 {MAX_TEXT_LENGTH} 个字")
     conversation = held_conversation(agent, conversation_id)
-    return _post(
-        conversation, Sender.AGENT, text, outbox, agent=agent, intent="agent_reply", client_msg_id=client_msg_id
+    return post_message(
+        conversation, Sender.AGENT, text, outbox=outbox, agent=agent, intent="agent_reply", client_msg_id=client_msg_id
     )
 
 
@@ -501,7 +469,9 @@ def transfer_conversation(
     conversation.save(update_fields=["assigned_agent"])
     _announce_status(conversation, outbox)
     _announce_assignment(conversation, outbox)
-    return _post(conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox, agent=target)
+    return post_message(
+        conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox=outbox, agent=target
+    )
 
 
 def closed_payload(conversation: Conversation) -> dict[str, Any]:
@@ -539,11 +509,11 @@ def close_conversation(
     conversation.ended_at = timezone.now()
     conversation.save(update_fields=["status", "ended_at"])
     survey = dialogue.closing_survey()
-    _post(
+    post_message(
         conversation,
         Sender.BOT,
         survey.text,
-        outbox,
+        outbox=outbox,
         payload={"quick_replies": survey.quick_replies, "products": survey.products},
         intent=survey.intent or "satisfaction",
         agent=by,
