@@ -54,13 +54,9 @@ def _client_msg_id(content: dict[str, Any]) -> str:
 
 def _text(content: dict[str, Any]) -> str:
     text = content.get("text")
-    if text is None or (isinstance(text, str) and not text.strip()):
-        raise ChatError("empty_text", "消息内容不能为空")
-    if not isinstance(text, str):
+    if text is not None and not isinstance(text, str):
         raise ChatError("invalid_text", "text 需要是字符串")
-    if len(text) > services.MAX_TEXT_LENGTH:
-        raise ChatError("text_too_long", f"消息太长了，最多 {services.MAX_TEXT_LENGTH} 个字")
-    return text
+    return services.checked_text(text)
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -97,9 +93,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """Run a chat service in the database thread, then send the group events it produced."""
         outbox = services.Outbox()
         result = await database_sync_to_async(function)(*args, outbox=outbox)
+        await self.publish(outbox)
+        return result
+
+    async def publish(self, outbox: services.Outbox) -> None:
         for group, event in outbox.events:
             await self.channel_layer.group_send(group, event)
-        return result
 
     async def chat_status(self, event: dict[str, Any]) -> None:
         await self.send_frame(event["frame"])
@@ -152,7 +151,14 @@ class ShopperConsumer(FrameConsumer):
         text = _text(content)
         if not self.limiter.allow(time.monotonic()):
             raise ChatError("rate_limited", "发送太快了，请稍后再试")
-        message, created = await self.call(services.receive_shopper_message, self.conversation, text, client_msg_id)
+        # One trip to the database thread stores the message and the bot's answer; the ack goes out
+        # before the replies, which reach this socket (and every other one showing the conversation)
+        # through the conversation's group.
+        outbox = services.Outbox()
+        turn = await database_sync_to_async(services.receive_shopper_message)(
+            self.conversation, text, client_msg_id, outbox=outbox
+        )
+        message = turn.message
         if message.conversation_id != self.conversation.pk:
             # The old conversation had closed: the shopper's words started a new one.
             await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
@@ -160,8 +166,7 @@ class ShopperConsumer(FrameConsumer):
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         self.own_ids.add(message.pk)
         await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
-        if created:
-            await self.call(services.bot_turn, message)
+        await self.publish(outbox)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         await self.channel_layer.group_send(

@@ -5,6 +5,7 @@ is offline finds it in the history on their next connect. Quality inspection and
 to ``chat.signals.message_stored``.
 """
 
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -39,7 +40,7 @@ def message_frame(message: Message) -> dict[str, Any]:
     }
 
 
-def store_message(
+def new_message(
     conversation: Conversation,
     sender: str,
     text: str,
@@ -49,31 +50,54 @@ def store_message(
     intent: str = "",
     confidence: float | None = None,
     client_msg_id: str = "",
-) -> tuple[Message, bool]:
+) -> Message:
+    """An unsaved message of the conversation (``store_message`` / ``store_messages`` store it)."""
+    return Message(
+        conversation=conversation,
+        shop_id=conversation.shop_id,
+        sender=sender,
+        agent=agent,
+        text=text,
+        payload=payload or {},
+        intent=intent,
+        confidence=confidence,
+        client_msg_id=client_msg_id,
+    )
+
+
+def store_messages(conversation: Conversation, messages: list[Message], *, touch: bool = True) -> list[Message]:
+    """Store new messages in one INSERT; listeners hear of each after commit.
+
+    ``touch`` moves the conversation's ``last_message_at``; a caller that writes the conversation row
+    anyway (the bot turn saves the dialogue state) passes False and sets it in that same UPDATE.
+    """
+    if not messages:
+        return messages
+    # No savepoint: a message without a client id cannot collide, so there is nothing to roll back to.
+    with transaction.atomic(savepoint=False):
+        Message.objects.bulk_create(messages)
+        if touch:
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=messages[-1].created_at)
+        for message in messages:
+            transaction.on_commit(partial(message_stored.send, sender=Message, message=message))
+    conversation.last_message_at = messages[-1].created_at
+    return messages
+
+
+def store_message(conversation: Conversation, sender: str, text: str, **fields: Any) -> tuple[Message, bool]:
     """Store a message once. A repeated ``client_msg_id`` returns the stored message and False."""
-    if client_msg_id:
-        existing = Message.objects.filter(conversation=conversation, client_msg_id=client_msg_id).first()
-        if existing is not None:
-            return existing, False
+    message = new_message(conversation, sender, text, **fields)
+    if not message.client_msg_id:
+        return store_messages(conversation, [message])[0], True
+    existing = Message.objects.filter(conversation=conversation, client_msg_id=message.client_msg_id).first()
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                shop_id=conversation.shop_id,
-                sender=sender,
-                agent=agent,
-                text=text,
-                payload=payload or {},
-                intent=intent,
-                confidence=confidence,
-                client_msg_id=client_msg_id,
-            )
-            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-            transaction.on_commit(lambda: message_stored.send(sender=Message, message=message))
+            store_messages(conversation, [message])
     except IntegrityError:
         # Two deliveries of the same client message raced; the other one stored it.
-        return Message.objects.get(conversation=conversation, client_msg_id=client_msg_id), False
-    conversation.last_message_at = message.created_at
+        return Message.objects.get(conversation=conversation, client_msg_id=message.client_msg_id), False
     return message, True
 
 
@@ -100,19 +124,18 @@ def deliver(group: str, event: dict[str, Any], outbox: Outbox | None = None) -> 
         transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
 
 
-def store_and_deliver(
-    conversation: Conversation, sender: str, text: str, *, outbox: Outbox | None = None, **fields: Any
-) -> tuple[Message, bool]:
-    """Store a message and deliver it to whoever is connected; also says whether it is new (a repeated
-    client_msg_id is neither stored nor delivered again)."""
-    message, created = store_message(conversation, sender, text, **fields)
-    if created:
+def announce_messages(conversation: Conversation, messages: list[Message], outbox: Outbox | None = None) -> None:
+    """Deliver stored messages to whoever is connected to the conversation."""
+    for message in messages:
         deliver(conversation_group(conversation.pk), {"type": "chat.message", "frame": message_frame(message)}, outbox)
-    return message, created
 
 
 def post_message(
     conversation: Conversation, sender: str, text: str, *, outbox: Outbox | None = None, **fields: Any
 ) -> Message:
-    """Store a message and deliver it to whoever is connected."""
-    return store_and_deliver(conversation, sender, text, outbox=outbox, **fields)[0]
+    """Store a message and deliver it to whoever is connected (a repeated client_msg_id is neither
+    stored nor delivered again)."""
+    message, created = store_message(conversation, sender, text, **fields)
+    if created:
+        announce_messages(conversation, [message], outbox)
+    return message

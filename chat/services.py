@@ -6,7 +6,9 @@ back, and sockets served by other processes hear of it too.
 """
 
 import json
+import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,15 +29,19 @@ from shops.services import has_shop_role, visible_shop_ids
 from . import dialogue
 from .messaging import (
     Outbox,
+    announce_messages,
     conversation_group,
     deliver,
     message_frame,
+    new_message,
     post_message,
     shop_agents_group,
-    store_and_deliver,
+    store_messages,
 )
 from .models import AgentPresence, Conversation, Message
 from .signals import conversation_closed
+
+logger = logging.getLogger(__name__)
 
 Role = Membership.Role
 Status = Conversation.Status
@@ -206,35 +212,51 @@ def welcome_frame(conversation: Conversation, since: int | None = None) -> dict[
     }
 
 
-@transaction.atomic
-def receive_shopper_message(
-    conversation: Conversation, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
-) -> tuple[Message, bool]:
-    """Store the shopper's message before anything else; a closed conversation continues in a new one.
-
-    Returns the message and whether it is new (False for a resent ``client_msg_id``). The message's
-    ``conversation`` is where the chat now goes on.
-    """
-    text = text.strip()
+def checked_text(text: str) -> str:
+    """The text of a shopper's or agent's message, stripped, or ChatError when empty or too long."""
+    text = (text or "").strip()
     if not text:
         raise ChatError("empty_text", "消息内容不能为空")
     if len(text) > MAX_TEXT_LENGTH:
         raise ChatError("text_too_long", f"消息太长了，最多 {MAX_TEXT_LENGTH} 个字")
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    return text
+
+
+@dataclass(frozen=True)
+class ShopperTurn:
+    """What one shopper message led to. ``message.conversation`` is where the chat now goes on;
+    ``created`` is False for a resent ``client_msg_id`` (nothing new was stored or sent)."""
+
+    message: Message
+    created: bool
+    replies: list[Message]
+
+
+@transaction.atomic
+def receive_shopper_message(
+    conversation: Conversation, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+) -> ShopperTurn:
+    """Store the shopper's message and, while the bot has the conversation, the bot's answer to it.
+
+    One transaction holds the conversation's row lock, stores the message with the replies and saves
+    the dialogue state: the shopper is acknowledged after it commits. If the bot fails, its writes are
+    rolled back and the message is stored unanswered all the same. A closed conversation continues in
+    a new one.
+    """
+    text = checked_text(text)
+    conversation = Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=conversation.pk)
+    if client_msg_id:
+        existing = conversation.messages.filter(client_msg_id=client_msg_id).first()
+        if existing is not None:
+            return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
     if conversation.status == Status.CLOSED:
-        if client_msg_id:
-            # Resent after the chat closed (a reconnect, say): acknowledged again, nothing new.
-            existing = conversation.messages.filter(client_msg_id=client_msg_id).first()
-            if existing is not None:
-                return existing, False
         score = survey_score(conversation, text)
         if score is not None:
             # A tap on the closing survey's quick reply: the answer belongs to the closed conversation.
             message = post_message(
                 conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id, intent="satisfaction"
             )
-            rate_conversation(conversation, score, outbox=outbox)
-            return message, True
+            return ShopperTurn(message, True, [rate_conversation(conversation, score, outbox=outbox)])
         conversation = new_conversation(
             conversation.shop,
             customer_id=conversation.customer_id,
@@ -242,43 +264,62 @@ def receive_shopper_message(
             channel=conversation.channel,
             outbox=outbox,
         )
-    message, created = store_and_deliver(conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id)
-    if created and conversation.status == Status.WAITING:
+    if conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON:
+        answered = _bot_answers(conversation, text, client_msg_id, outbox)
+        if answered is not None:
+            return answered
+    message = post_message(conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id)
+    replies = []
+    if conversation.status == Status.WAITING:
         _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
-    return message, created
+        if conversation.handoff_reason == QUOTA_HANDOFF_REASON and not _quota_notice_given(conversation):
+            # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
+            replies.append(post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent="handoff"))
+    return ShopperTurn(message, True, replies)
 
 
-@transaction.atomic
-def bot_turn(message: Message, *, outbox: Outbox | None = None) -> list[Message]:
-    """Let the bot answer a stored shopper message, unless an agent has the conversation."""
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=message.conversation_id)
-    )
-    if conversation.status not in (Status.BOT, Status.WAITING):
-        return []
-    if conversation.handoff_reason == QUOTA_HANDOFF_REASON:
-        # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
-        if conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists():
-            return []
-        return [post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent="handoff")]
-    result = dialogue.respond(conversation, message.text)
-    if result.intent:
-        Message.objects.filter(pk=message.pk).update(intent=result.intent)
-    replies = [
-        post_message(
-            conversation,
-            Sender.BOT,
-            reply.text,
-            outbox=outbox,
-            payload={"quick_replies": reply.quick_replies, "products": reply.products},
-            intent=reply.intent,
-            confidence=reply.confidence,
-        )
-        for reply in result.replies
-    ]
-    if result.handoff:
-        replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
-    return replies
+def _quota_notice_given(conversation: Conversation) -> bool:
+    return conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists()
+
+
+def _bot_answers(
+    conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None
+) -> ShopperTurn | None:
+    """The bot's turn, stored in a savepoint with the shopper's message; None when the bot failed."""
+    delivered = len(outbox.events) if outbox is not None else 0
+    try:
+        with transaction.atomic():
+            result = dialogue.decide(conversation, text)
+            drafts = [
+                new_message(conversation, Sender.SHOPPER, text, intent=result.intent, client_msg_id=client_msg_id)
+            ]
+            drafts += [
+                new_message(
+                    conversation,
+                    Sender.BOT,
+                    reply.text,
+                    payload={"quick_replies": reply.quick_replies, "products": reply.products},
+                    intent=reply.intent,
+                    confidence=reply.confidence,
+                )
+                for reply in result.replies
+            ]
+            # The shopper's message and the replies in one INSERT, the state and last message time in one UPDATE.
+            message, *replies = store_messages(conversation, drafts, touch=False)
+            Conversation.objects.filter(pk=conversation.pk).update(
+                state=conversation.state, last_message_at=conversation.last_message_at
+            )
+            announce_messages(conversation, [message, *replies], outbox)
+            if conversation.status == Status.WAITING:
+                _announce_queue(conversation.shop_id, outbox)
+            if result.handoff:
+                replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
+            return ShopperTurn(message, True, replies)
+    except Exception:
+        logger.exception("The bot failed on a message in conversation %s; stored unanswered", conversation.pk)
+        if outbox is not None:
+            del outbox.events[delivered:]  # events of the rolled-back writes must not go out
+        return None
 
 
 def online_agent_ids(shop_id: int) -> set[int]:
@@ -443,11 +484,7 @@ def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversat
 def agent_reply(
     agent: AbstractBaseUser, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
 ) -> Message:
-    text = (text or "").strip()
-    if not text:
-        raise ChatError("empty_text", "消息内容不能为空")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ChatError("text_too_long", f"消息太长了，最多 {MAX_TEXT_LENGTH} 个字")
+    text = checked_text(text)
     conversation = held_conversation(agent, conversation_id)
     return post_message(
         conversation, Sender.AGENT, text, outbox=outbox, agent=agent, intent="agent_reply", client_msg_id=client_msg_id

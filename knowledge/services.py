@@ -206,7 +206,8 @@ def _compose(question: str, results: list[Scored], has_content: bool) -> Answer:
 
 def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool) -> None:
     now = timezone.now()
-    with transaction.atomic():
+    # Inside the bot turn's transaction no savepoint is needed: the log and the hit stand or fall with it.
+    with transaction.atomic(savepoint=False):
         AnswerLog.objects.create(
             shop=shop,
             conversation_id=conversation_id,

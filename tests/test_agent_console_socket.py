@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from api.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from chat import services
+from chat.messaging import post_message
 from chat.models import AgentPresence, Conversation, Message
 from chat.signals import conversation_closed
 from config.asgi import application
@@ -24,7 +25,7 @@ Role = Membership.Role
 def waiting_conversation(shop, text: str = "我要投诉") -> Conversation:
     """A shopper whose conversation is queued for a human, with one message."""
     conversation = Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
-    services.receive_shopper_message(conversation, text, "w-1")
+    post_message(conversation, Message.Sender.SHOPPER, text, client_msg_id="w-1")
     services.request_handoff(conversation, "requested")
     conversation.refresh_from_db()
     return conversation

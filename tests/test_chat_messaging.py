@@ -1,12 +1,17 @@
-"""Storing and delivering messages: stored once, delivered to the conversation's group."""
+"""Storing and delivering messages: stored once, delivered to the conversation's group, a shopper's
+question stored with the bot's answer."""
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from chat.messaging import conversation_group, post_message, store_message
+from chat.messaging import Outbox, conversation_group, post_message, store_message
 from chat.models import Conversation, Message
+from chat.services import receive_shopper_message
 from chat.signals import message_stored
+from knowledge.models import AnswerLog
+from knowledge.services import answer_message
+from tests.factories import FAQCardFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,3 +54,41 @@ def test_a_posted_message_reaches_sockets_in_the_conversation_group(conversation
     assert event["frame"]["quick_replies"] == ["好的"]
     conversation.refresh_from_db()
     assert conversation.last_message_at == message.created_at
+
+
+def test_a_shoppers_question_and_the_bots_answer_are_stored_in_one_turn(conversation):
+    FAQCardFactory(shop=conversation.shop, question="什么时候发货", answer="付款后48小时内发货")
+    outbox = Outbox()
+    turn = receive_shopper_message(conversation, "什么时候发货", "c1", outbox=outbox)
+    assert turn.created and turn.message.intent == "faq"
+    assert [r.text for r in turn.replies] == ["付款后48小时内发货"]
+    assert turn.replies[0].pk > turn.message.pk
+    conversation.refresh_from_db()
+    assert conversation.last_message_at == turn.replies[-1].created_at
+    assert conversation.state["fallbacks"] == 0
+    # The shopper's message first, then the answer: the order every socket sees them in.
+    assert [event["frame"]["id"] for _, event in outbox.events] == [turn.message.pk, turn.replies[0].pk]
+
+
+def test_a_resent_question_is_answered_once(conversation):
+    FAQCardFactory(shop=conversation.shop, question="什么时候发货", answer="付款后48小时内发货")
+    first = receive_shopper_message(conversation, "什么时候发货", "c1")
+    again = receive_shopper_message(conversation, "什么时候发货", "c1")
+    assert not again.created and again.message.pk == first.message.pk and again.replies == []
+    assert list(conversation.messages.values_list("sender", flat=True)) == ["shopper", "bot"]
+
+
+def test_when_the_bot_fails_the_shoppers_message_is_still_stored_and_nothing_of_the_bot_is(conversation, monkeypatch):
+    FAQCardFactory(shop=conversation.shop, question="什么时候发货", answer="付款后48小时内发货")
+
+    def broken_bot(conversation, text):
+        answer_message(conversation.shop, text, conversation_id=conversation.pk)  # writes the answer log first
+        raise RuntimeError("the bot broke")
+
+    monkeypatch.setattr("chat.services.dialogue.decide", broken_bot)
+    outbox = Outbox()
+    turn = receive_shopper_message(conversation, "什么时候发货", "c1", outbox=outbox)
+    assert turn.created and turn.replies == []
+    assert list(conversation.messages.values_list("sender", "text")) == [("shopper", "什么时候发货")]
+    assert not AnswerLog.objects.exists()  # the bot's writes were rolled back with it
+    assert [event["frame"]["id"] for _, event in outbox.events] == [turn.message.pk]

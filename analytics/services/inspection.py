@@ -3,7 +3,7 @@
 import threading
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +19,8 @@ Sender = Message.Sender
 # shop id → ((global stamp, shop stamp), compiled rules). Per process; checked against the database stamps.
 _compiled: dict[int, tuple[tuple, CompiledRules]] = {}
 _compile_lock = threading.Lock()
+# Plain SQL: it runs for every stored message, and the ORM's query building would cost more than the read.
+_STAMPS_SQL = f'SELECT "key", stamp FROM {QARuleVersion._meta.db_table} WHERE "key" IN (%s, %s)'
 
 
 def bump_rule_version(shop_id: int | None) -> None:
@@ -35,7 +37,9 @@ def bump_rule_version(shop_id: int | None) -> None:
 
 def rules_for_shop(shop_id: int) -> CompiledRules:
     """The shop's compiled rules: one read of two version stamps, a rebuild only after a change."""
-    stamps = dict(QARuleVersion.objects.filter(key__in=(QARuleVersion.GLOBAL_KEY, shop_id)).values_list("key", "stamp"))
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMPS_SQL, [QARuleVersion.GLOBAL_KEY, shop_id])
+        stamps = dict(cursor.fetchall())
     version = (stamps.get(QARuleVersion.GLOBAL_KEY), stamps.get(shop_id))
     cached = _compiled.get(shop_id)
     if cached is not None and cached[0] == version:

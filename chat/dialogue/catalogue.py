@@ -2,17 +2,19 @@
 
 Every word the bot recognises for products comes from the shop's own rows: category names, words of
 the titles, colours, sizes and uses. Only generic colour words live in code (a shopper says "黑的",
-the catalogue says "全黑" or "黑红"). The products are read per message (a shop's catalogue is small
-and the read is one indexed query), so the bot never works from a stale copy.
+the catalogue says "全黑" or "黑红"). Each process keeps a shop's catalogue while one cheap stamp
+query says its products are unchanged, so the bot never works from a stale copy.
 """
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
 import jieba
+from django.db import connection
 
 from knowledge.text import normalize
 from shops.models import Product
@@ -69,8 +71,22 @@ class Mentions:
         return bool(self.categories or self.keywords or self.colour or self.size or self.use)
 
 
-# Per process: the last rows read for each shop and the catalogue built from them (see of_shop).
-_last_read: dict[int, tuple[tuple, "Catalogue"]] = {}
+# Per process: each shop's catalogue with the stamp of the rows it was built from and when (see of_shop).
+_built: dict[int, tuple[tuple, float, "Catalogue"]] = {}
+# Two product writes committing out of timestamp order can leave the stamp unchanged; rebuilding at
+# least this often bounds how long such a race can keep a stale copy.
+MAX_AGE_SECONDS = 60.0
+
+# How many products the shop has and when the latest was saved: any product saved, added or removed
+# (admin, API upserts, imports) changes it. Plain SQL: it runs on every shopper message, and the ORM's
+# query building would cost more than the lookup.
+_STAMP_SQL = f"SELECT COUNT(*), MAX(updated_at) FROM {Product._meta.db_table} WHERE shop_id = %s"
+
+
+def catalogue_stamp(shop_id: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [shop_id])
+        return tuple(cursor.fetchone())
 
 
 @dataclass
@@ -81,19 +97,22 @@ class Catalogue:
     def of_shop(cls, shop_id: int) -> "Catalogue":
         """The shop's on-sale products as they are in the database now.
 
-        The rows are read every time; only when they are exactly the rows of the last read in this
-        process is that catalogue (with its word lists already built) used again.
+        Each process builds a shop's catalogue (with its word lists) once and reuses it while the
+        shop's product stamp stays the same; a product changed anywhere is seen on the next message.
+        A bulk ``update()`` of products must set ``updated_at`` for that.
         """
-        rows = tuple(
+        stamp = catalogue_stamp(shop_id)
+        now = time.monotonic()
+        cached = _built.get(shop_id)
+        if cached is not None and cached[0] == stamp and now - cached[1] < MAX_AGE_SECONDS:
+            return cached[2]
+        rows = (
             Product.objects.filter(shop_id=shop_id, on_sale=True)
             .order_by("price", "pk")
             .values_list(
                 "pk", "sku", "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock"
             )
         )
-        cached = _last_read.get(shop_id)
-        if cached is not None and cached[0] == rows:
-            return cached[1]
         catalogue = cls(
             [
                 Item(
@@ -112,7 +131,7 @@ class Catalogue:
                 for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
             ]
         )
-        _last_read[shop_id] = (rows, catalogue)
+        _built[shop_id] = (stamp, now, catalogue)
         return catalogue
 
     def by_id(self, item_id: int) -> Item | None:

@@ -50,12 +50,22 @@ def respond(conversation: Conversation, text: str) -> DialogueResult:
         # another worker process, may have moved the conversation on since this object was loaded.
         stored = Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("state", flat=True)
         conversation.state = stored.first() or {}
-        turn = Turn.start(conversation, text)
-        result = _count_fallbacks(turn, _route(turn))
-        if result.handoff:
-            turn.clear_pending()
-        conversation.state = turn.state
+        result = decide(conversation, text)
         conversation.save(update_fields=["state"])
+    return result
+
+
+def decide(conversation: Conversation, text: str) -> DialogueResult:
+    """Answer one shopper message from ``conversation.state`` as loaded, and leave the new state on it.
+
+    For a caller that has just read the conversation under its row lock and saves the state itself,
+    with whatever else it writes to the row (the live chat's bot turn): one read and one write.
+    """
+    turn = Turn.start(conversation, text)
+    result = _count_fallbacks(turn, _route(turn))
+    if result.handoff:
+        turn.clear_pending()
+    conversation.state = turn.state
     return result
 
 
