@@ -2,6 +2,7 @@ import pytest
 
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
+from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
 
 
 @pytest.fixture

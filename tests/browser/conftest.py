@@ -1,20 +1,15 @@
-"""A real uvicorn server on 127.0.0.1:8101 and Debian's chromium, for the browser tests.
+"""Debian's chromium against the live uvicorn server (``chat_server``, tests/live_server.py), for the browser tests.
 
-The server runs in a thread of the test process on purpose: it then uses the very test database
-pytest-django set up (the in-memory SQLite shared between threads, or the PostgreSQL test database
-under DATABASE_URL) and the same channel layer, so rows a test creates are what the browser sees.
-A separate process could not see an in-memory test database at all.
+The server runs in a thread of the test process, so rows a test creates are what the browser sees.
 """
 
 import os
-import socket
-import threading
-import time
 
 import pytest
 
+from tests.live_server import HOST, PORT, wait_until_idle
+
 CHROMIUM = "/usr/bin/chromium"
-HOST, PORT = "127.0.0.1", 8101
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -28,34 +23,6 @@ CHROMIUM_ARGS = [
 requires_chromium = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (make browser-deps installs it)"
 )
-
-
-def _wait_for_port(timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, PORT)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not start on {HOST}:{PORT}")
-
-
-@pytest.fixture(scope="module")
-def chat_server():
-    import uvicorn
-
-    from config.asgi import application
-
-    with socket.socket() as probe:
-        if probe.connect_ex((HOST, PORT)) == 0:
-            raise RuntimeError(f"{HOST}:{PORT} is taken by another process: stop it before the browser tests")
-    server = uvicorn.Server(uvicorn.Config(application, host=HOST, port=PORT, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-8101", daemon=True)
-    thread.start()
-    _wait_for_port()
-    yield server
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +48,8 @@ def base_url(chat_server) -> str:
 
 @pytest.fixture
 def context(browser, chat_server):
-    """A fresh browser profile per test; afterwards every connection to the server has ended, so the
-    server is not still writing (a console's goodbye, say) while the test database is flushed."""
+    """A fresh browser profile per test; afterwards every connection to the server has ended."""
     context = browser.new_context()
     yield context
     context.close()
-    deadline = time.monotonic() + 10
-    while chat_server.server_state.connections and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)  # the last disconnect handlers finish their database writes
+    wait_until_idle(chat_server)

@@ -2,16 +2,31 @@
 
     python manage.py loadtest_chat --url ws://127.0.0.1:8000 --shop swift-sports --clients 1000 --messages 5
 
-Every shopper connects first (all N sockets are open at once), then asks its questions one after the
-other: each is sent, acknowledged, answered, and the next goes out after the answer (and no sooner
-than --interval-ms after the previous one, like a fast typist, so the per-socket rate limit is not
-what is measured). Round trip is from sending a question to the first reply frame for it.
-Lost: questions never acknowledged or never answered within --timeout. Duplicated: a message id
-delivered twice to the same socket, or two different questions acknowledged with the same id.
+Every shopper connects first (all N sockets are open at once), then asks its questions at a steady
+pace: shopper i's k-th question is scheduled at ``start + i*interval/N + k*interval`` (--interval-ms,
+default 2000), so the schedules are spread evenly over the first interval and the offered load is a
+steady N/interval questions per second (1,000 shoppers every 2 s: 500/s), not a burst of N at once.
+A shopper never asks before it has the previous answer: when an answer comes late, the next question
+goes out the moment it arrives.
+
+Round trip is from a question's *scheduled* time to the first reply frame for it, not from when it
+was actually sent: a server that falls behind delays the questions after a late answer, and timing
+those from their late send would hide exactly the waiting a steady stream of shoppers sees
+("coordinated omission"). So falling behind shows up in p99.
+
+``--interval-ms 0`` is the closed-loop mode for the maximum throughput: everyone asks at once, then
+each next question right after the answer, and the round trip is from the actual send. The server's
+per-socket rate limit (CHAT_RATE_LIMIT_MESSAGES per CHAT_RATE_LIMIT_SECONDS, 5 a second by default)
+still applies there and below an interval of about 200 ms; raise it on the server for such runs.
+
+replies_per_s counts reply frames from the first scheduled question to the last reply received.
+Lost: questions never acknowledged or never answered within --timeout of being sent. Duplicated: a
+message id delivered twice to the same socket, or two different questions acknowledged with the same id.
 """
 
 import asyncio
 import json
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -44,6 +59,7 @@ class ClientResult:
     duplicated: int = 0
     error: str = ""
     finished_at: float = 0.0
+    last_reply_at: float = 0.0
 
 
 @dataclass
@@ -58,12 +74,18 @@ class Run:
     all_connected: asyncio.Event
     connected: int = 0
     clients: int = 0
+    start: float = 0.0
 
     def arrived(self) -> None:
         """One more shopper is connected (or gave up); the questions start when all are."""
         self.connected += 1
         if self.connected == self.clients:
+            self.start = time.perf_counter()
             self.all_connected.set()
+
+    def scheduled(self, number: int, index: int) -> float:
+        """When shopper ``number`` is to ask its ``index``-th question (paced mode, interval > 0)."""
+        return self.start + number * self.interval / self.clients + index * self.interval
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -113,27 +135,31 @@ async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> Cl
 
 
 async def ask(run: Run, number: int, socket, result: ClientResult, seen_ids: set[int], acked_ids: dict) -> None:
-    """Send this shopper's questions one after the other, each after the previous one's answer."""
-    last_sent = 0.0
+    """Ask this shopper's questions on schedule, each no sooner than the previous one's answer."""
     asked = 0
     try:
         for index in range(run.messages):
-            await asyncio.sleep(max(0.0, last_sent + run.interval - time.perf_counter()))
+            if run.interval > 0:
+                due = run.scheduled(number, index)
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            else:
+                due = time.perf_counter()
             client_msg_id = f"load-{number}-{index}"
             text = run.questions[(number + index) % len(run.questions)]
-            last_sent = time.perf_counter()
             await socket.send(json.dumps({"type": "message", "text": text, "client_msg_id": client_msg_id}))
-            acked = answered = False
-            deadline = last_sent + run.timeout
+            deadline = time.perf_counter() + run.timeout
+            ack_id = None
+            answered = False
             while not answered:
                 try:
                     left = max(0.001, deadline - time.perf_counter())
                     frame = json.loads(await asyncio.wait_for(socket.recv(), left))
                 except TimeoutError:
                     break
+                now = time.perf_counter()
                 if frame["type"] == "ack" and frame["client_msg_id"] == client_msg_id:
-                    acked = True
-                    if acked_ids.setdefault(frame["id"], client_msg_id) != client_msg_id:
+                    ack_id = frame["id"]
+                    if acked_ids.setdefault(ack_id, client_msg_id) != client_msg_id:
                         result.duplicated += 1
                 elif frame["type"] == "message":
                     if frame["id"] in seen_ids:
@@ -141,14 +167,17 @@ async def ask(run: Run, number: int, socket, result: ClientResult, seen_ids: set
                         continue
                     seen_ids.add(frame["id"])
                     result.replies += 1
-                    if acked:
+                    result.last_reply_at = now
+                    # The server answers a socket's questions in order, so the answer to this one has a
+                    # larger id than its ack; a late reply to an earlier question does not count for it.
+                    if ack_id is not None and frame["id"] > ack_id:
                         answered = True
-                        result.round_trips.append(time.perf_counter() - last_sent)
+                        result.round_trips.append(now - due)
                 elif frame["type"] == "error":
                     result.error = f"{frame['code']}: {frame['message']}"
                     break
-            result.acked += acked
-            result.lost += not (acked and answered)
+            result.acked += ack_id is not None
+            result.lost += not answered
             asked += 1
             run.progress.update(1)
     finally:
@@ -161,8 +190,11 @@ async def ask(run: Run, number: int, socket, result: ClientResult, seen_ids: set
         while True:
             frame = json.loads(await asyncio.wait_for(socket.recv(), 0.2))
             if frame["type"] == "message":
-                result.duplicated += frame["id"] in seen_ids
-                result.replies += frame["id"] not in seen_ids
+                if frame["id"] in seen_ids:
+                    result.duplicated += 1
+                else:
+                    result.replies += 1
+                    result.last_reply_at = time.perf_counter()
                 seen_ids.add(frame["id"])
     except TimeoutError:
         pass
@@ -176,7 +208,13 @@ class Command(BaseCommand):
         parser.add_argument("--shop", required=True, help="shop slug")
         parser.add_argument("--clients", type=int, default=100, help="concurrent shopper sockets")
         parser.add_argument("--messages", type=int, default=5, help="questions per socket")
-        parser.add_argument("--interval-ms", type=float, default=250, help="least time between two questions")
+        parser.add_argument(
+            "--interval-ms",
+            type=float,
+            default=2000,
+            help="how often each shopper asks (offered load: clients/interval); 0: next question right after "
+            "the answer, for the maximum throughput",
+        )
         parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for a connect or a reply")
         parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight at once")
         parser.add_argument("--questions", type=Path, help="a file with one question per line")
@@ -185,6 +223,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["clients"] < 1 or options["messages"] < 1:
             raise CommandError("--clients and --messages must be at least 1")
+        if not math.isfinite(options["interval_ms"]) or options["interval_ms"] < 0:
+            raise CommandError("--interval-ms must be 0 (as fast as answers come) or a positive number")
+        if not math.isfinite(options["timeout"]) or options["timeout"] <= 0:
+            raise CommandError("--timeout must be a positive number of seconds")
+        if options["connect_concurrency"] < 1:
+            raise CommandError("--connect-concurrency must be at least 1")
         base = options["url"].rstrip("/")
         if not base.startswith(("ws://", "wss://")):
             raise CommandError("--url must start with ws:// or wss://")
@@ -225,11 +269,10 @@ class Command(BaseCommand):
         )
         slots = asyncio.Semaphore(options["connect_concurrency"])
         tasks = [asyncio.create_task(shopper(run, n, slots)) for n in range(options["clients"])]
-        await run.all_connected.wait()
-        started = time.perf_counter()
         results = await asyncio.gather(*tasks)
-        finished = max((r.finished_at for r in results), default=started)
-        return results, max(finished - started, 1e-9)
+        # From the first scheduled question to the last reply (or, with no reply at all, the last give-up).
+        finished = max((r.last_reply_at for r in results), default=0.0) or max(r.finished_at for r in results)
+        return results, max(finished - run.start, 1e-9)
 
     def report(self, results: list[ClientResult], elapsed: float, options: dict, memory_before: dict) -> None:
         failed = [r.error for r in results if r.error]
@@ -240,10 +283,13 @@ class Command(BaseCommand):
         lost = sum(r.lost for r in results)
         duplicated = sum(r.duplicated for r in results)
         sent = options["clients"] * options["messages"]
+        interval = options["interval_ms"] / 1000
+        offered = f"{options['clients'] / interval:.1f}" if interval > 0 else "max"
         write = self.stdout.write
         write(
-            f"clients={options['clients']} questions={sent} acked={sum(r.acked for r in results)} "
-            f"replies={replies} elapsed_s={elapsed:.2f} client_errors={len(failed)}"
+            f"clients={options['clients']} questions={sent} offered_per_s={offered} "
+            f"acked={sum(r.acked for r in results)} replies={replies} elapsed_s={elapsed:.2f} "
+            f"client_errors={len(failed)}"
         )
         if failed:
             write(f"first client error: {failed[0]}")
