@@ -37,6 +37,7 @@ from .messaging import (
     post_message,
     shop_agents_group,
     store_messages,
+    stored_client_message,
 )
 from .models import AgentPresence, Conversation, Message
 from .signals import conversation_closed
@@ -232,21 +233,38 @@ class ShopperTurn:
     replies: list[Message]
 
 
-@transaction.atomic
 def receive_shopper_message(
     conversation: Conversation, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
 ) -> ShopperTurn:
     """Store the shopper's message and, while the bot has the conversation, the bot's answer to it.
 
     One transaction holds the conversation's row lock, stores the message with the replies and saves
-    the dialogue state: the shopper is acknowledged after it commits. If the bot fails, its writes are
-    rolled back and the message is stored unanswered all the same. A closed conversation continues in
-    a new one.
+    the dialogue state: the shopper is acknowledged after it commits. If the bot fails, the transaction
+    is rolled back and the message stored unanswered in a second one, so nothing the shopper said is
+    lost. A closed conversation continues in a new one.
     """
     text = checked_text(text)
+    delivered = len(outbox.events) if outbox is not None else 0
+    try:
+        with transaction.atomic():
+            return _receive(conversation, text, client_msg_id, outbox, bot=True)
+    except ChatError:
+        raise
+    except Exception:
+        # Rare, so the common path needs no savepoint: try again without the bot.
+        logger.exception("The bot failed on a message in conversation %s; storing it unanswered", conversation.pk)
+        if outbox is not None:
+            del outbox.events[delivered:]  # events of the rolled-back writes must not go out
+        with transaction.atomic():
+            return _receive(conversation, text, client_msg_id, outbox, bot=False)
+
+
+def _receive(
+    conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None, *, bot: bool
+) -> ShopperTurn:
     conversation = Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=conversation.pk)
     if client_msg_id:
-        existing = conversation.messages.filter(client_msg_id=client_msg_id).first()
+        existing = stored_client_message(conversation, client_msg_id)
         if existing is not None:
             return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
     if conversation.status == Status.CLOSED:
@@ -264,10 +282,11 @@ def receive_shopper_message(
             channel=conversation.channel,
             outbox=outbox,
         )
-    if conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON:
-        answered = _bot_answers(conversation, text, client_msg_id, outbox)
-        if answered is not None:
-            return answered
+    with_bot = (
+        conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON
+    )
+    if bot and with_bot:
+        return _bot_answers(conversation, text, client_msg_id, outbox)
     message = post_message(conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id)
     replies = []
     if conversation.status == Status.WAITING:
@@ -282,44 +301,32 @@ def _quota_notice_given(conversation: Conversation) -> bool:
     return conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists()
 
 
-def _bot_answers(
-    conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None
-) -> ShopperTurn | None:
-    """The bot's turn, stored in a savepoint with the shopper's message; None when the bot failed."""
-    delivered = len(outbox.events) if outbox is not None else 0
-    try:
-        with transaction.atomic():
-            result = dialogue.decide(conversation, text)
-            drafts = [
-                new_message(conversation, Sender.SHOPPER, text, intent=result.intent, client_msg_id=client_msg_id)
-            ]
-            drafts += [
-                new_message(
-                    conversation,
-                    Sender.BOT,
-                    reply.text,
-                    payload={"quick_replies": reply.quick_replies, "products": reply.products},
-                    intent=reply.intent,
-                    confidence=reply.confidence,
-                )
-                for reply in result.replies
-            ]
-            # The shopper's message and the replies in one INSERT, the state and last message time in one UPDATE.
-            message, *replies = store_messages(conversation, drafts, touch=False)
-            Conversation.objects.filter(pk=conversation.pk).update(
-                state=conversation.state, last_message_at=conversation.last_message_at
-            )
-            announce_messages(conversation, [message, *replies], outbox)
-            if conversation.status == Status.WAITING:
-                _announce_queue(conversation.shop_id, outbox)
-            if result.handoff:
-                replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
-            return ShopperTurn(message, True, replies)
-    except Exception:
-        logger.exception("The bot failed on a message in conversation %s; stored unanswered", conversation.pk)
-        if outbox is not None:
-            del outbox.events[delivered:]  # events of the rolled-back writes must not go out
-        return None
+def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None) -> ShopperTurn:
+    """The bot's turn: the shopper's message and the replies in one INSERT, the dialogue state and the
+    last message time in one UPDATE of the locked conversation."""
+    result = dialogue.decide(conversation, text)
+    drafts = [new_message(conversation, Sender.SHOPPER, text, intent=result.intent, client_msg_id=client_msg_id)]
+    drafts += [
+        new_message(
+            conversation,
+            Sender.BOT,
+            reply.text,
+            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            intent=reply.intent,
+            confidence=reply.confidence,
+        )
+        for reply in result.replies
+    ]
+    message, *replies = store_messages(conversation, drafts, touch=False)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        state=conversation.state, last_message_at=conversation.last_message_at
+    )
+    announce_messages(conversation, [message, *replies], outbox)
+    if conversation.status == Status.WAITING:
+        _announce_queue(conversation.shop_id, outbox)
+    if result.handoff:
+        replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
+    return ShopperTurn(message, True, replies)
 
 
 def online_agent_ids(shop_id: int) -> set[int]:

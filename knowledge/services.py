@@ -1,18 +1,19 @@
 """The answer engine's public face: answer shoppers, suggest answers to agents, curate knowledge.
 
 Other apps use only the names in this module. Each worker process keeps one index per shop, built on
-first use and rebuilt when the shop's ``KnowledgeVersion`` stamp in the database moved, so every process
-sees a trainer's change on its next answer.
+first use and rebuilt when the shop's ``KnowledgeVersion`` stamp in the database moved (see
+shops.caching), so every process sees a trainer's change within a second.
 """
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
+from shops.caching import ShopCache
 from shops.models import Shop
 
 from .engine import Analyzer, Index, IndexedCard, Scored, TextFeatures
@@ -39,6 +40,7 @@ __all__ = [
     "attach_questions_to_card",
     "copy_card",
     "copy_cards",
+    "count_card_hits",
     "create_card_from_questions",
     "explain",
     "group_unanswered",
@@ -95,16 +97,6 @@ class Explanation:
     answers: list[Answer] = field(default_factory=list)
 
 
-@dataclass
-class _CachedIndex:
-    stamp: str
-    index: Index
-
-
-_indexes: dict[int, _CachedIndex] = {}
-_indexes_lock = threading.Lock()
-
-
 def _load_index(shop_id: int) -> Index:
     synonyms: dict[str, str] = {}
     # Global groups first, so that a shop's own group wins for a word both define.
@@ -151,20 +143,13 @@ def _load_index(shop_id: int) -> Index:
     return Index(analyzer, cards, texts)
 
 
+# Each process's index per shop, rebuilt when the shop's KnowledgeVersion stamp moved.
+indexes: ShopCache[Index] = ShopCache("knowledge index", current_stamp, _load_index)
+
+
 def shop_index(shop: Shop | int) -> Index:
     """The shop's index, rebuilt here when another process (or this one) changed its knowledge."""
-    shop_id = shop if isinstance(shop, int) else shop.pk
-    # The stamp is read before the data: a change landing in between only causes one extra rebuild later.
-    stamp = current_stamp(shop_id)
-    if stamp is None:  # never changed: only global synonyms apply, and building that is instant
-        return _load_index(shop_id)
-    cached = _indexes.get(shop_id)
-    if cached is not None and cached.stamp == stamp:
-        return cached.index
-    index = _load_index(shop_id)
-    with _indexes_lock:
-        _indexes[shop_id] = _CachedIndex(stamp, index)
-    return index
+    return indexes.get(shop if isinstance(shop, int) else shop.pk)
 
 
 def _candidate(scored: Scored) -> Candidate:
@@ -206,7 +191,9 @@ def _compose(question: str, results: list[Scored], has_content: bool) -> Answer:
 
 def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool) -> None:
     now = timezone.now()
-    # Inside the bot turn's transaction no savepoint is needed: the log and the hit stand or fall with it.
+    # The card's hit is counted from this log by count_card_hits, not here: a popular card's row would
+    # otherwise be locked by every chat transaction answering with it, one after the other.
+    # Inside the bot turn's transaction no savepoint is needed: the log stands or falls with it.
     with transaction.atomic(savepoint=False):
         AnswerLog.objects.create(
             shop=shop,
@@ -216,9 +203,6 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
             score=min(1.0, max(0.0, answer.score)),
             outcome=answer.outcome,
         )
-        if answer.card_id is not None:
-            # update() sends no signal: a hit never invalidates the index.
-            FAQCard.objects.filter(pk=answer.card_id).update(hit_count=F("hit_count") + 1, last_hit_at=now)
         if answer.outcome == AnswerOutcome.FALLBACK and queue:
             _enqueue_unanswered(shop, answer.question, now)
 
@@ -241,6 +225,25 @@ def _enqueue_unanswered(shop: Shop, text: str, now) -> None:
             UnansweredQuestion.objects.create(shop=shop, text=text[:500], normalized=normalized, last_asked_at=now)
     except IntegrityError:  # another process queued the same question a moment ago
         UnansweredQuestion.objects.filter(shop=shop, normalized=normalized).update(**repeat)
+
+
+def count_card_hits(since: datetime) -> int:
+    """Bring the hit count and last hit of every card that answered since ``since`` up to date from the
+    answer log (Celery beat, every minute); returns how many cards were updated.
+
+    Counts are recomputed from the log, so running it twice, or over overlapping windows, is harmless.
+    ``update()`` sends no signal: a hit never invalidates an index.
+    """
+    logs = AnswerLog.objects.filter(card=OuterRef("pk"))
+    hits = logs.order_by().values("card").annotate(n=Count("pk")).values("n")
+    updated = 0
+    for shop_id in Shop.objects.values_list("pk", flat=True):  # each shop's recent logs on its own index
+        answered = AnswerLog.objects.filter(shop_id=shop_id, created_at__gte=since, card__isnull=False)
+        updated += FAQCard.objects.filter(pk__in=answered.values("card_id")).update(
+            hit_count=Subquery(hits[:1]),
+            last_hit_at=Subquery(logs.order_by("-created_at").values("created_at")[:1]),
+        )
+    return updated
 
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:

@@ -10,6 +10,9 @@ from .models import KnowledgeVersion
 
 def bump_version(shop_id: int | None) -> None:
     """Mark the shop's knowledge as changed; ``None`` (a global synonym) marks every shop."""
+    from .services import indexes  # services builds on this module
+
+    indexes.forget(shop_id)  # this process sees its own change at once; the stamp tells the others
     values = {"stamp": uuid4().hex, "version": F("version") + 1}
     if shop_id is None:
         KnowledgeVersion.objects.update(**values)
@@ -27,10 +30,10 @@ _STAMP_SQL = f"SELECT stamp FROM {KnowledgeVersion._meta.db_table} WHERE shop_id
 
 
 def current_stamp(shop_id: int) -> str | None:
-    """One indexed lookup before every answer; ``None`` while the shop never changed its knowledge.
+    """One indexed lookup; ``None`` while the shop never changed its knowledge.
 
-    Plain SQL on purpose: it runs on every shopper question and the ORM's query building would cost
-    more than the lookup itself.
+    Plain SQL on purpose: it runs for shopper questions and the ORM's query building would cost more
+    than the lookup itself.
     """
     with connection.cursor() as cursor:
         cursor.execute(_STAMP_SQL, [shop_id])

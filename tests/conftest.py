@@ -1,8 +1,17 @@
 import pytest
 
+from shops.caching import ShopCache
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
+
+
+@pytest.fixture(autouse=True)
+def empty_shop_caches():
+    """Each test starts with empty per-process caches: a flushed test database reuses shop ids."""
+    ShopCache.forget_everything()
+    yield
+    ShopCache.forget_everything()
 
 
 @pytest.fixture

@@ -49,9 +49,9 @@ def test_a_posted_message_reaches_sockets_in_the_conversation_group(conversation
     async_to_sync(layer.group_add)(conversation_group(conversation.pk), channel)
     message = post_message(conversation, Message.Sender.SYSTEM, "您的地址已修改", payload={"quick_replies": ["好的"]})
     event = async_to_sync(layer.receive)(channel)
-    assert event["type"] == "chat.message"
-    assert event["frame"]["id"] == message.pk
-    assert event["frame"]["quick_replies"] == ["好的"]
+    assert event["type"] == "chat.messages"
+    assert [frame["id"] for frame in event["frames"]] == [message.pk]
+    assert event["frames"][0]["quick_replies"] == ["好的"]
     conversation.refresh_from_db()
     assert conversation.last_message_at == message.created_at
 
@@ -66,8 +66,10 @@ def test_a_shoppers_question_and_the_bots_answer_are_stored_in_one_turn(conversa
     conversation.refresh_from_db()
     assert conversation.last_message_at == turn.replies[-1].created_at
     assert conversation.state["fallbacks"] == 0
-    # The shopper's message first, then the answer: the order every socket sees them in.
-    assert [event["frame"]["id"] for _, event in outbox.events] == [turn.message.pk, turn.replies[0].pk]
+    # One event: the shopper's message first, then the answer, the order every socket shows them in.
+    assert [[frame["id"] for frame in event["frames"]] for _, event in outbox.events] == [
+        [turn.message.pk, turn.replies[0].pk]
+    ]
 
 
 def test_a_resent_question_is_answered_once(conversation):
@@ -91,4 +93,4 @@ def test_when_the_bot_fails_the_shoppers_message_is_still_stored_and_nothing_of_
     assert turn.created and turn.replies == []
     assert list(conversation.messages.values_list("sender", "text")) == [("shopper", "什么时候发货")]
     assert not AnswerLog.objects.exists()  # the bot's writes were rolled back with it
-    assert [event["frame"]["id"] for _, event in outbox.events] == [turn.message.pk]
+    assert [[frame["id"] for frame in event["frames"]] for _, event in outbox.events] == [[turn.message.pk]]

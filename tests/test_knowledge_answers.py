@@ -13,6 +13,7 @@ from knowledge.services import (
     similarity,
     suggest_answers,
 )
+from knowledge.tasks import count_card_hits
 from tests.factories import FAQCardFactory, ProductFactory, SynonymGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,12 +61,24 @@ def test_an_out_of_scope_question_falls_back_and_offers_a_human(shop_a, cards):
     assert answer.quick_replies == ["转人工客服"]
 
 
-def test_answering_with_record_writes_the_log_and_counts_the_hit(shop_a, cards):
+def test_answering_with_record_writes_the_log_and_the_beat_task_counts_the_hit(shop_a, cards):
     answer_question(shop_a, "发什么快递", conversation_id=None)
     log = AnswerLog.objects.get()
     assert (log.shop, log.card, log.outcome, log.question) == (shop_a, cards["carrier"], "answer", "发什么快递")
+    assert count_card_hits.delay().get() == 1
     card = FAQCard.objects.get(pk=cards["carrier"].pk)
-    assert card.hit_count == 1 and card.last_hit_at is not None
+    assert card.hit_count == 1 and card.last_hit_at == log.created_at
+
+
+def test_counting_hits_again_or_over_an_older_window_counts_each_answer_once(shop_a, cards):
+    answer_question(shop_a, "发什么快递")
+    answer_question(shop_a, "发什么快递")
+    answer_question(shop_a, "可以开发票吗")
+    count_card_hits.delay()
+    count_card_hits.delay()
+    counts = dict(FAQCard.objects.filter(shop=shop_a).values_list("question", "hit_count"))
+    assert counts["发什么快递"] == 2 and counts["可以开发票吗"] == 1
+    assert sum(counts.values()) == 3
 
 
 def test_a_fallback_is_queued_once_and_counted_on_repeats(shop_a, cards):

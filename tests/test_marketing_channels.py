@@ -94,11 +94,12 @@ def test_the_in_chat_channel_posts_in_the_latest_conversation_and_reaches_its_so
         async_to_sync(layer.group_add)(conversation_group(latest.pk), socket)
         scan_shop(shop_a)
         event = async_to_sync(layer.receive)(socket)
-    assert event["type"] == "chat.message"
-    assert event["frame"]["text"] == "橘子汽水，订单还差 ¥299"
-    assert event["frame"]["sender"] == "bot"
+    assert event["type"] == "chat.messages"
+    [frame] = event["frames"]
+    assert frame["text"] == "橘子汽水，订单还差 ¥299"
+    assert frame["sender"] == "bot"
     stored = Message.objects.get(intent="marketing")
-    assert stored.conversation == latest and stored.pk == event["frame"]["id"]
+    assert stored.conversation == latest and stored.pk == frame["id"]
     assert not older.messages.exists()
     assert Touch.objects.get().message == stored
 

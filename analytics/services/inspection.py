@@ -1,6 +1,5 @@
 """Inspecting stored messages and closed conversations, and keeping each process's compiled rules current."""
 
-import threading
 import uuid
 
 from django.db import IntegrityError, connection, transaction
@@ -9,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Conversation, Message
+from shops.caching import ShopCache
 
 from ..alerts import alert_managers
 from ..models import QAFinding, QARule, QARuleVersion, Severity
@@ -16,15 +16,30 @@ from .rules import CompiledRules, ConversationFacts, Hit, MessageFacts, RuleSpec
 
 Sender = Message.Sender
 
-# shop id → ((global stamp, shop stamp), compiled rules). Per process; checked against the database stamps.
-_compiled: dict[int, tuple[tuple, CompiledRules]] = {}
-_compile_lock = threading.Lock()
-# Plain SQL: it runs for every stored message, and the ORM's query building would cost more than the read.
+# Plain SQL: the ORM's query building would cost more than the read.
 _STAMPS_SQL = f'SELECT "key", stamp FROM {QARuleVersion._meta.db_table} WHERE "key" IN (%s, %s)'
+
+
+def rule_stamps(shop_id: int) -> tuple:
+    """The stamps of the global rules and of the shop's own rules."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMPS_SQL, [QARuleVersion.GLOBAL_KEY, shop_id])
+        stamps = dict(cursor.fetchall())
+    return (stamps.get(QARuleVersion.GLOBAL_KEY), stamps.get(shop_id))
+
+
+def compile_rules(shop_id: int) -> CompiledRules:
+    rules = QARule.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True), enabled=True).order_by("pk")
+    return CompiledRules(RuleSpec.of(rule) for rule in rules)
+
+
+# Each process's compiled rules per shop, rebuilt when either stamp moved (see shops.caching).
+compiled_rules: ShopCache[CompiledRules] = ShopCache("QA rules", rule_stamps, compile_rules)
 
 
 def bump_rule_version(shop_id: int | None) -> None:
     """Tell every process that the rules of ``shop_id`` (None: the global rules) changed."""
+    compiled_rules.forget(shop_id)  # None (the global rules): every shop's
     key = shop_id or QARuleVersion.GLOBAL_KEY
     if not QARuleVersion.objects.filter(key=key).update(stamp=uuid.uuid4(), changed_at=timezone.now()):
         try:
@@ -36,19 +51,8 @@ def bump_rule_version(shop_id: int | None) -> None:
 
 
 def rules_for_shop(shop_id: int) -> CompiledRules:
-    """The shop's compiled rules: one read of two version stamps, a rebuild only after a change."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMPS_SQL, [QARuleVersion.GLOBAL_KEY, shop_id])
-        stamps = dict(cursor.fetchall())
-    version = (stamps.get(QARuleVersion.GLOBAL_KEY), stamps.get(shop_id))
-    cached = _compiled.get(shop_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    with _compile_lock:
-        rules = QARule.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True), enabled=True).order_by("pk")
-        compiled = CompiledRules(RuleSpec.of(rule) for rule in rules)
-        _compiled[shop_id] = (version, compiled)
-    return compiled
+    """The shop's compiled rules, rebuilt only after a change."""
+    return compiled_rules.get(shop_id)
 
 
 def _wait_facts(message: Message, conversation: Conversation) -> tuple[float | None, bool]:

@@ -2,12 +2,11 @@
 
 Every word the bot recognises for products comes from the shop's own rows: category names, words of
 the titles, colours, sizes and uses. Only generic colour words live in code (a shopper says "黑的",
-the catalogue says "全黑" or "黑红"). Each process keeps a shop's catalogue while one cheap stamp
-query says its products are unchanged, so the bot never works from a stale copy.
+the catalogue says "全黑" or "黑红"). Each process keeps a shop's catalogue while a cheap stamp
+query says its products are unchanged (see shops.caching), and sees any change within a second.
 """
 
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +16,7 @@ import jieba
 from django.db import connection
 
 from knowledge.text import normalize
+from shops.caching import ShopCache
 from shops.models import Product
 
 # Generic colour roots; a colour slot holds a catalogue colour or one of these roots.
@@ -71,15 +71,9 @@ class Mentions:
         return bool(self.categories or self.keywords or self.colour or self.size or self.use)
 
 
-# Per process: each shop's catalogue with the stamp of the rows it was built from and when (see of_shop).
-_built: dict[int, tuple[tuple, float, "Catalogue"]] = {}
-# Two product writes committing out of timestamp order can leave the stamp unchanged; rebuilding at
-# least this often bounds how long such a race can keep a stale copy.
-MAX_AGE_SECONDS = 60.0
-
 # How many products the shop has and when the latest was saved: any product saved, added or removed
-# (admin, API upserts, imports) changes it. Plain SQL: it runs on every shopper message, and the ORM's
-# query building would cost more than the lookup.
+# (admin, API upserts, imports) changes it. Plain SQL: the ORM's query building would cost more than
+# the lookup. A bulk ``update()`` of products must set ``updated_at`` to be seen.
 _STAMP_SQL = f"SELECT COUNT(*), MAX(updated_at) FROM {Product._meta.db_table} WHERE shop_id = %s"
 
 
@@ -95,17 +89,12 @@ class Catalogue:
 
     @classmethod
     def of_shop(cls, shop_id: int) -> "Catalogue":
-        """The shop's on-sale products as they are in the database now.
+        """The shop's on-sale products, as this process last built them (see ``catalogues``)."""
+        return catalogues.get(shop_id)
 
-        Each process builds a shop's catalogue (with its word lists) once and reuses it while the
-        shop's product stamp stays the same; a product changed anywhere is seen on the next message.
-        A bulk ``update()`` of products must set ``updated_at`` for that.
-        """
-        stamp = catalogue_stamp(shop_id)
-        now = time.monotonic()
-        cached = _built.get(shop_id)
-        if cached is not None and cached[0] == stamp and now - cached[1] < MAX_AGE_SECONDS:
-            return cached[2]
+    @classmethod
+    def build(cls, shop_id: int) -> "Catalogue":
+        """The shop's on-sale products as they are in the database now, cheapest first."""
         rows = (
             Product.objects.filter(shop_id=shop_id, on_sale=True)
             .order_by("price", "pk")
@@ -113,7 +102,7 @@ class Catalogue:
                 "pk", "sku", "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock"
             )
         )
-        catalogue = cls(
+        return cls(
             [
                 Item(
                     pk,
@@ -131,8 +120,6 @@ class Catalogue:
                 for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
             ]
         )
-        _built[shop_id] = (stamp, now, catalogue)
-        return catalogue
 
     def by_id(self, item_id: int) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
@@ -209,3 +196,14 @@ class Catalogue:
                 if size in self.sizes:
                     return size.upper()
         return "均码" if "均码" in text and "均码" in self.sizes else ""
+
+
+# Each process's catalogue per shop (with its word lists), rebuilt when the product stamp moved. Two
+# product writes committing out of timestamp order can leave the stamp unchanged, so an entry is also
+# rebuilt once a minute whatever the stamp says.
+catalogues: ShopCache[Catalogue] = ShopCache("catalogue", catalogue_stamp, Catalogue.build, max_age=60.0)
+
+
+def forget_shop_products(sender, instance: Product, **kwargs) -> None:
+    """A product saved or deleted in this process: its shop's catalogue is rebuilt on the next message."""
+    catalogues.forget(instance.shop_id)
