@@ -10,11 +10,10 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -27,25 +26,6 @@ MAX_CLIENT_MSG_ID = 64
 # Close codes in the 4000 range (application): the browser script stops reconnecting on these.
 CLOSE_SHOP_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
-
-
-# The pool for the consumers' database work when CHAT_DB_THREADS > 1, created on first use.
-_db_executor: ThreadPoolExecutor | None = None
-
-
-def db_call(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """``function`` made awaitable, run off the event loop with Django's connection housekeeping.
-
-    With CHAT_DB_THREADS = 1 (SQLite) in the process's one database thread, as Channels does; above
-    that in a pool of threads, each with its own connection, so sockets' turns run side by side
-    (a conversation's row lock still orders the turns of one conversation).
-    """
-    global _db_executor
-    if settings.CHAT_DB_THREADS <= 1:
-        return database_sync_to_async(function)
-    if _db_executor is None:
-        _db_executor = ThreadPoolExecutor(max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db")
-    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_db_executor)
 
 
 class RateLimiter:
@@ -112,7 +92,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run a chat service in the database thread, then send the group events it produced."""
         outbox = services.Outbox()
-        result = await db_call(function)(*args, outbox=outbox)
+        result = await database_sync_to_async(function)(*args, outbox=outbox)
         await self.publish(outbox)
         return result
 
@@ -129,7 +109,7 @@ class ShopperConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         self.conversation = None
-        shop = await db_call(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
+        shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
         if shop is None:
             # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
             await self.accept()
@@ -146,11 +126,11 @@ class ShopperConsumer(FrameConsumer):
                 problems.append(("invalid_since", "since 需要是消息 id"))
         try:
             identity = parse_identity(params)
-            customer = await db_call(verify_identity)(shop, identity) if identity else None
+            customer = await database_sync_to_async(verify_identity)(shop, identity) if identity else None
         except InvalidIdentity:
             customer = None
             problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
-        self.conversation = await db_call(services.start_or_resume_conversation)(
+        self.conversation = await database_sync_to_async(services.start_or_resume_conversation)(
             shop, visitor_token=params.get("visitor", "")[:64], customer=customer
         )
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
@@ -158,7 +138,7 @@ class ShopperConsumer(FrameConsumer):
         self.limiter = RateLimiter(settings.CHAT_RATE_LIMIT_MESSAGES, settings.CHAT_RATE_LIMIT_SECONDS)
         await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
-        await self.send_frame(await db_call(services.welcome_frame)(self.conversation, since))
+        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.conversation, since))
         for code, message in problems:
             await self.send_error(code, message)
 
@@ -175,7 +155,9 @@ class ShopperConsumer(FrameConsumer):
         # before the replies, which reach this socket (and every other one showing the conversation)
         # through the conversation's group.
         outbox = services.Outbox()
-        turn = await db_call(services.receive_shopper_message)(self.conversation, text, client_msg_id, outbox=outbox)
+        turn = await database_sync_to_async(services.receive_shopper_message)(
+            self.conversation, text, client_msg_id, outbox=outbox
+        )
         message = turn.message
         if message.conversation_id != self.conversation.pk:
             # The old conversation had closed: the shopper's words started a new one.
@@ -226,15 +208,15 @@ class AgentConsumer(FrameConsumer):
         self.user = self.scope["user"]
         self.groups_joined: set[str] = set()
         self.registered = False
-        shop_ids = await db_call(services.serving_shop_ids)(self.user)
+        shop_ids = await database_sync_to_async(services.serving_shop_ids)(self.user)
         if not shop_ids:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await db_call(services.register_console)(self.user, self.channel_name)
+        await database_sync_to_async(services.register_console)(self.user, self.channel_name)
         self.registered = True
         for group in [shop_agents_group(s) for s in shop_ids] + [services.agent_user_group(self.user.pk)]:
             await self.join(group)
-        for conversation_id in await db_call(services.assigned_conversation_ids)(self.user):
+        for conversation_id in await database_sync_to_async(services.assigned_conversation_ids)(self.user):
             await self.join(conversation_group(conversation_id))
         await self.accept()
         await self.send_queue()
@@ -243,7 +225,7 @@ class AgentConsumer(FrameConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.registered:
-            await db_call(services.unregister_console)(self.channel_name)
+            await database_sync_to_async(services.unregister_console)(self.channel_name)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -254,17 +236,17 @@ class AgentConsumer(FrameConsumer):
         self.groups_joined.discard(group)
 
     async def send_queue(self) -> None:
-        await self.send_frame(await db_call(services.console_state)(self.user))
+        await self.send_frame(await database_sync_to_async(services.console_state)(self.user))
 
     async def on_ping(self, content: dict[str, Any]) -> None:
-        await db_call(services.refresh_console)(self.channel_name)
+        await database_sync_to_async(services.refresh_console)(self.channel_name)
         await self.send_frame({"type": "pong"})
 
     async def on_queue(self, content: dict[str, Any]) -> None:
         await self.send_queue()
 
     async def on_history(self, content: dict[str, Any]) -> None:
-        detail = await db_call(services.conversation_detail)(self.user, content.get("conversation"))
+        detail = await database_sync_to_async(services.conversation_detail)(self.user, content.get("conversation"))
         await self.send_frame(detail)
 
     async def on_accept(self, content: dict[str, Any]) -> None:
@@ -285,7 +267,7 @@ class AgentConsumer(FrameConsumer):
         await self.call(services.close_held_conversation, self.user, content.get("conversation"))
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        conversation = await db_call(services.held_conversation)(self.user, content.get("conversation"))
+        conversation = await database_sync_to_async(services.held_conversation)(self.user, content.get("conversation"))
         await self.channel_layer.group_send(
             conversation_group(conversation.pk),
             {"type": "chat.typing", "conversation": conversation.pk, "sender": "agent", "from": self.channel_name},
@@ -295,7 +277,7 @@ class AgentConsumer(FrameConsumer):
         for frame in event["frames"]:
             await self.send_frame(frame)
             if frame["sender"] == "shopper":
-                items = await db_call(services.suggestions)(frame["conversation"], frame["text"])
+                items = await database_sync_to_async(services.suggestions)(frame["conversation"], frame["text"])
                 await self.send_frame(
                     {
                         "type": "suggestions",

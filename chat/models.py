@@ -22,7 +22,10 @@ class Conversation(models.Model):
         LIVE = "live", _("Live stream room")
         API = "api", _("Open API")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("shop"))
+    # No index of its own: the composite indexes below all lead with the shop.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("shop"), db_index=False
+    )
     customer = models.ForeignKey(
         Customer,
         on_delete=models.SET_NULL,
@@ -62,8 +65,13 @@ class Conversation(models.Model):
                 name="conversation_satisfaction_1_to_5",
             ),
         ]
+        # last_message_at and state change with every chat message and are in no index, so PostgreSQL
+        # can update the row in place (a HOT update) without touching any index. Conversations left
+        # open with the bot are few (closed after CHAT_IDLE_CLOSE_MINUTES): the idle check finds them
+        # by the partial index and reads their last message time from the rows.
         indexes = [
-            models.Index(fields=["shop", "status", "last_message_at"]),
+            models.Index(fields=["shop", "status"]),
+            models.Index(fields=["started_at"], condition=Q(status="bot"), name="conversation_open_with_bot"),
             models.Index(fields=["shop", "visitor_token", "started_at"]),
             models.Index(fields=["shop", "customer", "started_at"]),
             models.Index(fields=["shop", "started_at"]),
@@ -81,11 +89,19 @@ class Message(models.Model):
         AGENT = "agent", _("Agent")
         SYSTEM = "system", _("System")
 
+    # Neither foreign key has an index of its own: (conversation, id), the client id constraint and
+    # (shop, sender, created_at) lead with them, and every index costs each stored message.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
+        db_index=False,
     )
     # Denormalised from the conversation: every per-shop query and inspection filters on it.
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="messages", verbose_name=_("shop"))
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="messages", verbose_name=_("shop"), db_index=False
+    )
     sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,

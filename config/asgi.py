@@ -13,6 +13,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from knowledge.engine import load_dictionary  # noqa: E402
+
+# jieba reads its dictionary on first use (about a second): done as the worker starts, so the first
+# shopper after a deploy is answered as fast as the rest.
+load_dictionary()
 
 application = ProtocolTypeRouter(
     {

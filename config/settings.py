@@ -90,10 +90,11 @@ if DATABASE_POOL:
         "min_size": 2,
         "max_size": env.int("DATABASE_POOL_SIZE", default=10),
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_SERVER_BINDING", default=True
-):
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_PREPARED", default=True):
+    # Server-side parameters and psycopg's automatic prepared statements: the chat's few statements,
+    # run thousands of times, are parsed and planned once per connection instead of every time.
+    # DATABASE_PREPARED=false behind a transaction-pooling PgBouncer, which cannot keep them.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the chat workers read while a write is in flight; the timeout rides out short locks.
     DATABASES["default"]["OPTIONS"] = {
@@ -223,11 +224,6 @@ ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="
 # How often a worker process re-reads a shop's stamps (knowledge, catalogue, QA rules) to see changes
 # made by other processes; changes made in the process itself are seen at once (see shops.caching).
 SHOP_CACHE_RECHECK_SECONDS = env.float("SHOP_CACHE_RECHECK_SECONDS", default=1.0)
-# Threads per ASGI process for the chat sockets' database work. SQLite takes one writer at a time, so
-# one thread; on PostgreSQL several let one turn's wait on its commit overlap the next turn's work.
-CHAT_DB_THREADS = env.int(
-    "CHAT_DB_THREADS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
-)
 CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)
 CHAT_RATE_LIMIT_SECONDS = env.float("CHAT_RATE_LIMIT_SECONDS", default=1.0)
 # A conversation the bot holds is closed (and counted) once the shopper has been silent this long.

@@ -53,6 +53,11 @@ CALIBRATION_MIDPOINT = 0.28
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
 
 
+def load_dictionary() -> None:
+    """Load jieba's default dictionary now rather than on the first question."""
+    jieba.initialize()
+
+
 @lru_cache(maxsize=200_000)
 def _jieba_cut(chunk: str) -> tuple[str, ...]:
     return tuple(w for w in jieba.cut(chunk) if w.strip())

@@ -1,8 +1,12 @@
 """Helpers for the chat socket tests: real ASGI application, real session auth, real channel layer."""
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -53,3 +57,17 @@ async def send_message(communicator: WebsocketCommunicator, text: str, client_ms
     await communicator.send_json_to({"type": "message", "text": text, "client_msg_id": client_msg_id})
     frames = await frames_until(communicator, lambda f: f["type"] in ("ack", "error"))
     return frames[-1]
+
+
+async def group_event(group: str, action: Callable[[], Any]) -> dict:
+    """Join ``group`` on the channel layer, run ``action`` (sync, with the database) and return the first
+    event the group gets: what a socket in that group would be sent. One event loop throughout, as in a
+    server process (the Pub/Sub layer's subscriptions belong to the loop that made them)."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    try:
+        await database_sync_to_async(action)()
+        return await asyncio.wait_for(layer.receive(channel), timeout=10)
+    finally:
+        await layer.group_discard(group, channel)

@@ -3,7 +3,6 @@ question stored with the bot's answer."""
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from chat.messaging import Outbox, conversation_group, post_message, store_message
 from chat.models import Conversation, Message
@@ -11,6 +10,7 @@ from chat.services import receive_shopper_message
 from chat.signals import message_stored
 from knowledge.models import AnswerLog
 from knowledge.services import answer_message
+from tests.chat_sockets import group_event
 from tests.factories import FAQCardFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,11 +44,15 @@ def test_storing_a_message_announces_it_after_commit(conversation):
 
 
 def test_a_posted_message_reaches_sockets_in_the_conversation_group(conversation):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(conversation_group(conversation.pk), channel)
-    message = post_message(conversation, Message.Sender.SYSTEM, "您的地址已修改", payload={"quick_replies": ["好的"]})
-    event = async_to_sync(layer.receive)(channel)
+    posted = []
+
+    def post() -> None:
+        posted.append(
+            post_message(conversation, Message.Sender.SYSTEM, "您的地址已修改", payload={"quick_replies": ["好的"]})
+        )
+
+    event = async_to_sync(group_event)(conversation_group(conversation.pk), post)
+    [message] = posted
     assert event["type"] == "chat.messages"
     assert [frame["id"] for frame in event["frames"]] == [message.pk]
     assert event["frames"][0]["quick_replies"] == ["好的"]

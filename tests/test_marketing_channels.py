@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from api.models import WebhookDelivery, WebhookSubscription
 from api.webhooks import sign
@@ -16,6 +15,7 @@ from chat.models import Conversation, Message
 from marketing.models import Campaign, Touch
 from marketing.services import scan_shop
 from shops.models import Order
+from tests.chat_sockets import group_event
 from tests.factories import CampaignFactory, CustomerFactory, OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,13 +87,9 @@ def test_the_in_chat_channel_posts_in_the_latest_conversation_and_reaches_its_so
         latest = Conversation.objects.create(shop=shop_a, customer=customer, visitor_token="v-new")
     CampaignFactory(shop=shop_a, kind=Campaign.Kind.PAYMENT, template="{nickname}，订单还差 ¥{amount}")
     unpaid(shop_a, customer)
-    layer = get_channel_layer()
     # The in-memory layer expires messages by the clock: connect, send and receive at the same time.
     with time_machine.travel(NOON, tick=False):
-        socket = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(conversation_group(latest.pk), socket)
-        scan_shop(shop_a)
-        event = async_to_sync(layer.receive)(socket)
+        event = async_to_sync(group_event)(conversation_group(latest.pk), lambda: scan_shop(shop_a))
     assert event["type"] == "chat.messages"
     [frame] = event["frames"]
     assert frame["text"] == "橘子汽水，订单还差 ¥299"
