@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, transaction
 
+from . import rows
 from .models import Conversation, Message
 from .signals import message_stored
 
@@ -75,12 +76,12 @@ def store_messages(conversation: Conversation, messages: list[Message], *, touch
         return messages
     # No savepoint: a message without a client id cannot collide, so there is nothing to roll back to.
     with transaction.atomic(savepoint=False):
-        Message.objects.bulk_create(messages)
+        rows.insert(messages)
+        conversation.last_message_at = messages[-1].created_at
         if touch:
-            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=messages[-1].created_at)
+            rows.update(conversation, ["last_message_at"])
         for message in messages:
             transaction.on_commit(partial(message_stored.send, sender=Message, message=message))
-    conversation.last_message_at = messages[-1].created_at
     return messages
 
 

@@ -26,7 +26,7 @@ from shops.models import Customer, Membership, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
-from . import dialogue
+from . import dialogue, rows
 from .messaging import (
     Outbox,
     announce_messages,
@@ -318,9 +318,7 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
         for reply in result.replies
     ]
     message, *replies = store_messages(conversation, drafts, touch=False)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        state=conversation.state, last_message_at=conversation.last_message_at
-    )
+    rows.update(conversation, ["state", "last_message_at"])
     announce_messages(conversation, [message, *replies], outbox)
     if conversation.status == Status.WAITING:
         _announce_queue(conversation.shop_id, outbox)
