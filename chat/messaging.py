@@ -12,7 +12,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, transaction
 
-from . import rows
+from shops import rows
+
 from .models import Conversation, Message
 from .signals import message_stored
 

@@ -22,11 +22,12 @@ from django.utils import timezone
 from api.models import WebhookEvent
 from api.webhooks import publish_event
 from knowledge.services import suggest_answers
+from shops import rows
 from shops.models import Customer, Membership, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
-from . import dialogue, rows
+from . import dialogue
 from .messaging import (
     Outbox,
     announce_messages,
@@ -262,7 +263,9 @@ def receive_shopper_message(
 def _receive(
     conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None, *, bot: bool
 ) -> ShopperTurn:
-    conversation = Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=conversation.pk)
+    shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
+    conversation = rows.locked(Conversation, conversation.pk)
+    conversation.shop = shop
     if client_msg_id:
         existing = stored_client_message(conversation, client_msg_id)
         if existing is not None:

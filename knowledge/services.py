@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
+from shops import rows
 from shops.caching import ShopCache
 from shops.models import Shop
 
@@ -195,7 +196,7 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
     # otherwise be locked by every chat transaction answering with it, one after the other.
     # Inside the bot turn's transaction no savepoint is needed: the log stands or falls with it.
     with transaction.atomic(savepoint=False):
-        AnswerLog.objects.create(
+        log = AnswerLog(
             shop=shop,
             conversation_id=conversation_id,
             question=answer.question[:500],
@@ -203,6 +204,7 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
             score=min(1.0, max(0.0, answer.score)),
             outcome=answer.outcome,
         )
+        rows.insert([log])  # on every bot answer: the written-out INSERT (see shops.rows)
         if answer.outcome == AnswerOutcome.FALLBACK and queue:
             _enqueue_unanswered(shop, answer.question, now)
 

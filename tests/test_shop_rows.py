@@ -1,10 +1,11 @@
-"""The chat's hand-written INSERT and UPDATE store exactly what the ORM would, on every backend."""
+"""The hot path's hand-written INSERT and UPDATE store exactly what the ORM would, on every backend."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from chat import rows
 from chat.models import Conversation, Message
+from shops import rows
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,24 @@ def test_an_update_writes_the_named_fields_and_leaves_the_rest(shop_a):
     assert stored.state == conversation.state
     assert stored.last_message_at == conversation.last_message_at
     assert stored.handoff_reason == stale.handoff_reason == "requested"
+
+
+def test_a_locked_read_returns_the_row_as_stored_with_its_json_and_dates(shop_a):
+    conversation = Conversation.objects.create(
+        shop=shop_a, visitor_token="v-1", state={"pending": {"kind": "invoice", "step": "title"}}
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(status="waiting", last_message_at=timezone.now())
+    with transaction.atomic():
+        row = rows.locked(Conversation, conversation.pk)
+    stored = Conversation.objects.get(pk=conversation.pk)
+    assert (row.status, row.state, row.last_message_at, row.started_at) == (
+        "waiting",
+        {"pending": {"kind": "invoice", "step": "title"}},
+        stored.last_message_at,
+        stored.started_at,
+    )
+
+
+def test_a_locked_read_of_a_missing_row_raises_does_not_exist(db):
+    with transaction.atomic(), pytest.raises(Conversation.DoesNotExist):
+        rows.locked(Conversation, 987654)

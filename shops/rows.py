@@ -1,4 +1,4 @@
-"""The two writes of every chat message, written out: a multi-row INSERT and a one-row UPDATE.
+"""The statements of every chat message, written out: a locked read, a multi-row INSERT, an UPDATE.
 
 A QuerySet builds its SQL anew on every call, and on the chat's hot path that building cost more than
 running the statement. Values still go through each field's ``get_db_prep_save``, as in Django's own
@@ -6,9 +6,26 @@ compiler, so every backend gets what it expects (PostgreSQL's jsonb, SQLite's te
 signals are sent, as with ``bulk_create`` and ``update()``.
 """
 
+from typing import TypeVar
+
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
+
+M = TypeVar("M", bound=Model)
+
+
+def locked(model: type[M], pk: int) -> M:
+    """The row as stored now, locked until the transaction ends (``select_for_update().get()``).
+
+    Through ``raw()``, which still converts every column as the ORM does (JSON, dates on SQLite).
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    table, key = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    found = next(iter(model.objects.raw(f"SELECT * FROM {table} WHERE {key} = %s{lock}", [pk])), None)
+    if found is None:
+        raise model.DoesNotExist(f"{model._meta.object_name} {pk} does not exist")
+    return found
 
 
 def insert(objects: list[Model]) -> None:
