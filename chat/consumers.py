@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -63,6 +64,16 @@ class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames in and out, dispatch on ``type``, error frames for everything a client gets wrong."""
 
     handlers: dict[str, str] = {}
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first closes stale database connections with a trip to the process's
+        # database thread, for every frame and group event. Every database call here goes through
+        # database_sync_to_async, which does that in the thread itself, so that extra trip only
+        # queued each frame behind the other sockets' chat turns.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
