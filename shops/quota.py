@@ -35,13 +35,14 @@ def month_start(shop: Shop, now: datetime | None = None) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def bot_conversations_this_month(shop: Shop, now: datetime | None = None) -> int:
+def bot_conversations_this_month(shop: Shop, now: datetime | None = None, *, up_to: int | None = None) -> int:
+    """The month's bot conversations; with ``up_to``, counted no further than that (enough to compare
+    with a quota, and it keeps a busy shop's check from reading its whole month on every new chat)."""
     conversation = apps.get_model("chat", "Conversation")
-    return (
-        conversation.objects.filter(shop=shop, started_at__gte=month_start(shop, now))
-        .exclude(handoff_reason=QUOTA_HANDOFF_REASON)
-        .count()
+    started = conversation.objects.filter(shop=shop, started_at__gte=month_start(shop, now)).exclude(
+        handoff_reason=QUOTA_HANDOFF_REASON
     )
+    return started[:up_to].count() if up_to is not None else started.count()
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,8 @@ def quota_usage(shop: Shop, now: datetime | None = None) -> QuotaUsage:
 
 def bot_quota_exceeded(shop: Shop, now: datetime | None = None) -> bool:
     """True when a new conversation of this shop must go to human agents instead of the bot."""
-    if monthly_bot_quota(shop) is None:
-        return False
-    return quota_usage(shop, now).exceeded
+    quota = monthly_bot_quota(shop)
+    return quota is not None and bot_conversations_this_month(shop, now, up_to=quota) >= quota
 
 
 def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[QuotaWarning]:
@@ -74,9 +74,10 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
     from api.models import WebhookEvent
     from api.webhooks import publish_event
 
-    usage = quota_usage(shop, now)
-    if usage.quota is None:
-        return []
+    quota = monthly_bot_quota(shop)
+    if quota is None:
+        return []  # checked on every new conversation: an unlimited shop's month is never counted
+    usage = QuotaUsage(used=bot_conversations_this_month(shop, now, up_to=quota), quota=quota)
     month: date = month_start(shop, now).date()
     reached = [t for t in QuotaWarning.Threshold.values if usage.used * 100 >= t * usage.quota]
     already = set(QuotaWarning.objects.filter(shop=shop, month=month).values_list("threshold", flat=True))

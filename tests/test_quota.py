@@ -5,9 +5,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from api.models import WebhookSubscription
 from chat.models import Conversation
+from chat.services import start_or_resume_conversation
 from shops.models import QuotaWarning, Shop
 from shops.quota import (
     QUOTA_HANDOFF_REASON,
@@ -88,3 +91,19 @@ def test_a_quota_warning_is_sent_to_the_shops_webhook(shop_a, webhook_receiver):
     events = [json.loads(r["body"]) for r in webhook_receiver.requests]
     assert [(e["event"], e["data"]["threshold"]) for e in events] == [("quota.warning", 80), ("quota.warning", 100)]
     assert events[-1]["data"]["used"] == 5 and events[-1]["data"]["quota"] == 5
+
+
+def test_a_new_conversation_of_an_unlimited_shop_never_counts_the_month(django_capture_on_commit_callbacks):
+    shop = ShopFactory(plan=Shop.Plan.UNLIMITED)
+    start(shop, 3)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        start_or_resume_conversation(shop)
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_a_basic_shops_quota_check_counts_no_further_than_the_quota():
+    shop = ShopFactory(plan=Shop.Plan.BASIC)
+    start(shop, 5 + 3)
+    assert bot_conversations_this_month(shop) == 8
+    assert bot_conversations_this_month(shop, up_to=5) == 5
+    assert bot_quota_exceeded(shop)
