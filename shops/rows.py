@@ -6,7 +6,8 @@ compiler, so every backend gets what it expects (PostgreSQL's jsonb, SQLite's te
 signals are sent, as with ``bulk_create`` and ``update()``.
 """
 
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
@@ -15,17 +16,36 @@ from django.utils import timezone
 M = TypeVar("M", bound=Model)
 
 
-def locked(model: type[M], pk: int) -> M:
-    """The row as stored now, locked until the transaction ends (``select_for_update().get()``).
+@cache
+def _readers(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
+    """Each concrete field's column expression and its converters (the backend's, then the field's),
+    worked out once per model and database vendor: what a QuerySet, or ``raw()``, works out again on
+    every call."""
+    readers = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        readers.append((column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)))
+    return readers
 
-    Through ``raw()``, which still converts every column as the ORM does (JSON, dates on SQLite).
-    """
+
+def locked(model: type[M], pk: int) -> M:
+    """The row as stored now, locked until the transaction ends (``select_for_update().get()``), its
+    columns converted as the ORM converts them (JSON, dates on SQLite)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    table, key = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
-    found = next(iter(model.objects.raw(f"SELECT * FROM {table} WHERE {key} = %s{lock}", [pk])), None)
-    if found is None:
-        raise model.DoesNotExist(f"{model._meta.object_name} {pk} does not exist")
-    return found
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}", [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"{meta.object_name} {pk} does not exist")
+    values = []
+    for (column, converters), value in zip(_readers(model, connection.vendor), row, strict=True):
+        for convert in converters:
+            value = convert(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in meta.concrete_fields], values)
 
 
 def insert(objects: list[Model]) -> None:

@@ -97,6 +97,8 @@ def resolve(turn: Turn, purpose: str) -> tuple[Order | None, DialogueResult | No
         if isinstance(outcome, Verified):
             return outcome.order, None
         return None, outcome
+    if not turn.conversation.customer_id and not turn.state.get("verified_orders"):
+        return None, _ask_verification(turn, purpose)  # a visitor's orders are unknown until verified
     order = _default_order(orders, purpose, turn.state.get("order"))
     if order is not None:
         return order, None
