@@ -7,6 +7,7 @@ with their neighbour; greetings ("在吗") are dropped. A message holding one qu
 """
 
 import re
+from functools import lru_cache
 
 import jieba
 
@@ -32,6 +33,7 @@ def _asks(clause: str) -> bool:
     return bool(_QUESTION_MARKERS.search(normalize(clause)))
 
 
+@lru_cache(maxsize=20_000)
 def _is_filler(piece: str) -> bool:
     words = [w for w in jieba.lcut(strip_punctuation(piece)) if w.strip()]
     return all(w in STOPWORDS for w in words)

@@ -80,8 +80,10 @@ def accessible_orders(turn: Turn) -> QuerySet:
 
 def resolve(turn: Turn, purpose: str) -> tuple[Order | None, DialogueResult | None]:
     """The order the message is about, or the reply to send instead (verification, not found)."""
-    orders = accessible_orders(turn)
     number = ORDER_NUMBER.search(turn.text)
+    if not number and not turn.conversation.customer_id and not turn.state.get("verified_orders"):
+        return None, _ask_verification(turn, purpose)  # a visitor's orders are unknown until verified
+    orders = accessible_orders(turn)
     if number:
         order = orders.filter(external_id__iexact=number.group(1)).first()
         if order is not None:
@@ -97,8 +99,6 @@ def resolve(turn: Turn, purpose: str) -> tuple[Order | None, DialogueResult | No
         if isinstance(outcome, Verified):
             return outcome.order, None
         return None, outcome
-    if not turn.conversation.customer_id and not turn.state.get("verified_orders"):
-        return None, _ask_verification(turn, purpose)  # a visitor's orders are unknown until verified
     order = _default_order(orders, purpose, turn.state.get("order"))
     if order is not None:
         return order, None
