@@ -1,9 +1,20 @@
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from shops.caching import ShopCache
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_the_sockets_database_connection(django_db_setup):
+    """The socket tests' database calls run in asgiref's one shared thread, whose connection would
+    otherwise still be open when pytest-django drops the PostgreSQL test database (this fixture comes
+    after django_db_setup, so it is torn down before it)."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(autouse=True)
