@@ -179,9 +179,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # The open API (api/) sets its own key authentication, permission and per-key throttle on its views.
 }
-# Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 # Webhooks to loopback/private addresses only in local development: a shop must not reach our network.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
 # Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.
 SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = env.int("BASIC_MONTHLY_BOT_CONVERSATIONS", default=2000)
@@ -220,10 +220,10 @@ LOGGING = {
 # Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".
 ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="300")
 
-# Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
 # How often a worker process re-reads a shop's stamps (knowledge, catalogue, QA rules) to see changes
 # made by other processes; changes made in the process itself are seen at once (see shops.caching).
 SHOP_CACHE_RECHECK_SECONDS = env.float("SHOP_CACHE_RECHECK_SECONDS", default=1.0)
+# Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
 CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)
 CHAT_RATE_LIMIT_SECONDS = env.float("CHAT_RATE_LIMIT_SECONDS", default=1.0)
 # A conversation the bot holds is closed (and counted) once the shopper has been silent this long.
