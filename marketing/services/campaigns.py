@@ -381,12 +381,12 @@ def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
 
     campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
     product = touch.product or _product_shown(touch)
+    line = None
     if product is None and order is not None:
         line = order.lines.select_related("product").order_by("pk").first()
         product = line.product if line else None
-    product_title = product.title if product else ""
-    if not product_title and order is not None:
-        product_title = order.lines.order_by("pk").values_list("title", flat=True).first() or ""
+    # An order line keeps its title when its product is gone.
+    product_title = product.title if product else (line.title if line else "")
     amount: Decimal | None = None
     if touch.refund is not None:
         amount = touch.refund.amount

@@ -44,8 +44,9 @@ def live_answer(shop: Shop, text: str, now: datetime | None = None) -> str | Non
     sessions = LiveSession.objects.filter(
         shop=shop, ends_at__gt=now, starts_at__lt=now + timedelta(days=UPCOMING_DAYS)
     ).order_by("starts_at")
-    current = sessions.filter(starts_at__lte=now).first()
-    session = current or sessions.first()
+    # Sessions not yet over, earliest start first: a running one, if any, comes first.
+    session = sessions.first()
+    current = session if session is not None and session.starts_at <= now else None
     if session is None:
         return "近期还没有直播安排哦，关注店铺就能第一时间收到开播提醒～"
     parts = []
