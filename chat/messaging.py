@@ -10,7 +10,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from shops import rows
 
@@ -95,9 +95,7 @@ def stored_client_message(conversation: Conversation, client_msg_id: str) -> Mes
     Asked for every shopper message and almost always None: the lookup is plain SQL on the unique
     index, a tenth of the ORM's cost; the rare hit loads the message.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_CLIENT_MESSAGE_SQL, [conversation.pk, client_msg_id])
-        row = cursor.fetchone()
+    row = rows.first_row(_CLIENT_MESSAGE_SQL, [conversation.pk, client_msg_id])
     return Message.objects.get(pk=row[0]) if row else None
 
 

@@ -2,8 +2,10 @@
 
 from uuid import uuid4
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
+
+from shops import rows
 
 from .models import KnowledgeVersion
 
@@ -35,7 +37,5 @@ def current_stamp(shop_id: int) -> str | None:
     Plain SQL on purpose: it runs for shopper questions and the ORM's query building would cost more
     than the lookup itself.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, [shop_id])
-        row = cursor.fetchone()
+    row = rows.first_row(_STAMP_SQL, [shop_id])
     return row[0] if row else None

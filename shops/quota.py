@@ -80,6 +80,8 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
     usage = QuotaUsage(used=bot_conversations_this_month(shop, now, up_to=quota), quota=quota)
     month: date = month_start(shop, now).date()
     reached = [t for t in QuotaWarning.Threshold.values if usage.used * 100 >= t * usage.quota]
+    if not reached:
+        return []  # most of the month: no need to read which warnings were given
     already = set(QuotaWarning.objects.filter(shop=shop, month=month).values_list("threshold", flat=True))
     warnings = []
     for threshold in sorted(set(reached) - already):

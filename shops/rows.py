@@ -28,6 +28,13 @@ def _readers(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
     return readers
 
 
+def first_row(sql: str, params: list[Any]) -> tuple | None:
+    """The first row of a plain SQL query, for the hot path's one-row lookups (stamps, ids)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 def locked(model: type[M], pk: int) -> M:
     """The row as stored now, locked until the transaction ends (``select_for_update().get()``), its
     columns converted as the ORM converts them (JSON, dates on SQLite)."""

@@ -13,9 +13,9 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 
 import jieba
-from django.db import connection
 
 from knowledge.text import normalize
+from shops import rows
 from shops.caching import ShopCache
 from shops.models import Product
 
@@ -78,9 +78,7 @@ _STAMP_SQL = f"SELECT COUNT(*), MAX(updated_at) FROM {Product._meta.db_table} WH
 
 
 def catalogue_stamp(shop_id: int) -> tuple:
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, [shop_id])
-        return tuple(cursor.fetchone())
+    return tuple(rows.first_row(_STAMP_SQL, [shop_id]))
 
 
 @dataclass
