@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "marketing",
     "analytics",
     "api",
+    "devtools",
 ]
 
 MIDDLEWARE = [
