@@ -42,7 +42,7 @@ def test_the_chat_counts_a_question_only_when_the_cards_answer_reaches_the_shopp
 
 
 def test_a_suite_without_its_splits_file_is_refused_with_the_file_named(tmp_path):
-    with pytest.raises(CommandError, match="splits.json: no such file"):
+    with pytest.raises(CommandError, match=r"splits\.json: no such file"):
         call_command("eval_suite", "--suite", str(tmp_path))
 
 

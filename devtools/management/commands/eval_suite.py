@@ -42,7 +42,8 @@ class Command(BaseCommand):
                     self.stdout.write(f"MISS {suite_shop.slug} engine {miss}")
                 for miss in result.chat.misses if result.chat else []:
                     self.stdout.write(f"MISS {suite_shop.slug} chat {miss}")
-            self.stdout.write(self._line(f"shop={suite_shop.slug} split={suite_shop.split}", result.engine, result.chat))
+            label = f"shop={suite_shop.slug} split={suite_shop.split}"
+            self.stdout.write(self._line(label, result.engine, result.chat))
             engine, chat = totals.setdefault(suite_shop.split, (EvalReport(), ChatReport()))
             engine.add(result.engine)
             if result.chat:
