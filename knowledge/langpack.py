@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 PACK_DIR = Path(__file__).with_name("langpack")
 SYNONYMS_FILE = "synonyms.tsv"
@@ -150,7 +151,12 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower().strip()
 
 
-def _rows(path: Path, min_fields: int, max_fields: int) -> tuple[str, list[tuple[int, list[str]]]]:
+class _Version(NamedTuple):
+    text: str
+    line: int
+
+
+def _rows(path: Path, min_fields: int, max_fields: int) -> tuple[_Version, list[tuple[int, list[str]]]]:
     """The file's version and its entry lines (line number, tab-separated fields)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -161,11 +167,12 @@ def _rows(path: Path, min_fields: int, max_fields: int) -> tuple[str, list[tuple
     version = None
     rows: list[tuple[int, list[str]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
+        # Only spaces come off the end: a trailing tab marks an empty last field, which the checks report.
+        line = raw.rstrip(" ")
         if line.startswith("#"):
             match = _VERSION.match(line)
             if match and version is None:
-                version = match.group(1)
+                version = _Version(match.group(1), number)
             continue
         if not line:
             continue
@@ -204,7 +211,7 @@ def _check_word(path: Path, line: int, word: str, what: str, pattern: re.Pattern
         raise LanguagePackError(path, line, f"'{word}' has punctuation or spaces, which text matching drops")
 
 
-def _load_synonyms(path: Path) -> tuple[str, tuple[SynonymEntry, ...]]:
+def _load_synonyms(path: Path) -> tuple[_Version, tuple[SynonymEntry, ...]]:
     version, rows = _rows(path, 3, 3)
     entries: list[SynonymEntry] = []
     canonical_line: dict[str, int] = {}
@@ -239,7 +246,7 @@ def _load_synonyms(path: Path) -> tuple[str, tuple[SynonymEntry, ...]]:
     return version, tuple(entries)
 
 
-def _load_question_types(path: Path) -> tuple[str, tuple[QuestionType, ...]]:
+def _load_question_types(path: Path) -> tuple[_Version, tuple[QuestionType, ...]]:
     version, rows = _rows(path, 4, 4)
     labels: dict[str, str] = {}
     cues: dict[str, dict[str, tuple]] = {}
@@ -292,7 +299,7 @@ def _load_question_types(path: Path) -> tuple[str, tuple[QuestionType, ...]]:
     return version, types
 
 
-def _load_regions(path: Path) -> tuple[str, tuple[Region, ...], dict[str, Region]]:
+def _load_regions(path: Path) -> tuple[_Version, tuple[Region, ...], dict[str, Region]]:
     version, rows = _rows(path, 3, 4)
     regions: list[Region] = []
     by_name: dict[str, Region] = {}
@@ -327,7 +334,7 @@ def _load_regions(path: Path) -> tuple[str, tuple[Region, ...], dict[str, Region
     return version, tuple(regions), by_name
 
 
-def _load_abbreviations(path: Path) -> tuple[str, tuple[Abbreviation, ...]]:
+def _load_abbreviations(path: Path) -> tuple[_Version, tuple[Abbreviation, ...]]:
     version, rows = _rows(path, 3, 4)
     entries: list[Abbreviation] = []
     defined_at: dict[tuple[str, str], int] = {}
@@ -356,16 +363,16 @@ def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
 
     The pack is released as one: every file carries the same version.
     """
-    versions: dict[str, str] = {}
+    versions: dict[str, _Version] = {}
     versions[SYNONYMS_FILE], synonyms = _load_synonyms(directory / SYNONYMS_FILE)
     versions[QUESTION_TYPES_FILE], question_types = _load_question_types(directory / QUESTION_TYPES_FILE)
     versions[REGIONS_FILE], regions, by_name = _load_regions(directory / REGIONS_FILE)
     versions[ABBREVIATIONS_FILE], abbreviations = _load_abbreviations(directory / ABBREVIATIONS_FILE)
-    version = versions[SYNONYMS_FILE]
+    version = versions[SYNONYMS_FILE].text
     for name, other in versions.items():
-        if other != version:
+        if other.text != version:
             raise LanguagePackError(
-                directory / name, 1, f"version '{other}' differs from {SYNONYMS_FILE}'s '{version}'"
+                directory / name, other.line, f"version '{other.text}' differs from {SYNONYMS_FILE}'s '{version}'"
             )
     return LanguagePack(version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name))
 
