@@ -227,6 +227,18 @@ def test_one_word_may_belong_to_groups_of_different_domains(tmp_path):
     assert [g.canonical for g in loaded.synonyms] == ["尺码", "鞋码"]
 
 
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    write_pack(tmp_path)
+    (tmp_path / ABBREVIATIONS_FILE).write_bytes("# version: 9\nunit\tkg\t公斤\n".encode("gb18030"))
+    with pytest.raises(LanguagePackError, match=r"^abbreviations\.tsv, line 2: not UTF-8$"):
+        load_pack(tmp_path)
+
+
+def test_a_regions_line_may_leave_out_its_aliases(tmp_path):
+    loaded = load_pack(write_pack(tmp_path, regions="# version: 9\n香港\t港澳台\t-\n九龙\t港澳台\t香港\t\n"))
+    assert [(r.name, r.parent, r.aliases) for r in loaded.regions] == [("香港", None, ()), ("九龙", "香港", ())]
+
+
 def test_a_missing_file_is_named(tmp_path):
     write_pack(tmp_path)
     (tmp_path / REGIONS_FILE).unlink()
