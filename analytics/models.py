@@ -1,7 +1,6 @@
 """Quality inspection: the rules every message is checked against, what they found, daily reports,
 and the training sessions of new agents."""
 
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -81,27 +80,6 @@ class QARule(models.Model):
     def __str__(self) -> str:
         where = self.shop or _("all shops")
         return f"{self.name} ({where} · {self.get_severity_display()})"
-
-
-class QARuleVersion(models.Model):
-    """A stamp per shop (key = shop id) and one for the global rules (key 0), renewed on every rule change.
-
-    Each process caches the compiled rules of a shop with the stamps it was built from; one indexed read
-    of two rows tells every process whether its copy is still current.
-    """
-
-    GLOBAL_KEY = 0
-
-    key = models.BigIntegerField(_("shop id (0: global rules)"), primary_key=True)
-    stamp = models.UUIDField(_("stamp"), default=uuid.uuid4)
-    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("QA rule version")
-        verbose_name_plural = _("QA rule versions")
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.stamp}"
 
 
 class QAFinding(models.Model):

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from api.models import WebhookEvent
 from api.webhooks import publish_event
+from core import rows
 from knowledge.services import suggest_answers
-from shops import rows
 from shops.models import Customer, Membership, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids

@@ -1,8 +1,8 @@
 """The answer engine's public face: answer shoppers, suggest answers to agents, curate knowledge.
 
 Other apps use only the names in this module. Each worker process keeps one index per shop, built on
-first use and rebuilt when the shop's ``KnowledgeVersion`` stamp in the database moved (see
-shops.caching), so every process sees a trainer's change within a second.
+first use and rebuilt when the shop's knowledge change stamp in the database moved (see
+core.caching), so every process sees a trainer's change within a second.
 """
 
 from collections.abc import Iterable
@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from shops import rows
-from shops.caching import ShopCache
+from core import rows
+from core.caching import ShopCache
+from core.models import ChangeStamp
 from shops.models import Shop
 
 from .engine import Analyzer, Index, IndexedCard, Scored, TextFeatures
@@ -29,7 +30,6 @@ from .models import (
 )
 from .splitting import split_questions
 from .text import normalize, strip_punctuation
-from .versioning import current_stamp
 
 __all__ = [
     "Answer",
@@ -144,8 +144,8 @@ def _load_index(shop_id: int) -> Index:
     return Index(analyzer, cards, texts)
 
 
-# Each process's index per shop, rebuilt when the shop's KnowledgeVersion stamp moved.
-indexes: ShopCache[Index] = ShopCache("knowledge index", current_stamp, _load_index)
+# Each process's index per shop, rebuilt when the shop's knowledge stamp moved (knowledge.signals bumps it).
+indexes: ShopCache[Index] = ShopCache("knowledge index", ChangeStamp.Kind.KNOWLEDGE, _load_index)
 
 
 def shop_index(shop: Shop | int) -> Index:
@@ -204,7 +204,7 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
             score=min(1.0, max(0.0, answer.score)),
             outcome=answer.outcome,
         )
-        rows.insert([log])  # on every bot answer: the written-out INSERT (see shops.rows)
+        rows.insert([log])  # on every bot answer: the written-out INSERT (see core.rows)
         if answer.outcome == AnswerOutcome.FALLBACK and queue:
             _enqueue_unanswered(shop, answer.question, now)
 
