@@ -1,7 +1,6 @@
 """Quality inspection: the rules every message is checked against, what they found, daily reports,
 and the training sessions of new agents."""
 
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

@@ -8,13 +8,14 @@ human agents instead: never dropped. Managers are warned once a month at 80% and
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core import shoptime
 
 from .models import QuotaWarning, Shop
 
@@ -31,8 +32,8 @@ def monthly_bot_quota(shop: Shop) -> int | None:
 
 
 def month_start(shop: Shop, now: datetime | None = None) -> datetime:
-    local = timezone.localtime(now or timezone.now(), ZoneInfo(shop.timezone))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The first moment of the shop's current calendar month, in the shop's timezone."""
+    return shoptime.month_start(now or timezone.now(), shop.tz)
 
 
 def bot_conversations_this_month(shop: Shop, now: datetime | None = None, *, up_to: int | None = None) -> int:

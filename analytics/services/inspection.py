@@ -15,6 +15,7 @@ from .rules import CompiledRules, ConversationFacts, Hit, MessageFacts, RuleSpec
 
 Sender = Message.Sender
 
+
 def compile_rules(shop_id: int) -> CompiledRules:
     rules = QARule.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True), enabled=True).order_by("pk")
     return CompiledRules(RuleSpec.of(rule) for rule in rules)

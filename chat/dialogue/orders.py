@@ -8,10 +8,8 @@ Nothing is said about an order that is not the shopper's, not even whether it ex
 
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from shops.models import Order, Refund
 
@@ -192,7 +190,7 @@ def answer(turn: Turn, order: Order, purpose: str) -> DialogueResult:
 
 
 def _local(moment, order: Order) -> str:
-    return timezone.localtime(moment, ZoneInfo(order.shop.timezone)).strftime("%m月%d日 %H:%M")
+    return moment.astimezone(order.shop.tz).strftime("%m月%d日 %H:%M")
 
 
 def describe(order: Order) -> str:

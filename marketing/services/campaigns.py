@@ -40,12 +40,12 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from chat.models import Conversation, Message
+from core import shoptime
 from shops.models import Customer, Order, Product, Refund, Shop
 
 from ..models import Campaign, Touch
 from .delivery import deliver
 from .money import yuan
-from .timing import next_allowed_time, start_of_day, start_of_next_day
 
 Kind = Campaign.Kind
 PRESALE_STATUSES = (Order.Status.DEPOSIT_PAID, Order.Status.AWAITING_FINAL)
@@ -83,10 +83,6 @@ def _set_based_transaction() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
         yield
-
-
-def shop_tz(shop: Shop) -> ZoneInfo:
-    return ZoneInfo(shop.timezone)
 
 
 # --- who is due ---------------------------------------------------------------------------------
@@ -221,7 +217,7 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
     Returns the new touches' ids and whether they may go out now (else quiet hours hold them). Touches
     that may go out are inserted as enqueued: the caller hands them to the send task, which spares
     updating every new row a second time."""
-    scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
+    scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
@@ -379,7 +375,7 @@ def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     # The chat protocol's card; imported here because the dialogue package imports these services.
     from chat.dialogue.replies import product_card
 
-    campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
+    campaign, order, tz = touch.campaign, touch.order, touch.shop.tz
     product = touch.product or _product_shown(touch)
     line = None
     if product is None and order is not None:
@@ -455,23 +451,25 @@ def send_touch(touch_id: int, now: datetime | None = None) -> str:
             return SendOutcome.NOT_DUE
         # Serialise sends to one customer so the daily cap holds across workers.
         customer = Customer.objects.select_for_update().get(pk=touch.customer_id)
-        campaign, tz = touch.campaign, shop_tz(touch.shop)
+        campaign, tz = touch.campaign, touch.shop.tz
         if customer.marketing_opt_out:
             return _skip(touch, Touch.SkipReason.OPTED_OUT)
         if not campaign.enabled:
             return _skip(touch, Touch.SkipReason.CAMPAIGN_DISABLED)
         if Touch.objects.filter(pk=touch.pk).filter(goal_reached(campaign.kind, now)).exists():
             return _skip(touch, Touch.SkipReason.GOAL_REACHED)
-        allowed = next_allowed_time(now, tz, campaign.quiet_start, campaign.quiet_end)
+        allowed = shoptime.after_window(now, tz, campaign.quiet_start, campaign.quiet_end)
         if allowed == now:
             sent_today = Touch.objects.filter(
                 shop_id=touch.shop_id,
                 customer_id=touch.customer_id,
                 status=Touch.Status.SENT,
-                sent_at__gte=start_of_day(now, tz),
+                sent_at__gte=shoptime.start_of_day(now, tz),
             ).count()
             if sent_today >= campaign.daily_cap:
-                allowed = next_allowed_time(start_of_next_day(now, tz), tz, campaign.quiet_start, campaign.quiet_end)
+                allowed = shoptime.after_window(
+                    shoptime.start_of_next_day(now, tz), tz, campaign.quiet_start, campaign.quiet_end
+                )
         if allowed != now:
             Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(scheduled_at=allowed)
             return SendOutcome.RESCHEDULED
