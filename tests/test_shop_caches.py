@@ -4,6 +4,7 @@ process's change within SHOP_CACHE_RECHECK_SECONDS, and nothing is rebuilt while
 import pytest
 import time_machine
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from analytics.models import QARule
@@ -132,3 +133,17 @@ def test_a_change_stamp_reads_as_its_kind_shop_and_version(shop_a):
     with translation.override("en"):
         assert str(ChangeStamp.objects.get(kind=CATALOGUE)) == f"Product catalogue · #{shop_a.pk} · v1"
         assert str(ChangeStamp.objects.get(kind=ChangeStamp.Kind.QA_RULES)) == "QA rules · every shop · v1"
+
+
+def test_taking_products_off_sale_in_the_admin_takes_them_out_of_the_catalogue(client, manager_a, shop_a):
+    shoe = ProductFactory(shop=shop_a, title="缓震跑步鞋")
+    ProductFactory(shop=shop_a, title="速干T恤", category="运动T恤", price=99)
+    client.force_login(manager_a)
+    changelist = reverse("admin:shops_product_changelist")
+    with time_machine.travel(timezone.now(), tick=False):
+        assert titles(shop_a) == ["速干T恤", "缓震跑步鞋"]
+        response = client.post(changelist, {"action": "take_off_sale", "_selected_action": [shoe.pk]})
+        assert response.status_code == 302
+        assert titles(shop_a) == ["速干T恤"]
+        client.post(changelist, {"action": "put_on_sale", "_selected_action": [shoe.pk]})
+        assert titles(shop_a) == ["速干T恤", "缓震跑步鞋"]
