@@ -44,7 +44,7 @@ def read_stamp(shop_id: int, kind: str) -> int:
     either changes the sum. 0 while nothing was ever bumped. One indexed read in plain SQL: it runs for
     shopper messages, where the ORM's query building would cost more than the read."""
     row = rows.first_row(_sql()[0], [kind, ChangeStamp.GLOBAL, shop_id])
-    return row[0] or 0
+    return int(row[0] or 0)  # PostgreSQL sums bigints as numeric
 
 
 def bump(shop_id: int | None, kind: str) -> None:
@@ -56,7 +56,7 @@ def bump(shop_id: int | None, kind: str) -> None:
     """
     key = ChangeStamp.GLOBAL if shop_id is None else shop_id
     with connection.cursor() as cursor:
-        cursor.execute(_sql()[1], [key, kind])
+        cursor.execute(_sql()[1], [key, str(kind)])
     ShopCache.forget_kind(kind, shop_id)
     transaction.on_commit(lambda: ShopCache.forget_kind(kind, shop_id))
 
@@ -80,7 +80,7 @@ class ShopCache(Generic[T]):
 
     def __init__(self, name: str, kind: str, build: Callable[[int], T], *, max_age: float | None = None) -> None:
         self.name = name
-        self.kind = kind
+        self.kind = str(kind)
         self._build = build
         self._max_age = max_age
         self._entries: dict[int, _Entry[T]] = {}

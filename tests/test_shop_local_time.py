@@ -3,11 +3,13 @@ New York shop's dashboard days, nightly reports, quota month, campaign quiet hou
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 
 from analytics.models import QAReport
 from analytics.services.dashboard import build_dashboard
@@ -141,3 +143,12 @@ def test_today_in_a_live_answer_is_the_shops_today(ny_shop):
     # in Shanghai, which the project's zone would call tomorrow.
     with time_machine.travel(shanghai(24, 21), tick=False):
         assert live_answer(ny_shop, "今天直播吗") == "下一场直播「感恩节专场」在今天 20:00–22:00。"
+
+
+def test_the_report_command_without_a_day_builds_each_shops_own_yesterday(ny_shop, shop_a):
+    message(conversation(ny_shop, new_york(23, 12)), new_york(23, 12))
+    message(conversation(shop_a, shanghai(24, 12)), shanghai(24, 12))
+    with time_machine.travel(shanghai(25, 0, 30), tick=False):
+        call_command("build_qa_reports", stdout=StringIO())
+    shop_days = set(QAReport.objects.filter(scope=QAReport.Scope.SHOP).values_list("shop_id", "day"))
+    assert shop_days == {(ny_shop.pk, date(2026, 11, 23)), (shop_a.pk, DAY)}
