@@ -10,11 +10,9 @@ from shops import rows
 from .models import KnowledgeVersion
 
 
-def bump_version(shop_id: int | None) -> None:
-    """Mark the shop's knowledge as changed; ``None`` (a global synonym) marks every shop."""
-    from .services import indexes  # services builds on this module
-
-    indexes.forget(shop_id)  # this process sees its own change at once; the stamp tells the others
+def move_stamp(shop_id: int | None) -> None:
+    """Give the shop's knowledge a new stamp, which every process compares with the one its index was
+    built from; ``None`` (a global synonym) moves every shop's. ``knowledge.index.bump_version`` calls this."""
     values = {"stamp": uuid4().hex, "version": F("version") + 1}
     if shop_id is None:
         KnowledgeVersion.objects.update(**values)

@@ -5,9 +5,9 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
+from knowledge.index import bump_version
 from knowledge.models import KnowledgeVersion, SimilarQuestion
 from knowledge.services import answer_question, shop_index
-from knowledge.versioning import bump_version
 from tests.factories import FAQCardFactory, SynonymGroupFactory
 
 pytestmark = pytest.mark.django_db

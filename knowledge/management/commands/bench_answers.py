@@ -11,9 +11,9 @@ from django.db import transaction
 from tqdm import tqdm
 
 from knowledge.engine import Index
+from knowledge.index import bump_version
 from knowledge.models import FAQCard, SimilarQuestion
 from knowledge.services import answer_question, shop_index
-from knowledge.versioning import bump_version
 from shops.models import Shop
 
 PRODUCTS = [

@@ -3,8 +3,8 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from .index import bump_version
 from .models import DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup
-from .versioning import bump_version
 
 
 @receiver([post_save, post_delete], sender=FAQCard)
