@@ -16,11 +16,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from api.models import WebhookEvent
-from api.webhooks import publish_event
 from core import rows
 from knowledge.services import suggest_answers
 from shops.models import Customer, Membership, Shop
@@ -519,29 +517,11 @@ def transfer_conversation(
     )
 
 
-def closed_payload(conversation: Conversation) -> dict[str, Any]:
-    counts = conversation.messages.aggregate(total=Count("pk"), shopper=Count("pk", filter=Q(sender=Sender.SHOPPER)))
-    return {
-        "id": conversation.pk,
-        "channel": conversation.channel,
-        "customer": conversation.customer.external_id if conversation.customer_id else None,
-        "visitor": conversation.visitor_token,
-        "handoff_reason": conversation.handoff_reason,
-        "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent_id else None,
-        "started_at": conversation.started_at,
-        "handed_over_at": conversation.handed_over_at,
-        "ended_at": conversation.ended_at,
-        "satisfaction": conversation.satisfaction,
-        "messages": counts["total"],
-        "shopper_messages": counts["shopper"],
-    }
-
-
 @transaction.atomic
 def close_conversation(
     conversation: Conversation, by: AbstractBaseUser | None = None, *, outbox: Outbox | None = None
 ) -> Conversation:
-    """End the conversation: the satisfaction question goes to the shopper, listeners and webhooks hear."""
+    """End the conversation: the satisfaction question goes to the shopper; ``conversation_closed`` after commit."""
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("assigned_agent", "customer")
@@ -566,7 +546,6 @@ def close_conversation(
     _announce_status(conversation, outbox)
     if was_waiting:
         _announce_queue(conversation.shop_id, outbox)
-    publish_event(conversation.shop_id, WebhookEvent.CONVERSATION_CLOSED, closed_payload(conversation))
     transaction.on_commit(lambda: conversation_closed.send(sender=Conversation, conversation=conversation))
     return conversation
 

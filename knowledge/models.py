@@ -1,7 +1,7 @@
 """FAQ knowledge: cards and their similar questions, synonyms, shop words, the unanswered queue, the answer log.
 
 Every change that alters what the answer engine sees bumps the shop's knowledge ``core.ChangeStamp`` in
-the same transaction (see ``knowledge.signals``); each worker process compares that stamp before
+the same transaction (see ``knowledge.receivers``); each worker process compares that stamp before
 answering and rebuilds its cached index when it moved.
 """
 

@@ -8,4 +8,7 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import (
+            receivers,  # noqa: F401
+            tasks,  # noqa: F401  (registers send_touches, which the services enqueue by name)
+        )

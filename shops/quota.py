@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core import shoptime
 
 from .models import QuotaWarning, Shop
+from .signals import quota_warning
 
 # Conversation.handoff_reason of a conversation that went straight to agents because of the quota; those
 # are not bot conversations and do not count against it.
@@ -71,10 +72,7 @@ def bot_quota_exceeded(shop: Shop, now: datetime | None = None) -> bool:
 
 
 def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[QuotaWarning]:
-    """Record (and announce by webhook) each threshold the month's usage has reached for the first time."""
-    from api.models import WebhookEvent
-    from api.webhooks import publish_event
-
+    """Record (and announce with ``quota_warning``) each threshold the month's usage reached for the first time."""
     quota = monthly_bot_quota(shop)
     if quota is None:
         return []  # checked on every new conversation: an unlimited shop's month is never counted
@@ -93,11 +91,7 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
                 )
         except IntegrityError:
             continue  # another worker warned for this threshold a moment ago
-        publish_event(
-            shop.pk,
-            WebhookEvent.QUOTA_WARNING,
-            {"threshold": threshold, "used": usage.used, "quota": usage.quota, "month": month.strftime("%Y-%m")},
-        )
+        quota_warning.send(sender=QuotaWarning, warning=warning)
         warnings.append(warning)
     return warnings
 

@@ -21,6 +21,7 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -54,6 +55,8 @@ PRESALE_NOTICE = timedelta(hours=24)
 # A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
 REENQUEUE_AFTER = timedelta(minutes=15)
 SEND_BATCH = 500
+# The Celery task that sends a batch (marketing.tasks.send_touches, registered under this name).
+SEND_TASK = "marketing.tasks.send_touches"
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
 
@@ -324,8 +327,8 @@ def enqueue_due_touches(shop: Shop, now: datetime) -> int:
 
 def send_in_batches(touch_ids: list[int]) -> None:
     """Queue ``send_touches`` tasks for these touches once the current transaction commits."""
-    from ..tasks import send_touches
-
+    # By name: marketing.tasks runs these services, so they cannot import it back.
+    send_touches = current_app.tasks[SEND_TASK]
     for batch in _chunks(touch_ids, SEND_BATCH):
         transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
 

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -13,7 +14,6 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from chat.models import Conversation, Message
-from config.celery import app as celery_app
 from marketing.models import Campaign, Touch
 from marketing.services.campaigns import (
     create_touches,
