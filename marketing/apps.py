@@ -8,4 +8,9 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from chat.dialogue import registry
+
+        from . import dialogue, signals  # noqa: F401
+
+        # Live streams, 搭配 and 凑单 name products too: asked before product recommendation reads them.
+        registry.register(dialogue.HANDLER, before="recommend")

@@ -96,7 +96,7 @@ class ShopAdmin(ShopScopedAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ShopScopedAdmin):
-    list_display = ["title", "sku", "shop", "category", "price", "stock", "on_sale"]
+    list_display = ["title", "sku", "shop", "category", "price", "stock", "warranty_months", "on_sale"]
     list_filter = ["shop", "category", "on_sale"]
     list_editable = ["on_sale"]
     search_fields = ["title", "sku", "category"]

@@ -11,11 +11,14 @@ from collections import Counter
 from decimal import Decimal
 from itertools import combinations
 
+from chat.intents import Intent
 from shops.models import Product
 
+from . import faq
 from .catalogue import Catalogue, Item, Mentions
+from .handler import Handler, Responder, Stage
 from .prices import CHEAPER, PRICIER, PriceRange, parse_budget
-from .replies import DialogueResult, Intent, money, product_card, reply
+from .replies import DialogueResult, money, product_card, reply
 from .turn import Turn
 
 PAGE = 3
@@ -50,7 +53,15 @@ _SLOT_QUESTIONS = {
 }
 
 
-def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
+def detect(turn: Turn) -> Responder | None:
+    """Choosing products; when that is uncertain, only if shop knowledge has no confident answer."""
+    kind, certain = classify(turn, turn.catalogue)
+    if kind and (certain or not faq.knows(turn)):
+        return lambda: respond(turn, turn.catalogue, kind)
+    return None
+
+
+def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     """What the message asks of the products, and whether that is certain.
 
     The kind is "detail", "more", "recommend" or "" (not about choosing products). An uncertain one
@@ -68,7 +79,7 @@ def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
         return "detail", not faq_like
     if one_in_view and _OPTIONS_QUESTION.search(text):
         return "detail", not faq_like  # "还有别的颜色吗" about the product in view
-    if _single_named_item(catalogue, mentions) and asks_detail:
+    if catalogue.named_item(mentions) and asks_detail:
         return "detail", False
     if shown and _MORE.search(text):
         return "more", True
@@ -116,13 +127,6 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
         turn.clear_pending()
         return _recommend(turn, catalogue, budget=budget)
     return None
-
-
-def _single_named_item(catalogue: Catalogue, mentions: Mentions) -> Item | None:
-    if not mentions.keywords:
-        return None
-    items = [i for i in catalogue.items if all(k in i.key for k in mentions.keywords)]
-    return items[0] if len(items) == 1 else None
 
 
 def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> dict:
@@ -248,7 +252,7 @@ def _budget_options(items: list[Item]) -> list[str]:
 def _ask(turn: Turn, catalogue: Catalogue, slot: str, slots: dict, candidates: list[Item]) -> DialogueResult:
     slots.setdefault("asked", []).append(slot)
     turn.state["slots"] = slots
-    turn.ask("recommend_slot", slot=slot)
+    turn.ask({"kind": "recommend_slot", "slot": slot})
     options = {
         "category": lambda: catalogue.categories[:6],
         "budget": lambda: _budget_options(candidates),
@@ -376,7 +380,7 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         if not 0 <= position < len(shown):
             return reply(Intent.PRODUCT_DETAIL, f"刚才为您展示了 {len(shown)} 款，请说第 1 到第 {len(shown)} 个哦～")
         product_id = shown[position]
-    elif named := _single_named_item(catalogue, mentions):
+    elif named := catalogue.named_item(mentions):
         product_id = named.id
     else:
         product_id = turn.state.get("focus") or shown[0]
@@ -408,3 +412,13 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
             text += f"\n亮点：{product.selling_points}"
     quick = [f"{c}的有吗" for c in product.colors[:2]] if product.colors else []
     return reply(Intent.PRODUCT_DETAIL, text, [*quick, "换一批"], products=[product_card(product)])
+
+
+HANDLER = Handler(
+    name="recommend",
+    stage=Stage.TASK,
+    intents=frozenset({Intent.RECOMMEND, Intent.PRODUCT_DETAIL}),
+    detect=detect,
+    pending=frozenset({"recommend_slot"}),  # a soft question: no recall, a new topic replaces it
+    answer_pending=lambda turn: answer_pending(turn, turn.catalogue),
+)
