@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 
 from api.models import WebhookEvent
 from api.webhooks import publish_event
+from chat.intents import Intent
 
 from .messaging import post_message
 from .models import Conversation, InvoiceRequest, Message, WorkOrder
@@ -62,7 +63,7 @@ def update_work_order(work_order: WorkOrder, **changes: Any) -> WorkOrder:
             text = f"您的{work_order.get_kind_display()}申请（工单 #{work_order.pk}）已处理完成。"
         if work_order.resolution:
             text += f"处理结果：{work_order.resolution}"
-        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent="work_order_resolved")
+        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent=Intent.WORK_ORDER_RESOLVED)
     return work_order
 
 

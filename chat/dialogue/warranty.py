@@ -57,10 +57,15 @@ def detect(turn: Turn) -> Responder | None:
 
 
 def _product_in_question(turn: Turn) -> int | None:
-    """The product named in the message, else the one in view."""
-    named = turn.catalogue.named_item(turn.catalogue.read(turn.text))
-    if named is not None:
+    """The product named in the message (by its title's words, or a category of one product), else the one
+    in view."""
+    catalogue = turn.catalogue
+    mentions = catalogue.read(turn.text)
+    if (named := catalogue.named_item(mentions)) is not None:
         return named.id
+    in_categories = [i.id for i in catalogue.items if i.category in mentions.categories]
+    if len(in_categories) == 1:
+        return in_categories[0]
     shown = turn.state.get("results", {}).get("shown", [])
     return turn.state.get("focus") or (shown[0] if len(shown) == 1 else None)
 

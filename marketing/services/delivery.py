@@ -12,6 +12,7 @@ from typing import Any
 
 from api.models import WebhookEvent
 from api.webhooks import publish_event
+from chat.intents import Intent
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 
@@ -38,7 +39,7 @@ def _in_chat(touch: Touch, text: str, payload: dict[str, Any]) -> Delivery:
         Message.Sender.BOT,
         text,
         payload={"quick_replies": [], "products": payload["products"], "coupon": payload["coupon"]},
-        intent="marketing",
+        intent=Intent.MARKETING,
     )
     return Delivery(delivered=True, message=message)
 
