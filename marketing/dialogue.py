@@ -55,7 +55,8 @@ def _addon(turn: Turn) -> DialogueResult:
     focus = turn.state.get("focus")
     total = _amount(turn)
     if total is None:
-        total = turn.shop.products.filter(pk=focus).values_list("price", flat=True).first() or Decimal(0)
+        prices = turn.shop.products.filter(pk=focus) if focus else turn.shop.products.none()
+        total = prices.values_list("price", flat=True).first() or Decimal(0)
     coupons = usable_coupons(turn.shop)
     suggestion = addon_suggestions(turn.shop, total, coupons, exclude_product_ids=[focus] if focus else [])
     if suggestion is not None:

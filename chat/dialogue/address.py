@@ -64,9 +64,10 @@ def for_order(turn: Turn, order: Order, text: str) -> DialogueResult:
 
 def answer_pending(turn: Turn) -> DialogueResult | None:
     """The new address the bot asked for; None if the message is something else."""
-    if not looks_like_address(turn.text) or turn.pending is None:
+    order_id = turn.pending.get("order") if turn.pending else None
+    if not looks_like_address(turn.text) or order_id is None:
         return None
-    order = orders.accessible_orders(turn).filter(pk=turn.pending.get("order")).first()
+    order = orders.accessible_orders(turn).filter(pk=order_id).first()
     turn.clear_pending()
     if order is None:
         return reply(Intent.ADDRESS_CHANGE, "没有找到要修改的订单，请重新告诉我订单号哦～")

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
+from typing import Any
 
 import jieba
 
@@ -77,8 +78,8 @@ class Mentions:
 _STAMP_SQL = f"SELECT COUNT(*), MAX(updated_at) FROM {Product._meta.db_table} WHERE shop_id = %s"
 
 
-def catalogue_stamp(shop_id: int) -> tuple:
-    return tuple(rows.first_row(_STAMP_SQL, [shop_id]))
+def catalogue_stamp(shop_id: int) -> tuple[Any, ...]:
+    return tuple(rows.first_row(_STAMP_SQL, [shop_id]) or ())
 
 
 @dataclass
@@ -209,6 +210,6 @@ class Catalogue:
 catalogues: ShopCache[Catalogue] = ShopCache("catalogue", catalogue_stamp, Catalogue.build, max_age=60.0)
 
 
-def forget_shop_products(sender, instance: Product, **kwargs) -> None:
+def forget_shop_products(sender: type[Product], instance: Product, **kwargs: Any) -> None:
     """A product saved or deleted in this process: its shop's catalogue is rebuilt on the next message."""
     catalogues.forget(instance.shop_id)

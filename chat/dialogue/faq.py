@@ -11,7 +11,7 @@ from .handler import Handler, Responder, Stage
 from .replies import BotReply, DialogueResult, product_card
 from .turn import Turn
 
-_REPLY_INTENT = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutcome.CLARIFY: Intent.CLARIFY}
+_REPLY_INTENT: dict[str, Intent] = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutcome.CLARIFY: Intent.CLARIFY}
 
 
 def knows(turn: Turn) -> bool:

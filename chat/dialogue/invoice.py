@@ -138,7 +138,8 @@ def _advance(turn: Turn, form: PendingQuestion, problem: str) -> DialogueResult:
         turn.ask(form)
         return reply(Intent.INVOICE, _ASK["email"], ["跳过"])
     turn.clear_pending()
-    order = orders.accessible_orders(turn).filter(pk=form.get("order")).first() if form.get("order") else None
+    order_id = form.get("order")
+    order = orders.accessible_orders(turn).filter(pk=order_id).first() if order_id else None
     try:
         invoice = request_invoice(
             turn.conversation,

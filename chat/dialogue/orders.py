@@ -38,7 +38,7 @@ _STATUS = re.compile(
 _PRESALE_STATUSES = (Order.Status.DEPOSIT_PAID, Order.Status.AWAITING_FINAL)
 _RECEIVED = (Order.Status.SHIPPED, Order.Status.COMPLETED)
 
-_REFUND_TEXT = {
+_REFUND_TEXT: dict[str, str] = {
     Refund.Status.REQUESTED: "退款申请已提交，正在等待商家审核，一般 1-2 个工作日内处理",
     Refund.Status.APPROVED: "商家已同意退款，款项正在原路退回",
     Refund.Status.REJECTED: "退款申请未通过审核，如有疑问可以转人工客服为您查看原因",

@@ -8,6 +8,7 @@ are in ``state["results"]`` (``ids``, ``offset``, ``shown``) for "换一批", "�
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import combinations
 
@@ -19,6 +20,7 @@ from .catalogue import Catalogue, Item, Mentions
 from .handler import Handler, Responder, Stage
 from .prices import CHEAPER, PRICIER, PriceRange, parse_budget
 from .replies import DialogueResult, money, product_card, reply
+from .state import Slots
 from .turn import Turn
 
 PAGE = 3
@@ -110,7 +112,10 @@ def respond(turn: Turn, catalogue: Catalogue, kind: str) -> DialogueResult:
 
 def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     """The shopper answers the slot question the bot asked; None if the message is about something else."""
-    slot = turn.pending["slot"]
+    pending = turn.pending
+    if pending is None:
+        return None
+    slot = pending.get("slot", "")
     if _SKIP.match(turn.plain):
         slots = turn.state.setdefault("slots", {})
         if slot == "category":
@@ -129,8 +134,8 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     return None
 
 
-def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> dict:
-    slots = dict(turn.state.get("slots", {}))
+def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> Slots:
+    slots = turn.state.get("slots", Slots()).copy()
     mentions = catalogue.read(turn.text)
     restart = _STRONG_CUE.search(turn.text) and mentions.categories
     if restart or (mentions.categories and set(mentions.categories) != set(slots.get("categories", []))):
@@ -139,12 +144,14 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
         slots = {}  # "双肩包" after talking about jackets, "去油污的" after detergents: a new search
     if mentions.keywords:
         slots["keywords"] = mentions.keywords
-    for name in ("colour", "size", "use"):
-        if value := getattr(mentions, name):
-            slots[name] = value
+    if mentions.colour:
+        slots["colour"] = mentions.colour
+    if mentions.size:
+        slots["size"] = mentions.size
+    if mentions.use:
+        slots["use"] = mentions.use
     budget = budget or parse_budget(turn.text)
-    shown = [catalogue.by_id(i) for i in turn.state.get("results", {}).get("shown", [])]
-    shown = [i for i in shown if i is not None]
+    shown = [i for i in (catalogue.by_id(pk) for pk in turn.state.get("results", {}).get("shown", [])) if i]
     if budget:
         slots["low"] = str(budget.low) if budget.low is not None else None
         slots["high"] = str(budget.high) if budget.high is not None else None
@@ -159,16 +166,21 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
     return slots
 
 
-def _refines(catalogue: Catalogue, slots: dict, mentions: Mentions) -> bool:
+def _refines(catalogue: Catalogue, slots: Slots, mentions: Mentions) -> bool:
     """Whether title words or a use narrow the current search rather than start another one."""
     current = search(catalogue, slots, relax=False)[0] if slots.get("categories") or slots.get("keywords") else []
     keywords, use = mentions.keywords, mentions.use
     return any((not keywords or any(k in i.key for k in keywords)) and (not use or i.has_use(use)) for i in current)
 
 
-def _filters(slots: dict) -> list[tuple[str, object]]:
-    low = Decimal(slots["low"]) if slots.get("low") else None
-    high = Decimal(slots["high"]) if slots.get("high") else None
+def _bounds(slots: Slots) -> tuple[Decimal | None, Decimal | None]:
+    """The budget's low and high ends (stored as text: the state is JSON)."""
+    low, high = slots.get("low"), slots.get("high")
+    return Decimal(low) if low else None, Decimal(high) if high else None
+
+
+def _filters(slots: Slots) -> list[tuple[str, Callable[[Item], bool] | None]]:
+    low, high = _bounds(slots)
     cats = set(slots.get("categories", []))
     keywords = slots.get("keywords", [])
     return [
@@ -189,7 +201,7 @@ _RELAXABLE = ("colour", "size", "use", "keywords")
 _RELAXED_NAMES = {"colour": "颜色", "size": "尺码", "use": "用途", "keywords": "款式"}
 
 
-def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[list[Item], list[str]]:
+def search(catalogue: Catalogue, slots: Slots, *, relax: bool = True) -> tuple[list[Item], list[str]]:
     """Matching items, best first, and the slot names that had to be dropped to find any.
 
     When nothing matches everything, the fewest relaxable conditions are dropped (colour before size,
@@ -214,7 +226,7 @@ def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[li
     return items, list(dropped) if items else []
 
 
-def _next_question(slots: dict, candidates: list[Item]) -> str:
+def _next_question(slots: Slots, candidates: list[Item]) -> str:
     asked = slots.get("asked", [])
     if len(candidates) <= PAGE or len([a for a in asked if a != "category"]) >= MAX_QUESTIONS:
         return ""
@@ -249,7 +261,7 @@ def _budget_options(items: list[Item]) -> list[str]:
     return [f"{low}以内", f"{low}-{high}", f"{high}以上", "不限"]
 
 
-def _ask(turn: Turn, catalogue: Catalogue, slot: str, slots: dict, candidates: list[Item]) -> DialogueResult:
+def _ask(turn: Turn, catalogue: Catalogue, slot: str, slots: Slots, candidates: list[Item]) -> DialogueResult:
     slots.setdefault("asked", []).append(slot)
     turn.state["slots"] = slots
     turn.ask({"kind": "recommend_slot", "slot": slot})
@@ -300,29 +312,31 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
     return _show_page(turn, items, intro)
 
 
-def _nearest_in_price(catalogue: Catalogue, slots: dict) -> list[Item]:
+def _nearest_in_price(catalogue: Catalogue, slots: Slots) -> list[Item]:
     """Without the budget: the matching items closest to it (the shopper is told they are outside it)."""
     if slots.get("low") is None and slots.get("high") is None:
         return []
     items, _ = search(catalogue, {**slots, "low": None, "high": None})
-    low = Decimal(slots["low"]) if slots.get("low") else None
-    high = Decimal(slots["high"]) if slots.get("high") else None
+    low, high = _bounds(slots)
 
     def distance(item: Item) -> Decimal:
-        return max(low - item.price if low is not None else 0, item.price - high if high is not None else 0)
+        return max(
+            low - item.price if low is not None else Decimal(0), item.price - high if high is not None else Decimal(0)
+        )
 
     return sorted(items, key=lambda i: (distance(i), i.price))
 
 
-def _describe(slots: dict) -> str:
+def _describe(slots: Slots) -> str:
     """'300元以内的适合跑步的黑色42码跑步鞋'."""
     price = ""
-    if slots.get("low") and slots.get("high"):
-        price = f"{Decimal(slots['low']):.0f}-{Decimal(slots['high']):.0f}元的"
-    elif slots.get("high"):
-        price = f"{Decimal(slots['high']):.0f}元以内的"
-    elif slots.get("low"):
-        price = f"{Decimal(slots['low']):.0f}元以上的"
+    low, high = _bounds(slots)
+    if low is not None and high is not None:
+        price = f"{low:.0f}-{high:.0f}元的"
+    elif high is not None:
+        price = f"{high:.0f}元以内的"
+    elif low is not None:
+        price = f"{low:.0f}元以上的"
     use = f"适合{slots['use']}的" if slots.get("use") else ""
     size = slots.get("size", "")
     size = f"{size}码" if size and size != "均码" else size

@@ -38,11 +38,20 @@ def money(amount: Decimal) -> str:
 class Sellable(Protocol):
     """What a product card is made from: a Product row or a catalogue Item."""
 
-    id: int
-    sku: str
-    title: str
-    price: Decimal
-    stock: int
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def price(self) -> Decimal: ...
+
+    @property
+    def stock(self) -> int: ...
 
     @property
     def colors(self) -> Iterable[str]: ...
