@@ -46,7 +46,8 @@ class Handler:
     for this handler. ``pending`` are the ``state["pending"]["kind"]`` values whose answers
     ``answer_pending`` reads (None when the message is not an answer, so routing goes on). A pending
     task with a ``recall`` line is recalled when the shopper asks something else meanwhile, and may be
-    cancelled ("取消 / 算了"), answered with ``cancel_intent``; a soft question without one is dropped.
+    cancelled ("取消 / 算了"); ``cancel_intent`` is the intent of both the recall line and the cancel
+    reply. A soft question without them is dropped when the shopper moves on.
     ``after_verification`` answers for an order the visitor just proved is theirs (orders.py asks).
     """
 

@@ -11,7 +11,8 @@ Order of precedence, and why (handler.Stage):
 
 A message that does not answer the pending question is routed normally; a pending task (one whose
 handler has a ``recall`` line) is then recalled in one short line, and dropped after two unrelated
-messages. The router names no intent of its own beyond the fallback count.
+messages. The router names intents only to count fallbacks and to tell tasks from knowledge answers
+when one message held several questions.
 """
 
 import re
