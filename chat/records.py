@@ -5,6 +5,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 
+from chat.intents import Intent
+
 from .messaging import post_message
 from .models import Conversation, InvoiceRequest, Message, WorkOrder
 from .signals import invoice_requested, work_order_changed
@@ -33,7 +35,7 @@ def update_work_order(work_order: WorkOrder, **changes: Any) -> WorkOrder:
             text = f"您的{work_order.get_kind_display()}申请（工单 #{work_order.pk}）已处理完成。"
         if work_order.resolution:
             text += f"处理结果：{work_order.resolution}"
-        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent="work_order_resolved")
+        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent=Intent.WORK_ORDER_RESOLVED)
     return work_order
 
 

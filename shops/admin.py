@@ -117,7 +117,7 @@ def take_off_sale(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset) -
 
 @admin.register(Product)
 class ProductAdmin(ShopScopedAdmin):
-    list_display = ["title", "sku", "shop", "category", "price", "stock", "on_sale"]
+    list_display = ["title", "sku", "shop", "category", "price", "stock", "warranty_months", "on_sale"]
     list_filter = ["shop", "category", "on_sale"]
     list_editable = ["on_sale"]
     search_fields = ["title", "sku", "category"]

@@ -96,6 +96,11 @@ class Product(models.Model):
     uses = models.JSONField(_("functions and uses"), default=list, blank=True)
     selling_points = models.TextField(_("selling points"), blank=True)
     stock = models.PositiveIntegerField(_("stock"), default=0)
+    warranty_months = models.PositiveSmallIntegerField(
+        _("warranty (months)"),
+        default=0,
+        help_text=_("Months of warranty from receipt; 0 means no warranty is stated. The chat bot answers with it."),
+    )
     on_sale = models.BooleanField(_("on sale"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

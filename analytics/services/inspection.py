@@ -5,6 +5,7 @@ from django.db.models import Count, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
 from core.caching import ShopCache
 from core.models import ChangeStamp
@@ -60,7 +61,7 @@ def _fallback_streak(message: Message, longest: int) -> int:
     )
     streak = 0
     for intent in intents:
-        if intent != "fallback":
+        if intent != Intent.FALLBACK:
             break
         streak += 1
     return streak
@@ -71,7 +72,7 @@ def message_facts(message: Message, rules: CompiledRules) -> MessageFacts:
     wait_seconds, first_reply, streak = None, False, 0
     if message.sender == Sender.AGENT and rules.needs_wait_time:
         wait_seconds, first_reply = _wait_facts(message, message.conversation)
-    if message.sender == Sender.BOT and message.intent == "fallback" and rules.longest_streak:
+    if message.sender == Sender.BOT and message.intent == Intent.FALLBACK and rules.longest_streak:
         streak = _fallback_streak(message, rules.longest_streak)
     return MessageFacts(
         text=message.text,
@@ -125,7 +126,7 @@ def inspect_message(message: Message) -> list[QAFinding]:
 
 def conversation_facts(conversation: Conversation) -> ConversationFacts:
     messages = Message.objects.filter(conversation=conversation).exclude(sender=Sender.SYSTEM)
-    survey_at = messages.filter(sender=Sender.BOT, intent="satisfaction").aggregate(first=Min("pk"))["first"]
+    survey_at = messages.filter(sender=Sender.BOT, intent=Intent.SATISFACTION).aggregate(first=Min("pk"))["first"]
     before_survey = messages.filter(pk__lt=survey_at) if survey_at else messages
     last = before_survey.order_by("-pk").values("sender", "intent").first() or {"sender": "", "intent": ""}
     agent_replied = messages.filter(sender=Sender.AGENT).exists()

@@ -16,6 +16,8 @@ from pathlib import Path
 import ahocorasick
 import opencc
 
+from chat.intents import Intent
+
 from ..models import QARule
 
 Kind = QARule.Kind
@@ -145,7 +147,7 @@ def unresolved_reason(facts: ConversationFacts) -> str:
         return "转人工后无客服回复"
     if facts.last_sender == "shopper":
         return "顾客最后的问题无人回答"
-    if facts.last_sender == "bot" and facts.last_intent == "fallback":
+    if facts.last_sender == "bot" and facts.last_intent == Intent.FALLBACK:
         return "以机器人无法回答结束"
     if facts.satisfaction is not None and facts.satisfaction <= 2:
         return f"满意度 {facts.satisfaction} 分"
@@ -221,7 +223,7 @@ class CompiledRules:
             hits.extend(
                 Hit(rule, f"{facts.wait_seconds:.0f}s") for rule in timed if facts.wait_seconds > (rule.threshold or 0)
             )
-        if sender == "bot" and facts.intent == "fallback" and facts.fallback_streak:
+        if sender == "bot" and facts.intent == Intent.FALLBACK and facts.fallback_streak:
             # Exactly at the threshold: one finding per streak, however long it goes on.
             hits.extend(
                 Hit(rule, f"{facts.fallback_streak}×fallback")

@@ -113,6 +113,13 @@ class Catalogue:
     def by_id(self, item_id: int) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
 
+    def named_item(self, mentions: Mentions) -> Item | None:
+        """The one product whose title holds every title word the message named, if exactly one does."""
+        if not mentions.keywords:
+            return None
+        items = [i for i in self.items if all(k in i.key for k in mentions.keywords)]
+        return items[0] if len(items) == 1 else None
+
     @cached_property
     def categories(self) -> list[str]:
         """Category names, the best-stocked first (the order of the quick replies)."""

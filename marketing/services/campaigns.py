@@ -40,6 +40,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from chat.dialogue.replies import product_card
+from chat.intents import Intent
 from chat.models import Conversation, Message
 from core import shoptime
 from shops.models import Customer, Order, Product, Refund, Shop
@@ -62,7 +64,7 @@ CONVERSION_WINDOW = timedelta(hours=72)
 
 # Messages that show interest in products: the shopper asked for a recommendation or a product's
 # details, or the bot showed product cards (payload "products" not empty).
-INTEREST_INTENTS = ("recommend", "product_detail")
+INTEREST_INTENTS = (Intent.RECOMMEND, Intent.PRODUCT_DETAIL)
 INTEREST = Q(sender=Message.Sender.SHOPPER, intent__in=INTEREST_INTENTS) | Q(
     sender=Message.Sender.BOT, payload__products__0__isnull=False
 )
@@ -375,9 +377,6 @@ def _product_shown(touch: Touch) -> Product | None:
 
 def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     """The rendered text and the structured parts (product cards, coupon) of a touch."""
-    # The chat protocol's card; imported here because the dialogue package imports these services.
-    from chat.dialogue.replies import product_card
-
     campaign, order, tz = touch.campaign, touch.order, touch.shop.tz
     product = touch.product or _product_shown(touch)
     line = None

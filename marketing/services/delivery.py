@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chat.intents import Intent
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 
@@ -37,7 +38,7 @@ def _in_chat(touch: Touch, text: str, payload: dict[str, Any]) -> Delivery:
         Message.Sender.BOT,
         text,
         payload={"quick_replies": [], "products": payload["products"], "coupon": payload["coupon"]},
-        intent="marketing",
+        intent=Intent.MARKETING,
     )
     return Delivery(delivered=True, message=message)
 

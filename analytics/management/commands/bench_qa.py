@@ -17,6 +17,7 @@ from tqdm import tqdm
 from analytics.demo import DEFAULT_RULES
 from analytics.models import QARule
 from analytics.services.rules import CompiledRules, MessageFacts, RuleSpec, split_words
+from chat.intents import Intent
 
 PRODUCTS = ["缓震跑步鞋", "速干T恤", "瑜伽裤", "羽绒服", "连衣裙", "洗衣凝珠", "厨房湿巾", "篮球鞋", "防晒衣", "双肩包"]
 SHOPPER_LINES = [
@@ -102,7 +103,10 @@ def random_message(rng: random.Random) -> MessageFacts:
         text = rng.choice(BOT_LINES).format(**fill)
         fallback = text.startswith("抱歉")
         return MessageFacts(
-            text=text, sender="bot", intent="fallback" if fallback else "faq", fallback_streak=rng.randint(1, 4)
+            text=text,
+            sender="bot",
+            intent=Intent.FALLBACK if fallback else Intent.FAQ,
+            fallback_streak=rng.randint(1, 4),
         )
     return MessageFacts(
         text=rng.choice(AGENT_LINES).format(**fill),

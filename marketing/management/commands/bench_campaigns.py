@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
 from marketing.models import Campaign, Touch
 from marketing.services.campaigns import (
@@ -71,7 +72,11 @@ class Command(BaseCommand):
                 for chat in chats
                 for message in (
                     Message(
-                        conversation=chat, shop=shop, sender="shopper", text="这款有42码吗", intent="product_detail"
+                        conversation=chat,
+                        shop=shop,
+                        sender="shopper",
+                        text="这款有42码吗",
+                        intent=Intent.PRODUCT_DETAIL,
                     ),
                     Message(conversation=chat, shop=shop, sender="bot", text="有的", payload={"products": [card]}),
                 )
