@@ -24,7 +24,10 @@ def _rate(part: int, whole: int) -> str:
 
 def template_help() -> str:
     """The template field's help: each campaign type with the variables it fills and what they hold."""
-    kinds = ((kind.label, format_html_join("；", "{{{}}} {}", spec.variables.items())) for kind, spec in KINDS.items())
+    kinds = (
+        (kind.label, format_html_join("；", "{{{}}} {}", ((name, v.description) for name, v in spec.variables.items())))
+        for kind, spec in KINDS.items()
+    )
     return format_html(
         "{}<ul>{}</ul>", _("The variables each campaign type fills:"), format_html_join("", "<li>{}: {}</li>", kinds)
     )
