@@ -12,8 +12,8 @@ from chat.dialogue.replies import DialogueResult, product_card, reply
 from chat.dialogue.turn import Turn
 from chat.intents import Intent
 
+from .money import yuan
 from .services import addon_suggestions, bundle_suggestions, live_answer, usable_coupons
-from .services.money import yuan
 
 _LIVE = re.compile(r"直播|开播")
 _BUNDLE = re.compile(r"搭配|配什么|怎么配|一起买什么|配套")

@@ -147,7 +147,7 @@ def conversation_facts(conversation: Conversation) -> ConversationFacts:
 def inspect_closed_conversation(conversation: Conversation) -> list[QAFinding]:
     """Run the conversation-level rules on a conversation that has just closed."""
     rules = rules_for_shop(conversation.shop_id)
-    if not (rules.unresolved or rules.slow_first):
+    if not rules.conversation_checks:
         return []
     facts = conversation_facts(conversation)
     hits = rules.inspect_conversation(facts)

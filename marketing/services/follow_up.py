@@ -12,7 +12,7 @@ from chat.intents import Intent
 from chat.models import Conversation, Message
 from shops.models import Customer, Order, Shop
 
-from .money import yuan
+from ..money import yuan
 
 # Keywords of a shopper's question, in Simplified and Traditional (messages are stored as typed).
 ASKED = {

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from analytics.demo import DEFAULT_RULES
 from analytics.models import QARule
+from analytics.rule_kinds import KINDS
 from analytics.services.rules import CompiledRules, MessageFacts, RuleSpec, split_words
 from chat.intents import Intent
 
@@ -74,7 +75,7 @@ def realistic_rules(extra_words: int, rng: random.Random) -> list[RuleSpec]:
             name=name,
             kind=kind,
             severity=severity,
-            words=tuple(split_words("\n".join(words))) if kind in QARule.WORD_KINDS else (),
+            words=tuple(split_words("\n".join(words))) if KINDS[kind].words_help is not None else (),
             threshold=threshold,
         )
         for n, (name, kind, severity, words, threshold) in enumerate(DEFAULT_RULES, start=1)
