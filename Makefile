@@ -30,9 +30,12 @@ test: install
 test-services: install
 	$(SERVICES_ENV) $(BIN)/pytest
 
+# Style, then the import rules: layered apps (import-linter, see pyproject.toml) and no import cycles.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/python tools/check_cycles.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -13,11 +13,19 @@ from shops.services import visible_shop_ids
 from . import views
 from .models import QAFinding, QAReport, QARule, TrainingSession, TrainingTurn
 from .roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
+from .rule_kinds import KINDS
 from .services.inspection import copy_rule_to_shop
 from .services.review import review_findings
 
 TRANSCRIPT_LIMIT = 300
 RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+def input_help(field: str, lead: str):
+    """A rule field's help: ``lead``, then each kind that uses the field with what it means there."""
+    uses = ((kind.label, getattr(spec, f"{field}_help")) for kind, spec in KINDS.items())
+    rows = format_html_join("", "<li>{}: {}</li>", ((label, text) for label, text in uses if text is not None))
+    return format_html("{}<ul>{}</ul>", lead, rows)
 
 
 def page(model_admin: admin.ModelAdmin, view):
@@ -36,6 +44,14 @@ class QARuleAdmin(ShopScopedAdmin):
     list_select_related = ["shop"]
     actions = [copy_to_shops]
     fields = ["shop", "name", "kind", "severity", "words", "threshold", "enabled"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "words":
+            field.help_text = input_help("words", db_field.help_text)
+        elif db_field.name == "threshold":
+            field.help_text = input_help("threshold", _("A number above 0, for these kinds:"))
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

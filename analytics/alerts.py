@@ -1,5 +1,6 @@
 """Real-time QA alerts: a Channels group per shop that its managers' and QA reviewers' sockets join,
-plus the shop's ``qa.alert`` webhook for anyone who wants them elsewhere (DingTalk, WeCom, a pager)."""
+plus ``analytics.signals.alert_raised``, which the API turns into the shop's ``qa.alert`` webhook for
+anyone who wants them elsewhere (DingTalk, WeCom, a pager)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -7,12 +8,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from api.webhooks import publish_event
+from .signals import alert_raised
 
 if TYPE_CHECKING:
     from .models import QAFinding
-
-ALERT_EVENT = "qa.alert"
 
 
 def managers_group(shop_id: int) -> str:
@@ -42,7 +41,7 @@ def alert_frame(finding: "QAFinding") -> dict[str, Any]:
 
 
 def alert_managers(finding: "QAFinding") -> None:
-    """Push a high-severity finding to the shop's alert sockets now, and to its ``qa.alert`` webhooks."""
+    """Push a high-severity finding to the shop's alert sockets now, and announce it (``qa.alert`` webhooks)."""
     frame = alert_frame(finding)
     async_to_sync(get_channel_layer().group_send)(managers_group(finding.shop_id), {"type": "qa.alert", "frame": frame})
-    publish_event(finding.shop_id, ALERT_EVENT, frame)
+    alert_raised.send(sender=type(finding), finding=finding, frame=frame)

@@ -1,8 +1,6 @@
 """Quality inspection: the rules every message is checked against, what they found, daily reports,
 and the training sessions of new agents."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, Message
 from shops.models import Shop
+
+from .rule_kinds import KINDS, THRESHOLD_KINDS, WORD_KINDS, RuleKind
 
 
 class Severity(models.TextChoices):
@@ -19,19 +19,8 @@ class Severity(models.TextChoices):
 
 
 class QARule(models.Model):
-    class Kind(models.TextChoices):
-        BANNED_WORDS = "banned_words", _("Banned or rude words (agent and bot)")
-        FORBIDDEN_PROMISE = "forbidden_promise", _("Forbidden promises (agent and bot)")
-        PERSONAL_DATA = "personal_data", _("Personal data in an agent's message (phone, ID number)")
-        SLOW_FIRST_RESPONSE = "slow_first_response", _("Slow first response after a hand-off")
-        SLOW_REPLY = "slow_reply", _("Slow agent reply")
-        FALLBACK_STREAK = "fallback_streak", _("Streak of bot fallbacks")
-        ANGRY_SHOPPER = "angry_shopper", _("Angry shopper")
-        UNRESOLVED_CLOSE = "unresolved_close", _("Conversation closed unresolved")
-
-    # Kinds matched against a word list, and kinds that need a threshold (seconds or a count).
-    WORD_KINDS = (Kind.BANNED_WORDS, Kind.FORBIDDEN_PROMISE, Kind.ANGRY_SHOPPER)
-    THRESHOLD_KINDS = (Kind.SLOW_FIRST_RESPONSE, Kind.SLOW_REPLY, Kind.FALLBACK_STREAK)
+    # One module per kind in analytics/rule_kinds: its inputs and its inspection.
+    Kind = RuleKind
 
     shop = models.ForeignKey(
         Shop,
@@ -68,11 +57,11 @@ class QARule(models.Model):
             models.UniqueConstraint(fields=["shop", "name"], name="qa_rule_name_unique_per_shop"),
             models.UniqueConstraint(fields=["name"], condition=Q(shop__isnull=True), name="qa_rule_global_name_unique"),
             models.CheckConstraint(
-                condition=~Q(kind__in=["slow_first_response", "slow_reply", "fallback_streak"]) | Q(threshold__gt=0),
+                condition=~Q(kind__in=THRESHOLD_KINDS) | Q(threshold__gt=0),
                 name="qa_rule_threshold_kinds_have_threshold",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["banned_words", "forbidden_promise", "angry_shopper"]) | ~Q(words=""),
+                condition=~Q(kind__in=WORD_KINDS) | ~Q(words=""),
                 name="qa_rule_word_kinds_have_words",
             ),
         ]
@@ -82,26 +71,10 @@ class QARule(models.Model):
         where = self.shop or _("all shops")
         return f"{self.name} ({where} · {self.get_severity_display()})"
 
-
-class QARuleVersion(models.Model):
-    """A stamp per shop (key = shop id) and one for the global rules (key 0), renewed on every rule change.
-
-    Each process caches the compiled rules of a shop with the stamps it was built from; one indexed read
-    of two rows tells every process whether its copy is still current.
-    """
-
-    GLOBAL_KEY = 0
-
-    key = models.BigIntegerField(_("shop id (0: global rules)"), primary_key=True)
-    stamp = models.UUIDField(_("stamp"), default=uuid.uuid4)
-    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("QA rule version")
-        verbose_name_plural = _("QA rule versions")
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.stamp}"
+    def clean(self) -> None:
+        spec = KINDS.get(self.kind)
+        if spec is not None:
+            spec.validate(self.words, self.threshold)
 
 
 class QAFinding(models.Model):

@@ -3,9 +3,11 @@
 import logging
 
 from chat.models import Conversation, Message
+from core.caching import bump
+from core.models import ChangeStamp
 
 from .models import QARule
-from .services.inspection import bump_rule_version, inspect_closed_conversation, inspect_message
+from .services.inspection import inspect_closed_conversation, inspect_message
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def on_conversation_closed(sender, conversation: Conversation, **kwargs) -> None
 
 
 def on_rule_saved(sender, instance: QARule, **kwargs) -> None:
-    bump_rule_version(instance.shop_id)
+    bump(instance.shop_id, ChangeStamp.Kind.QA_RULES)  # a global rule (no shop): every shop's
 
 
 def on_rule_moving(sender, instance: QARule, **kwargs) -> None:
@@ -35,4 +37,4 @@ def on_rule_moving(sender, instance: QARule, **kwargs) -> None:
         return
     old_shop_id = QARule.objects.filter(pk=instance.pk).values_list("shop_id", flat=True).first()
     if old_shop_id != instance.shop_id:
-        bump_rule_version(old_shop_id)
+        bump(old_shop_id, ChangeStamp.Kind.QA_RULES)

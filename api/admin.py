@@ -9,7 +9,7 @@ from shops.scoping import ShopScopedAdmin
 
 from .keys import revoke_key, save_new_key
 from .models import ApiKey, Scope, WebhookDelivery, WebhookEvent, WebhookSubscription
-from .webhooks import retry_delivery
+from .publishing import retry_delivery
 
 
 class ApiKeyForm(forms.ModelForm):

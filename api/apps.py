@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "api"
     verbose_name = _("Open platform")
+
+    def ready(self) -> None:
+        from .receivers import connect_webhook_sources
+
+        connect_webhook_sources()

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.intents import Intent
 from chat.messaging import post_message
 from chat.models import InvoiceRequest, Message
 from knowledge.models import FAQCard, SimilarQuestion
@@ -36,7 +37,7 @@ def fulfil_invoice(invoice: InvoiceRequest, invoice_url: str, note: str = "") ->
             invoice.conversation,
             Message.Sender.SYSTEM,
             f"您申请的发票（抬头：{invoice.title}）已开具，可在此下载：{invoice_url}",
-            intent="invoice",
+            intent=Intent.INVOICE,
         )
     return invoice
 

@@ -1,5 +1,5 @@
-"""Outbound webhooks: every event a shop subscribes to is signed with HMAC-SHA256 and delivered by
-Celery with exponential back-off. Chat, marketing, quality inspection and the API all publish here.
+"""Outbound webhooks: how one delivery is signed and attempted. ``api.publishing`` queues deliveries and
+``api.tasks.deliver_webhook`` attempts them with exponential back-off.
 
 A receiver checks ``X-Shopbee-Signature: sha256=<hex>`` where the hex is
 HMAC-SHA256(secret, f"{X-Shopbee-Timestamp}.{raw body}"), and de-duplicates on ``X-Shopbee-Delivery``.
@@ -12,16 +12,13 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
 
-from .models import WebhookDelivery, WebhookSubscription
+from .models import WebhookDelivery
 
 TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 6
@@ -35,23 +32,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def backoff_seconds(attempt: int) -> int:
     """Seconds before retry ``attempt`` (1-based): 30 s, 60 s, 2 min, 4 min, ... at most an hour."""
     return min(30 * 2 ** (attempt - 1), 3600)
-
-
-def publish_event(shop_id: int, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
-    """Queue ``event`` for every active subscription of the shop that wants it; sent after commit."""
-    from .tasks import deliver_webhook
-
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(shop_id=shop_id, is_active=True) if event in s.events
-    ]
-    body = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    deliveries = [
-        WebhookDelivery.objects.create(subscription=s, shop_id=shop_id, event=event, payload=body)
-        for s in subscriptions
-    ]
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))
-    return deliveries
 
 
 @dataclass(frozen=True)
@@ -126,15 +106,3 @@ def attempt_delivery(delivery_id: int) -> AttemptResult:
         retry=delivery.status == WebhookDelivery.Status.PENDING,
         attempts=delivery.attempts,
     )
-
-
-def retry_delivery(delivery: WebhookDelivery) -> bool:
-    """Send a failed delivery again from a fresh attempt count (the admin's "retry" action)."""
-    from .tasks import deliver_webhook
-
-    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, last_error=""
-    )
-    if updated:
-        transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
-    return bool(updated)

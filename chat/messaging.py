@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 
-from shops import rows
+from core import rows
 
 from .models import Conversation, Message
 from .signals import message_stored

@@ -5,44 +5,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 
-from api.models import WebhookEvent
-from api.webhooks import publish_event
+from chat.intents import Intent
 
 from .messaging import post_message
 from .models import Conversation, InvoiceRequest, Message, WorkOrder
-
-
-def work_order_payload(work_order: WorkOrder) -> dict[str, Any]:
-    return {
-        "id": work_order.pk,
-        "kind": work_order.kind,
-        "status": work_order.status,
-        "conversation": work_order.conversation_id,
-        "order": work_order.order.external_id if work_order.order_id else None,
-        "details": work_order.details,
-        "data": work_order.data,
-        "resolution": work_order.resolution,
-        "due_at": work_order.due_at,
-        "updated_at": work_order.updated_at,
-    }
-
-
-def invoice_payload(invoice: InvoiceRequest) -> dict[str, Any]:
-    return {
-        "id": invoice.pk,
-        "status": invoice.status,
-        "title": invoice.title,
-        "tax_id": invoice.tax_id,
-        "email": invoice.email,
-        "order": invoice.order.external_id if invoice.order_id else None,
-        "conversation": invoice.conversation_id,
-    }
+from .signals import invoice_requested, work_order_changed
 
 
 @transaction.atomic
 def open_work_order(shop_id: int, kind: str, details: str, **fields: Any) -> WorkOrder:
     work_order = WorkOrder.objects.create(shop_id=shop_id, kind=kind, details=details, **fields)
-    publish_event(shop_id, WebhookEvent.WORK_ORDER_CREATED, work_order_payload(work_order))
+    work_order_changed.send(sender=WorkOrder, work_order=work_order, created=True)
     return work_order
 
 
@@ -56,13 +29,13 @@ def update_work_order(work_order: WorkOrder, **changes: Any) -> WorkOrder:
     if becomes_resolved:
         work_order.resolved_at = timezone.now()
     work_order.save()
-    publish_event(work_order.shop_id, WebhookEvent.WORK_ORDER_UPDATED, work_order_payload(work_order))
+    work_order_changed.send(sender=WorkOrder, work_order=work_order, created=False)
     if becomes_resolved and work_order.conversation_id:
         with translation.override("zh-hans"):  # shoppers are answered in Chinese whatever the admin's language
             text = f"您的{work_order.get_kind_display()}申请（工单 #{work_order.pk}）已处理完成。"
         if work_order.resolution:
             text += f"处理结果：{work_order.resolution}"
-        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent="work_order_resolved")
+        post_message(work_order.conversation, Message.Sender.SYSTEM, text, intent=Intent.WORK_ORDER_RESOLVED)
     return work_order
 
 
@@ -73,5 +46,5 @@ def request_invoice(conversation: Conversation | None, shop_id: int, title: str,
     )
     invoice.full_clean()
     invoice.save()
-    publish_event(shop_id, WebhookEvent.INVOICE_REQUESTED, invoice_payload(invoice))
+    invoice_requested.send(sender=InvoiceRequest, invoice=invoice)
     return invoice

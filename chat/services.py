@@ -16,13 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from api.models import WebhookEvent
-from api.webhooks import publish_event
+from chat.intents import Intent
+from core import rows
 from knowledge.services import suggest_answers
-from shops import rows
 from shops.models import Customer, Membership, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
@@ -275,7 +274,12 @@ def _receive(
         if score is not None:
             # A tap on the closing survey's quick reply: the answer belongs to the closed conversation.
             message = post_message(
-                conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id, intent="satisfaction"
+                conversation,
+                Sender.SHOPPER,
+                text,
+                outbox=outbox,
+                client_msg_id=client_msg_id,
+                intent=Intent.SATISFACTION,
             )
             return ShopperTurn(message, True, [rate_conversation(conversation, score, outbox=outbox)])
         conversation = new_conversation(
@@ -296,12 +300,14 @@ def _receive(
         _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
         if conversation.handoff_reason == QUOTA_HANDOFF_REASON and not _quota_notice_given(conversation):
             # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
-            replies.append(post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent="handoff"))
+            replies.append(
+                post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent=Intent.HANDOFF)
+            )
     return ShopperTurn(message, True, replies)
 
 
 def _quota_notice_given(conversation: Conversation) -> bool:
-    return conversation.messages.filter(sender=Sender.SYSTEM, intent="handoff").exists()
+    return conversation.messages.filter(sender=Sender.SYSTEM, intent=Intent.HANDOFF).exists()
 
 
 def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None) -> ShopperTurn:
@@ -364,7 +370,7 @@ def request_handoff(conversation: Conversation, reason: str, *, outbox: Outbox |
         text = f"正在为您转接人工客服，您前面还有 {ahead} 位顾客在排队，请稍候～"
     else:
         text = "现在没有在线的人工客服，您的问题已经记录下来，客服上线后会第一时间回复您。您也可以继续问小蜂哦～"
-    return [post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent="handoff")]
+    return [post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent=Intent.HANDOFF)]
 
 
 def survey_score(conversation: Conversation, text: str) -> int | None:
@@ -383,7 +389,7 @@ def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox 
         Conversation.objects.filter(pk=conversation.pk).update(satisfaction=score)
         conversation.satisfaction = score
         text = "感谢您的评价！我们会继续努力～" if score >= 4 else "感谢您的评价，给您添麻烦了，我们会尽快改进。"
-        return post_message(conversation, Sender.BOT, text, outbox=outbox, intent="satisfaction")
+        return post_message(conversation, Sender.BOT, text, outbox=outbox, intent=Intent.SATISFACTION)
 
 
 # --- agents --------------------------------------------------------------------------------------
@@ -495,7 +501,13 @@ def agent_reply(
     text = checked_text(text)
     conversation = held_conversation(agent, conversation_id)
     return post_message(
-        conversation, Sender.AGENT, text, outbox=outbox, agent=agent, intent="agent_reply", client_msg_id=client_msg_id
+        conversation,
+        Sender.AGENT,
+        text,
+        outbox=outbox,
+        agent=agent,
+        intent=Intent.AGENT_REPLY,
+        client_msg_id=client_msg_id,
     )
 
 
@@ -519,29 +531,11 @@ def transfer_conversation(
     )
 
 
-def closed_payload(conversation: Conversation) -> dict[str, Any]:
-    counts = conversation.messages.aggregate(total=Count("pk"), shopper=Count("pk", filter=Q(sender=Sender.SHOPPER)))
-    return {
-        "id": conversation.pk,
-        "channel": conversation.channel,
-        "customer": conversation.customer.external_id if conversation.customer_id else None,
-        "visitor": conversation.visitor_token,
-        "handoff_reason": conversation.handoff_reason,
-        "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent_id else None,
-        "started_at": conversation.started_at,
-        "handed_over_at": conversation.handed_over_at,
-        "ended_at": conversation.ended_at,
-        "satisfaction": conversation.satisfaction,
-        "messages": counts["total"],
-        "shopper_messages": counts["shopper"],
-    }
-
-
 @transaction.atomic
 def close_conversation(
     conversation: Conversation, by: AbstractBaseUser | None = None, *, outbox: Outbox | None = None
 ) -> Conversation:
-    """End the conversation: the satisfaction question goes to the shopper, listeners and webhooks hear."""
+    """End the conversation: the satisfaction question goes to the shopper; ``conversation_closed`` after commit."""
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("assigned_agent", "customer")
@@ -560,13 +554,12 @@ def close_conversation(
         survey.text,
         outbox=outbox,
         payload={"quick_replies": survey.quick_replies, "products": survey.products},
-        intent=survey.intent or "satisfaction",
+        intent=survey.intent,
         agent=by,
     )
     _announce_status(conversation, outbox)
     if was_waiting:
         _announce_queue(conversation.shop_id, outbox)
-    publish_event(conversation.shop_id, WebhookEvent.CONVERSATION_CLOSED, closed_payload(conversation))
     transaction.on_commit(lambda: conversation_closed.send(sender=Conversation, conversation=conversation))
     return conversation
 

@@ -1,6 +1,9 @@
-"""Events other apps react to without chat depending on them (quality inspection, marketing).
+"""What chat announces. Chat never knows who listens (quality inspection, marketing, the API's webhooks).
 
-Both are sent after the storing transaction commits, so receivers see committed rows.
+``message_stored`` and ``conversation_closed`` are sent after the storing transaction commits, so
+receivers see committed rows. ``work_order_changed`` and ``invoice_requested`` are sent inside the
+transaction that wrote the row, so whatever a receiver records with it (a webhook delivery) stands or
+falls with that row; a receiver with work to do outside it defers with ``transaction.on_commit``.
 """
 
 from django.dispatch import Signal
@@ -9,3 +12,7 @@ from django.dispatch import Signal
 message_stored = Signal()
 # kwargs: conversation (chat.models.Conversation)
 conversation_closed = Signal()
+# kwargs: work_order (chat.models.WorkOrder), created (bool: opened now, or changed)
+work_order_changed = Signal()
+# kwargs: invoice (chat.models.InvoiceRequest)
+invoice_requested = Signal()

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "core",
     "shops",
     "knowledge",
     "chat",
@@ -222,7 +223,7 @@ LOGGING = {
 ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="300")
 
 # How often a worker process re-reads a shop's stamps (knowledge, catalogue, QA rules) to see changes
-# made by other processes; changes made in the process itself are seen at once (see shops.caching).
+# made by other processes; changes made in the process itself are seen at once (see core.caching).
 SHOP_CACHE_RECHECK_SECONDS = env.float("SHOP_CACHE_RECHECK_SECONDS", default=1.0)
 # Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
 CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)

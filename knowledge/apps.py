@@ -8,4 +8,4 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Knowledge")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the knowledge-version receivers)
+        from . import receivers  # noqa: F401  (connects the knowledge-version receivers)

@@ -1,8 +1,8 @@
 """FAQ knowledge: cards and their similar questions, synonyms, shop words, the unanswered queue, the answer log.
 
-Every change that alters what the answer engine sees bumps the shop's ``KnowledgeVersion`` in the same
-transaction (see ``knowledge.signals``); each worker process compares that stamp before answering and
-rebuilds its cached index when it moved.
+Every change that alters what the answer engine sees bumps the shop's knowledge ``core.ChangeStamp`` in
+the same transaction (see ``knowledge.receivers``); each worker process compares that stamp before
+answering and rebuilds its cached index when it moved.
 """
 
 import re
@@ -31,25 +31,6 @@ class AnswerOutcome(models.TextChoices):
     ANSWER = "answer", _("Answered")
     CLARIFY = "clarify", _("Asked to clarify")
     FALLBACK = "fallback", _("Fell back to a human")
-
-
-class KnowledgeVersion(models.Model):
-    """A per-shop stamp bumped whenever the shop's cards, synonyms or dictionary words change."""
-
-    shop = models.OneToOneField(
-        Shop, on_delete=models.CASCADE, related_name="knowledge_version", verbose_name=_("shop")
-    )
-    version = models.PositiveBigIntegerField(_("version"), default=0)
-    # A fresh random stamp per change: unlike the counter alone, it never repeats for a recreated shop id.
-    stamp = models.CharField(_("stamp"), max_length=32)
-    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("knowledge version")
-        verbose_name_plural = _("knowledge versions")
-
-    def __str__(self) -> str:
-        return f"{self.shop} · v{self.version}"
 
 
 class FAQCard(models.Model):

@@ -1,8 +1,8 @@
 """The answer engine's public face: answer shoppers, suggest answers to agents, curate knowledge.
 
 Other apps use only the names in this module. Each worker process keeps one index per shop, built on
-first use and rebuilt when the shop's ``KnowledgeVersion`` stamp in the database moved (see
-shops.caching), so every process sees a trainer's change within a second.
+first use and rebuilt when the shop's knowledge change stamp in the database moved (see
+core.caching), so every process sees a trainer's change within a second.
 """
 
 from collections.abc import Iterable
@@ -10,26 +10,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from shops import rows
-from shops.caching import ShopCache
+from core import rows
 from shops.models import Shop
 
-from .engine import Analyzer, Index, IndexedCard, Scored, TextFeatures
+from .engine import Scored, TextFeatures
+from .index import shop_index
 from .models import (
     AnswerLog,
     AnswerOutcome,
-    DictionaryWord,
     FAQCard,
     SimilarQuestion,
-    SynonymGroup,
     UnansweredQuestion,
 )
 from .splitting import split_questions
 from .text import normalize, strip_punctuation
-from .versioning import current_stamp
 
 __all__ = [
     "Answer",
@@ -98,61 +95,6 @@ class Explanation:
     answers: list[Answer] = field(default_factory=list)
 
 
-def _load_index(shop_id: int) -> Index:
-    synonyms: dict[str, str] = {}
-    # Global groups first, so that a shop's own group wins for a word both define.
-    groups = SynonymGroup.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True)).order_by(
-        F("shop_id").asc(nulls_first=True), "pk"
-    )
-    for group in groups:
-        canonical = strip_punctuation(group.canonical)
-        for word in group.word_list:
-            synonyms[strip_punctuation(word)] = canonical
-    phrases = DictionaryWord.objects.filter(shop_id=shop_id).values_list("word", flat=True)
-    analyzer = Analyzer(phrases, synonyms)
-
-    rows = FAQCard.objects.filter(shop_id=shop_id, enabled=True).values_list(
-        "pk", "question", "answer", "quick_replies", "image_url", "valid_from", "valid_to"
-    )
-    links: dict[int, list[int]] = {}
-    for card_id, product_id in FAQCard.products.through.objects.filter(
-        faqcard__shop_id=shop_id, faqcard__enabled=True, product__shop_id=shop_id
-    ).values_list("faqcard_id", "product_id"):
-        links.setdefault(card_id, []).append(product_id)
-    cards: list[IndexedCard] = []
-    position: dict[int, int] = {}
-    texts: list[tuple[int, str]] = []
-    for pk, question, answer, quick_replies, image_url, valid_from, valid_to in rows:
-        position[pk] = len(cards)
-        texts.append((len(cards), question))
-        cards.append(
-            IndexedCard(
-                pk,
-                question,
-                answer,
-                tuple(quick_replies or ()),
-                tuple(sorted(links.get(pk, ()))),
-                image_url,
-                valid_from,
-                valid_to,
-            )
-        )
-    for card_id, text in SimilarQuestion.objects.filter(card__shop_id=shop_id, card__enabled=True).values_list(
-        "card_id", "text"
-    ):
-        texts.append((position[card_id], text))
-    return Index(analyzer, cards, texts)
-
-
-# Each process's index per shop, rebuilt when the shop's KnowledgeVersion stamp moved.
-indexes: ShopCache[Index] = ShopCache("knowledge index", current_stamp, _load_index)
-
-
-def shop_index(shop: Shop | int) -> Index:
-    """The shop's index, rebuilt here when another process (or this one) changed its knowledge."""
-    return indexes.get(shop if isinstance(shop, int) else shop.pk)
-
-
 def _candidate(scored: Scored) -> Candidate:
     return Candidate(scored.card.card_id, scored.card.question, scored.card.answer, round(scored.confidence, 4))
 
@@ -204,7 +146,7 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
             score=min(1.0, max(0.0, answer.score)),
             outcome=answer.outcome,
         )
-        rows.insert([log])  # on every bot answer: the written-out INSERT (see shops.rows)
+        rows.insert([log])  # on every bot answer: the written-out INSERT (see core.rows)
         if answer.outcome == AnswerOutcome.FALLBACK and queue:
             _enqueue_unanswered(shop, answer.question, now)
 

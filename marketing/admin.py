@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Membership, Shop
 from shops.scoping import ShopScopedAdmin, copy_to_shops
 from shops.services import visible_shops
 
+from .kinds import KINDS
 from .models import BundleRule, Campaign, Coupon, FollowUpCustomer, LiveSession, Touch
 from .services import copy_campaign_to_shop, follow_up_candidates, with_results
 
@@ -18,6 +20,17 @@ FOLLOW_UP_LIMIT = 50
 
 def _rate(part: int, whole: int) -> str:
     return f"{part} ({part / whole:.0%})" if whole else "–"
+
+
+def template_help() -> str:
+    """The template field's help: each campaign type with the variables it fills and what they hold."""
+    kinds = (
+        (kind.label, format_html_join("；", "{{{}}} {}", ((name, v.description) for name, v in spec.variables.items())))
+        for kind, spec in KINDS.items()
+    )
+    return format_html(
+        "{}<ul>{}</ul>", _("The variables each campaign type fills:"), format_html_join("", "<li>{}: {}</li>", kinds)
+    )
 
 
 @admin.register(Coupon)
@@ -55,6 +68,12 @@ class CampaignAdmin(ShopScopedAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return with_results(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "template":
+            field.help_text = template_help()
+        return field
 
     @admin.display(description=_("touches sent"), ordering="touches_sent")
     def sent(self, obj: Campaign) -> int:

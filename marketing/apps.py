@@ -8,4 +8,13 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from chat.dialogue import registry
+
+        from . import (
+            dialogue,
+            receivers,  # noqa: F401
+            tasks,  # noqa: F401  (registers send_touches, which the services enqueue by name)
+        )
+
+        # Live streams, 搭配 and 凑单 name products too: asked before product recommendation reads them.
+        registry.register(dialogue.HANDLER, before="recommend")

@@ -100,7 +100,7 @@ def _bundles_and_live(shop: Shop, now) -> None:
             companion=companion,
             defaults={"shop": shop, "reason": "店长推荐搭配", "position": position},
         )
-    tonight = timezone.localtime(now).replace(hour=20, minute=0, second=0, microsecond=0)
+    tonight = now.astimezone(shop.tz).replace(hour=20, minute=0, second=0, microsecond=0)
     if tonight < now:
         tonight += timedelta(days=1)
     session, _ = LiveSession.objects.update_or_create(

@@ -10,17 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import Message
 from shops.models import Customer, Order, Product, Refund, Shop
 
-# The variables a campaign message template may use, and what each one is filled with.
-TEMPLATE_VARIABLES = {
-    "nickname": _("the customer's nickname"),
-    "product": _("the product asked about or ordered"),
-    "amount": _("the amount due (order total, final payment or refund)"),
-    "deadline": _("the payment or coupon deadline, in the shop's timezone"),
-}
+from .money import yuan
 
 
 def validate_message_template(template: str) -> None:
     """Reject unknown ``{variables}`` and broken braces with a message naming them."""
+    # The campaign kinds declare the variables; they import this module, hence the late import.
+    from .kinds import TEMPLATE_VARIABLES
+
     try:
         names = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
     except ValueError as exc:
@@ -72,8 +69,6 @@ class Coupon(models.Model):
     @property
     def label(self) -> str:
         """满199减20, as shoppers read it."""
-        from .services.money import yuan
-
         if self.threshold:
             return f"满{yuan(self.threshold)}减{yuan(self.discount)}"
         return f"无门槛减{yuan(self.discount)}"
@@ -115,8 +110,8 @@ class Campaign(models.Model):
     quiet_end = models.TimeField(_("quiet hours end"), null=True, blank=True)
     template = models.TextField(
         _("message template"),
+        # The admin lists each kind's variables (marketing.admin.template_help).
         validators=[validate_message_template],
-        help_text=_("Variables: {nickname} {product} {amount} {deadline}"),
     )
     coupon = models.ForeignKey(
         Coupon, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaigns", verbose_name=_("coupon")
@@ -161,6 +156,11 @@ class Campaign(models.Model):
             raise ValidationError({"quiet_end": _("Quiet hours must end at another time than they start.")})
         if self.coupon_id and self.shop_id and self.coupon.shop_id != self.shop_id:
             raise ValidationError({"coupon": _("The coupon belongs to another shop.")})
+        from .kinds import KINDS  # the kinds import this module
+
+        spec = KINDS.get(self.kind)
+        for check in spec.checks if spec else ():
+            check(self)
 
 
 class Touch(models.Model):

@@ -1,12 +1,9 @@
-"""Keep each shop's scan task in step with its campaigns."""
+"""What marketing announces, without knowing who listens."""
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from .models import Campaign
-from .services.schedule import ensure_scan_schedule
-
-
-@receiver([post_save, post_delete], sender=Campaign, dispatch_uid="marketing_campaign_schedule")
-def campaign_changed(sender, instance: Campaign, **kwargs) -> None:
-    ensure_scan_schedule(instance.shop)
+# The webhook channel hands a touch over with this, inside the transaction that sends the touch.
+# kwargs: touch (marketing.models.Touch), text (str), content (dict: products, coupon, ...).
+# A receiver that passed the touch on (to an SMS or outbound-call provider) returns something truthy;
+# when none did, the touch is skipped as ``no_webhook``.
+touch_sent = Signal()

@@ -5,12 +5,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
 from .overview import shop_figures
 from .quota import current_warnings, quota_usage, warning_text
 from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
-from .services import copy_product_to_shop, visible_shops
+from .services import copy_product_to_shop, update_products, visible_shops
 
 Role = Membership.Role
 ORDER_READERS = (Role.MANAGER, Role.AGENT, Role.QA)
@@ -94,15 +95,35 @@ class ShopAdmin(ShopScopedAdmin):
         return request.user.is_superuser
 
 
+def _set_on_sale(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset, on_sale: bool) -> None:
+    count = update_products(queryset, on_sale=on_sale)
+    text = (
+        ngettext("%(count)d product put on sale.", "%(count)d products put on sale.", count)
+        if on_sale
+        else ngettext("%(count)d product taken off sale.", "%(count)d products taken off sale.", count)
+    )
+    modeladmin.message_user(request, text % {"count": count}, messages.SUCCESS)
+
+
+@admin.action(description=_("Put the selected products on sale"), permissions=["change"])
+def put_on_sale(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset) -> None:
+    _set_on_sale(modeladmin, request, queryset, True)
+
+
+@admin.action(description=_("Take the selected products off sale"), permissions=["change"])
+def take_off_sale(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset) -> None:
+    _set_on_sale(modeladmin, request, queryset, False)
+
+
 @admin.register(Product)
 class ProductAdmin(ShopScopedAdmin):
-    list_display = ["title", "sku", "shop", "category", "price", "stock", "on_sale"]
+    list_display = ["title", "sku", "shop", "category", "price", "stock", "warranty_months", "on_sale"]
     list_filter = ["shop", "category", "on_sale"]
     list_editable = ["on_sale"]
     search_fields = ["title", "sku", "category"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
-    actions = [copy_to_shops]
+    actions = [copy_to_shops, put_on_sale, take_off_sale]
 
     def copy_to_shop(self, obj: Product, shop: Shop) -> Product:
         return copy_product_to_shop(obj, shop)

@@ -8,4 +8,4 @@ class ShopsConfig(AppConfig):
     verbose_name = _("Shops")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the quota check to new conversations)
+        from . import receivers  # noqa: F401  (connects the quota check and the catalogue stamp)

@@ -94,6 +94,7 @@ def _shop(spec: dict) -> Shop:
     shop, _ = Shop.objects.update_or_create(
         slug=spec["slug"], defaults={"name": spec["name"], "industry": spec["industry"], "plan": spec["plan"]}
     )
+    warranty = spec["warranty_months"]
     for n, (category, title, price, colors, sizes, uses, points) in enumerate(spec["products"], start=1):
         Product.objects.update_or_create(
             shop=shop,
@@ -107,6 +108,7 @@ def _shop(spec: dict) -> Shop:
                 "uses": uses,
                 "selling_points": points,
                 "stock": 50 + (n * 37) % 400,
+                "warranty_months": warranty.get(title, warranty.get(category, 0)),
                 "on_sale": True,
             },
         )

@@ -1,6 +1,8 @@
 """The three demo shops and their products: realistic titles, attributes and prices.
 
-Each product row: (category, title, price, colours, sizes, uses, selling points).
+Each product row: (category, title, price, colours, sizes, uses, selling points). A shop's
+``warranty_months`` gives the warranty of its products by category or by exact title (the title wins);
+products in neither state no warranty. The periods match the shops' FAQ answers (knowledge/demo_cards.py).
 """
 
 SHOE_SIZES = ["38", "39", "40", "41", "42", "43", "44"]
@@ -13,6 +15,8 @@ SHOPS = [
         "name": "迅驰运动旗舰店",
         "industry": "sportswear",
         "plan": "unlimited",
+        # 鞋类质保 180 天 (six months): shoes only, not clothes or accessories.
+        "warranty_months": {"跑步鞋": 6, "篮球鞋": 6, "休闲鞋": 6, "训练鞋": 6},
         "products": [
             (
                 "跑步鞋",
@@ -283,6 +287,8 @@ SHOPS = [
         "name": "兰衣女装",
         "industry": "apparel",
         "plan": "basic",
+        # 开线、掉扣 covered 30 days (one month) on clothes; not on accessories.
+        "warranty_months": dict.fromkeys(("连衣裙", "衬衫", "上衣", "裤装", "半身裙", "外套", "套装", "家居服"), 1),
         "products": [
             (
                 "连衣裙",
@@ -545,6 +551,8 @@ SHOPS = [
         "name": "净佳家居清洁",
         "industry": "household",
         "plan": "basic",
+        # Cleaning products are used up; the spray mop, a device, is guaranteed a year.
+        "warranty_months": {"净佳喷雾拖把 带水箱": 12},
         "products": [
             (
                 "消毒液",

@@ -2,12 +2,16 @@
 
 import secrets
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from core import shoptime
+from core.validators import validate_timezone_name
 
 
 def new_widget_secret() -> str:
@@ -32,7 +36,9 @@ class Shop(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, default=Industry.OTHER)
     plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices, default=Plan.BASIC)
-    timezone = models.CharField(_("timezone"), max_length=64, default="Asia/Shanghai")
+    timezone = models.CharField(
+        _("timezone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone_name]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Signs the shopper identity the merchant's site passes to the chat widget (HMAC), so a shopper
     # can only be linked to their own customer record and orders.
@@ -46,6 +52,11 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The shop's timezone, which its days, months and quiet hours are counted in (core.shoptime)."""
+        return shoptime.zone(self.timezone)
 
 
 class Membership(models.Model):
@@ -85,6 +96,11 @@ class Product(models.Model):
     uses = models.JSONField(_("functions and uses"), default=list, blank=True)
     selling_points = models.TextField(_("selling points"), blank=True)
     stock = models.PositiveIntegerField(_("stock"), default=0)
+    warranty_months = models.PositiveSmallIntegerField(
+        _("warranty (months)"),
+        default=0,
+        help_text=_("Months of warranty from receipt; 0 means no warranty is stated. The chat bot answers with it."),
+    )
     on_sale = models.BooleanField(_("on sale"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

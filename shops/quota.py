@@ -8,7 +8,6 @@ human agents instead: never dropped. Managers are warned once a month at 80% and
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
@@ -16,7 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import shoptime
+
 from .models import QuotaWarning, Shop
+from .signals import quota_warning
 
 # Conversation.handoff_reason of a conversation that went straight to agents because of the quota; those
 # are not bot conversations and do not count against it.
@@ -31,8 +33,8 @@ def monthly_bot_quota(shop: Shop) -> int | None:
 
 
 def month_start(shop: Shop, now: datetime | None = None) -> datetime:
-    local = timezone.localtime(now or timezone.now(), ZoneInfo(shop.timezone))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The first moment of the shop's current calendar month, in the shop's timezone."""
+    return shoptime.month_start(now or timezone.now(), shop.tz)
 
 
 def bot_conversations_this_month(shop: Shop, now: datetime | None = None, *, up_to: int | None = None) -> int:
@@ -70,10 +72,7 @@ def bot_quota_exceeded(shop: Shop, now: datetime | None = None) -> bool:
 
 
 def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[QuotaWarning]:
-    """Record (and announce by webhook) each threshold the month's usage has reached for the first time."""
-    from api.models import WebhookEvent
-    from api.webhooks import publish_event
-
+    """Record (and announce with ``quota_warning``) each threshold the month's usage reached for the first time."""
     quota = monthly_bot_quota(shop)
     if quota is None:
         return []  # checked on every new conversation: an unlimited shop's month is never counted
@@ -92,11 +91,7 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
                 )
         except IntegrityError:
             continue  # another worker warned for this threshold a moment ago
-        publish_event(
-            shop.pk,
-            WebhookEvent.QUOTA_WARNING,
-            {"threshold": threshold, "used": usage.used, "quota": usage.quota, "month": month.strftime("%Y-%m")},
-        )
+        quota_warning.send(sender=QuotaWarning, warning=warning)
         warnings.append(warning)
     return warnings
 

@@ -6,6 +6,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.caching import bump
+from core.models import ChangeStamp
 
 from .models import Customer, Membership, Order, OrderLine, Product, Shop
 
@@ -35,11 +39,28 @@ def has_shop_role(user: AbstractBaseUser | AnonymousUser, shop_id: int, roles: I
 
 def copy_product_to_shop(product: Product, shop: Shop) -> Product:
     """Put the product into another shop's catalogue, refreshing the row with the same SKU there."""
-    fields = ["title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock", "on_sale"]
+    fields = [
+        "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock", "warranty_months",
+        "on_sale",
+    ]  # fmt: skip
     copy, _ = Product.objects.update_or_create(
         shop=shop, sku=product.sku, defaults={name: getattr(product, name) for name in fields}
     )
     return copy
+
+
+def update_products(products: QuerySet[Product], **values: Any) -> int:
+    """Write ``values`` to every product of ``products`` in one UPDATE; returns how many rows changed.
+
+    ``update()`` sends no signal, so the catalogue stamp of every shop it touched is bumped here: each
+    process's dialogue sees the change as it sees a saved product.
+    """
+    with transaction.atomic():
+        shop_ids = set(products.order_by().values_list("shop_id", flat=True).distinct())
+        updated = products.update(**values, updated_at=timezone.now())
+        for shop_id in shop_ids:
+            bump(shop_id, ChangeStamp.Kind.CATALOGUE)
+    return updated
 
 
 # Upserts by external id, for the open API's product, customer and order sync. Each returns, per item,

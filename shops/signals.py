@@ -1,13 +1,6 @@
-"""A new conversation may push its shop over a quota threshold: check after it commits."""
+"""What shops announce, without knowing who listens (the API turns it into a webhook)."""
 
-from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from .quota import warn_quota_thresholds
-
-
-@receiver(post_save, sender="chat.Conversation")
-def conversation_started(sender, instance, created: bool, **kwargs) -> None:
-    if created:
-        transaction.on_commit(lambda: warn_quota_thresholds(instance.shop))
+# kwargs: warning (shops.models.QuotaWarning), sent once it is recorded: once per shop, month and threshold
+quota_warning = Signal()

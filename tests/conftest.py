@@ -2,7 +2,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from django.db import connections
 
-from shops.caching import ShopCache
+from core.caching import ShopCache
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)

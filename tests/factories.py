@@ -1,18 +1,19 @@
 """factory_boy factories for every model the tests build."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from analytics.models import QAFinding, QARule, Severity
 from api.keys import issue_key
 from api.models import ApiKey, Scope
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup
-from marketing.models import Campaign, Coupon, LiveSession
-from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
+from marketing.models import Campaign, Coupon, LiveSession, Touch
+from shops.models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -214,3 +215,52 @@ class LiveSessionFactory(factory.django.DjangoModelFactory):
     title = "秋冬上新专场"
     starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
+
+
+class TouchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touch
+
+    campaign = factory.SubFactory(CampaignFactory)
+    shop = factory.SelfAttribute("campaign.shop")
+    customer = factory.SubFactory(CustomerFactory, shop=factory.SelfAttribute("..shop"))
+    channel = factory.SelfAttribute("campaign.channel")
+    idempotency_key = factory.Sequence(lambda n: f"touch-{n:06d}")
+    trigger_at = factory.LazyFunction(timezone.now)
+    scheduled_at = factory.SelfAttribute("trigger_at")
+
+
+class QARuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QARule
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"投诉{n}")
+    kind = QARule.Kind.ANGRY_SHOPPER
+    severity = Severity.HIGH
+    words = "投诉"
+
+
+class QAFindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QAFinding
+
+    message = factory.SubFactory(MessageFactory, text="我要投诉")
+    conversation = factory.SelfAttribute("message.conversation")
+    shop = factory.SelfAttribute("message.shop")
+    rule = factory.SubFactory(QARuleFactory, shop=factory.SelfAttribute("..shop"))
+    kind = factory.SelfAttribute("rule.kind")
+    severity = factory.SelfAttribute("rule.severity")
+    actor = QAFinding.Actor.SHOPPER
+    evidence = "投诉"
+
+
+class QuotaWarningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuotaWarning
+
+    shop = factory.SubFactory(ShopFactory)
+    month = date(2026, 11, 1)
+    threshold = QuotaWarning.Threshold.NEAR
+    used = 1600
+    quota = 2000

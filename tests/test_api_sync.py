@@ -173,3 +173,11 @@ def test_a_null_character_in_a_reference_or_a_key_is_a_clean_error(shop_a, api_a
     response = api_a.put("/api/v1/orders/NO1/", order_body(customer="c\u00001", lines=[]), format="json")
     assert response.status_code == 400 and "customer" in response.json()
     assert api_a.get("/api/v1/products/A%00B/").status_code == 404
+
+
+def test_a_products_warranty_months_are_stored_and_a_negative_period_is_refused(api_a):
+    response = api_a.put("/api/v1/products/AIR-1/", {**SHOE, "warranty_months": 6}, format="json")
+    assert response.status_code == 201 and response.json()["warranty_months"] == 6
+    assert Product.objects.get(sku="AIR-1").warranty_months == 6
+    refused = api_a.put("/api/v1/products/AIR-1/", {**SHOE, "warranty_months": -1}, format="json")
+    assert refused.status_code == 400 and "warranty_months" in refused.json()

@@ -24,3 +24,13 @@ def test_the_demo_covers_every_order_status_and_a_manager_of_two_shops():
     assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
     assert Membership.objects.filter(user__username="manager", role=Membership.Role.MANAGER).count() == 2
     assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
+
+
+def test_demo_shoes_and_the_spray_mop_have_a_warranty_and_cleaning_products_none():
+    call_command("load_demo")
+    swift = Product.objects.filter(shop__slug="swift-sports")
+    assert set(swift.filter(category="跑步鞋").values_list("warranty_months", flat=True)) == {6}
+    assert set(swift.filter(category="运动T恤").values_list("warranty_months", flat=True)) == {0}
+    jingjia = Product.objects.filter(shop__slug="jingjia-clean")
+    assert jingjia.get(title="净佳喷雾拖把 带水箱").warranty_months == 12
+    assert jingjia.filter(warranty_months__gt=0).count() == 1

@@ -5,10 +5,14 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from knowledge.models import KnowledgeVersion, SimilarQuestion
+from core.caching import bump, read_stamp
+from core.models import ChangeStamp
+from knowledge.models import SimilarQuestion
 from knowledge.services import answer_question, shop_index
-from knowledge.versioning import bump_version
 from tests.factories import FAQCardFactory, SynonymGroupFactory
+from tests.stamps import bumped_by_another_process
+
+KNOWLEDGE = ChangeStamp.Kind.KNOWLEDGE
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +49,7 @@ def test_a_change_made_by_another_process_is_seen_within_a_second_of_its_version
         assert answer_question(shop_a, "发什么快递", record=False).text == "默认发中通"
         # Another worker process writes the card: this process's signals never see it, only the database does.
         type(card).objects.filter(pk=card.pk).update(answer="默认发顺丰")
-        KnowledgeVersion.objects.filter(shop=shop_a).update(version=999, stamp="bumped-by-another-process")
+        bumped_by_another_process(shop_a.pk, KNOWLEDGE)
         clock.shift(0.5)
         assert answer_question(shop_a, "发什么快递", record=False).text == "默认发中通"  # stamp not re-read yet
         clock.shift(settings.SHOP_CACHE_RECHECK_SECONDS)
@@ -70,9 +74,9 @@ def test_a_shops_change_does_not_rebuild_another_shops_index(shop_a, shop_b):
 
 
 def test_a_global_synonym_change_moves_every_shops_version(shop_a, shop_b):
-    bump_version(shop_a.pk)
-    bump_version(shop_b.pk)
-    before = dict(KnowledgeVersion.objects.values_list("shop_id", "stamp"))
+    bump(shop_a.pk, KNOWLEDGE)
+    bump(shop_b.pk, KNOWLEDGE)
+    before = {shop.pk: read_stamp(shop.pk, KNOWLEDGE) for shop in (shop_a, shop_b)}
     SynonymGroupFactory(shop=None, canonical="发票", words="开票")
-    after = dict(KnowledgeVersion.objects.values_list("shop_id", "stamp"))
+    after = {shop.pk: read_stamp(shop.pk, KNOWLEDGE) for shop in (shop_a, shop_b)}
     assert all(after[shop_id] != stamp for shop_id, stamp in before.items())

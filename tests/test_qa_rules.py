@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 
 from analytics.demo import install_default_rules
 from analytics.models import QAFinding, QARule, Severity
+from analytics.rule_kinds.personal_data import id_number_checksum_ok
 from analytics.services.inspection import inspect_message, rules_for_shop
-from analytics.services.rules import fold, id_number_checksum_ok
+from analytics.services.rules import fold
 from chat.messaging import store_message
 from chat.models import Conversation, Message
 from chat.signals import conversation_closed

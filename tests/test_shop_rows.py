@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Conversation, Message
-from shops import rows
+from core import rows
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from api.models import WebhookDelivery, WebhookSubscription
-from api.webhooks import backoff_seconds, publish_event, sign
+from api.publishing import publish_event
+from api.webhooks import backoff_seconds, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,7 @@ from marketing.models import Campaign
 from marketing.services import with_results
 from shops.models import Order
 
-from .periods import day_range, days, local_zone
+from .periods import days, in_local_days, shops_by_zone
 
 # An agent handles about this many conversations a day: the bot's workload in agent-days.
 CONVERSATIONS_PER_AGENT_DAY = 250
@@ -51,6 +51,9 @@ class Figures:
     handed_over: int = 0
     rated: int = 0
     satisfied: int = 0
+
+    def __add__(self, other: "Figures") -> "Figures":
+        return Figures(*(getattr(self, name) + getattr(other, name) for name in COUNTS))
 
     @property
     def bot_resolved_share(self) -> float | None:
@@ -103,8 +106,8 @@ class Dashboard:
 
 
 def conversations_in(shop_ids: list[int], start: date, end: date) -> QuerySet[Conversation]:
-    first, after = day_range(start, end)
-    return Conversation.objects.filter(shop_id__in=shop_ids, started_at__gte=first, started_at__lt=after)
+    """The shops' conversations started on those days, each shop's days in its own timezone."""
+    return Conversation.objects.filter(in_local_days("started_at", shops_by_zone(shop_ids), start, end))
 
 
 def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conversion]:
@@ -131,13 +134,10 @@ def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conve
 
 
 def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
-    first, after = day_range(start, end)
     return list(
         UnansweredQuestion.objects.filter(
-            shop_id__in=shop_ids,
+            in_local_days("last_asked_at", shops_by_zone(shop_ids), start, end),
             status=UnansweredQuestion.Status.OPEN,
-            last_asked_at__gte=first,
-            last_asked_at__lt=after,
         )
         .order_by("-times_asked", "-last_asked_at")
         .values("text", "times_asked", "last_asked_at", "shop__name")[:TOP_UNANSWERED]
@@ -157,15 +157,26 @@ def campaign_results(shop_ids: list[int]) -> list[dict]:
     ]
 
 
+def daily_figures(conversations: QuerySet[Conversation], shop_ids: list[int]) -> dict[date, Figures]:
+    """The conversations' figures per local day of their shop: one query per timezone among the shops."""
+    by_day: dict[date, Figures] = {}
+    for zone, ids in shops_by_zone(shop_ids).items():
+        rows = (
+            conversations.filter(shop_id__in=ids)
+            .annotate(day=TruncDate("started_at", tzinfo=zone))
+            .values("day")
+            .annotate(**COUNTS)
+            .order_by("day")
+        )
+        for row in rows:
+            day = row.pop("day")
+            by_day[day] = by_day.get(day, Figures()) + Figures(**row)
+    return by_day
+
+
 def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_day: Decimal) -> Dashboard:
     conversations = conversations_in(shop_ids, start, end)
-    by_day = {
-        row.pop("day"): Figures(**row)
-        for row in conversations.annotate(day=TruncDate("started_at", tzinfo=local_zone()))
-        .values("day")
-        .annotate(**COUNTS)
-        .order_by("day")
-    }
+    by_day = daily_figures(conversations, shop_ids)
     per_shop = [
         (row.pop("shop__name"), row.pop("shop_id"), Figures(**row))
         for row in conversations.values("shop_id", "shop__name").annotate(**COUNTS).order_by("shop__name")

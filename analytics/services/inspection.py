@@ -1,31 +1,20 @@
 """Inspecting stored messages and closed conversations, and keeping each process's compiled rules current."""
 
-import uuid
-
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import Count, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
-from shops.caching import ShopCache
+from core.caching import ShopCache
+from core.models import ChangeStamp
 
 from ..alerts import alert_managers
-from ..models import QAFinding, QARule, QARuleVersion, Severity
+from ..models import QAFinding, QARule, Severity
 from .rules import CompiledRules, ConversationFacts, Hit, MessageFacts, RuleSpec
 
 Sender = Message.Sender
-
-# Plain SQL: the ORM's query building would cost more than the read.
-_STAMPS_SQL = f'SELECT "key", stamp FROM {QARuleVersion._meta.db_table} WHERE "key" IN (%s, %s)'
-
-
-def rule_stamps(shop_id: int) -> tuple:
-    """The stamps of the global rules and of the shop's own rules."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMPS_SQL, [QARuleVersion.GLOBAL_KEY, shop_id])
-        stamps = dict(cursor.fetchall())
-    return (stamps.get(QARuleVersion.GLOBAL_KEY), stamps.get(shop_id))
 
 
 def compile_rules(shop_id: int) -> CompiledRules:
@@ -33,21 +22,9 @@ def compile_rules(shop_id: int) -> CompiledRules:
     return CompiledRules(RuleSpec.of(rule) for rule in rules)
 
 
-# Each process's compiled rules per shop, rebuilt when either stamp moved (see shops.caching).
-compiled_rules: ShopCache[CompiledRules] = ShopCache("QA rules", rule_stamps, compile_rules)
-
-
-def bump_rule_version(shop_id: int | None) -> None:
-    """Tell every process that the rules of ``shop_id`` (None: the global rules) changed."""
-    compiled_rules.forget(shop_id)  # None (the global rules): every shop's
-    key = shop_id or QARuleVersion.GLOBAL_KEY
-    if not QARuleVersion.objects.filter(key=key).update(stamp=uuid.uuid4(), changed_at=timezone.now()):
-        try:
-            with transaction.atomic():
-                QARuleVersion.objects.create(key=key)
-        except IntegrityError:
-            # Created by a concurrent change a moment ago: give it a stamp of our own all the same.
-            QARuleVersion.objects.filter(key=key).update(stamp=uuid.uuid4(), changed_at=timezone.now())
+# Each process's compiled rules per shop, rebuilt when the shop's or the global rules' stamp moved (see
+# core.caching; analytics.receivers bumps it on every rule save and delete).
+compiled_rules: ShopCache[CompiledRules] = ShopCache("QA rules", ChangeStamp.Kind.QA_RULES, compile_rules)
 
 
 def rules_for_shop(shop_id: int) -> CompiledRules:
@@ -84,7 +61,7 @@ def _fallback_streak(message: Message, longest: int) -> int:
     )
     streak = 0
     for intent in intents:
-        if intent != "fallback":
+        if intent != Intent.FALLBACK:
             break
         streak += 1
     return streak
@@ -95,7 +72,7 @@ def message_facts(message: Message, rules: CompiledRules) -> MessageFacts:
     wait_seconds, first_reply, streak = None, False, 0
     if message.sender == Sender.AGENT and rules.needs_wait_time:
         wait_seconds, first_reply = _wait_facts(message, message.conversation)
-    if message.sender == Sender.BOT and message.intent == "fallback" and rules.longest_streak:
+    if message.sender == Sender.BOT and message.intent == Intent.FALLBACK and rules.longest_streak:
         streak = _fallback_streak(message, rules.longest_streak)
     return MessageFacts(
         text=message.text,
@@ -149,7 +126,7 @@ def inspect_message(message: Message) -> list[QAFinding]:
 
 def conversation_facts(conversation: Conversation) -> ConversationFacts:
     messages = Message.objects.filter(conversation=conversation).exclude(sender=Sender.SYSTEM)
-    survey_at = messages.filter(sender=Sender.BOT, intent="satisfaction").aggregate(first=Min("pk"))["first"]
+    survey_at = messages.filter(sender=Sender.BOT, intent=Intent.SATISFACTION).aggregate(first=Min("pk"))["first"]
     before_survey = messages.filter(pk__lt=survey_at) if survey_at else messages
     last = before_survey.order_by("-pk").values("sender", "intent").first() or {"sender": "", "intent": ""}
     agent_replied = messages.filter(sender=Sender.AGENT).exists()
@@ -170,7 +147,7 @@ def conversation_facts(conversation: Conversation) -> ConversationFacts:
 def inspect_closed_conversation(conversation: Conversation) -> list[QAFinding]:
     """Run the conversation-level rules on a conversation that has just closed."""
     rules = rules_for_shop(conversation.shop_id)
-    if not (rules.unresolved or rules.slow_first):
+    if not rules.conversation_checks:
         return []
     facts = conversation_facts(conversation)
     hits = rules.inspect_conversation(facts)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, Sum
 from chat.models import Message
 
 from ..models import QAFinding, QAReport, Severity
-from .periods import day_range
+from .periods import in_local_days, shops_by_zone, yesterdays
 
 Scope = QAReport.Scope
 Actor = QAFinding.Actor
@@ -44,19 +44,17 @@ class _Tally:
 def build_reports(day: date, shop_ids: Iterable[int] | None = None) -> int:
     """(Re)build the QAReport rows of ``day`` for the given shops (all when None); returns rows written.
 
-    Activity is what happened that day: conversations with a message that day, the messages, and the
-    findings raised that day that were not dismissed. Shopper findings (an angry shopper) count in the
-    shop's figures but cost nobody points.
+    Activity is what happened that day, the shop's local day: conversations with a message that day,
+    the messages, and the findings raised that day that were not dismissed. Shopper findings (an angry
+    shopper) count in the shop's figures but cost nobody points.
     """
-    start, end = day_range(day, day)
-    messages = Message.objects.filter(created_at__gte=start, created_at__lt=end)
-    findings = QAFinding.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
-        status=QAFinding.Status.DISMISSED
-    )
     if shop_ids is not None:
         shop_ids = list(shop_ids)
-        messages = messages.filter(shop_id__in=shop_ids)
-        findings = findings.filter(shop_id__in=shop_ids)
+    zones = shops_by_zone(shop_ids)
+    messages = Message.objects.filter(in_local_days("created_at", zones, day, day))
+    findings = QAFinding.objects.filter(in_local_days("created_at", zones, day, day)).exclude(
+        status=QAFinding.Status.DISMISSED
+    )
 
     tallies: dict[tuple[int, str, int | None], _Tally] = {}
 
@@ -119,9 +117,15 @@ def build_reports(day: date, shop_ids: Iterable[int] | None = None) -> int:
     return len(rows)
 
 
+def build_yesterdays_reports(now: datetime) -> int:
+    """(Re)build every shop's reports of its yesterday at ``now``, in its own timezone (nightly)."""
+    return sum(build_reports(day, shop_ids) for day, shop_ids in yesterdays(now).items())
+
+
 def scorecards(shop_ids: Iterable[int], start: date, end: date) -> list[dict]:
     """Per agent and shop over the days: totals of the daily reports, the conversation-weighted score,
     and how many of their findings reviewers confirmed or left open."""
+    shop_ids = list(shop_ids)
     reports = (
         QAReport.objects.filter(scope=Scope.AGENT, shop_id__in=shop_ids, day__gte=start, day__lte=end)
         .values("shop_id", "shop__name", "agent_id", "agent__username")
@@ -136,12 +140,10 @@ def scorecards(shop_ids: Iterable[int], start: date, end: date) -> list[dict]:
         )
         .order_by("shop__name", "agent__username")
     )
-    first, after = day_range(start, end)
     reviews = {
         (row["shop_id"], row["agent_id"]): row
-        for row in QAFinding.objects.filter(
-            actor=Actor.AGENT, shop_id__in=shop_ids, created_at__gte=first, created_at__lt=after
-        )
+        for row in QAFinding.objects.filter(in_local_days("created_at", shops_by_zone(shop_ids), start, end))
+        .filter(actor=Actor.AGENT)
         .values("shop_id", "agent_id")
         .annotate(
             confirmed=Count("pk", filter=Q(status=QAFinding.Status.CONFIRMED)),

@@ -1,9 +1,9 @@
 """The inspection engine on plain data: rules compiled once, then applied to a message in microseconds.
 
 Nothing here touches the database, so the same code runs in the chat path, the training scorer and the
-``bench_qa`` benchmark. Every word rule of a shop goes into one Aho-Corasick automaton per audience
-(words said by the shop's side; words said by the shopper), so a message is scanned once whatever the
-number of words.
+``bench_qa`` benchmark. What each rule kind checks is declared in its module of analytics/rule_kinds;
+this engine composes them. Every word rule of a shop goes into one Aho-Corasick automaton per sender
+(the agent and the bot share the shop side's), so a message is scanned once whatever the number of words.
 """
 
 import re
@@ -17,9 +17,8 @@ import ahocorasick
 import opencc
 
 from ..models import QARule
+from ..rule_kinds import KINDS
 
-Kind = QARule.Kind
-SHOP_SIDE = ("agent", "bot")
 WORD_SPLIT = re.compile(r"[\n\r,，、;；]+")
 
 
@@ -54,34 +53,6 @@ def split_words(words: str) -> list[str]:
     return list(dict.fromkeys(word for word in folded if word))
 
 
-# Mainland mobile numbers (optionally +86) and 18-digit resident ID numbers, on folded text (no spaces).
-PHONE = re.compile(r"(?<![0-9])(?:\+?86-?)?(1[3-9][0-9](?:-?[0-9]{4}){2})(?![0-9])")
-ID_NUMBER = re.compile(
-    r"(?<![0-9])([1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9x])(?![0-9])"
-)
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CODES = "10x98765432"
-
-
-def id_number_checksum_ok(number: str) -> bool:
-    """GB 11643: the 18th character is the weighted sum of the first 17 digits mod 11, mapped."""
-    total = sum(int(digit) * weight for digit, weight in zip(number[:17], ID_WEIGHTS, strict=True))
-    return ID_CHECK_CODES[total % 11] == number[17].lower()
-
-
-def find_personal_data(folded: str) -> str:
-    """The first phone or ID number in folded text, masked for the record; "" when there is none."""
-    for match in ID_NUMBER.finditer(folded):
-        number = match.group(1)
-        if id_number_checksum_ok(number):
-            return f"{number[:6]}********{number[-4:]}"
-    match = PHONE.search(folded)
-    if match:
-        digits = match.group(1).replace("-", "")
-        return f"{digits[:3]}****{digits[-4:]}"
-    return ""
-
-
 @dataclass(frozen=True)
 class RuleSpec:
     """What the engine needs of a QARule; detached from the database so it can be cached per process."""
@@ -100,7 +71,7 @@ class RuleSpec:
             name=rule.name,
             kind=rule.kind,
             severity=rule.severity,
-            words=tuple(split_words(rule.words)) if rule.kind in QARule.WORD_KINDS else (),
+            words=tuple(split_words(rule.words)) if KINDS[rule.kind].words_help is not None else (),
             threshold=rule.threshold,
         )
 
@@ -139,19 +110,6 @@ class Hit:
     evidence: str
 
 
-def unresolved_reason(facts: ConversationFacts) -> str:
-    """Why a closed conversation counts as unresolved, or "" when it was resolved."""
-    if facts.handed_over and not facts.agent_replied:
-        return "转人工后无客服回复"
-    if facts.last_sender == "shopper":
-        return "顾客最后的问题无人回答"
-    if facts.last_sender == "bot" and facts.last_intent == "fallback":
-        return "以机器人无法回答结束"
-    if facts.satisfaction is not None and facts.satisfaction <= 2:
-        return f"满意度 {facts.satisfaction} 分"
-    return ""
-
-
 def _automaton(rules: Iterable[RuleSpec]) -> ahocorasick.Automaton | None:
     entries: dict[str, list[int]] = {}
     for rule in rules:
@@ -167,34 +125,41 @@ def _automaton(rules: Iterable[RuleSpec]) -> ahocorasick.Automaton | None:
 
 
 class CompiledRules:
-    """A shop's enabled rules (its own and the global ones), ready to inspect messages."""
+    """A shop's enabled rules (its own and the global ones), ready to inspect messages.
+
+    Compiling sorts the rules by the senders their kind inspects: per sender, one automaton of every word
+    rule (so a message is scanned once whatever the number of words) and the other rules' checks.
+    """
 
     def __init__(self, rules: Iterable[RuleSpec]) -> None:
         self.rules = list(rules)
         self.by_id = {rule.id: rule for rule in self.rules}
-        by_kind: dict[str, list[RuleSpec]] = {}
-        for rule in self.rules:
-            by_kind.setdefault(rule.kind, []).append(rule)
-        self.by_kind = by_kind
-        self.shop_side_words = _automaton(by_kind.get(Kind.BANNED_WORDS, []) + by_kind.get(Kind.FORBIDDEN_PROMISE, []))
-        self.shopper_words = _automaton(by_kind.get(Kind.ANGRY_SHOPPER, []))
-        self.personal_data = by_kind.get(Kind.PERSONAL_DATA, [])
-        self.slow_first = by_kind.get(Kind.SLOW_FIRST_RESPONSE, [])
-        self.slow_reply = by_kind.get(Kind.SLOW_REPLY, [])
-        self.fallback_streak = by_kind.get(Kind.FALLBACK_STREAK, [])
-        self.unresolved = by_kind.get(Kind.UNRESOLVED_CLOSE, [])
+        kinds = [(rule, KINDS[rule.kind]) for rule in self.rules]
+        automata: dict[tuple[int, ...], ahocorasick.Automaton | None] = {}
+        # sender -> (word automaton or None, [(rule, check)], whether to fold the text)
+        self.plans: dict[str, tuple[ahocorasick.Automaton | None, list, bool]] = {}
+        for sender in ("agent", "bot", "shopper"):
+            word_rules = [rule for rule, spec in kinds if spec.words_help is not None and sender in spec.senders]
+            key = tuple(rule.id for rule in word_rules)
+            if key not in automata:  # the agent and the bot usually share theirs
+                automata[key] = _automaton(word_rules)
+            checks = [
+                (rule, spec.check_message, spec.reads_text)
+                for rule, spec in kinds
+                if spec.check_message is not None and sender in spec.senders
+            ]
+            if automata[key] is not None or checks:
+                reads_text = automata[key] is not None or any(reads for _, _, reads in checks)
+                self.plans[sender] = (automata[key], [(rule, check) for rule, check, _ in checks], reads_text)
+        self.conversation_checks = [
+            (rule, spec.check_conversation) for rule, spec in kinds if spec.check_conversation is not None
+        ]
+        self.needs_wait_time = any(spec.needs_wait_time for _, spec in kinds)
+        self.longest_streak = max(
+            (rule.threshold or 0 for rule, spec in kinds if spec.needs_fallback_streak), default=0
+        )
 
-    @property
-    def needs_wait_time(self) -> bool:
-        return bool(self.slow_first or self.slow_reply)
-
-    @property
-    def longest_streak(self) -> int:
-        return max((rule.threshold or 0 for rule in self.fallback_streak), default=0)
-
-    def _word_hits(self, automaton: ahocorasick.Automaton | None, folded: str) -> list[Hit]:
-        if automaton is None:
-            return []
+    def _word_hits(self, automaton: ahocorasick.Automaton, folded: str) -> list[Hit]:
         found: dict[int, str] = {}
         for _end, (word, rule_ids) in automaton.iter(folded):
             for rule_id in rule_ids:
@@ -203,43 +168,23 @@ class CompiledRules:
 
     def inspect(self, facts: MessageFacts) -> list[Hit]:
         """Every rule the message breaks, each once, with what gave it away."""
-        sender = facts.sender
-        if sender == "shopper":
-            return self._word_hits(self.shopper_words, fold(facts.text)) if self.shopper_words else []
-        if sender not in SHOP_SIDE:
+        plan = self.plans.get(facts.sender)
+        if plan is None:
             return []
-        hits: list[Hit] = []
-        if self.shop_side_words is not None or (sender == "agent" and self.personal_data):
-            folded = fold(facts.text)
-            hits = self._word_hits(self.shop_side_words, folded)
-            if sender == "agent" and self.personal_data:
-                masked = find_personal_data(folded)
-                if masked:
-                    hits.extend(Hit(rule, masked) for rule in self.personal_data)
-        if sender == "agent" and facts.wait_seconds is not None:
-            timed = self.slow_first if facts.first_agent_reply else self.slow_reply
-            hits.extend(
-                Hit(rule, f"{facts.wait_seconds:.0f}s") for rule in timed if facts.wait_seconds > (rule.threshold or 0)
-            )
-        if sender == "bot" and facts.intent == "fallback" and facts.fallback_streak:
-            # Exactly at the threshold: one finding per streak, however long it goes on.
-            hits.extend(
-                Hit(rule, f"{facts.fallback_streak}×fallback")
-                for rule in self.fallback_streak
-                if facts.fallback_streak == rule.threshold
-            )
+        automaton, checks, reads_text = plan
+        folded = fold(facts.text) if reads_text else ""
+        hits = self._word_hits(automaton, folded) if automaton is not None else []
+        for rule, check in checks:
+            evidence = check(rule, facts, folded)
+            if evidence:
+                hits.append(Hit(rule, evidence))
         return hits
 
     def inspect_conversation(self, facts: ConversationFacts) -> list[Hit]:
         """The conversation-level rules, run when the conversation closes."""
         hits: list[Hit] = []
-        reason = unresolved_reason(facts)
-        if reason:
-            hits.extend(Hit(rule, reason) for rule in self.unresolved)
-        if facts.unanswered_handoff_seconds is not None:
-            hits.extend(
-                Hit(rule, f"{facts.unanswered_handoff_seconds:.0f}s")
-                for rule in self.slow_first
-                if facts.unanswered_handoff_seconds > (rule.threshold or 0)
-            )
+        for rule, check in self.conversation_checks:
+            evidence = check(rule, facts)
+            if evidence:
+                hits.append(Hit(rule, evidence))
         return hits

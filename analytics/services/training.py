@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Avg, Exists, OuterRef
 from django.utils import timezone
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
 from knowledge.models import FAQCard
 from knowledge.services import similarity
@@ -39,7 +40,7 @@ def replay_exchanges(conversation: Conversation) -> list[Exchange]:
     answered: list[str] = []
     rows = (
         conversation.messages.exclude(sender=Sender.SYSTEM)
-        .exclude(intent="satisfaction")
+        .exclude(intent=Intent.SATISFACTION)
         .order_by("pk")
         .values_list("sender", "text")
     )

@@ -2,12 +2,14 @@
 
 import re
 
+from chat.intents import Intent
 from chat.models import WorkOrder
 from chat.records import open_work_order
 from shops.models import Order
 
 from . import orders
-from .replies import DialogueResult, Intent, reply
+from .handler import Handler, Responder, Stage, Verified
+from .replies import DialogueResult, reply
 from .turn import Turn
 
 _CUE = re.compile(
@@ -20,8 +22,8 @@ _QUESTION = re.compile(r"[吗么嘛?]|怎么|什么|能不能|可以吗|多少|�
 _SHIPPED = (Order.Status.SHIPPED, Order.Status.COMPLETED)
 
 
-def detect(turn: Turn) -> bool:
-    return bool(_CUE.search(turn.text))
+def detect(turn: Turn) -> Responder | None:
+    return (lambda: respond(turn)) if _CUE.search(turn.text) else None
 
 
 def looks_like_address(text: str) -> bool:
@@ -30,10 +32,8 @@ def looks_like_address(text: str) -> bool:
 
 
 def respond(turn: Turn) -> DialogueResult:
-    order, instead = orders.resolve(turn, Intent.ADDRESS_CHANGE)
-    if instead is not None:
-        return instead
-    return for_order(turn, order, turn.text)
+    order = orders.resolve(turn, Intent.ADDRESS_CHANGE)
+    return order if isinstance(order, DialogueResult) else for_order(turn, order, turn.text)
 
 
 def for_order(turn: Turn, order: Order, text: str) -> DialogueResult:
@@ -54,7 +54,7 @@ def for_order(turn: Turn, order: Order, text: str) -> DialogueResult:
         )
     if (m := _NEW_ADDRESS.search(text)) and looks_like_address(m.group(1)):
         return _record(turn, order, m.group(1).strip())
-    turn.ask("new_address", order=order.pk)
+    turn.ask({"kind": "new_address", "order": order.pk})
     return reply(
         Intent.ADDRESS_CHANGE,
         f"订单 {order.external_id} 还没有发货，可以修改。"
@@ -64,9 +64,10 @@ def for_order(turn: Turn, order: Order, text: str) -> DialogueResult:
 
 def answer_pending(turn: Turn) -> DialogueResult | None:
     """The new address the bot asked for; None if the message is something else."""
-    if not looks_like_address(turn.text):
+    order_id = turn.pending.get("order") if turn.pending else None
+    if not looks_like_address(turn.text) or order_id is None:
         return None
-    order = orders.accessible_orders(turn).filter(pk=turn.pending["order"]).first()
+    order = orders.accessible_orders(turn).filter(pk=order_id).first()
     turn.clear_pending()
     if order is None:
         return reply(Intent.ADDRESS_CHANGE, "没有找到要修改的订单，请重新告诉我订单号哦～")
@@ -92,3 +93,21 @@ def _record(turn: Turn, order: Order, new_address: str) -> DialogueResult:
         f"已为您提交订单 {order.external_id} 的地址修改申请（工单 #{work_order.pk}），新地址：{new_address}。"
         f"店铺同事确认后会通知您～",
     )
+
+
+def after_verification(turn: Turn, verified: Verified) -> DialogueResult:
+    """The visitor proved the order: the new address may have come with the first request."""
+    return for_order(turn, verified.order, Turn.start(turn.conversation, verified.asked).text)
+
+
+HANDLER = Handler(
+    name="address",
+    stage=Stage.TASK,
+    intents=frozenset({Intent.ADDRESS_CHANGE}),
+    detect=detect,
+    pending=frozenset({"new_address"}),
+    answer_pending=answer_pending,
+    recall=lambda pending: "（修改地址还需要您发送新的收货地址哦）",
+    cancel_intent=Intent.ADDRESS_CHANGE,
+    after_verification=after_verification,
+)

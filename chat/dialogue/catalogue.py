@@ -2,8 +2,9 @@
 
 Every word the bot recognises for products comes from the shop's own rows: category names, words of
 the titles, colours, sizes and uses. Only generic colour words live in code (a shopper says "黑的",
-the catalogue says "全黑" or "黑红"). Each process keeps a shop's catalogue while a cheap stamp
-query says its products are unchanged (see shops.caching), and sees any change within a second.
+the catalogue says "全黑" or "黑红"). Each process keeps a shop's catalogue while the shop's catalogue
+change stamp stays the same (see core.caching; shops.signals and every bulk product write bump it),
+and sees any change within a second.
 """
 
 import re
@@ -14,9 +15,9 @@ from functools import cached_property, lru_cache
 
 import jieba
 
+from core.caching import ShopCache
+from core.models import ChangeStamp
 from knowledge.text import normalize
-from shops import rows
-from shops.caching import ShopCache
 from shops.models import Product
 
 # Generic colour roots; a colour slot holds a catalogue colour or one of these roots.
@@ -71,16 +72,6 @@ class Mentions:
         return bool(self.categories or self.keywords or self.colour or self.size or self.use)
 
 
-# How many products the shop has and when the latest was saved: any product saved, added or removed
-# (admin, API upserts, imports) changes it. Plain SQL: the ORM's query building would cost more than
-# the lookup. A bulk ``update()`` of products must set ``updated_at`` to be seen.
-_STAMP_SQL = f"SELECT COUNT(*), MAX(updated_at) FROM {Product._meta.db_table} WHERE shop_id = %s"
-
-
-def catalogue_stamp(shop_id: int) -> tuple:
-    return tuple(rows.first_row(_STAMP_SQL, [shop_id]))
-
-
 @dataclass
 class Catalogue:
     items: list[Item]
@@ -121,6 +112,13 @@ class Catalogue:
 
     def by_id(self, item_id: int) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
+
+    def named_item(self, mentions: Mentions) -> Item | None:
+        """The one product whose title holds every title word the message named, if exactly one does."""
+        if not mentions.keywords:
+            return None
+        items = [i for i in self.items if all(k in i.key for k in mentions.keywords)]
+        return items[0] if len(items) == 1 else None
 
     @cached_property
     def categories(self) -> list[str]:
@@ -196,12 +194,6 @@ class Catalogue:
         return "均码" if "均码" in text and "均码" in self.sizes else ""
 
 
-# Each process's catalogue per shop (with its word lists), rebuilt when the product stamp moved. Two
-# product writes committing out of timestamp order can leave the stamp unchanged, so an entry is also
-# rebuilt once a minute whatever the stamp says.
-catalogues: ShopCache[Catalogue] = ShopCache("catalogue", catalogue_stamp, Catalogue.build, max_age=60.0)
-
-
-def forget_shop_products(sender, instance: Product, **kwargs) -> None:
-    """A product saved or deleted in this process: its shop's catalogue is rebuilt on the next message."""
-    catalogues.forget(instance.shop_id)
+# Each process's catalogue per shop (with its word lists), rebuilt when the catalogue stamp moved, and
+# once a minute whatever the stamp says: a product row changed by hand, without a bump, is still seen.
+catalogues: ShopCache[Catalogue] = ShopCache("catalogue", ChangeStamp.Kind.CATALOGUE, Catalogue.build, max_age=60.0)

@@ -1,13 +1,17 @@
 """Shop knowledge: answers from the knowledge engine, several questions in one message answered together."""
 
+from typing import Any
+
+from chat.intents import Intent
 from knowledge.models import AnswerOutcome
 from knowledge.services import Answer, answer_message
 from shops.models import Product
 
-from .replies import BotReply, DialogueResult, Intent, product_card
+from .handler import Handler, Responder, Stage
+from .replies import BotReply, DialogueResult, product_card
 from .turn import Turn
 
-_REPLY_INTENT = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutcome.CLARIFY: Intent.CLARIFY}
+_REPLY_INTENT: dict[str, Intent] = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutcome.CLARIFY: Intent.CLARIFY}
 
 
 def knows(turn: Turn) -> bool:
@@ -16,17 +20,17 @@ def knows(turn: Turn) -> bool:
     return any(answer.outcome == AnswerOutcome.ANSWER for answer in answers)
 
 
-def respond(turn: Turn, *, label: bool = False) -> DialogueResult:
+def respond(turn: Turn) -> DialogueResult:
     """Answer every question of the message; the fallback answer asks whether to bring in a human.
 
-    ``label`` names the question in front of each answer, as when a message holds several.
+    The question is named in front of each answer when the message (or the one it is part of) holds several.
     """
     answers = answer_message(turn.shop, turn.raw, record=True, conversation_id=turn.conversation.pk)
     cards = _product_cards(turn, answers)
     replies = []
     for answer in answers:
         text = answer.text
-        if label or len(answers) > 1:
+        if turn.of_several or len(answers) > 1:
             text = f"关于「{answer.question}」：{text}"
         replies.append(
             BotReply(
@@ -45,13 +49,26 @@ def respond(turn: Turn, *, label: bool = False) -> DialogueResult:
     else:
         intent = Intent.FALLBACK
         if turn.pending is None:  # a task in progress keeps its question; the quick reply still offers a human
-            turn.ask("offer_handoff")
+            turn.ask({"kind": "offer_handoff"})
     return DialogueResult(intent, replies)
 
 
-def _product_cards(turn: Turn, answers: list[Answer]) -> dict[int, dict]:
+def _product_cards(turn: Turn, answers: list[Answer]) -> dict[int, dict[str, Any]]:
     ids = {pk for answer in answers for pk in answer.product_ids}
     if not ids:
         return {}
     products = Product.objects.filter(shop_id=turn.conversation.shop_id, pk__in=ids, on_sale=True)
     return {p.pk: product_card(p) for p in products}
+
+
+def detect(turn: Turn) -> Responder:
+    """Shop knowledge answers any message, if only with the fallback."""
+    return lambda: respond(turn)
+
+
+HANDLER = Handler(
+    name="faq",
+    stage=Stage.KNOWLEDGE,
+    intents=frozenset({Intent.FAQ, Intent.CLARIFY, Intent.FALLBACK}),
+    detect=detect,
+)

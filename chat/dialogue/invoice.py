@@ -4,12 +4,15 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from chat.intents import Intent
 from chat.models import InvoiceRequest
 from chat.records import request_invoice
 from shops.validators import CREDIT_CODE_ALPHABET, is_valid_credit_code
 
 from . import orders
-from .replies import DialogueResult, Intent, reply
+from .handler import Handler, Responder, Stage
+from .replies import DialogueResult, reply
+from .state import PendingQuestion
 from .turn import Turn
 
 _CUE = re.compile(r"发票|开票|抬头|税号")
@@ -41,13 +44,13 @@ _REMIND = {
 }
 
 
-def reminder(step: str) -> str:
+def reminder(pending: PendingQuestion) -> str:
     """The short line that recalls the unfinished request while the shopper asks something else."""
-    return f"（开发票还差一步：{_REMIND[step]}）"
+    return f"（开发票还差一步：{_REMIND[pending.get('step', 'title')]}）"
 
 
-def detect(turn: Turn) -> bool:
-    return bool(_CUE.search(turn.text))
+def detect(turn: Turn) -> Responder | None:
+    return (lambda: respond(turn)) if _CUE.search(turn.text) else None
 
 
 def _code_problem(code: str) -> str:
@@ -61,7 +64,7 @@ def _code_problem(code: str) -> str:
     return f"税号 {code} 的最后一位校验码对不上，可能有字符输错了。"
 
 
-def _collect(turn: Turn, form: dict) -> str:
+def _collect(turn: Turn, form: PendingQuestion) -> str:
     """Take the title, code and e-mail the message holds into ``form``; returns a problem to tell, if any."""
     text = turn.text
     if m := _EMAIL.search(text):
@@ -90,7 +93,7 @@ def _collect(turn: Turn, form: dict) -> str:
 def respond(turn: Turn) -> DialogueResult:
     if _STATUS_QUESTION.search(turn.text):
         return _status(turn)
-    form: dict = {"kind": "invoice"}
+    form: PendingQuestion = {"kind": "invoice"}
     number = orders.ORDER_NUMBER.search(turn.text)
     accessible = orders.accessible_orders(turn)
     order = accessible.filter(external_id__iexact=number.group(1)).first() if number else None
@@ -102,44 +105,47 @@ def respond(turn: Turn) -> DialogueResult:
 
 def answer_pending(turn: Turn) -> DialogueResult | None:
     """The next part of the invoice details; None when the message answers something else."""
-    form = dict(turn.pending)
-    step = form["step"]
-    if step == "email" and _SKIP.match(turn.plain):
+    form = PendingQuestion(**(turn.pending or {}))
+    if form.get("step") == "email" and _SKIP.match(turn.plain):
         form["email"] = ""
         form["email_done"] = True
         return _advance(turn, form, "")
-    before = {k: form.get(k) for k in ("title", "tax_id", "email")}
+    before = _details(form)
     problem = _collect(turn, form)
-    after = {k: form.get(k) for k in ("title", "tax_id", "email")}
-    if not problem and before == after:
+    if not problem and before == _details(form):
         return None
     if form.get("email"):
         form["email_done"] = True
     return _advance(turn, form, problem)
 
 
-def _advance(turn: Turn, form: dict, problem: str) -> DialogueResult:
+def _details(form: PendingQuestion) -> tuple[str, str, str]:
+    return form.get("title", ""), form.get("tax_id", ""), form.get("email", "")
+
+
+def _advance(turn: Turn, form: PendingQuestion, problem: str) -> DialogueResult:
     if problem:
         form["step"] = "tax_id"
-        turn.ask(**form)
+        turn.ask(form)
         return reply(Intent.INVOICE, f"{problem}请核对后重新发送正确的 18 位统一社会信用代码。")
-    for step in ("title", "tax_id"):
-        if not form.get(step):
-            form["step"] = step
-            turn.ask(**form)
-            return reply(Intent.INVOICE, _ASK[step])
+    missing = "title" if not form.get("title") else "tax_id" if not form.get("tax_id") else ""
+    if missing:
+        form["step"] = missing
+        turn.ask(form)
+        return reply(Intent.INVOICE, _ASK[missing])
     if not form.get("email_done"):
         form["step"] = "email"
-        turn.ask(**form)
+        turn.ask(form)
         return reply(Intent.INVOICE, _ASK["email"], ["跳过"])
     turn.clear_pending()
-    order = orders.accessible_orders(turn).filter(pk=form.get("order")).first() if form.get("order") else None
+    order_id = form.get("order")
+    order = orders.accessible_orders(turn).filter(pk=order_id).first() if order_id else None
     try:
         invoice = request_invoice(
             turn.conversation,
             turn.conversation.shop_id,
-            form["title"],
-            form["tax_id"],
+            form.get("title", ""),
+            form.get("tax_id", ""),
             email=form.get("email", ""),
             order=order,
             customer=turn.conversation.customer,
@@ -147,7 +153,7 @@ def _advance(turn: Turn, form: dict, problem: str) -> DialogueResult:
     except ValidationError:
         form["step"] = "title"
         form.pop("title", None)
-        turn.ask(**form)
+        turn.ask(form)
         return reply(Intent.INVOICE, "发票信息有误（抬头最长 100 字），请重新发送发票抬头。")
     to = f"，开好后会发送到 {invoice.email}" if invoice.email else "，开好后会通知您"
     about = f"（订单 {order.external_id}）" if order else ""
@@ -172,3 +178,15 @@ def _status(turn: Turn) -> DialogueResult:
         why = f"，原因：{invoice.note}" if invoice.note else ""
         return reply(Intent.INVOICE, f"{head}未能开具{why}。可以重新申请，或转人工客服帮您处理。", ["开发票", "转人工"])
     return reply(Intent.INVOICE, f"{head}已提交，正在开具中，开好后会第一时间通知您～")
+
+
+HANDLER = Handler(
+    name="invoice",
+    stage=Stage.TASK,
+    intents=frozenset({Intent.INVOICE}),
+    detect=detect,
+    pending=frozenset({"invoice"}),
+    answer_pending=answer_pending,
+    recall=reminder,
+    cancel_intent=Intent.INVOICE,
+)

@@ -7,15 +7,16 @@ Nothing is said about an order that is not the shopper's, not even whether it ex
 """
 
 import re
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from chat.intents import Intent
 from shops.models import Order, Refund
 
-from .replies import DialogueResult, Intent, money, reply
+from .handler import Handler, Responder, Stage, Verified
+from .replies import DialogueResult, money, reply
+from .state import PendingQuestion
 from .turn import Turn
 
 ORDER_NUMBER = re.compile(r"(?<![a-z0-9])([a-z]{0,4}\d{6,24})(?![a-z0-9])")
@@ -33,8 +34,9 @@ _STATUS = re.compile(
     r"什么时候(?:能)?到|还没(?:收到|到)|没收到货|我的(?:订单|快递|包裹|货)|我买的|我下的单|订单号是?多少"
 )
 _PRESALE_STATUSES = (Order.Status.DEPOSIT_PAID, Order.Status.AWAITING_FINAL)
+_RECEIVED = (Order.Status.SHIPPED, Order.Status.COMPLETED)
 
-_REFUND_TEXT = {
+_REFUND_TEXT: dict[str, str] = {
     Refund.Status.REQUESTED: "退款申请已提交，正在等待商家审核，一般 1-2 个工作日内处理",
     Refund.Status.APPROVED: "商家已同意退款，款项正在原路退回",
     Refund.Status.REJECTED: "退款申请未通过审核，如有疑问可以转人工客服为您查看原因",
@@ -43,21 +45,18 @@ _REFUND_TEXT = {
 }
 
 
-def intent_of(purpose: str) -> str:
-    return Intent.ORDER_STATUS if purpose == REFUND else purpose
+def intent_of(purpose: str) -> Intent:
+    """The intent of the answer to a purpose (what was asked: an Intent, or REFUND)."""
+    return Intent.ORDER_STATUS if purpose == REFUND else Intent(purpose)
 
 
-@dataclass(frozen=True)
-class Verified:
-    """A visitor proved an order is theirs: the router goes on with what they first asked."""
-
-    order: Order
-    purpose: str
-    asked: str
+def detect(turn: Turn) -> Responder | None:
+    intent = _intent(turn)
+    return None if intent is None else lambda: respond(turn, intent)
 
 
-def detect(turn: Turn) -> str:
-    """Intent.PRESALE, Intent.ORDER_STATUS (also for refunds) or ""."""
+def _intent(turn: Turn) -> Intent | None:
+    """Intent.PRESALE, Intent.ORDER_STATUS (also for refunds) or None."""
     text = turn.text
     if _PRESALE.search(text) and re.search(r"多少|什么时候|几号|截止|付|交|补|我的|时间|要", text):
         return Intent.PRESALE
@@ -67,10 +66,10 @@ def detect(turn: Turn) -> str:
         return Intent.ORDER_STATUS
     if _BARE_NUMBER.fullmatch(turn.plain):
         return Intent.ORDER_STATUS  # just an order number (and maybe the phone digits): look it up
-    return ""
+    return None
 
 
-def accessible_orders(turn: Turn) -> QuerySet:
+def accessible_orders(turn: Turn) -> QuerySet[Order]:
     """The orders this conversation may talk about: the customer's own, or those the visitor verified."""
     orders = Order.objects.filter(shop_id=turn.conversation.shop_id)
     if turn.conversation.customer_id:
@@ -78,46 +77,49 @@ def accessible_orders(turn: Turn) -> QuerySet:
     return orders.filter(pk__in=turn.state.get("verified_orders", []))
 
 
-def resolve(turn: Turn, purpose: str) -> tuple[Order | None, DialogueResult | None]:
+def resolve(turn: Turn, purpose: str) -> Order | DialogueResult:
     """The order the message is about, or the reply to send instead (verification, not found)."""
     number = ORDER_NUMBER.search(turn.text)
     if not number and not turn.conversation.customer_id and not turn.state.get("verified_orders"):
-        return None, _ask_verification(turn, purpose)  # a visitor's orders are unknown until verified
+        return _ask_verification(turn, purpose)  # a visitor's orders are unknown until verified
     orders = accessible_orders(turn)
     if number:
         order = orders.filter(external_id__iexact=number.group(1)).first()
         if order is not None:
-            return order, None
+            return order
         if turn.conversation.customer_id:
             missing = f"在您的账户下没有找到订单 {number.group(1).upper()}，请核对一下订单号哦～"
-            return None, reply(intent_of(purpose), missing)
+            return reply(intent_of(purpose), missing)
         # A visitor may send the number and the phone digits with the question itself.
         asked = _ask_verification(turn, purpose)
         if not turn.pending:
-            return None, asked
+            return asked
         outcome = answer_verification(turn)
         if isinstance(outcome, Verified):
-            return outcome.order, None
-        return None, outcome
+            return outcome.order
+        return outcome or asked  # the message holds the number, so it always answers
     order = _default_order(orders, purpose, turn.state.get("order"))
     if order is not None:
-        return order, None
+        return order
     if turn.conversation.customer_id:
-        return None, reply(intent_of(purpose), _NONE_TEXT.get(purpose, "没有查到您在本店的订单哦～"))
-    return None, _ask_verification(turn, purpose)  # a visitor's other orders are unknown until verified
+        return reply(intent_of(purpose), _NONE_TEXT.get(purpose, "没有查到您在本店的订单哦～"))
+    return _ask_verification(turn, purpose)  # a visitor's other orders are unknown until verified
 
 
-_NONE_TEXT = {
+_NONE_TEXT: dict[str, str] = {
     Intent.PRESALE: "您目前没有待付尾款的预售订单哦～",
     REFUND: "没有查到您的退款记录哦～",
 }
 
 
-def _default_order(orders: QuerySet, purpose: str, current_id: int | None) -> Order | None:
+def _default_order(orders: QuerySet[Order], purpose: str, current_id: int | None) -> Order | None:
     if purpose == Intent.PRESALE:
         return orders.filter(status__in=_PRESALE_STATUSES).order_by("-created_at").first()
     if purpose == REFUND:
         return orders.filter(refunds__isnull=False).order_by("-created_at").distinct().first()
+    if purpose == Intent.WARRANTY:  # the goods the shopper has: the latest order shipped to them
+        received = orders.filter(status__in=_RECEIVED).order_by("-created_at").first()
+        return received or orders.order_by("-created_at").first()
     if purpose == Intent.ADDRESS_CHANGE:
         before = orders.filter(status__in=Order.BEFORE_SHIPPING).order_by("-created_at").first()
         return before or orders.order_by("-created_at").first()
@@ -129,7 +131,7 @@ def _default_order(orders: QuerySet, purpose: str, current_id: int | None) -> Or
 def _ask_verification(turn: Turn, purpose: str) -> DialogueResult:
     if turn.state.get("verify_failures", 0) >= MAX_VERIFY_FAILURES:
         return reply(intent_of(purpose), "订单验证多次未通过，为了保护订单信息，请联系人工客服为您核实。", ["转人工"])
-    turn.ask("verify_order", then=purpose, raw=turn.raw)
+    turn.ask({"kind": "verify_order", "then": purpose, "raw": turn.raw})
     return reply(
         intent_of(purpose),
         "为了保护您的隐私，请提供订单号和收货人手机号后四位，例如：订单号 SW000123，手机尾号 5678",
@@ -138,7 +140,7 @@ def _ask_verification(turn: Turn, purpose: str) -> DialogueResult:
 
 def answer_verification(turn: Turn) -> DialogueResult | Verified | None:
     """The visitor's order number and phone digits; None if the message holds neither."""
-    pending = turn.pending
+    pending: PendingQuestion = turn.pending or {}
     number = ORDER_NUMBER.search(turn.text)
     order_number = number.group(1) if number else pending.get("number", "")
     rest = turn.text.replace(number.group(1), " ") if number else turn.text
@@ -161,21 +163,19 @@ def answer_verification(turn: Turn) -> DialogueResult | Verified | None:
             return reply(
                 intent_of(purpose), "订单验证多次未通过，为了保护订单信息，请联系人工客服为您核实。", ["转人工"]
             )
-        turn.ask("verify_order", then=purpose, raw=pending.get("raw", ""))
+        turn.ask({"kind": "verify_order", "then": purpose, "raw": pending.get("raw", "")})
         return reply(intent_of(purpose), "订单号和手机尾号对不上哦，请核对后重新发送（订单号 + 收货人手机号后四位）。")
     turn.state["verified_orders"] = [*turn.state.get("verified_orders", []), order.pk]
     turn.state["order"] = order.pk
-    return Verified(order, purpose, pending.get("raw", ""))
+    return Verified(order, purpose, intent_of(purpose), pending.get("raw", ""))
 
 
-def respond(turn: Turn, intent: str) -> DialogueResult:
-    purpose = intent
+def respond(turn: Turn, intent: Intent) -> DialogueResult:
+    purpose: str = intent
     if intent == Intent.ORDER_STATUS and _REFUND.search(turn.text):
         purpose = REFUND
-    order, instead = resolve(turn, purpose)
-    if instead is not None:
-        return instead
-    return answer(turn, order, purpose)
+    order = resolve(turn, purpose)
+    return order if isinstance(order, DialogueResult) else answer(turn, order, purpose)
 
 
 def answer(turn: Turn, order: Order, purpose: str) -> DialogueResult:
@@ -191,8 +191,8 @@ def answer(turn: Turn, order: Order, purpose: str) -> DialogueResult:
     return reply(intent, text, quick)
 
 
-def _local(moment, order: Order) -> str:
-    return timezone.localtime(moment, ZoneInfo(order.shop.timezone)).strftime("%m月%d日 %H:%M")
+def _local(moment: datetime, order: Order) -> str:
+    return moment.astimezone(order.shop.tz).strftime("%m月%d日 %H:%M")
 
 
 def describe(order: Order) -> str:
@@ -226,3 +226,21 @@ def describe(order: Order) -> str:
             text += f"（{_local(refund.resolved_at, order)}）"
         return text + "。"
     return f"{head} 已关闭。"
+
+
+def after_verification(turn: Turn, verified: Verified) -> DialogueResult:
+    return answer(turn, verified.order, verified.purpose)
+
+
+HANDLER = Handler(
+    name="orders",
+    stage=Stage.TASK,
+    intents=frozenset({Intent.ORDER_STATUS, Intent.PRESALE}),
+    detect=detect,
+    # Other handlers ask for verification too (address.py, warranty.py); this one reads the answer.
+    pending=frozenset({"verify_order"}),
+    answer_pending=answer_verification,
+    recall=lambda pending: "（查询订单还需要您的订单号和收货人手机号后四位哦）",
+    cancel_intent=Intent.ORDER_STATUS,
+    after_verification=after_verification,
+)

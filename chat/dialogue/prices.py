@@ -66,9 +66,9 @@ def parse_budget(text: str, *, bare_number: bool = False) -> PriceRange | None:
             return PriceRange(min(low, high), max(low, high))
     if m := _NEIGHBOUR_RANGE.search(text):
         unit = _CN_UNITS[m.group(3)]
-        low, high = _CN_DIGITS[m.group(1)], _CN_DIGITS[m.group(2)]
-        if high == low + 1:
-            return PriceRange(Decimal(low * unit), Decimal(high * unit))
+        first, second = _CN_DIGITS[m.group(1)], _CN_DIGITS[m.group(2)]
+        if second == first + 1:
+            return PriceRange(Decimal(first * unit), Decimal(second * unit))
     if m := _SOME_MORE.search(text):
         unit = _CN_UNITS[m.group(2)]
         base = _CN_DIGITS[m.group(1)] * unit

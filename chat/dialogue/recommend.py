@@ -8,14 +8,19 @@ are in ``state["results"]`` (``ids``, ``offset``, ``shown``) for "换一批", "�
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import combinations
 
+from chat.intents import Intent
 from shops.models import Product
 
+from . import faq
 from .catalogue import Catalogue, Item, Mentions
+from .handler import Handler, Responder, Stage
 from .prices import CHEAPER, PRICIER, PriceRange, parse_budget
-from .replies import DialogueResult, Intent, money, product_card, reply
+from .replies import DialogueResult, money, product_card, reply
+from .state import Slots
 from .turn import Turn
 
 PAGE = 3
@@ -50,7 +55,15 @@ _SLOT_QUESTIONS = {
 }
 
 
-def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
+def detect(turn: Turn) -> Responder | None:
+    """Choosing products; when that is uncertain, only if shop knowledge has no confident answer."""
+    kind, certain = classify(turn, turn.catalogue)
+    if kind and (certain or not faq.knows(turn)):
+        return lambda: respond(turn, turn.catalogue, kind)
+    return None
+
+
+def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     """What the message asks of the products, and whether that is certain.
 
     The kind is "detail", "more", "recommend" or "" (not about choosing products). An uncertain one
@@ -68,7 +81,7 @@ def detect(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
         return "detail", not faq_like
     if one_in_view and _OPTIONS_QUESTION.search(text):
         return "detail", not faq_like  # "还有别的颜色吗" about the product in view
-    if _single_named_item(catalogue, mentions) and asks_detail:
+    if catalogue.named_item(mentions) and asks_detail:
         return "detail", False
     if shown and _MORE.search(text):
         return "more", True
@@ -99,7 +112,10 @@ def respond(turn: Turn, catalogue: Catalogue, kind: str) -> DialogueResult:
 
 def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     """The shopper answers the slot question the bot asked; None if the message is about something else."""
-    slot = turn.pending["slot"]
+    pending = turn.pending
+    if pending is None:
+        return None
+    slot = pending.get("slot", "")
     if _SKIP.match(turn.plain):
         slots = turn.state.setdefault("slots", {})
         if slot == "category":
@@ -118,15 +134,8 @@ def answer_pending(turn: Turn, catalogue: Catalogue) -> DialogueResult | None:
     return None
 
 
-def _single_named_item(catalogue: Catalogue, mentions: Mentions) -> Item | None:
-    if not mentions.keywords:
-        return None
-    items = [i for i in catalogue.items if all(k in i.key for k in mentions.keywords)]
-    return items[0] if len(items) == 1 else None
-
-
-def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> dict:
-    slots = dict(turn.state.get("slots", {}))
+def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -> Slots:
+    slots = turn.state.get("slots", Slots()).copy()
     mentions = catalogue.read(turn.text)
     restart = _STRONG_CUE.search(turn.text) and mentions.categories
     if restart or (mentions.categories and set(mentions.categories) != set(slots.get("categories", []))):
@@ -135,12 +144,14 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
         slots = {}  # "双肩包" after talking about jackets, "去油污的" after detergents: a new search
     if mentions.keywords:
         slots["keywords"] = mentions.keywords
-    for name in ("colour", "size", "use"):
-        if value := getattr(mentions, name):
-            slots[name] = value
+    if mentions.colour:
+        slots["colour"] = mentions.colour
+    if mentions.size:
+        slots["size"] = mentions.size
+    if mentions.use:
+        slots["use"] = mentions.use
     budget = budget or parse_budget(turn.text)
-    shown = [catalogue.by_id(i) for i in turn.state.get("results", {}).get("shown", [])]
-    shown = [i for i in shown if i is not None]
+    shown = [i for i in (catalogue.by_id(pk) for pk in turn.state.get("results", {}).get("shown", [])) if i]
     if budget:
         slots["low"] = str(budget.low) if budget.low is not None else None
         slots["high"] = str(budget.high) if budget.high is not None else None
@@ -155,16 +166,21 @@ def _update_slots(turn: Turn, catalogue: Catalogue, budget: PriceRange | None) -
     return slots
 
 
-def _refines(catalogue: Catalogue, slots: dict, mentions: Mentions) -> bool:
+def _refines(catalogue: Catalogue, slots: Slots, mentions: Mentions) -> bool:
     """Whether title words or a use narrow the current search rather than start another one."""
     current = search(catalogue, slots, relax=False)[0] if slots.get("categories") or slots.get("keywords") else []
     keywords, use = mentions.keywords, mentions.use
     return any((not keywords or any(k in i.key for k in keywords)) and (not use or i.has_use(use)) for i in current)
 
 
-def _filters(slots: dict) -> list[tuple[str, object]]:
-    low = Decimal(slots["low"]) if slots.get("low") else None
-    high = Decimal(slots["high"]) if slots.get("high") else None
+def _bounds(slots: Slots) -> tuple[Decimal | None, Decimal | None]:
+    """The budget's low and high ends (stored as text: the state is JSON)."""
+    low, high = slots.get("low"), slots.get("high")
+    return Decimal(low) if low else None, Decimal(high) if high else None
+
+
+def _filters(slots: Slots) -> list[tuple[str, Callable[[Item], bool] | None]]:
+    low, high = _bounds(slots)
     cats = set(slots.get("categories", []))
     keywords = slots.get("keywords", [])
     return [
@@ -185,7 +201,7 @@ _RELAXABLE = ("colour", "size", "use", "keywords")
 _RELAXED_NAMES = {"colour": "颜色", "size": "尺码", "use": "用途", "keywords": "款式"}
 
 
-def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[list[Item], list[str]]:
+def search(catalogue: Catalogue, slots: Slots, *, relax: bool = True) -> tuple[list[Item], list[str]]:
     """Matching items, best first, and the slot names that had to be dropped to find any.
 
     When nothing matches everything, the fewest relaxable conditions are dropped (colour before size,
@@ -210,7 +226,7 @@ def search(catalogue: Catalogue, slots: dict, *, relax: bool = True) -> tuple[li
     return items, list(dropped) if items else []
 
 
-def _next_question(slots: dict, candidates: list[Item]) -> str:
+def _next_question(slots: Slots, candidates: list[Item]) -> str:
     asked = slots.get("asked", [])
     if len(candidates) <= PAGE or len([a for a in asked if a != "category"]) >= MAX_QUESTIONS:
         return ""
@@ -245,10 +261,10 @@ def _budget_options(items: list[Item]) -> list[str]:
     return [f"{low}以内", f"{low}-{high}", f"{high}以上", "不限"]
 
 
-def _ask(turn: Turn, catalogue: Catalogue, slot: str, slots: dict, candidates: list[Item]) -> DialogueResult:
+def _ask(turn: Turn, catalogue: Catalogue, slot: str, slots: Slots, candidates: list[Item]) -> DialogueResult:
     slots.setdefault("asked", []).append(slot)
     turn.state["slots"] = slots
-    turn.ask("recommend_slot", slot=slot)
+    turn.ask({"kind": "recommend_slot", "slot": slot})
     options = {
         "category": lambda: catalogue.categories[:6],
         "budget": lambda: _budget_options(candidates),
@@ -296,29 +312,31 @@ def _recommend(turn: Turn, catalogue: Catalogue, budget: PriceRange | None = Non
     return _show_page(turn, items, intro)
 
 
-def _nearest_in_price(catalogue: Catalogue, slots: dict) -> list[Item]:
+def _nearest_in_price(catalogue: Catalogue, slots: Slots) -> list[Item]:
     """Without the budget: the matching items closest to it (the shopper is told they are outside it)."""
     if slots.get("low") is None and slots.get("high") is None:
         return []
     items, _ = search(catalogue, {**slots, "low": None, "high": None})
-    low = Decimal(slots["low"]) if slots.get("low") else None
-    high = Decimal(slots["high"]) if slots.get("high") else None
+    low, high = _bounds(slots)
 
     def distance(item: Item) -> Decimal:
-        return max(low - item.price if low is not None else 0, item.price - high if high is not None else 0)
+        return max(
+            low - item.price if low is not None else Decimal(0), item.price - high if high is not None else Decimal(0)
+        )
 
     return sorted(items, key=lambda i: (distance(i), i.price))
 
 
-def _describe(slots: dict) -> str:
+def _describe(slots: Slots) -> str:
     """'300元以内的适合跑步的黑色42码跑步鞋'."""
     price = ""
-    if slots.get("low") and slots.get("high"):
-        price = f"{Decimal(slots['low']):.0f}-{Decimal(slots['high']):.0f}元的"
-    elif slots.get("high"):
-        price = f"{Decimal(slots['high']):.0f}元以内的"
-    elif slots.get("low"):
-        price = f"{Decimal(slots['low']):.0f}元以上的"
+    low, high = _bounds(slots)
+    if low is not None and high is not None:
+        price = f"{low:.0f}-{high:.0f}元的"
+    elif high is not None:
+        price = f"{high:.0f}元以内的"
+    elif low is not None:
+        price = f"{low:.0f}元以上的"
     use = f"适合{slots['use']}的" if slots.get("use") else ""
     size = slots.get("size", "")
     size = f"{size}码" if size and size != "均码" else size
@@ -376,7 +394,7 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         if not 0 <= position < len(shown):
             return reply(Intent.PRODUCT_DETAIL, f"刚才为您展示了 {len(shown)} 款，请说第 1 到第 {len(shown)} 个哦～")
         product_id = shown[position]
-    elif named := _single_named_item(catalogue, mentions):
+    elif named := catalogue.named_item(mentions):
         product_id = named.id
     else:
         product_id = turn.state.get("focus") or shown[0]
@@ -408,3 +426,13 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
             text += f"\n亮点：{product.selling_points}"
     quick = [f"{c}的有吗" for c in product.colors[:2]] if product.colors else []
     return reply(Intent.PRODUCT_DETAIL, text, [*quick, "换一批"], products=[product_card(product)])
+
+
+HANDLER = Handler(
+    name="recommend",
+    stage=Stage.TASK,
+    intents=frozenset({Intent.RECOMMEND, Intent.PRODUCT_DETAIL}),
+    detect=detect,
+    pending=frozenset({"recommend_slot"}),  # a soft question: no recall, a new topic replaces it
+    answer_pending=lambda turn: answer_pending(turn, turn.catalogue),
+)

@@ -1,62 +1,66 @@
 """What the dialogue manager hands back: replies with their quick replies and product cards."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-
-class Intent:
-    """Message.intent values the dialogue manager produces (the shared contract's names)."""
-
-    FAQ = "faq"
-    CLARIFY = "clarify"
-    FALLBACK = "fallback"
-    RECOMMEND = "recommend"
-    PRODUCT_DETAIL = "product_detail"
-    ORDER_STATUS = "order_status"
-    PRESALE = "presale"
-    INVOICE = "invoice"
-    ADDRESS_CHANGE = "address_change"
-    HANDOFF = "handoff"
-    SMALLTALK = "smalltalk"
-    GREETING = "greeting"
-    SATISFACTION = "satisfaction"
-    BUNDLE = "bundle"
-    LIVE = "live"
-
-
-class HandoffReason:
-    REQUESTED = "requested"
-    FALLBACKS = "fallbacks"
-    ANGRY = "angry"
+from chat.intents import HandoffReason, Intent
 
 
 @dataclass
 class BotReply:
     text: str  # Simplified Chinese
     quick_replies: list[str] = field(default_factory=list)
-    products: list[dict] = field(default_factory=list)  # product cards, see product_card()
-    intent: str = ""
+    products: list[dict[str, Any]] = field(default_factory=list)  # product cards, see product_card()
+    intent: Intent = field(kw_only=True)
     confidence: float | None = None
 
 
 @dataclass
 class DialogueResult:
-    intent: str  # intent of the shopper's message (stored on the shopper Message.intent)
+    intent: Intent  # intent of the shopper's message (stored on the shopper Message.intent)
     replies: list[BotReply]
-    handoff: str = ""  # "" or a HandoffReason
+    handoff: HandoffReason | None = None  # set: bring in a human (the reply already says one is coming)
 
 
-def reply(intent: str, text: str, quick_replies: list[str] | None = None, **fields: Any) -> DialogueResult:
+def reply(
+    intent: Intent, text: str, quick_replies: list[str] | None = None, products: list[dict[str, Any]] | None = None
+) -> DialogueResult:
     """A result made of one bot reply carrying the same intent as the shopper's message."""
-    return DialogueResult(intent, [BotReply(text, list(quick_replies or []), intent=intent, **fields)])
+    return DialogueResult(intent, [BotReply(text, list(quick_replies or []), list(products or []), intent=intent)])
 
 
 def money(amount: Decimal) -> str:
     return f"{Decimal(amount):.2f}"
 
 
-def product_card(product) -> dict[str, Any]:
+class Sellable(Protocol):
+    """What a product card is made from: a Product row or a catalogue Item."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def price(self) -> Decimal: ...
+
+    @property
+    def stock(self) -> int: ...
+
+    @property
+    def colors(self) -> Iterable[str]: ...
+
+    @property
+    def sizes(self) -> Iterable[str]: ...
+
+
+def product_card(product: Sellable) -> dict[str, Any]:
     """The product card dict of the chat protocol, from a Product or a catalogue item."""
     return {
         "id": product.id,

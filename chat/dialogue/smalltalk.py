@@ -6,14 +6,17 @@ in front of a question ("你好，包邮吗") is cut off and the question goes o
 
 import re
 
-from .replies import DialogueResult, Intent, reply
+from chat.intents import Intent
+
+from .handler import Handler, Responder, Stage
+from .replies import DialogueResult, reply
 from .turn import Turn
 
 _TAIL = r"[呀啊哦噢呢啦哈嘛吖~]*"
 _IDENTITY = re.compile(
     rf"(?:你是机器人|你是真人|你是ai|你是人工智能|你是人工|你是谁|你叫什么|你叫什么名字|你是人|是机器人)(?:吗|么|嘛|吧)?{_TAIL}"
 )
-_LINES: list[tuple[str, re.Pattern, list[str]]] = [
+_LINES: list[tuple[Intent, re.Pattern[str], list[str]]] = [
     (
         Intent.GREETING,
         re.compile(
@@ -80,6 +83,16 @@ def match(turn: Turn) -> DialogueResult | None:
     return None
 
 
+def greet() -> DialogueResult:
+    """The answer to a message with nothing to read (only punctuation or emoji)."""
+    return reply(Intent.GREETING, "您好～请问有什么可以帮您？")
+
+
+def detect(turn: Turn) -> Responder | None:
+    result = match(turn)
+    return None if result is None else lambda: result
+
+
 def match_identity(turn: Turn) -> bool:
     """ "你是人工吗" asks who is answering; it is not a request for a human."""
     return bool(_IDENTITY.fullmatch(turn.plain))
@@ -88,3 +101,11 @@ def match_identity(turn: Turn) -> bool:
 def strip_greeting(text: str) -> str:
     """'你好，请问包邮吗' → '请问包邮吗' (the greeting in front of a question)."""
     return _GREETING_PREFIX.sub("", text, count=1)
+
+
+HANDLER = Handler(
+    name="smalltalk",
+    stage=Stage.WHOLE_MESSAGE,
+    intents=frozenset({Intent.GREETING, Intent.SMALLTALK}),
+    detect=detect,
+)

@@ -1,9 +1,10 @@
 """One shopper message being handled: the conversation, the text in its forms, and the dialogue state.
 
 The state lives in ``Conversation.state`` (JSON, saved by the router after every message) so a
-conversation continues on any worker process. Keys:
+conversation continues on any worker process. Its keys are declared in state.py (``DialogueState``):
 
-- ``pending``: the question the bot is waiting on, ``{"kind": ..., ...}`` (see router.PENDING_HANDLERS)
+- ``pending``: the question the bot is waiting on, ``{"kind": ..., ...}``; the handler whose ``pending``
+  kinds include it answers the next message (see handler.py and registry.py)
 - ``slots`` / ``results`` / ``focus``: product recommendation (see recommend.py)
 - ``order`` / ``verified_orders`` / ``verify_failures``: the order being talked about (see orders.py)
 - ``fallbacks``: unanswered messages in a row; ``smalltalk``: playful lines used so far
@@ -11,12 +12,14 @@ conversation continues on any worker process. Keys:
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import cast
 
 from chat.models import Conversation
 from knowledge.text import normalize, strip_punctuation
+from shops.models import Shop
 
 from .catalogue import Catalogue
+from .state import DialogueState, PendingQuestion
 
 
 @dataclass
@@ -24,15 +27,16 @@ class Turn:
     conversation: Conversation
     raw: str
     text: str = ""  # normalised: half-width, Simplified, lower case
-    state: dict[str, Any] = field(default_factory=dict)
+    state: DialogueState = field(default_factory=lambda: DialogueState())
+    of_several: bool = False  # one question of a message that holds several (its answer names it)
 
     @classmethod
     def start(cls, conversation: Conversation, raw: str) -> "Turn":
-        return cls(conversation, raw, normalize(raw), dict(conversation.state or {}))
+        return cls(conversation, raw, normalize(raw), cast(DialogueState, dict(conversation.state or {})))
 
     def part(self, question: str) -> "Turn":
         """A turn for one question of a message of several; it shares this turn's state."""
-        part = Turn(self.conversation, question, normalize(question), self.state)
+        part = Turn(self.conversation, question, normalize(question), self.state, of_several=True)
         part.__dict__["catalogue"] = self.catalogue
         return part
 
@@ -47,16 +51,16 @@ class Turn:
         return Catalogue.of_shop(self.conversation.shop_id)
 
     @property
-    def shop(self):
+    def shop(self) -> Shop:
         return self.conversation.shop
 
     @property
-    def pending(self) -> dict[str, Any] | None:
+    def pending(self) -> PendingQuestion | None:
         return self.state.get("pending")
 
-    def ask(self, kind: str, **data: Any) -> None:
+    def ask(self, question: PendingQuestion) -> None:
         """Remember the question the bot just asked, so the next message is read as its answer."""
-        self.state["pending"] = {"kind": kind, **data}
+        self.state["pending"] = question
 
     def clear_pending(self) -> None:
         self.state.pop("pending", None)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from shops.models import Order, OrderLine, Product, Shop
 
 from ..models import BundleRule, Coupon
-from .money import yuan
+from ..money import yuan
 
 # Orders that say nothing about what people buy together.
 IGNORED_ORDER_STATUSES = (Order.Status.CLOSED, Order.Status.REFUNDED)

@@ -16,11 +16,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -28,41 +27,33 @@ from django.db.models import (
     Count,
     DateTimeField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from chat.dialogue.replies import product_card
 from chat.models import Conversation, Message
+from core import shoptime
 from shops.models import Customer, Order, Product, Refund, Shop
 
+from ..kinds import KINDS, TEMPLATE_VARIABLES
+from ..kinds.base import TARGET_COLUMNS, TouchContext
+from ..kinds.common import local_time
 from ..models import Campaign, Touch
 from .delivery import deliver
-from .money import yuan
-from .timing import next_allowed_time, start_of_day, start_of_next_day
 
-Kind = Campaign.Kind
-PRESALE_STATUSES = (Order.Status.DEPOSIT_PAID, Order.Status.AWAITING_FINAL)
-# Presale reminders are triggered this long before the final payment deadline.
-PRESALE_NOTICE = timedelta(hours=24)
 # A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
 REENQUEUE_AFTER = timedelta(minutes=15)
 SEND_BATCH = 500
+# The Celery task that sends a batch (marketing.tasks.send_touches, registered under this name).
+SEND_TASK = "marketing.tasks.send_touches"
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
-
-# Messages that show interest in products: the shopper asked for a recommendation or a product's
-# details, or the bot showed product cards (payload "products" not empty).
-INTEREST_INTENTS = ("recommend", "product_detail")
-INTEREST = Q(sender=Message.Sender.SHOPPER, intent__in=INTEREST_INTENTS) | Q(
-    sender=Message.Sender.BOT, payload__products__0__isnull=False
-)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -85,134 +76,12 @@ def _set_based_transaction() -> Iterator[None]:
         yield
 
 
-def shop_tz(shop: Shop) -> ZoneInfo:
-    return ZoneInfo(shop.timezone)
-
-
 # --- who is due ---------------------------------------------------------------------------------
 #
-# Each campaign type is one query whose rows are the due targets, with the columns of the touch to
-# insert: customer, order, refund, the message that triggered it, when, and the idempotency key.
-# The insert is one INSERT ... SELECT ... ON CONFLICT (idempotency_key) DO NOTHING: rows never pass
-# through Python, so 100,000 customers scan in seconds and a second scan inserts nothing.
-
-TARGET_COLUMNS = {
-    "customer_id": "t_customer",
-    "order_id": "t_order",
-    "refund_id": "t_refund",
-    "trigger_message_id": "t_message",
-    "trigger_at": "t_trigger",
-    "idempotency_key": "t_key",
-}
-NO_ID = Cast(Value(None), BigIntegerField())
-
-
-def _key(campaign: Campaign, what: str, id_expression) -> Concat:
-    return Concat(Value(f"{campaign.pk}:{what}:"), Cast(id_expression, CharField()), output_field=CharField())
-
-
-def _customer_messages() -> QuerySet[Message]:
-    # Through the customer's conversations (indexed by customer), not the shop's whole message table.
-    return Message.objects.filter(conversation__customer=OuterRef("pk"))
-
-
-def _customer_targets(campaign: Campaign, now: datetime, trigger: QuerySet[Message], extra: Q) -> QuerySet:
-    """Customers whose trigger message (latest of ``trigger``) is due and in the window, with no order since.
-
-    One touch per trigger message: a later message is a new episode with a new key."""
-    delay = timedelta(minutes=campaign.delay_minutes)
-    latest = trigger.filter(created_at__gte=now - timedelta(hours=campaign.window_hours)).order_by("-created_at", "-pk")
-    return (
-        Customer.objects.filter(shop=campaign.shop, marketing_opt_out=False)
-        .order_by()
-        .annotate(t_trigger=Subquery(latest.values("created_at")[:1]))
-        .filter(t_trigger__lte=now - delay)
-        .filter(extra)
-        .exclude(Exists(Order.objects.filter(customer=OuterRef("pk"), created_at__gte=OuterRef("t_trigger"))))
-        .annotate(
-            t_customer=F("pk"),
-            t_order=NO_ID,
-            t_refund=NO_ID,
-            t_message=Subquery(latest.values("pk")[:1]),
-        )
-        .annotate(t_key=_key(campaign, "message", "t_message"))
-    )
-
-
-def _cart_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    # 催拍: the last time the customer showed interest in a product.
-    return _customer_targets(campaign, now, _customer_messages().filter(INTEREST), Q())
-
-
-def _wake_up_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    # Wake-up: interested within the window, then silent: the trigger is the customer's last message.
-    messages = _customer_messages()
-    interested = Exists(messages.filter(INTEREST, created_at__gte=now - timedelta(hours=campaign.window_hours)))
-    return _customer_targets(campaign, now, messages.filter(sender=Message.Sender.SHOPPER), Q(interested))
-
-
-def _order_targets(campaign: Campaign, orders: QuerySet[Order], trigger) -> QuerySet:
-    return (
-        orders.filter(shop=campaign.shop, customer__marketing_opt_out=False)
-        .order_by()
-        .annotate(
-            t_customer=F("customer_id"),
-            t_order=F("pk"),
-            t_refund=NO_ID,
-            t_message=NO_ID,
-            t_trigger=trigger,
-            t_key=_key(campaign, "order", "pk"),
-        )
-    )
-
-
-def _payment_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    unpaid = Order.objects.filter(
-        status=Order.Status.UNPAID,
-        created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
-        created_at__gte=now - timedelta(hours=campaign.window_hours),
-    )
-    return _order_targets(campaign, unpaid, F("created_at"))
-
-
-def _presale_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    awaiting = Order.objects.filter(
-        status__in=PRESALE_STATUSES,
-        final_payment_due__gt=now,
-        final_payment_due__lte=now + PRESALE_NOTICE - timedelta(minutes=campaign.delay_minutes),
-    )
-    trigger = ExpressionWrapper(F("final_payment_due") - PRESALE_NOTICE, output_field=DateTimeField())
-    return _order_targets(campaign, awaiting, trigger)
-
-
-def _refund_targets(campaign: Campaign, now: datetime) -> QuerySet:
-    return (
-        Refund.objects.filter(
-            shop=campaign.shop,
-            status=Refund.Status.REQUESTED,
-            created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
-            created_at__gte=now - timedelta(hours=campaign.window_hours),
-            order__customer__marketing_opt_out=False,
-        )
-        .order_by()
-        .annotate(
-            t_customer=F("order__customer_id"),
-            t_order=F("order_id"),
-            t_refund=F("pk"),
-            t_message=NO_ID,
-            t_trigger=F("created_at"),
-            t_key=_key(campaign, "refund", "pk"),
-        )
-    )
-
-
-TARGETS = {
-    Kind.WAKE_UP: _wake_up_targets,
-    Kind.CART: _cart_targets,
-    Kind.PAYMENT: _payment_targets,
-    Kind.PRESALE_FINAL: _presale_targets,
-    Kind.REFUND_RETENTION: _refund_targets,
-}
+# Each campaign kind (marketing/kinds/) contributes one query whose rows are the due targets, with the
+# columns of the touch to insert (kinds.base.TARGET_COLUMNS). The insert is one INSERT ... SELECT ...
+# ON CONFLICT (idempotency_key) DO NOTHING: rows never pass through Python, so 100,000 customers scan
+# in seconds and a second scan inserts nothing.
 
 
 def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
@@ -221,7 +90,7 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
     Returns the new touches' ids and whether they may go out now (else quiet hours hold them). Touches
     that may go out are inserted as enqueued: the caller hands them to the send task, which spares
     updating every new row a second time."""
-    scheduled_at = next_allowed_time(now, shop_tz(campaign.shop), campaign.quiet_start, campaign.quiet_end)
+    scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
@@ -238,7 +107,7 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
         else Cast(Value(None), output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
-    rows = TARGETS[campaign.kind](campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
+    rows = KINDS[campaign.kind].targets(campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
     select_sql, params = rows.query.sql_with_params()
     table = connection.ops.quote_name(Touch._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in [*TARGET_COLUMNS, *constants])
@@ -256,32 +125,6 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
 # --- when a touch is no longer wanted -----------------------------------------------------------
 
 
-def _ordered_since_trigger() -> Exists:
-    return Exists(Order.objects.filter(customer=OuterRef("customer"), created_at__gte=OuterRef("trigger_at")))
-
-
-def goal_reached(kind: str, now: datetime) -> Q:
-    """On Touch: the campaign's goal happened (or can no longer happen) for this touch."""
-    match kind:
-        case Kind.PAYMENT:
-            return ~Q(order__status=Order.Status.UNPAID)
-        case Kind.PRESALE_FINAL:
-            return ~Q(order__status__in=PRESALE_STATUSES) | Q(order__final_payment_due__lte=now)
-        case Kind.REFUND_RETENTION:
-            return ~Q(refund__status=Refund.Status.REQUESTED)
-        case Kind.CART:
-            return Q(_ordered_since_trigger())
-        case _:
-            came_back = Exists(
-                Message.objects.filter(
-                    sender=Message.Sender.SHOPPER,
-                    conversation__customer=OuterRef("customer"),
-                    created_at__gt=OuterRef("trigger_at"),
-                )
-            )
-            return Q(_ordered_since_trigger()) | Q(came_back)
-
-
 def retire_pending_touches(shop: Shop, now: datetime) -> int:
     """Skip the shop's pending touches that must not go out any more; returns how many."""
     pending = Touch.objects.filter(shop=shop, status=Touch.Status.PENDING)
@@ -293,10 +136,10 @@ def retire_pending_touches(shop: Shop, now: datetime) -> int:
         retired += pending.filter(campaign__enabled=False).update(
             status=skip, skip_reason=Touch.SkipReason.CAMPAIGN_DISABLED
         )
-        for kind in Kind.values:
+        for kind, spec in KINDS.items():
             retired += (
                 pending.filter(campaign__kind=kind)
-                .filter(goal_reached(kind, now))
+                .filter(spec.goal_reached(now))
                 .update(status=skip, skip_reason=Touch.SkipReason.GOAL_REACHED)
             )
     return retired
@@ -328,8 +171,8 @@ def enqueue_due_touches(shop: Shop, now: datetime) -> int:
 
 def send_in_batches(touch_ids: list[int]) -> None:
     """Queue ``send_touches`` tasks for these touches once the current transaction commits."""
-    from ..tasks import send_touches
-
+    # By name: marketing.tasks runs these services, so they cannot import it back.
+    send_touches = current_app.tasks[SEND_TASK]
     for batch in _chunks(touch_ids, SEND_BATCH):
         transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
 
@@ -347,10 +190,6 @@ def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
 
 
 # --- sending ------------------------------------------------------------------------------------
-
-
-def _local(moment: datetime, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%m月%d日 %H:%M}"
 
 
 def _product_shown(touch: Touch) -> Product | None:
@@ -376,10 +215,7 @@ def _product_shown(touch: Touch) -> Product | None:
 
 def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     """The rendered text and the structured parts (product cards, coupon) of a touch."""
-    # The chat protocol's card; imported here because the dialogue package imports these services.
-    from chat.dialogue.replies import product_card
-
-    campaign, order, tz = touch.campaign, touch.order, shop_tz(touch.shop)
+    campaign, order, tz = touch.campaign, touch.order, touch.shop.tz
     product = touch.product or _product_shown(touch)
     line = None
     if product is None and order is not None:
@@ -387,30 +223,17 @@ def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
         product = line.product if line else None
     # An order line keeps its title when its product is gone.
     product_title = product.title if product else (line.title if line else "")
-    amount: Decimal | None = None
-    if touch.refund is not None:
-        amount = touch.refund.amount
-    elif order is not None:
-        amount = order.total_amount - order.discount_amount - order.paid_amount
     coupon = campaign.coupon
     if coupon is not None and not (coupon.is_active and coupon.valid_from <= now < coupon.valid_until):
         coupon = None
-    deadline = ""
-    if campaign.kind == Kind.PRESALE_FINAL and order is not None and order.final_payment_due:
-        deadline = _local(order.final_payment_due, tz)
-    elif coupon is not None:
-        deadline = _local(coupon.valid_until, tz)
-    text = campaign.template.format_map(
-        {
-            "nickname": touch.customer.nickname or "亲",
-            "product": product_title,
-            "amount": yuan(amount) if amount is not None else "",
-            "deadline": deadline,
-        }
-    )
+    context = TouchContext(touch=touch, tz=tz, product_title=product_title, coupon=coupon)
+    # A variable another kind fills is accepted in the template and left empty here.
+    values = dict.fromkeys(TEMPLATE_VARIABLES, "")
+    values.update((name, variable.fill(context)) for name, variable in KINDS[campaign.kind].variables.items())
+    text = campaign.template.format_map(values)
     coupon_data = None
     if coupon is not None:
-        text += f"\n送您一张{coupon.label}的优惠券，{_local(coupon.valid_until, tz)}前有效。"
+        text += f"\n送您一张{coupon.label}的优惠券，{local_time(coupon.valid_until, tz)}前有效。"
         coupon_data = {
             "id": coupon.pk,
             "name": coupon.name,
@@ -455,23 +278,25 @@ def send_touch(touch_id: int, now: datetime | None = None) -> str:
             return SendOutcome.NOT_DUE
         # Serialise sends to one customer so the daily cap holds across workers.
         customer = Customer.objects.select_for_update().get(pk=touch.customer_id)
-        campaign, tz = touch.campaign, shop_tz(touch.shop)
+        campaign, tz = touch.campaign, touch.shop.tz
         if customer.marketing_opt_out:
             return _skip(touch, Touch.SkipReason.OPTED_OUT)
         if not campaign.enabled:
             return _skip(touch, Touch.SkipReason.CAMPAIGN_DISABLED)
-        if Touch.objects.filter(pk=touch.pk).filter(goal_reached(campaign.kind, now)).exists():
+        if Touch.objects.filter(pk=touch.pk).filter(KINDS[campaign.kind].goal_reached(now)).exists():
             return _skip(touch, Touch.SkipReason.GOAL_REACHED)
-        allowed = next_allowed_time(now, tz, campaign.quiet_start, campaign.quiet_end)
+        allowed = shoptime.after_window(now, tz, campaign.quiet_start, campaign.quiet_end)
         if allowed == now:
             sent_today = Touch.objects.filter(
                 shop_id=touch.shop_id,
                 customer_id=touch.customer_id,
                 status=Touch.Status.SENT,
-                sent_at__gte=start_of_day(now, tz),
+                sent_at__gte=shoptime.start_of_day(now, tz),
             ).count()
             if sent_today >= campaign.daily_cap:
-                allowed = next_allowed_time(start_of_next_day(now, tz), tz, campaign.quiet_start, campaign.quiet_end)
+                allowed = shoptime.after_window(
+                    shoptime.start_of_next_day(now, tz), tz, campaign.quiet_start, campaign.quiet_end
+                )
         if allowed != now:
             Touch.objects.filter(pk=touch.pk, status=Touch.Status.PENDING).update(scheduled_at=allowed)
             return SendOutcome.RESCHEDULED

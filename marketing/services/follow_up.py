@@ -8,10 +8,11 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sub
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
 from shops.models import Customer, Order, Shop
 
-from .money import yuan
+from ..money import yuan
 
 # Keywords of a shopper's question, in Simplified and Traditional (messages are stored as typed).
 ASKED = {
@@ -76,9 +77,9 @@ def follow_up_candidates(shop: Shop, limit: int = 20, *, days: int = 30, now: da
         sender=Message.Sender.SHOPPER, conversation__customer=OuterRef("pk"), created_at__gte=since
     )
     recommended_before = Message.objects.filter(
-        conversation=OuterRef("conversation"), sender=Message.Sender.BOT, intent="recommend", pk__lt=OuterRef("pk")
+        conversation=OuterRef("conversation"), sender=Message.Sender.BOT, intent=Intent.RECOMMEND, pk__lt=OuterRef("pk")
     )
-    accepted = Exists(said.filter(intent="product_detail").filter(Exists(recommended_before)))
+    accepted = Exists(said.filter(intent=Intent.PRODUCT_DETAIL).filter(Exists(recommended_before)))
     unpaid = Order.objects.filter(customer=OuterRef("pk"), status=Order.Status.UNPAID, created_at__gte=since)
     unpaid_count = Subquery(
         unpaid.order_by().values("customer").annotate(n=Count("pk")).values("n"), output_field=IntegerField()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from core import shoptime
 from knowledge.text import normalize
 from shops.models import Shop
 
@@ -20,7 +21,7 @@ UPCOMING_DAYS = 14
 
 def _when(session: LiveSession, now: datetime, tz: ZoneInfo) -> str:
     start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-    days = (start.date() - now.astimezone(tz).date()).days
+    days = (start.date() - shoptime.local_date(now, tz)).days
     day = {0: "今天", 1: "明天", 2: "后天"}.get(days, f"{start.month}月{start.day}日")
     return f"{day} {start:%H:%M}–{end:%H:%M}"
 
@@ -39,7 +40,7 @@ def live_answer(shop: Shop, text: str, now: datetime | None = None) -> str | Non
     if not any(word in question for word in LIVE_WORDS):
         return None
     now = now or timezone.now()
-    tz = ZoneInfo(shop.timezone)
+    tz = shop.tz
     asks_what = any(word in question for word in WHAT_WORDS)
     sessions = LiveSession.objects.filter(
         shop=shop, ends_at__gt=now, starts_at__lt=now + timedelta(days=UPCOMING_DAYS)
@@ -53,7 +54,7 @@ def live_answer(shop: Shop, text: str, now: datetime | None = None) -> str | Non
     if current is not None:
         parts.append(f"正在直播「{session.title}」，{session.ends_at.astimezone(tz):%H:%M} 结束，快来直播间看看吧！")
     else:
-        if "今天" in question and session.starts_at.astimezone(tz).date() != now.astimezone(tz).date():
+        if "今天" in question and shoptime.local_date(session.starts_at, tz) != shoptime.local_date(now, tz):
             parts.append("今天没有直播哦。")
         parts.append(f"下一场直播「{session.title}」在{_when(session, now, tz)}。")
     if asks_what:

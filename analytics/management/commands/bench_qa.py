@@ -16,7 +16,9 @@ from tqdm import tqdm
 
 from analytics.demo import DEFAULT_RULES
 from analytics.models import QARule
+from analytics.rule_kinds import KINDS
 from analytics.services.rules import CompiledRules, MessageFacts, RuleSpec, split_words
+from chat.intents import Intent
 
 PRODUCTS = ["缓震跑步鞋", "速干T恤", "瑜伽裤", "羽绒服", "连衣裙", "洗衣凝珠", "厨房湿巾", "篮球鞋", "防晒衣", "双肩包"]
 SHOPPER_LINES = [
@@ -73,7 +75,7 @@ def realistic_rules(extra_words: int, rng: random.Random) -> list[RuleSpec]:
             name=name,
             kind=kind,
             severity=severity,
-            words=tuple(split_words("\n".join(words))) if kind in QARule.WORD_KINDS else (),
+            words=tuple(split_words("\n".join(words))) if KINDS[kind].words_help is not None else (),
             threshold=threshold,
         )
         for n, (name, kind, severity, words, threshold) in enumerate(DEFAULT_RULES, start=1)
@@ -102,7 +104,10 @@ def random_message(rng: random.Random) -> MessageFacts:
         text = rng.choice(BOT_LINES).format(**fill)
         fallback = text.startswith("抱歉")
         return MessageFacts(
-            text=text, sender="bot", intent="fallback" if fallback else "faq", fallback_streak=rng.randint(1, 4)
+            text=text,
+            sender="bot",
+            intent=Intent.FALLBACK if fallback else Intent.FAQ,
+            fallback_streak=rng.randint(1, 4),
         )
     return MessageFacts(
         text=rng.choice(AGENT_LINES).format(**fill),

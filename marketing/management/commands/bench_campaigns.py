@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -12,8 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
+from chat.intents import Intent
 from chat.models import Conversation, Message
-from config.celery import app as celery_app
 from marketing.models import Campaign, Touch
 from marketing.services.campaigns import (
     create_touches,
@@ -71,7 +72,11 @@ class Command(BaseCommand):
                 for chat in chats
                 for message in (
                     Message(
-                        conversation=chat, shop=shop, sender="shopper", text="这款有42码吗", intent="product_detail"
+                        conversation=chat,
+                        shop=shop,
+                        sender="shopper",
+                        text="这款有42码吗",
+                        intent=Intent.PRODUCT_DETAIL,
                     ),
                     Message(conversation=chat, shop=shop, sender="bot", text="有的", payload={"products": [card]}),
                 )

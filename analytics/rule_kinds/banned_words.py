@@ -1,0 +1,7 @@
+"""Rude or banned words said by the shop's side (an agent or the bot)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .base import SHOP_SIDE, RuleKindSpec
+
+KIND = RuleKindSpec(senders=SHOP_SIDE, words_help=_("the rude or banned words"))

@@ -1,0 +1,50 @@
+"""The values stored in ``Message.intent`` and ``Conversation.handoff_reason``, every one of them.
+
+They are plain strings in the database (a ``StrEnum`` member compares and saves as its value), and
+analytics, marketing and the API read them back; a value is renamed here or nowhere.
+"""
+
+from enum import StrEnum
+
+from shops.quota import QUOTA_HANDOFF_REASON
+
+
+class Intent(StrEnum):
+    """What a message is about. Each value is answered by exactly one dialogue handler (its ``intents``,
+    see chat/dialogue/registry.py) or listed in ``NOT_FROM_HANDLERS``; tests/test_dialogue_registry.py
+    checks both."""
+
+    GREETING = "greeting"
+    SMALLTALK = "smalltalk"
+    FAQ = "faq"
+    CLARIFY = "clarify"
+    FALLBACK = "fallback"
+    RECOMMEND = "recommend"
+    PRODUCT_DETAIL = "product_detail"
+    ORDER_STATUS = "order_status"
+    PRESALE = "presale"
+    WARRANTY = "warranty"
+    INVOICE = "invoice"
+    ADDRESS_CHANGE = "address_change"
+    HANDOFF = "handoff"
+    BUNDLE = "bundle"
+    LIVE = "live"
+    SATISFACTION = "satisfaction"
+    AGENT_REPLY = "agent_reply"
+    WORK_ORDER_RESOLVED = "work_order_resolved"
+    MARKETING = "marketing"
+
+
+# Intents no dialogue handler produces: the closing survey and the shopper's score (chat.services), an
+# agent's message (chat.services.agent_reply), the note that a work order is done (chat.records) and a
+# marketing touch delivered into the chat (marketing.services.delivery).
+NOT_FROM_HANDLERS = frozenset({Intent.SATISFACTION, Intent.AGENT_REPLY, Intent.WORK_ORDER_RESOLVED, Intent.MARKETING})
+
+
+class HandoffReason(StrEnum):
+    """Why a conversation went to the human queue (``Conversation.handoff_reason``)."""
+
+    REQUESTED = "requested"
+    ANGRY = "angry"
+    FALLBACKS = "fallbacks"
+    QUOTA = QUOTA_HANDOFF_REASON  # the shop's bot quota was used up (shops.quota)
