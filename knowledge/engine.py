@@ -24,7 +24,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,21 +33,25 @@ import ahocorasick
 import jieba
 import numpy as np
 
+from .features import FEATURES, QueryFacts, TextFacts, feature_matrix, pair_features
+from .ranker import Ranker, shipped_ranker
 from .text import STOPWORDS, char_bigrams, strip_punctuation
 
 # Only pypinyin's single-character table is used; without this its phrase dictionary would cost every
 # process ~45 MB more. It must be set before pypinyin is first imported.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+import itertools
+
 from pypinyin.pinyin_dict import pinyin_dict
 
 K1 = 1.2
 B = 0.75
 # Weights of the three signals in a text's raw score.
 W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
-# Logistic calibration: confidence = 1 / (1 + exp(-SLOPE * (raw - MIDPOINT))).
-CALIBRATION_SLOPE = 8.0
-CALIBRATION_MIDPOINT = 0.28
 
+
+# Query-level features, the same in every candidate row: what the confidence model reads.
+UNKNOWN, SHORT = FEATURES.index("unknown"), FEATURES.index("short")
 
 # "A不A" / "A没A" questions ask about A: 透不透 → 透, 包不包邮 → 包邮, 有没有 → 有.
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
@@ -83,6 +87,12 @@ def sound(text: str) -> str:
     return " ".join(_char_sound(char) for char in text)
 
 
+def sound_pairs(text: str) -> frozenset[str]:
+    """Pairs of neighbouring toneless syllables: two texts typed with homophones share them."""
+    syllables = [_char_sound(char) for char in text]
+    return frozenset(f"{a} {b}" for a, b in itertools.pairwise(syllables))
+
+
 def _by_sound(words: dict[str, float], df: Counter) -> dict[str, str]:
     """Known multi-character Chinese words by their sound; of two homophones the more frequent wins."""
     table: dict[str, str] = {}
@@ -95,10 +105,18 @@ def _by_sound(words: dict[str, float], df: Counter) -> dict[str, str]:
 class Analyzer:
     """Tokens for one shop: its phrases kept whole, its synonyms mapped to one canonical word."""
 
-    def __init__(self, phrases: Iterable[str] = (), synonyms: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        phrases: Iterable[str] = (),
+        synonyms: dict[str, str] | None = None,
+        regions: Mapping[str, str] | None = None,
+    ) -> None:
+        """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token."""
         self.synonyms = dict(synonyms or {})
+        self.regions = dict(regions or {})
         words = {strip_punctuation(p) for p in phrases} | {w for w in self.synonyms if len(w) > 1}
         words |= {c for c in self.synonyms.values() if len(c) > 1}
+        words |= set(self.regions) | set(self.regions.values())
         words = {w for w in words if len(w) > 1 and " " not in w}
         self.phrases = frozenset(words)
         self._automaton = None
@@ -147,12 +165,19 @@ class Analyzer:
                 token = self._canonical(word)
                 if token is None:
                     continue
+                region_class = self.regions.get(word)
+                if region_class is not None and region_class != word:
+                    result.extend((token, region_class))
+                    continue
                 if vocabulary is not None and token not in vocabulary and len(word) > 1:
                     known = self._known_parts(word, vocabulary)
                     if known:
                         result.extend(known)
                         continue
                 result.append(token)
+                if len(token) > 2:
+                    # A long word also counts as the words inside it: 退货地址 still speaks of 退货.
+                    result.extend(p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token)
         return result
 
 
@@ -181,10 +206,6 @@ class Scored:
     matched_text: str
 
 
-def confidence(raw: float) -> float:
-    return 1.0 / (1.0 + math.exp(-CALIBRATION_SLOPE * (raw - CALIBRATION_MIDPOINT)))
-
-
 def _idf(n_docs: int, df: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
@@ -197,12 +218,24 @@ class Index:
     answers in well under a millisecond, with exact scores and no pruning.
     """
 
-    # How many best texts are turned into cards; a card has a few texts, so this leaves room for 5 cards.
+    # The raw score's best texts considered; of those, the best valid RERANK_TEXTS get ranker features.
     TOP_TEXTS = 64
+    RERANK_TEXTS = 20
 
-    def __init__(self, analyzer: Analyzer, cards: Sequence[IndexedCard], texts: Sequence[tuple[int, str]]) -> None:
-        """``texts``: (position in ``cards``, question text) for every standard and similar question."""
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        cards: Sequence[IndexedCard],
+        texts: Sequence[tuple[int, str]],
+        ranker: Ranker | None = None,
+    ) -> None:
+        """``texts``: (position in ``cards``, question text) for every standard and similar question.
+        ``ranker``: the model turning features into confidence (the shipped one by default)."""
         self.analyzer = analyzer
+        self._ranker = ranker
+        # Ranker facts per text and answer words per card, filled when a text first reaches the reranking.
+        self._facts: dict[int, TextFacts] = {}
+        self._answer_terms: dict[int, frozenset[str]] = {}
         self.cards = list(cards)
         doc_card: list[int] = []
         self.doc_text: list[str] = []
@@ -219,6 +252,7 @@ class Index:
             doc_grams.append(grams)
         n = self.n_docs = len(doc_card)
         self.doc_card = np.asarray(doc_card, dtype=np.int64)
+        self.doc_terms = [frozenset(terms) for terms in doc_terms]
         lengths = [sum(t.values()) for t in doc_terms]
         self.avgdl = (sum(lengths) / n) if n else 1.0
         df = Counter(term for terms in doc_terms for term in terms)
@@ -251,6 +285,14 @@ class Index:
         self.gram_by_sound = _by_sound(self.gram_idf, gram_df)
         self.inv_gram_norm = 1.0 / gram_norm
 
+    @property
+    def ranker(self) -> Ranker:
+        return self._ranker or shipped_ranker()
+
+    @ranker.setter
+    def ranker(self, model: Ranker) -> None:
+        self._ranker = model
+
     def query_tokens(self, text: str) -> list[str]:
         """The query's tokens; a word the index does not know but a known word sounds like is taken for it."""
         tokens = self.analyzer.tokens(text, self.term_idf)
@@ -263,19 +305,12 @@ class Index:
         norm = K1 * (1 - B + B * sum(terms.values()) / self.avgdl)
         return sum(self.term_idf.get(t, self.oov_idf) * tf * (K1 + 1) / (tf + norm) for t, tf in terms.items())
 
-    def search(
-        self, text: str, *, limit: int = 5, moment: datetime | None = None, tokens: list[str] | None = None
-    ) -> list[Scored]:
-        """The best ``limit`` cards for ``text``, best first; cards outside their validity window are skipped.
-
-        ``tokens``: the query's tokens when the caller already has them (``query_tokens(text)``).
-        """
-        if tokens is None:
-            tokens = self.query_tokens(text)
+    def _signals(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``lex``, ``cover`` and ``chars`` of the query against every indexed text (see the module doc)."""
         terms = Counter(tokens)
         grams = {self._known_gram(g) for g in char_bigrams("".join(tokens))}
         if not self.n_docs or not terms:
-            return []
+            return None
         lex = np.zeros(self.n_docs)
         for term in terms:
             posting = self.postings.get(term)
@@ -291,27 +326,81 @@ class Index:
                 chars[docs] += idf * idf
         query_self = self._query_self(terms) or 1.0
         query_gram_norm = math.sqrt(query_gram_norm) or 1.0
-        raw = (
-            W_LEX * np.minimum(1.0, lex / query_self)
-            + W_COVER * lex * self.inv_doc_self
-            + W_CHARS * chars * self.inv_gram_norm / query_gram_norm
+        return (
+            np.minimum(1.0, lex / query_self),
+            lex * self.inv_doc_self,
+            chars * self.inv_gram_norm / query_gram_norm,
         )
+
+    def candidates(
+        self, text: str, tokens: list[str], *, moment: datetime | None = None, exclude: int | None = None
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The best ``RERANK_TEXTS`` texts by the raw score (valid cards only; ``exclude``: a text left out, for
+        training), their raw scores and their ranker features, best raw score first."""
+        signals = self._signals(tokens)
+        if signals is None:
+            return [], np.zeros(0), feature_matrix([])
+        lex, cover, chars = signals
+        raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
+        if exclude is not None:
+            raw[exclude] = 0.0
         matched = np.flatnonzero(raw)
         if matched.size > self.TOP_TEXTS:
             matched = matched[np.argpartition(raw[matched], -self.TOP_TEXTS)[-self.TOP_TEXTS :]]
-        best: dict[int, tuple[float, int]] = {}
+        docs: list[int] = []
         for doc in matched[np.argsort(-raw[matched], kind="stable")].tolist():
+            if moment is None or self.cards[int(self.doc_card[doc])].valid_at(moment):
+                docs.append(doc)
+                if len(docs) == self.RERANK_TEXTS:
+                    break
+        if not docs:
+            return [], np.zeros(0), feature_matrix([])
+        query = QueryFacts.of(text, tokens, self.term_idf, sound_pairs)
+        best = float(raw[docs[0]])
+        rows = [
+            pair_features(
+                query, self._text_facts(doc), float(lex[doc]), float(cover[doc]), float(chars[doc]), best - raw[doc]
+            )
+            for doc in docs
+        ]
+        return docs, raw[docs], feature_matrix(rows)
+
+    def _text_facts(self, doc: int) -> TextFacts:
+        facts = self._facts.get(doc)
+        if facts is None:
             card_pos = int(self.doc_card[doc])
-            if card_pos in best:
-                continue
-            card = self.cards[card_pos]
-            if moment is not None and not card.valid_at(moment):
-                continue
-            best[card_pos] = (float(raw[doc]), doc)
-            if len(best) == limit:
-                break
+            answer = self._answer_terms.get(card_pos)
+            if answer is None:
+                answer = self._answer_terms[card_pos] = frozenset(self.analyzer.tokens(self.cards[card_pos].answer))
+            facts = self._facts[doc] = TextFacts.of(self.doc_text[doc], self.doc_terms[doc], answer, sound_pairs)
+        return facts
+
+    def search(
+        self, text: str, *, limit: int = 5, moment: datetime | None = None, tokens: list[str] | None = None
+    ) -> list[Scored]:
+        """The best ``limit`` cards for ``text``, best first; cards outside their validity window are skipped.
+
+        ``tokens``: the query's tokens when the caller already has them (``query_tokens(text)``). A card's
+        confidence is the ranker's probability for its best text.
+        """
+        if tokens is None:
+            tokens = self.query_tokens(text)
+        docs, raw, features = self.candidates(text, tokens, moment=moment)
+        if not docs:
+            return []
+        probabilities = self.ranker.probabilities(features)
+        best: dict[int, tuple[float, float, int]] = {}
+        for i in np.argsort(-probabilities, kind="stable").tolist():
+            card_pos = int(self.doc_card[docs[i]])
+            if card_pos not in best:
+                best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i])
+        ranked = list(best.items())
+        confidences = self.ranker.confidences(
+            np.array([p for _, (p, _, _) in ranked]), features[0, UNKNOWN], features[0, SHORT]
+        )
         return [
-            Scored(self.cards[pos], value, confidence(value), self.doc_text[doc]) for pos, (value, doc) in best.items()
+            Scored(self.cards[pos], value, float(confidence), self.doc_text[doc])
+            for (pos, (_, value, doc)), confidence in zip(ranked[:limit], confidences, strict=False)
         ]
 
     def text_features(self, text: str) -> "TextFeatures":

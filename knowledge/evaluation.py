@@ -6,16 +6,16 @@ joined by ``|`` for a message holding several questions (the splitter must find 
 """
 
 import csv
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shops.models import Shop
 
-from .engine import CALIBRATION_MIDPOINT, CALIBRATION_SLOPE
+from .engine import Index
+from .index import shop_index
 from .models import AnswerOutcome
-from .services import Answer, answer_message
+from .services import Answer, answer_with_index
 
 OUT_OF_SCOPE = "none"
 
@@ -40,8 +40,6 @@ class EvalReport:
     multi: int = 0
     multi_hits: int = 0
     misses: list[str] = field(default_factory=list)
-    # (top confidence, was the top card right) for every answered question, for calibration.
-    points: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def top1(self) -> float:
@@ -68,7 +66,6 @@ class EvalReport:
         """Fold another shop's report into this one (pooled over questions, not averaged over shops)."""
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.points.extend(other.points)
 
 
 _COUNTS = (
@@ -107,14 +104,14 @@ def _ranked(answer: Answer) -> list[str]:
     return [c.question for c in answer.candidates]
 
 
-def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
+def evaluate(shop: Shop | None, rows: Iterable[EvalRow], *, index: Index | None = None) -> EvalReport:
+    """``index``: answer from this index (another ranker model, say) instead of the shop's cached one."""
+    index = index or shop_index(shop)
     report = EvalReport()
     for row in rows:
-        answers = answer_message(shop, row.question, record=False)
+        answers = answer_with_index(index, row.question)
         if not row.expected:
             report.out_of_scope += 1
-            # Any card the bot ranks first for an out-of-scope line is a wrong one.
-            report.points.extend((a.score, False) for a in answers if a.candidates)
             if all(a.outcome == AnswerOutcome.FALLBACK for a in answers):
                 report.rejected += 1
             else:
@@ -136,32 +133,7 @@ def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
             a.outcome == AnswerOutcome.ANSWER and _ranked(a)[:1] != [e]
             for a, e in zip(answers, row.expected, strict=False)
         ) or (not aligned and any(a.outcome == AnswerOutcome.ANSWER for a in answers))
-        for answer, expected in zip(answers, row.expected, strict=False):
-            report.points.append((answer.score, _ranked(answer)[:1] == [expected]))
         if not top1:
             got = " | ".join(f"{(_ranked(a) or ['-'])[0]} ({a.outcome} {a.score:.2f})" for a in answers)
             report.misses.append(f"line {row.line}: {row.question!r} expected {' | '.join(row.expected)}, got {got}")
     return report
-
-
-def fit_calibration(points: list[tuple[float, bool]], steps: int = 4000) -> tuple[float, float]:
-    """Logistic fit of P(top card right) on the engine's raw score.
-
-    Returns (slope, midpoint) for ``engine.CALIBRATION_SLOPE`` / ``CALIBRATION_MIDPOINT``: with them the
-    confidence reads as the chance that the first-ranked card is the right one.
-    """
-    raws = []
-    for confidence, right in points:
-        c = min(max(confidence, 1e-6), 1 - 1e-6)
-        raws.append((CALIBRATION_MIDPOINT + math.log(c / (1 - c)) / CALIBRATION_SLOPE, right))
-    a, b = 1.0, 0.0
-    rate = 2.0
-    for _ in range(steps):
-        grad_a = grad_b = 0.0
-        for score, right in raws:
-            p = 1.0 / (1.0 + math.exp(-(a * score + b)))
-            grad_a += (p - right) * score
-            grad_b += p - right
-        a -= rate * grad_a / len(raws)
-        b -= rate * grad_b / len(raws)
-    return a, -b / a if a else 0.0

@@ -4,7 +4,9 @@ An index is built on first use and rebuilt when the shop's knowledge ``core.Chan
 ``knowledge.receivers`` and ``core.caching``), so every process sees a trainer's change within a second.
 """
 
-from django.db.models import F, Q
+from collections.abc import Iterable
+
+from django.db.models import Q
 
 from core.caching import ShopCache
 from core.models import ChangeStamp
@@ -12,21 +14,26 @@ from shops.models import Shop
 
 from .engine import Analyzer, Index, IndexedCard
 from .models import DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup
-from .text import strip_punctuation
+from .vocabulary import region_classes, shop_synonyms
+
+
+def build_analyzer(
+    phrases: Iterable[str],
+    global_groups: Iterable[tuple[str, Iterable[str]]],
+    shop_groups: Iterable[tuple[str, Iterable[str]]],
+) -> Analyzer:
+    """A shop's analyser: its words kept whole, the language pack under the global and the shop's synonym
+    groups (``vocabulary.shop_synonyms``), place names tagged with their region class."""
+    return Analyzer(phrases, shop_synonyms(global_groups, shop_groups), region_classes())
 
 
 def load_index(shop_id: int) -> Index:
-    synonyms: dict[str, str] = {}
-    # Global groups first, so that a shop's own group wins for a word both define.
-    groups = SynonymGroup.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True)).order_by(
-        F("shop_id").asc(nulls_first=True), "pk"
-    )
-    for group in groups:
-        canonical = strip_punctuation(group.canonical)
-        for word in group.word_list:
-            synonyms[strip_punctuation(word)] = canonical
+    global_groups: list[tuple[str, list[str]]] = []
+    shop_groups: list[tuple[str, list[str]]] = []
+    for group in SynonymGroup.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True)).order_by("pk"):
+        (global_groups if group.shop_id is None else shop_groups).append((group.canonical, group.word_list))
     phrases = DictionaryWord.objects.filter(shop_id=shop_id).values_list("word", flat=True)
-    analyzer = Analyzer(phrases, synonyms)
+    analyzer = build_analyzer(phrases, global_groups, shop_groups)
 
     rows = FAQCard.objects.filter(shop_id=shop_id, enabled=True).values_list(
         "pk", "question", "answer", "quick_replies", "image_url", "valid_from", "valid_to"

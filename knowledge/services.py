@@ -16,7 +16,7 @@ from django.utils import timezone
 from core import rows
 from shops.models import Shop
 
-from .engine import Scored, TextFeatures
+from .engine import Index, Scored, TextFeatures
 from .index import shop_index
 from .models import (
     AnswerLog,
@@ -25,7 +25,8 @@ from .models import (
     SimilarQuestion,
     UnansweredQuestion,
 )
-from .splitting import split_questions
+from .ranker import Bands
+from .splitting import split_questions, two_question_cuts
 from .text import normalize, strip_punctuation
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "add_similar_questions",
     "answer_message",
     "answer_question",
+    "answer_with_index",
     "attach_questions_to_card",
     "copy_card",
     "copy_cards",
@@ -49,12 +51,6 @@ __all__ = [
     "suggest_answers",
 ]
 
-# Confidence bands (see engine.confidence): answer at or above ANSWER, clarify down to CLARIFY.
-ANSWER_THRESHOLD = 0.7
-CLARIFY_THRESHOLD = 0.55
-# Two different cards this close together are a coin toss: ask, unless the best one is near-certain.
-CLARIFY_MARGIN = 0.1
-CERTAIN = 0.9
 SUGGEST_FLOOR = 0.2
 MAX_CANDIDATES = 5
 MAX_CLARIFY_OPTIONS = 3
@@ -99,19 +95,21 @@ def _candidate(scored: Scored) -> Candidate:
     return Candidate(scored.card.card_id, scored.card.question, scored.card.answer, round(scored.confidence, 4))
 
 
-def _decide(results: list[Scored]) -> str:
-    if not results or results[0].confidence < CLARIFY_THRESHOLD:
+def _decide(results: list[Scored], bands: Bands) -> str:
+    """The ranker's bands: answer when confident and clear of the next card (two close cards are a coin
+    toss: ask, unless the best one is near-certain), clarify when plausible, else fall back."""
+    if not results or results[0].confidence < bands.clarify:
         return AnswerOutcome.FALLBACK
     top = results[0].confidence
     runner_up = results[1].confidence if len(results) > 1 else 0.0
-    if top >= ANSWER_THRESHOLD and (top >= CERTAIN or top - runner_up >= CLARIFY_MARGIN):
+    if top >= bands.answer and (top >= bands.certain or top - runner_up >= bands.margin):
         return AnswerOutcome.ANSWER
     return AnswerOutcome.CLARIFY
 
 
-def _compose(question: str, results: list[Scored], has_content: bool) -> Answer:
+def _compose(question: str, results: list[Scored], has_content: bool, bands: Bands) -> Answer:
     candidates = [_candidate(s) for s in results]
-    outcome = _decide(results) if has_content else AnswerOutcome.FALLBACK
+    outcome = _decide(results, bands) if has_content else AnswerOutcome.FALLBACK
     score = candidates[0].score if candidates else 0.0
     if outcome == AnswerOutcome.ANSWER:
         card = results[0].card
@@ -127,7 +125,7 @@ def _compose(question: str, results: list[Scored], has_content: bool) -> Answer:
             card.image_url,
         )
     if outcome == AnswerOutcome.CLARIFY:
-        options = [c.question for c in candidates if c.score >= CLARIFY_THRESHOLD][:MAX_CLARIFY_OPTIONS]
+        options = [c.question for c in candidates if c.score >= bands.clarify][:MAX_CLARIFY_OPTIONS]
         return Answer(outcome, question, CLARIFY_TEXT, None, score, candidates, options, [], "")
     return Answer(outcome, question, FALLBACK_TEXT, None, score, candidates, [HUMAN_QUICK_REPLY], [], "")
 
@@ -192,21 +190,46 @@ def count_card_hits(since: datetime) -> int:
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
-    index = shop_index(shop)
-    tokens = index.query_tokens(text)
-    has_content = bool(tokens)
-    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
-    answer = _compose(text.strip(), results, has_content)
+    answer, has_content = _answer(shop_index(shop), text)
     if record:
         _record(shop, answer, conversation_id, queue=has_content)
     return answer
+
+
+def _answer(index: Index, text: str) -> tuple[Answer, bool]:
+    """The answer to one question, and whether it held any word at all."""
+    tokens = index.query_tokens(text)
+    has_content = bool(tokens)
+    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
+    return _compose(text.strip(), results, has_content, index.ranker.bands), has_content
+
+
+def answer_with_index(index: Index, text: str) -> list[Answer]:
+    """What ``answer_message(record=False)`` answers, from a given index (evaluation of another model)."""
+    return [_answer(index, question)[0] for question in questions_in(index, text)]
+
+
+def questions_in(index: Index, text: str) -> list[str]:
+    """``split_questions``, then each unpunctuated piece that reads as two questions ("什么时候发货有赠品吗")
+    cut where each side finds its own card confidently; a piece no cut serves that way stays whole."""
+    questions: list[str] = []
+    for piece in split_questions(text) or [text]:
+        best: tuple[float, list[str]] = (index.ranker.bands.answer, [piece])
+        for left, right in two_question_cuts(piece):
+            tops = [index.search(side, limit=1, moment=timezone.now()) for side in (left, right)]
+            if all(tops) and tops[0][0].card.card_id != tops[1][0].card.card_id:
+                weakest = min(tops[0][0].confidence, tops[1][0].confidence)
+                if weakest > best[0]:
+                    best = (weakest, [left, right])
+        questions.extend(best[1])
+    return questions
 
 
 def answer_message(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> list[Answer]:
     """Answer every question a message holds (长句多问), in the order the shopper asked them."""
     return [
         answer_question(shop, question, record=record, conversation_id=conversation_id)
-        for question in split_questions(text) or [text]
+        for question in questions_in(shop_index(shop), text)
     ]
 
 
@@ -227,7 +250,7 @@ def explain(shop: Shop, text: str) -> Explanation:
     return Explanation(
         normalized=normalize(text),
         tokens=index.query_tokens(text),
-        questions=split_questions(text),
+        questions=questions_in(index, text),
         answers=answer_message(shop, text, record=False),
     )
 

@@ -52,11 +52,60 @@ def _cut_connectors(sentence: str) -> list[str]:
     return pieces
 
 
+# Sentence-final particles; 么 only where it is not part of 什么 / 怎么 / 这么 ...
+_PARTICLE = re.compile(r"[吗嘛呢]|(?<![什怎多这那要])么")
+
+
+def _cut_particles(clause: str) -> list[str]:
+    """Cut after a sentence-final particle followed by another question: "耳机防水吗能听多久"."""
+    pieces: list[str] = []
+    start = 0
+    for match in _PARTICLE.finditer(clause):
+        rest = clause[match.end() :]
+        if rest and _asks(rest) and not _is_filler(rest) and not _is_filler(clause[start : match.end()]):
+            pieces.append(clause[start : match.end()])
+            start = match.end()
+    pieces.append(clause[start:])
+    return pieces
+
+
+def two_question_cuts(question: str) -> list[tuple[str, str]]:
+    """Ways to read one unpunctuated piece as two questions ("什么时候发货有赠品吗"): cuts at word boundaries
+    after its first question word and before its last, where both sides ask something. Whether a cut is
+    right depends on the shop's cards: ``knowledge.services`` keeps one only when each side finds its own card.
+    """
+    text = question.strip()
+    markers = list(_QUESTION_MARKERS.finditer(text))
+    if len(markers) < 2:
+        return []
+    first_end, last_start = markers[0].end(), markers[-1].start()
+    cuts = []
+    position = 0
+    for word in _words(text):
+        position += len(word)
+        if first_end <= position <= last_start:
+            left, right = text[:position], text[position:]
+            if _asks(left) and _asks(right) and _has_topic(left) and _has_topic(right):
+                cuts.append((left, right))
+    return cuts
+
+
+def _has_topic(piece: str) -> bool:
+    """Something besides question words and particles: "什么" alone is no question."""
+    rest = _QUESTION_MARKERS.sub("", normalize(piece))
+    return len(strip_punctuation(rest).replace(" ", "")) >= 2 and not _is_filler(rest)
+
+
+@lru_cache(maxsize=20_000)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(jieba.cut(text))
+
+
 def _cut_clauses(sentence: str) -> list[str]:
     """Group comma/space clauses so that each group ends with the clause that asks."""
     groups: list[str] = []
     current = ""
-    for clause in _CLAUSE_SEPARATOR.split(sentence):
+    for clause in (piece for part in _CLAUSE_SEPARATOR.split(sentence) for piece in _cut_particles(part)):
         if not clause:
             continue
         current = f"{current}，{clause}" if current else clause

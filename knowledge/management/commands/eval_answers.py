@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from knowledge.evaluation import EvalFileError, evaluate, fit_calibration, read_rows
+from knowledge.evaluation import EvalFileError, evaluate, read_rows
 from shops.models import Shop
 
 
@@ -12,11 +12,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--shop", required=True, help="slug of the shop whose knowledge answers")
-        parser.add_argument(
-            "--calibrate", action="store_true", help="also fit a logistic curve of accuracy on the confidence"
-        )
 
-    def handle(self, *args, file: Path, shop: str, calibrate: bool, **options) -> None:
+    def handle(self, *args, file: Path, shop: str, **options) -> None:
         target = Shop.objects.filter(slug=shop).first()
         if target is None:
             raise CommandError(f"No shop with slug {shop!r}.")
@@ -34,7 +31,4 @@ class Command(BaseCommand):
             f"answered right without asking back: {report.answered_right}/{report.in_scope}, "
             f"answered wrong: {report.answered_wrong}/{report.in_scope}"
         )
-        if calibrate and report.points:
-            slope, midpoint = fit_calibration(report.points)
-            self.stdout.write(f"calibration on confidence: slope={slope:.2f} midpoint={midpoint:.3f}")
         self.stdout.write(report.summary)
