@@ -9,6 +9,8 @@ does not grow with the shop. Each feature reads as a fact about the pair, in 0..
                                   and text side: topic nouns (充电宝, 榴莲) outweigh actions (发, 能)
 ``topic_q`` / ``topic_d``         the query's rarest known word is in the text / the text's rarest word is in
                                   the query
+``rest_q``                        general-IDF share of the query's other words in the text: what is asked about
+                                  the topic (怎么洗 against 有味道, both about 跑步鞋)
 ``type_match`` / ``type_clash`` / ``type_missing``
                                   question types (when / price / how ...): shared, both present but different,
                                   the query has one and the text none ("多久" against "怎么申请")
@@ -17,6 +19,8 @@ does not grow with the shop. Each feature reads as a fact about the pair, in 0..
 ``region_match`` / ``region_clash``
                                   a region class (偏远地区 / 港澳台 / 海外) in both / in one but not the same in
                                   the other ("新加坡" against a remote-mainland card)
+``*_behind``                      how far the text is behind the best candidate on ``general_q``, ``rest_q``,
+                                  ``chars`` and ``answer``: a ranker sees the candidates side by side
 ``unknown``                       general-IDF share of the query the shop has never used (out of scope)
 ``short``                         1 / number of query words
 """
@@ -37,6 +41,7 @@ FEATURES = (
     "general_d",
     "topic_q",
     "topic_d",
+    "rest_q",
     "type_match",
     "type_clash",
     "type_missing",
@@ -46,7 +51,14 @@ FEATURES = (
     "region_clash",
     "unknown",
     "short",
+    "general_q_behind",
+    "rest_q_behind",
+    "chars_behind",
+    "answer_behind",
 )
+# Pair features computed one pair at a time; the *_behind ones compare each with the best of the list.
+_PAIR = FEATURES.index("general_q_behind")
+_BEHIND = tuple(FEATURES.index(name.removesuffix("_behind")) for name in FEATURES[_PAIR:])
 _REGION_CLASSES = frozenset(SPECIAL_REGION_CLASSES)
 
 
@@ -121,6 +133,8 @@ def pair_features(
 ) -> list[float]:
     shared = query.terms & text.terms
     shared_weight = sum(query.weight[t] for t in shared)
+    rest = query.total - (query.weight[query.topic] if query.topic else 0.0)
+    rest_shared = shared_weight - (query.weight[query.topic] if query.topic in shared else 0.0)
     in_answer = sum(query.weight[t] for t in (query.terms & text.answer_terms) - text.terms)
     sounds = len(query.sounds) + len(text.sounds)
     return [
@@ -132,6 +146,7 @@ def pair_features(
         min(1.0, shared_weight / text.total),
         float(query.topic is not None and query.topic in text.terms),
         float(text.topic is not None and text.topic in query.terms),
+        rest_shared / rest if rest > 0 else 1.0,
         float(bool(query.kinds & text.kinds)),
         float(bool(query.kinds) and bool(text.kinds) and not query.kinds & text.kinds),
         float(bool(query.kinds) and not text.kinds),
@@ -145,4 +160,8 @@ def pair_features(
 
 
 def feature_matrix(rows: list[list[float]]) -> np.ndarray:
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    """The candidates' features: their pair features, then how far each is behind the best candidate."""
+    pairs = np.asarray(rows, dtype=np.float64).reshape(len(rows), _PAIR)
+    columns = pairs[:, _BEHIND]
+    behind = columns.max(axis=0, initial=0.0) - columns if len(rows) else columns
+    return np.hstack([pairs, behind])

@@ -6,7 +6,9 @@ Order of precedence, and why (handler.Stage):
    ``pending`` kinds include it: invoice details, the order number, a new address, a recommendation
    slot, "yes" to a human;
 3. clear small talk (WHOLE_MESSAGE: the whole message is a greeting, thanks, a joke), never shop questions;
-4. the task handlers (TASK), each with its own detector, in the registry's order;
+4. the task handlers (TASK), each with its own detector, in the registry's order; but a question the shop's
+   FAQ answers confidently ("可以开发票吗", "退款多久到账") gets the card's answer unless the shopper asks to
+   do the task ("我要开发票", "帮我改地址", "我的退款到哪了", an order number);
 5. everything else is shop knowledge (KNOWLEDGE, the FAQ), whose fallback counts toward a hand-off.
 
 A message that does not answer the pending question is routed normally; a pending task (one whose
@@ -23,8 +25,9 @@ from chat.intents import HandoffReason, Intent
 from chat.models import Conversation
 from knowledge.services import split_questions
 
-from . import handoff, smalltalk
+from . import faq, handoff, smalltalk
 from .handler import Responder, Stage, Verified
+from .orders import ORDER_NUMBER
 from .registry import HANDLERS, answering, owner
 from .replies import BotReply, DialogueResult, reply
 from .state import PendingQuestion
@@ -38,6 +41,8 @@ _SEVERAL = re.compile(r"[?!.;,\s。；，、]|还有|另外|此外|顺便|以及
 _CANCEL = re.compile(r"^(?:取消|算了|不用了|不要了|不开了|不改了|不查了|先不)")
 # Intents of answers that are not a task, when a message of several questions is answered as one.
 _NOT_TASKS = (Intent.FAQ, Intent.CLARIFY, Intent.FALLBACK)
+# A shopper asking to have something done (or about their own order), not asking how things work.
+_WANTS_TASK = re.compile(r"我要|我想|帮我|给我|替我|麻烦|请帮|我的|我买的|我下的|申请|催|查一下|查下|订单号?")
 
 
 def respond(conversation: Conversation, text: str) -> DialogueResult:
@@ -72,6 +77,14 @@ def _detect(turn: Turn, stage: Stage) -> Responder | None:
         if handler.stage == stage and (responder := handler.detect(turn)) is not None:
             return responder
     return None
+
+
+def _task(turn: Turn) -> Responder | None:
+    """The task handler that takes the message, unless it is a question the shop's FAQ answers confidently."""
+    task = _detect(turn, Stage.TASK)
+    if task is None or _WANTS_TASK.search(turn.text) or ORDER_NUMBER.search(turn.text):
+        return task
+    return None if faq.knows(turn) else task
 
 
 def _knowledge(turn: Turn) -> DialogueResult:
@@ -116,13 +129,13 @@ def _route_fresh(turn: Turn) -> DialogueResult:
     if (chat := _detect(turn, Stage.WHOLE_MESSAGE)) is not None:
         return chat()
     turn.text = smalltalk.strip_greeting(turn.text)
-    task = _detect(turn, Stage.TASK)
+    task = _task(turn)
     if task is None:
         return _knowledge(turn)  # the knowledge engine answers each question of the message itself
     if _SEVERAL.search(turn.text) and len(questions := split_questions(turn.raw)) > 1:
         # 长句多问 mixing a task with other questions: each question goes to its own handler, in order.
         parts = [turn.part(question) for question in questions]
-        tasks = [_detect(part, Stage.TASK) for part in parts]
+        tasks = [_task(part) for part in parts]
         if any(tasks):
             return _merge([t() if t else _knowledge(p) for p, t in zip(parts, tasks, strict=True)])
     return task()
