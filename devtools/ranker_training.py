@@ -197,18 +197,31 @@ def fit_confidence(model: Ranker, questions: list) -> tuple[np.ndarray, float]:
     return logistic(np.vstack(rows), np.array(labels), l2=0.1)
 
 
+# The clarify line alone rejects this share of out-of-scope questions; the ambiguous line takes the rest.
+CLARIFY_REJECTS = 0.9
+
+
 def fit_bands(model: Ranker, questions: list, reject_target: float = 0.9) -> Bands:
-    """Bands on the evaluation questions: the lowest fallback line that still rejects ``reject_target`` of the
+    """Bands on the evaluation questions: fallback lines that still reject ``reject_target`` of the
     out-of-scope questions, then the answer line that best trades answers right against answers wrong."""
     tops = []
     for example in questions:
         cards, probabilities, unknown, short = _card_probabilities(model, example)
         confidences = model.confidences(probabilities, unknown, short)
         second = float(confidences[1]) if len(confidences) > 1 else 0.0
-        tops.append((float(confidences[0]), second, cards[0] in example[2], bool(example[2])))
-    out = sorted(top for top, _, _, in_scope in tops if not in_scope)
-    clarify = out[min(len(out) - 1, int(reject_target * len(out)))] if out else 0.5
+        tops.append((float(confidences[0]), second, cards[0] in example[2], bool(example[2]), float(probabilities[0])))
+    out = [(top, p) for top, _, _, in_scope, p in tops if not in_scope]
+    confident = sorted(top for top, _ in out)
+    clarify = confident[min(len(confident) - 1, int(CLARIFY_REJECTS * len(confident)))] if out else 0.5
     clarify = round(min(0.9, max(0.05, clarify + 1e-6)), 3)
+    # A plausible best card below the clarify line still asks back; out of scope, the two lines together
+    # must reject ``reject_target``.
+    ambiguous = 0.95
+    for candidate in sorted({round(p + 1e-6, 3) for _, p in out if p >= 0.5}):
+        rejected = sum(top < clarify and p < candidate for top, p in out)
+        if rejected >= reject_target * len(out):
+            ambiguous = candidate
+            break
     best, best_score = clarify, -1e9
     margin = Bands.margin
     for step in range(60):
@@ -216,14 +229,14 @@ def fit_bands(model: Ranker, questions: list, reject_target: float = 0.9) -> Ban
         if answer >= 1.0:
             break
         right = wrong = 0
-        for top, second, correct, in_scope in tops:
+        for top, second, correct, in_scope, _ in tops:
             if top >= answer and (top >= Bands.certain or top - second >= margin):
                 right += correct and in_scope
                 wrong += not (correct and in_scope)
         score = right - 3 * wrong
         if score > best_score:
             best, best_score = answer, score
-    return Bands(answer=best, clarify=clarify, margin=margin)
+    return Bands(answer=best, clarify=clarify, margin=margin, ambiguous=ambiguous)
 
 
 def train(shops: list[TrainingShop]) -> Ranker:

@@ -114,6 +114,8 @@ class Analyzer:
         """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token."""
         self.synonyms = dict(synonyms or {})
         self.regions = dict(regions or {})
+        # One-character canonical words (鞋, 裙): a compound ending in one is a kind of it (跑步鞋 → 鞋).
+        self.heads = frozenset(c for c in self.synonyms.values() if len(c) == 1 and c not in STOPWORDS)
         words = {strip_punctuation(p) for p in phrases} | {w for w in self.synonyms if len(w) > 1}
         words |= {c for c in self.synonyms.values() if len(c) > 1}
         words |= set(self.regions) | set(self.regions.values())
@@ -178,6 +180,8 @@ class Analyzer:
                 if len(token) > 2:
                     # A long word also counts as the words inside it: 退货地址 still speaks of 退货.
                     result.extend(p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token)
+                if len(token) > 1 and token[-1] in self.heads:
+                    result.append(token[-1])
         return result
 
 
@@ -204,6 +208,10 @@ class Scored:
     raw: float
     confidence: float
     matched_text: str
+    # The ranker's probability for the card's best text, before the confidence model compares the cards.
+    probability: float = 0.0
+    # Every word of the question is in that text: the question is (part of) this card's question.
+    covered: bool = False
 
 
 def _idf(n_docs: int, df: int) -> float:
@@ -389,18 +397,19 @@ class Index:
         if not docs:
             return []
         probabilities = self.ranker.probabilities(features)
-        best: dict[int, tuple[float, float, int]] = {}
+        asked = set(tokens)
+        best: dict[int, tuple[float, float, int, bool]] = {}
         for i in np.argsort(-probabilities, kind="stable").tolist():
             card_pos = int(self.doc_card[docs[i]])
             if card_pos not in best:
-                best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i])
+                best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i], asked <= self.doc_terms[docs[i]])
         ranked = list(best.items())
         confidences = self.ranker.confidences(
-            np.array([p for _, (p, _, _) in ranked]), features[0, UNKNOWN], features[0, SHORT]
+            np.array([p for _, (p, _, _, _) in ranked]), features[0, UNKNOWN], features[0, SHORT]
         )
         return [
-            Scored(self.cards[pos], value, float(confidence), self.doc_text[doc])
-            for (pos, (_, value, doc)), confidence in zip(ranked[:limit], confidences, strict=False)
+            Scored(self.cards[pos], value, float(confidence), self.doc_text[doc], probability, covered)
+            for (pos, (probability, value, doc, covered)), confidence in zip(ranked[:limit], confidences, strict=False)
         ]
 
     def text_features(self, text: str) -> "TextFeatures":

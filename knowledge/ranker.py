@@ -32,12 +32,14 @@ class RankerFileError(ValueError):
 @dataclass(frozen=True)
 class Bands:
     """Confidence bands: answer at or above ``answer`` when ``margin`` ahead of the next card (or ``certain``);
-    clarify down to ``clarify``; below, fall back."""
+    clarify down to ``clarify``; below, fall back, unless the best card's ranker probability is at least
+    ``ambiguous`` ("退货": the return address or how to return?), which also asks which card was meant."""
 
     answer: float = 0.5
     clarify: float = 0.3
     margin: float = 0.1
     certain: float = 0.9
+    ambiguous: float = 0.6
 
 
 @dataclass(frozen=True)

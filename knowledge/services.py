@@ -98,8 +98,12 @@ def _candidate(scored: Scored) -> Candidate:
 def _decide(results: list[Scored], bands: Bands) -> str:
     """The ranker's bands: answer when confident and clear of the next card (two close cards are a coin
     toss: ask, unless the best one is near-certain), clarify when plausible, else fall back."""
-    if not results or results[0].confidence < bands.clarify:
+    if not results:
         return AnswerOutcome.FALLBACK
+    if results[0].confidence < bands.clarify:
+        # A plausible card, or a question that is part of several cards' questions ("退货"): ask which.
+        plausible = results[0].probability >= bands.ambiguous or sum(s.covered for s in results) > 1
+        return AnswerOutcome.CLARIFY if plausible else AnswerOutcome.FALLBACK
     top = results[0].confidence
     runner_up = results[1].confidence if len(results) > 1 else 0.0
     if top >= bands.answer and (top >= bands.certain or top - runner_up >= bands.margin):
@@ -125,7 +129,9 @@ def _compose(question: str, results: list[Scored], has_content: bool, bands: Ban
             card.image_url,
         )
     if outcome == AnswerOutcome.CLARIFY:
-        options = [c.question for c in candidates if c.score >= bands.clarify][:MAX_CLARIFY_OPTIONS]
+        # The cards at least half as likely as the best one, or holding the whole question.
+        floor = results[0].probability / 2
+        options = [s.card.question for s in results if s.probability >= floor or s.covered][:MAX_CLARIFY_OPTIONS]
         return Answer(outcome, question, CLARIFY_TEXT, None, score, candidates, options, [], "")
     return Answer(outcome, question, FALLBACK_TEXT, None, score, candidates, [HUMAN_QUICK_REPLY], [], "")
 
