@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
@@ -140,7 +141,7 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
         message = super().construct_change_message(request, form, [], add)
         if not add and any(formset.has_changed() for formset in formsets):
             with translation.override(None):
-                message.append({"changed": {"fields": [str(SimilarQuestion._meta.verbose_name_plural)]}})
+                message.append({"changed": {"fields": [capfirst(str(SimilarQuestion._meta.verbose_name_plural))]}})
         return message
 
     # Multi-shop tool (shops.scoping.copy_to_shops): a manager copies cards into the other shops they manage.

@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Shop
@@ -126,8 +127,8 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
     def log_action(self, request: HttpRequest, objects: Iterable[models.Model], *fields: str) -> None:
         """Record an action in each object's admin history, as a saved form is (Django logs only forms and
         deletions): whichever admin page changed a row, its history says who changed which fields."""
-        with translation.override(None):  # stored untranslated, shown in the reader's language (as Django does)
-            labels = [str(self.model._meta.get_field(name).verbose_name) for name in fields]
+        with translation.override(None):  # stored untranslated, as Django stores a form's field labels
+            labels = [capfirst(str(self.model._meta.get_field(name).verbose_name)) for name in fields]
         for obj in objects:
             self.log_change(request, obj, [{"changed": {"fields": labels}}])
 
