@@ -570,6 +570,11 @@ def close_held_conversation(
     return close_conversation(held_conversation(agent, conversation_id), by=agent, outbox=outbox)
 
 
+def close_as_staff(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
+    """Close any conversation of a shop ``user`` serves, held or not (the admin's close action)."""
+    return close_conversation(conversation_for_staff(user, conversation_id), by=user, outbox=outbox)
+
+
 def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:
     """The knowledge base's top three answers for a shopper message, for the agent to send with a click."""
     shop = Shop.objects.get(conversations=conversation_id)

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
@@ -119,10 +121,28 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
     confirm_form_class = ShopConfirmImportForm
 
     def save_model(self, request, obj: FAQCard, form, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        """Nothing yet: save_related writes the card with its similar questions and products at once."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        # One call of the knowledge service, as the open API and the import make: same checks, same editor.
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "products"}
+        similar = [
+            row.cleaned_data["text"]
+            for formset in formsets
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        services.save_faq_card(
+            fields["shop"], form.instance, fields, similar, form.cleaned_data["products"], user=request.user
+        )
+
+    def construct_change_message(self, request, form, formsets, add: bool):
+        # The service, not the inline, wrote the similar questions: the history names them as one field.
+        message = super().construct_change_message(request, form, [], add)
+        if not add and any(formset.has_changed() for formset in formsets):
+            with translation.override(None):
+                message.append({"changed": {"fields": [capfirst(str(SimilarQuestion._meta.verbose_name_plural))]}})
+        return message
 
     # Multi-shop tool (shops.scoping.copy_to_shops): a manager copies cards into the other shops they manage.
     def copy_to_shop(self, obj: FAQCard, shop) -> FAQCard:
@@ -312,7 +332,10 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
     def ignore(self, request: HttpRequest, queryset) -> None:
         if not self.has_change_permission(request):
             raise PermissionDenied
-        count = queryset.update(status=UnansweredQuestion.Status.IGNORED)
+        editable = self.editable(request, queryset)
+        questions = list(editable)
+        count = services.ignore_questions(editable)
+        self.log_action(request, questions, "status")
         self.message_user(request, _("%(count)d questions ignored.") % {"count": count}, messages.SUCCESS)
 
     def get_urls(self):

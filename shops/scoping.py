@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Shop
@@ -116,6 +118,20 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
             raise Http404
         return obj
 
+    def editable(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        """The rows of an action's selection in shops where the user may edit (they may read more)."""
+        if request.user.is_superuser and current_shop_id(request) is None:
+            return queryset
+        return queryset.filter(**{f"{self.shop_field}__in": _request_shop_ids(request, self.edit_roles)})
+
+    def log_action(self, request: HttpRequest, objects: Iterable[models.Model], *fields: str) -> None:
+        """Record an action in each object's admin history, as a saved form is (Django logs only forms and
+        deletions): whichever admin page changed a row, its history says who changed which fields."""
+        with translation.override(None):  # stored untranslated, as Django stores a form's field labels
+            labels = [capfirst(str(self.model._meta.get_field(name).verbose_name)) for name in fields]
+        for obj in objects:
+            self.log_change(request, obj, [{"changed": {"fields": labels}}])
+
     def _obj_allowed(self, request: HttpRequest, roles: Iterable[str], obj: models.Model | None) -> bool:
         return self._allowed(request, roles, None if obj is None else self.shop_id_of(obj))
 
@@ -197,3 +213,8 @@ def copy_to_shops(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset):
         "action": "copy_to_shops",
     }
     return TemplateResponse(request, "admin/shops/copy_to_shops.html", context)
+
+
+def take_saved(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's unsaved instance the row a service created: the admin logs and redirects with it."""
+    obj.__dict__.update(saved.__dict__)
