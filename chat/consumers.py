@@ -21,6 +21,7 @@ from django.conf import settings
 from . import services
 from .identity import InvalidIdentity, parse_identity, verify_identity
 from .messaging import conversation_group, shop_agents_group
+from .models import Conversation
 from .services import ChatError
 
 MAX_CLIENT_MSG_ID = 64
@@ -119,7 +120,7 @@ class ShopperConsumer(FrameConsumer):
     handlers = {"message": "on_message", "typing": "on_typing", "rate": "on_rate"}
 
     async def connect(self) -> None:
-        self.conversation = None
+        self.visitor: services.Visitor | None = None
         shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
         if shop is None:
             # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
@@ -141,17 +142,23 @@ class ShopperConsumer(FrameConsumer):
         except InvalidIdentity:
             customer = None
             problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
-        self.conversation = await database_sync_to_async(services.start_or_resume_conversation)(
+        # A new visitor has no conversation until their first message: a handshake stores nothing.
+        self.visitor = await database_sync_to_async(services.open_visitor)(
             shop, visitor_token=params.get("visitor", "")[:64], customer=customer
         )
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
         self.own_ids: set[int] = set()
         self.limiter = RateLimiter(settings.CHAT_RATE_LIMIT_MESSAGES, settings.CHAT_RATE_LIMIT_SECONDS)
-        await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
+        if self.conversation is not None:
+            await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
-        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.conversation, since))
+        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.visitor, since))
         for code, message in problems:
             await self.send_error(code, message)
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self.visitor.conversation if self.visitor is not None else None
 
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
@@ -166,20 +173,27 @@ class ShopperConsumer(FrameConsumer):
         # before the replies, which reach this socket (and every other one showing the conversation)
         # through the conversation's group.
         outbox = services.Outbox()
-        turn = await database_sync_to_async(services.receive_shopper_message)(
-            self.conversation, text, client_msg_id, outbox=outbox
+        before = self.conversation
+        turn = await database_sync_to_async(services.receive_visitor_message)(
+            self.visitor, text, client_msg_id, outbox=outbox
         )
         message = turn.message
-        if message.conversation_id != self.conversation.pk:
-            # The old conversation had closed: the shopper's words started a new one.
-            await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
-            self.conversation = message.conversation
+        started = before is None or message.conversation_id != before.pk
+        if started:
+            # The shopper's first words, or words after the old conversation closed, started a conversation.
+            if before is not None:
+                await self.channel_layer.group_discard(conversation_group(before.pk), self.channel_name)
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         self.own_ids.add(message.pk)
         await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
+        if started and (before is not None or self.conversation.status != Conversation.Status.BOT):
+            # The page shows "bot" until told otherwise: a conversation past the quota starts waiting.
+            await self.send_frame(services.status_frame(self.conversation))
         await self.publish(outbox)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
+        if self.conversation is None:
+            return  # nobody to tell before the first message
         await self.channel_layer.group_send(
             conversation_group(self.conversation.pk),
             {
@@ -191,6 +205,8 @@ class ShopperConsumer(FrameConsumer):
         )
 
     async def on_rate(self, content: dict[str, Any]) -> None:
+        if self.conversation is None:
+            raise services.not_found()
         await self.call(services.rate_conversation, self.conversation, content.get("score"))
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
