@@ -23,9 +23,11 @@ from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from .models import Membership, Shop
 from .services import ALL_ROLES, visible_shop_ids, visible_shops
+from .spreadsheets import neutralised_dataset
 
 Role = Membership.Role
 
@@ -198,8 +200,14 @@ class ShopScopedImportExportMixin(ImportExportMixin):
 
     An import needs an edit role and writes into one shop: its forms take ``shops`` (the shops where
     the user holds an edit role) and offer a ``shop`` field, and the resource is built with that shop.
-    An export reads the changelist's rows, which ``get_queryset`` limits to the shops the user may view.
+    An export reads the changelist's rows, which ``get_queryset`` limits to the shops the user may view,
+    into a spreadsheet (CSV or Excel) whose cells cannot start a formula (shops.spreadsheets).
     """
+
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+
+    def get_data_for_export(self, request: HttpRequest, queryset, **kwargs):
+        return neutralised_dataset(super().get_data_for_export(request, queryset, **kwargs))
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request)
