@@ -7,6 +7,7 @@ or task caused it.
 """
 
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,8 @@ from .models import Conversation
 from .services import ChatError
 
 MAX_CLIENT_MSG_ID = 64
+# Neither can be stored (PostgreSQL text refuses NUL; UTF-8 has no lone surrogates) or sent back.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 # Close codes in the 4000 range (application): the browser script stops reconnecting on these.
 CLOSE_SHOP_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
@@ -52,6 +55,23 @@ def _client_msg_id(content: dict[str, Any]) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > MAX_CLIENT_MSG_ID:
         raise ChatError("invalid_client_msg_id", f"client_msg_id 需要是不超过 {MAX_CLIENT_MSG_ID} 个字符的字符串")
     return str(value)
+
+
+def _storable(content: Any) -> bool:
+    """Whether every string in the frame, keys included, can be stored and echoed (walked without recursion:
+    the frame may be nested as deep as the parser allows)."""
+    pending = [content]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _text(content: dict[str, Any]) -> str:
@@ -83,10 +103,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "error", "code": code, "message": message, **extra})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw) > settings.CHAT_MAX_FRAME_SIZE:
+            await self.send_error("frame_too_large", f"消息帧太大了，最多 {settings.CHAT_MAX_FRAME_SIZE} 个字符")
+            return
         try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
+            content = json.loads(raw)
+        except (TypeError, ValueError, RecursionError):
             await self.send_error("invalid_json", "消息不是有效的 JSON")
+            return
+        if not _storable(content):
+            await self.send_error("invalid_characters", "消息含有无法保存的字符")
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handler: Callable[[dict[str, Any]], Awaitable[None]] | None = (

@@ -226,5 +226,8 @@ SHOP_CACHE_RECHECK_SECONDS = env.float("SHOP_CACHE_RECHECK_SECONDS", default=1.0
 # Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
 CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)
 CHAT_RATE_LIMIT_SECONDS = env.float("CHAT_RATE_LIMIT_SECONDS", default=1.0)
+# The largest frame either socket parses, in characters: a 2,000-character message fits even with every
+# character escaped (\uXXXX); a larger frame gets "frame_too_large" before any parsing.
+CHAT_MAX_FRAME_SIZE = env.int("CHAT_MAX_FRAME_SIZE", default=16384)
 # A conversation the bot holds is closed (and counted) once the shopper has been silent this long.
 CHAT_IDLE_CLOSE_MINUTES = env.int("CHAT_IDLE_CLOSE_MINUTES", default=30)
