@@ -9,7 +9,13 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from .dialogue.catalogue import forget_shop_products
+        from .services import staff_access_changed
 
         for signal in (post_save, post_delete):
             signal.connect(forget_shop_products, sender="shops.Product", dispatch_uid=f"chat.catalogue.{signal}")
+            # A removed role or a deactivated user takes the agent off their consoles and conversations at once.
+            signal.connect(staff_access_changed, sender="shops.Membership", dispatch_uid=f"chat.access.{signal}")
+        post_save.connect(staff_access_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="chat.access.user")

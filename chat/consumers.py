@@ -31,6 +31,8 @@ UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 # Close codes in the 4000 range (application): the browser script stops reconnecting on these.
 CLOSE_SHOP_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
+# A console whose user lost a shop it showed: closed at once; the page reconnects to the shops still served.
+CLOSE_ACCESS_CHANGED = 4001
 
 
 class RateLimiter:
@@ -266,6 +268,7 @@ class AgentConsumer(FrameConsumer):
         if not shop_ids:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.shop_ids = shop_ids
         await database_sync_to_async(services.register_console)(self.user, self.channel_name)
         self.registered = True
         for group in [shop_agents_group(s) for s in shop_ids] + [services.agent_user_group(self.user.pk)]:
@@ -347,6 +350,14 @@ class AgentConsumer(FrameConsumer):
 
     async def chat_queue(self, event: dict[str, Any]) -> None:
         await self.send_queue()
+
+    async def chat_access(self, event: dict[str, Any]) -> None:
+        if self.shop_ids <= set(event["shops"]):
+            return
+        # Out of every group first: not one more message of a shop the user may no longer serve.
+        for group in list(self.groups_joined):
+            await self.leave(group)
+        await self.close(code=CLOSE_ACCESS_CHANGED if event["shops"] else CLOSE_FORBIDDEN)
 
     async def chat_assigned(self, event: dict[str, Any]) -> None:
         await self.join(conversation_group(event["conversation"]))

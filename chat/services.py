@@ -103,6 +103,37 @@ def agent_user_group(user_id: int) -> str:
     return f"agents.user.{user_id}"
 
 
+def withdraw_agent(user_id: int) -> None:
+    """After a staff member's roles changed or they were deactivated: the conversations they hold in shops
+    they may no longer serve go back to the waiting queue, and their open consoles hear which shops they
+    still serve (a console showing any other shop closes at once, so it receives nothing more)."""
+    user = get_user_model().objects.get(pk=user_id)
+    still = serving_shop_ids(user)
+    held = Conversation.objects.filter(assigned_agent_id=user_id, status=Status.AGENT).exclude(shop_id__in=still)
+    for conversation in held:
+        with transaction.atomic():
+            conversation = rows.locked(Conversation, conversation.pk)
+            if conversation.assigned_agent_id != user_id or conversation.status != Status.AGENT:
+                continue
+            conversation.status = Status.WAITING
+            conversation.assigned_agent = None
+            conversation.save(update_fields=["status", "assigned_agent"])
+            _announce_status(conversation, None)
+            _announce_queue(conversation.shop_id, None)
+    deliver(agent_user_group(user_id), {"type": "chat.access", "shops": sorted(still)})
+
+
+def staff_access_changed(sender, instance, **kwargs) -> None:
+    """Receiver of a membership saved or deleted, and of a user saved: see ``withdraw_agent``."""
+    if isinstance(instance, Membership):
+        user_id = instance.user_id
+    elif not instance.is_active:
+        user_id = instance.pk
+    else:
+        return  # an active user saved (a login, a profile edit) serves the same shops as before
+    transaction.on_commit(lambda: withdraw_agent(user_id))
+
+
 # --- delivery -------------------------------------------------------------------------------------
 
 
