@@ -104,6 +104,14 @@ class ShopScopedMixin:
         return bool(shop_ids) if shop_id is None else shop_id in shop_ids
 
 
+class VisibleShopsFilter(admin.RelatedFieldListFilter):
+    """The shop filter of a changelist: the shops the user works for, never every shop's name."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        roles = set(model_admin.view_roles) | set(model_admin.edit_roles)
+        return [(shop.pk, str(shop)) for shop in visible_shops(request.user, roles).order_by("name")]
+
+
 class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
     """ModelAdmin for a model owned by a shop; ``shop_field`` is the lookup path to that shop."""
 
@@ -118,6 +126,12 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
             return queryset
         shop_ids = _request_shop_ids(request, set(self.view_roles) | set(self.edit_roles))
         return queryset.filter(**{f"{self.shop_field}__in": shop_ids})
+
+    def get_list_filter(self, request: HttpRequest):
+        return [
+            ("shop", VisibleShopsFilter) if (entry[0] if isinstance(entry, tuple) else entry) == "shop" else entry
+            for entry in super().get_list_filter(request)
+        ]
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         # Another shop's object is reported exactly like a missing one: 404, not a redirect.
