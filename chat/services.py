@@ -126,6 +126,8 @@ def withdraw_agent(user_id: int) -> None:
 def staff_access_changed(sender, instance, **kwargs) -> None:
     """Receiver of a membership saved or deleted, and of a user saved: see ``withdraw_agent``."""
     if isinstance(instance, Membership):
+        if kwargs.get("created"):
+            return  # a new role takes nothing away
         user_id = instance.user_id
     elif not instance.is_active:
         user_id = instance.pk
