@@ -14,10 +14,9 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from shops.scoping import ShopScopedAdmin, ShopScopedImportExportMixin, ShopScopedInline, copy_to_shops
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
 from . import services
@@ -96,7 +95,7 @@ class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInlin
 
 
 @admin.register(FAQCard)
-class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
+class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
     form = FAQCardForm
     change_list_template = "admin/knowledge/faqcard/change_list.html"
     list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
@@ -148,7 +147,8 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
     def copy_to_shop(self, obj: FAQCard, shop) -> FAQCard:
         return services.copy_card(obj, shop, refresh=True)
 
-    @admin.action(description=_("Import selected template cards into a shop"))
+    # It reads the selected templates (shared rows) and writes only into shops the user edits.
+    @admin.action(description=_("Import selected template cards into a shop"), permissions=["view"])
     def import_into_shop(self, request: HttpRequest, queryset):
         templates = queryset.filter(shop__isnull=True).prefetch_related("similar_questions")
         if not templates:
@@ -175,33 +175,6 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
             intro=_("These template cards become each chosen shop's own cards (questions it already has are kept):"),
             submit=_("Import"),
         )
-
-    # Import and export (django-import-export), bound to one of the user's shops.
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request)
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def get_import_form_kwargs(self, request: HttpRequest) -> dict:
-        return {**super().get_import_form_kwargs(request), "shops": visible_shops(request.user, self.edit_roles)}
-
-    def get_confirm_form_kwargs(self, request: HttpRequest, import_form=None) -> dict:
-        return {
-            **super().get_confirm_form_kwargs(request, import_form),
-            "shops": visible_shops(request.user, self.edit_roles),
-        }
-
-    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["shop"] = import_form.cleaned_data["shop"].pk
-        return initial
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
-        # Without a valid form (the first visit, a rejected shop) the resource only describes its columns.
-        cleaned = getattr(kwargs.get("form"), "cleaned_data", None) or {}
-        return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
 
     def get_import_data_kwargs(self, **kwargs) -> dict:
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}

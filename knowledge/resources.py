@@ -79,12 +79,22 @@ def _dataset_with_lines(text: str) -> tuple[tablib.Dataset, list[int]]:
         raise CardImportError(f"line 1: the header must be {','.join(COLUMNS)} (missing {', '.join(missing)})")
     dataset = tablib.Dataset(headers=header)
     lines: list[int] = []
+    # A repeated question would silently keep only its last row: refused, naming both lines.
+    first_line: dict[str, int] = {}
+    question_at = header.index("question")
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise CardImportError(f"line {reader.line_num}: {len(values)} columns, the header has {len(header)}")
-        dataset.append([v.strip() for v in values])
+        row = [v.strip() for v in values]
+        question = row[question_at]
+        if question in first_line:
+            raise CardImportError(
+                f"line {reader.line_num}: the question “{question}” repeats line {first_line[question]}"
+            )
+        first_line[question] = reader.line_num
+        dataset.append(row)
         lines.append(reader.line_num)
     return dataset, lines
 

@@ -107,3 +107,11 @@ def test_an_answer_log_row_links_its_conversation(shop_a):
     assert AnswerLog.objects.get().conversation == conversation
     conversation.delete()
     assert AnswerLog.objects.get().conversation is None
+
+
+def test_a_question_repeated_in_the_file_is_refused_with_both_line_numbers(tmp_path, shop_a):
+    rows = "发什么快递,,默认发中通,物流\n可以开发票吗,,可以,发票\n发什么快递,,改发圆通,物流\n"
+    path = _csv(tmp_path, rows)
+    with pytest.raises(CommandError, match="line 4: the question “发什么快递” repeats line 2"):
+        call_command("import_cards", str(path), shop=shop_a.slug)
+    assert not FAQCard.objects.exists()
