@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "marketing",
     "analytics",
     "api",
+    "devtools",
 ]
 
 MIDDLEWARE = [

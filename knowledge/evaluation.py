@@ -36,6 +36,9 @@ class EvalReport:
     answered_wrong: int = 0
     out_of_scope: int = 0
     rejected: int = 0
+    # Messages holding several questions, and those whose every question ranked its card first.
+    multi: int = 0
+    multi_hits: int = 0
     misses: list[str] = field(default_factory=list)
     # (top confidence, was the top card right) for every answered question, for calibration.
     points: list[tuple[float, bool]] = field(default_factory=list)
@@ -53,8 +56,32 @@ class EvalReport:
         return self.rejected / self.out_of_scope if self.out_of_scope else 0.0
 
     @property
+    def multi_rate(self) -> float:
+        return self.multi_hits / self.multi if self.multi else 0.0
+
+    @property
     def summary(self) -> str:
-        return f"top1={self.top1:.3f} top3={self.top3:.3f} reject={self.reject:.3f}"
+        both = f" both={self.multi_rate:.3f}" if self.multi else ""
+        return f"top1={self.top1:.3f} top3={self.top3:.3f} reject={self.reject:.3f}{both}"
+
+    def add(self, other: "EvalReport") -> None:
+        """Fold another shop's report into this one (pooled over questions, not averaged over shops)."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.points.extend(other.points)
+
+
+_COUNTS = (
+    "in_scope",
+    "top1_hits",
+    "top3_hits",
+    "answered_right",
+    "answered_wrong",
+    "out_of_scope",
+    "rejected",
+    "multi",
+    "multi_hits",
+)
 
 
 class EvalFileError(ValueError):
@@ -100,6 +127,9 @@ def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
         top3 = aligned and all(e in _ranked(a)[:3] for a, e in zip(answers, row.expected, strict=False))
         right = top1 and all(a.outcome == AnswerOutcome.ANSWER for a in answers)
         report.top1_hits += top1
+        if len(row.expected) > 1:
+            report.multi += 1
+            report.multi_hits += top1
         report.top3_hits += top3
         report.answered_right += right
         report.answered_wrong += any(
