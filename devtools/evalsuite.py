@@ -23,7 +23,7 @@ from chat.models import Conversation
 from knowledge.evaluation import EvalReport, EvalRow, evaluate, read_rows
 from knowledge.models import FAQCard
 from knowledge.resources import import_cards_csv
-from knowledge.services import indexes, shop_index
+from knowledge.index import indexes, shop_index
 from shops.models import Shop
 
 SPLITS = ("tune", "heldout")
