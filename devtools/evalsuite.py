@@ -21,9 +21,9 @@ from django.db import transaction
 from chat.dialogue.router import decide
 from chat.models import Conversation
 from knowledge.evaluation import EvalReport, EvalRow, evaluate, read_rows
+from knowledge.index import indexes, shop_index
 from knowledge.models import FAQCard
 from knowledge.resources import import_cards_csv
-from knowledge.index import indexes, shop_index
 from shops.models import Shop
 
 SPLITS = ("tune", "heldout")
