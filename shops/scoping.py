@@ -142,12 +142,6 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
             raise Http404
         return obj
 
-    def editable(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        """The rows of an action's selection in shops where the user may edit (they may read more)."""
-        if request.user.is_superuser and current_shop_id(request) is None:
-            return queryset
-        return queryset.filter(**{f"{self.shop_field}__in": _request_shop_ids(request, self.edit_roles)})
-
     def log_action(self, request: HttpRequest, objects: Iterable[models.Model], *fields: str) -> None:
         """Record an action in each object's admin history, as a saved form is (Django logs only forms and
         deletions): whichever admin page changed a row, its history says who changed which fields."""

@@ -331,8 +331,21 @@ def test_a_reader_of_a_shops_unanswered_queue_cannot_ignore_its_questions(client
     client.post(reverse("admin:knowledge_unansweredquestion_changelist"), data)
     own.refresh_from_db()
     read_only.refresh_from_db()
-    assert own.status == UnansweredQuestion.Status.IGNORED and read_only.status == UnansweredQuestion.Status.OPEN
-    assert [entry.user for entry in history(own)] == [user] and history(read_only) == []
+    # The whole action is refused: it touches a shop the user only reads.
+    assert own.status == read_only.status == UnansweredQuestion.Status.OPEN
+    assert history(own) == [] and history(read_only) == []
+
+
+def test_ignoring_questions_of_a_shop_the_user_edits_is_in_their_history(client, shop_a, trainer_a):
+    question = UnansweredQuestion.objects.create(
+        shop=shop_a, text="有优惠券吗", normalized="有优惠券吗", last_asked_at=timezone.now()
+    )
+    client.force_login(trainer_a)
+    data = {"action": "ignore", ACTION_CHECKBOX_NAME: [question.pk]}
+    client.post(reverse("admin:knowledge_unansweredquestion_changelist"), data)
+    question.refresh_from_db()
+    assert question.status == UnansweredQuestion.Status.IGNORED
+    assert [entry.user for entry in history(question)] == [trainer_a]
 
 
 def test_revoking_an_api_key_in_the_admin_is_in_the_keys_history(client, shop_a, manager_a, shop_b):

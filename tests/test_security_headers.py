@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from api.events import closed_payload
 from chat import services
 from chat.models import Conversation
 from shops.models import Membership
@@ -106,6 +107,6 @@ def test_behind_a_trusted_proxy_a_forwarded_https_request_is_not_redirected(sett
 
 def test_the_conversation_closed_webhook_carries_no_visitor_token(shop_a):
     conversation = Conversation.objects.create(shop=shop_a, visitor_token=services.new_visitor_token())
-    payload = services.closed_payload(conversation)
+    payload = closed_payload(conversation)
     assert "visitor" not in payload
     assert conversation.visitor_token not in json.dumps(payload, default=str)
