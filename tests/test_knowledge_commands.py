@@ -4,10 +4,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chat.models import Conversation
-from knowledge.demo import load_demo as load_knowledge
+from devtools.demo.knowledge import load_demo as load_knowledge
+from devtools.demo.shop_catalog import SHOPS
 from knowledge.models import AnswerLog, FAQCard, SimilarQuestion, SynonymGroup
 from knowledge.services import answer_question, import_template
-from shops.demo_catalog import SHOPS
+from knowledge.template_packs import install_templates
 from shops.models import Shop
 from tests.factories import FAQCardFactory, ShopFactory
 
@@ -87,8 +88,7 @@ def test_the_knowledge_demo_gives_every_demo_shop_40_cards_and_loads_idempotentl
 
 
 def test_an_industry_template_imports_as_the_shops_own_copies_once():
-    _demo_shops()
-    load_knowledge()
+    install_templates()
     shop = ShopFactory(slug="new-sports", industry=Shop.Industry.SPORTSWEAR)
     created = import_template(shop)
     assert created == FAQCard.objects.filter(shop__isnull=True, industry="sportswear").count()
