@@ -18,6 +18,8 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# A local run: DEBUG on (off by default), so the local-only secret key and plain HTTP.
+run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo

@@ -103,7 +103,9 @@ class QAFindingAdmin(ShopScopedAdmin):
         review_findings(QAFinding.objects.filter(pk=obj.pk), obj.status, request.user, form.cleaned_data["comment"])
 
     def _review(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        findings = list(queryset)
         count = review_findings(queryset, status, request.user)
+        self.log_action(request, findings, "status", "reviewer", "reviewed_at")
         self.message_user(
             request,
             ngettext("%(count)d finding reviewed.", "%(count)d findings reviewed.", count) % {"count": count},

@@ -2,8 +2,6 @@
 scorecards and the trainee's practice pages. Wrapped in admin_site.admin_view by the admin; each page
 checks the user's shops itself."""
 
-import csv
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from shops.services import visible_shops
+from shops.spreadsheets import CsvWriter
 
 from .forms import DashboardForm, PeriodForm, StartTrainingForm, TrainingReplyForm
 from .models import TrainingSession
@@ -37,7 +36,7 @@ def _csv(dashboard: Dashboard, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM
-    writer = csv.writer(response)
+    writer = CsvWriter(response)
     writer.writerow(
         [
             _("Day"),

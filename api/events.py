@@ -49,7 +49,7 @@ def closed_payload(conversation: Conversation, **kwargs: Any) -> dict[str, Any]:
         "id": conversation.pk,
         "channel": conversation.channel,
         "customer": conversation.customer.external_id if conversation.customer_id else None,
-        "visitor": conversation.visitor_token,
+        # Never the visitor token: it resumes the shopper's conversation, so it stays between them and us.
         "handoff_reason": conversation.handoff_reason,
         "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent_id else None,
         "started_at": conversation.started_at,

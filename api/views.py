@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from analytics.models import QAFinding, Severity
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
-from chat.records import open_work_order, update_work_order
+from chat.records import fulfil_invoice, open_work_order, update_work_order
 from knowledge.models import FAQCard
+from knowledge.services import disable_faq_card, save_faq_card
 from marketing.models import Campaign, LiveSession
 from marketing.services import follow_up_candidates, with_results
 from shops.models import Customer, Order, Product, Shop
@@ -26,7 +27,6 @@ from shops.services import upsert_customers, upsert_orders, upsert_products
 from . import serializers as s
 from .authentication import ApiKeyAuthentication, ApiKeyRateThrottle, ShopApiPermission
 from .models import WebhookSubscription
-from .services import disable_faq_card, fulfil_invoice, save_faq_card
 
 
 class ShopApiViewSet(viewsets.GenericViewSet):

@@ -2,11 +2,11 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ShopScopedAdmin, ShopScopedInline, take_saved
 
 from .models import Conversation, InvoiceRequest, Message, WorkOrder
-from .records import update_work_order
-from .services import close_conversation
+from .records import open_work_order, request_invoice, update_invoice_request, update_work_order
+from .services import ChatError, close_as_staff
 
 Role = Membership.Role
 SERVICE_STAFF = (Role.MANAGER, Role.AGENT)
@@ -24,11 +24,12 @@ class WorkOrderAdmin(ShopScopedAdmin):
     readonly_fields = ["created_at", "updated_at", "resolved_at"]
 
     def save_model(self, request, obj, form, change):
+        # Through the services the API calls: webhooks fire and a resolved order is told to the shopper.
         if change:
-            # Through the service: webhooks fire and a resolved order is told to the shopper.
             update_work_order(obj, **{name: form.cleaned_data[name] for name in form.changed_data})
-        else:
-            super().save_model(request, obj, form, change)
+            return
+        fields = dict(form.cleaned_data)
+        take_saved(obj, open_work_order(fields.pop("shop").pk, fields.pop("kind"), fields.pop("details"), **fields))
 
 
 @admin.register(InvoiceRequest)
@@ -41,6 +42,21 @@ class InvoiceRequestAdmin(ShopScopedAdmin):
     autocomplete_fields = ["shop", "order", "customer"]
     raw_id_fields = ["conversation"]
     readonly_fields = ["created_at", "updated_at", "issued_at"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the services the chat and the API call: the request's webhook fires, an issued invoice
+        # gets its time and the shopper their link.
+        if change:
+            update_invoice_request(obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+            return
+        fields = dict(form.cleaned_data)
+        status = fields.pop("status")
+        invoice = request_invoice(
+            fields.pop("conversation"), fields.pop("shop").pk, fields.pop("title"), fields.pop("tax_id"), **fields
+        )
+        if status != invoice.status:
+            invoice = update_invoice_request(invoice, status=status)
+        take_saved(obj, invoice)
 
 
 class MessageInline(ShopScopedInline, admin.TabularInline):
@@ -102,8 +118,12 @@ class ConversationAdmin(ShopScopedAdmin):
 
     @admin.action(description=_("Close selected conversations (the shopper is asked for a rating)"))
     def close_selected(self, request, queryset):
-        closed = 0
-        for conversation in queryset.exclude(status=Conversation.Status.CLOSED):
-            close_conversation(conversation, by=request.user)
-            closed += 1
-        self.message_user(request, _("%(count)d conversations closed.") % {"count": closed}, messages.SUCCESS)
+        closed = []
+        still_open = queryset.exclude(status=Conversation.Status.CLOSED)
+        for conversation_id in still_open.values_list("pk", flat=True):
+            try:  # the chat service, with the agent console's check of who serves which shop
+                closed.append(close_as_staff(request.user, conversation_id))
+            except ChatError:
+                continue  # closed meanwhile (by its agent, the shopper's idle close)
+        self.log_action(request, closed, "status", "ended_at")
+        self.message_user(request, _("%(count)d conversations closed.") % {"count": len(closed)}, messages.SUCCESS)

@@ -7,6 +7,7 @@ or task caused it.
 """
 
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -21,12 +22,17 @@ from django.conf import settings
 from . import services
 from .identity import InvalidIdentity, parse_identity, verify_identity
 from .messaging import conversation_group, shop_agents_group
+from .models import Conversation
 from .services import ChatError
 
 MAX_CLIENT_MSG_ID = 64
+# Neither can be stored (PostgreSQL text refuses NUL; UTF-8 has no lone surrogates) or sent back.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 # Close codes in the 4000 range (application): the browser script stops reconnecting on these.
 CLOSE_SHOP_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
+# A console whose user lost a shop it showed: closed at once; the page reconnects to the shops still served.
+CLOSE_ACCESS_CHANGED = 4001
 
 
 class RateLimiter:
@@ -51,6 +57,23 @@ def _client_msg_id(content: dict[str, Any]) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > MAX_CLIENT_MSG_ID:
         raise ChatError("invalid_client_msg_id", f"client_msg_id 需要是不超过 {MAX_CLIENT_MSG_ID} 个字符的字符串")
     return str(value)
+
+
+def _storable(content: Any) -> bool:
+    """Whether every string in the frame, keys included, can be stored and echoed (walked without recursion:
+    the frame may be nested as deep as the parser allows)."""
+    pending = [content]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _text(content: dict[str, Any]) -> str:
@@ -82,10 +105,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "error", "code": code, "message": message, **extra})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw) > settings.CHAT_MAX_FRAME_SIZE:
+            await self.send_error("frame_too_large", f"消息帧太大了，最多 {settings.CHAT_MAX_FRAME_SIZE} 个字符")
+            return
         try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
+            content = json.loads(raw)
+        except (TypeError, ValueError, RecursionError):
             await self.send_error("invalid_json", "消息不是有效的 JSON")
+            return
+        if not _storable(content):
+            await self.send_error("invalid_characters", "消息含有无法保存的字符")
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handler: Callable[[dict[str, Any]], Awaitable[None]] | None = (
@@ -119,7 +149,7 @@ class ShopperConsumer(FrameConsumer):
     handlers = {"message": "on_message", "typing": "on_typing", "rate": "on_rate"}
 
     async def connect(self) -> None:
-        self.conversation = None
+        self.visitor: services.Visitor | None = None
         shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
         if shop is None:
             # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
@@ -141,17 +171,23 @@ class ShopperConsumer(FrameConsumer):
         except InvalidIdentity:
             customer = None
             problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
-        self.conversation = await database_sync_to_async(services.start_or_resume_conversation)(
+        # A new visitor has no conversation until their first message: a handshake stores nothing.
+        self.visitor = await database_sync_to_async(services.open_visitor)(
             shop, visitor_token=params.get("visitor", "")[:64], customer=customer
         )
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
         self.own_ids: set[int] = set()
         self.limiter = RateLimiter(settings.CHAT_RATE_LIMIT_MESSAGES, settings.CHAT_RATE_LIMIT_SECONDS)
-        await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
+        if self.conversation is not None:
+            await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
-        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.conversation, since))
+        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.visitor, since))
         for code, message in problems:
             await self.send_error(code, message)
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self.visitor.conversation if self.visitor is not None else None
 
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
@@ -166,20 +202,27 @@ class ShopperConsumer(FrameConsumer):
         # before the replies, which reach this socket (and every other one showing the conversation)
         # through the conversation's group.
         outbox = services.Outbox()
-        turn = await database_sync_to_async(services.receive_shopper_message)(
-            self.conversation, text, client_msg_id, outbox=outbox
+        before = self.conversation
+        turn = await database_sync_to_async(services.receive_visitor_message)(
+            self.visitor, text, client_msg_id, outbox=outbox
         )
         message = turn.message
-        if message.conversation_id != self.conversation.pk:
-            # The old conversation had closed: the shopper's words started a new one.
-            await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
-            self.conversation = message.conversation
+        started = before is None or message.conversation_id != before.pk
+        if started:
+            # The shopper's first words, or words after the old conversation closed, started a conversation.
+            if before is not None:
+                await self.channel_layer.group_discard(conversation_group(before.pk), self.channel_name)
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         self.own_ids.add(message.pk)
         await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
+        if started and (before is not None or self.conversation.status != Conversation.Status.BOT):
+            # The page shows "bot" until told otherwise: a conversation past the quota starts waiting.
+            await self.send_frame(services.status_frame(self.conversation))
         await self.publish(outbox)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
+        if self.conversation is None:
+            return  # nobody to tell before the first message
         await self.channel_layer.group_send(
             conversation_group(self.conversation.pk),
             {
@@ -191,6 +234,8 @@ class ShopperConsumer(FrameConsumer):
         )
 
     async def on_rate(self, content: dict[str, Any]) -> None:
+        if self.conversation is None:
+            raise services.not_found()
         await self.call(services.rate_conversation, self.conversation, content.get("score"))
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
@@ -223,6 +268,7 @@ class AgentConsumer(FrameConsumer):
         if not shop_ids:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.shop_ids = shop_ids
         await database_sync_to_async(services.register_console)(self.user, self.channel_name)
         self.registered = True
         for group in [shop_agents_group(s) for s in shop_ids] + [services.agent_user_group(self.user.pk)]:
@@ -304,6 +350,14 @@ class AgentConsumer(FrameConsumer):
 
     async def chat_queue(self, event: dict[str, Any]) -> None:
         await self.send_queue()
+
+    async def chat_access(self, event: dict[str, Any]) -> None:
+        if self.shop_ids <= set(event["shops"]):
+            return
+        # Out of every group first: not one more message of a shop the user may no longer serve.
+        for group in list(self.groups_joined):
+            await self.leave(group)
+        await self.close(code=CLOSE_ACCESS_CHANGED if event["shops"] else CLOSE_FORBIDDEN)
 
     async def chat_assigned(self, event: dict[str, Any]) -> None:
         await self.join(conversation_group(event["conversation"]))

@@ -1,9 +1,15 @@
-"""Work orders and invoice requests: raised from chat, the admin or the API, and told back to the shopper."""
+"""Work orders and invoice requests: raised from chat, the admin or the API, and told back to the shopper.
+
+Every door (the dialogue, the admin, the open API) writes through these functions, so the webhooks, the
+shopper's notices and the timestamps are the same whoever made the change.
+"""
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from chat.intents import Intent
 
@@ -48,3 +54,39 @@ def request_invoice(conversation: Conversation | None, shop_id: int, title: str,
     invoice.save()
     invoice_requested.send(sender=InvoiceRequest, invoice=invoice)
     return invoice
+
+
+@transaction.atomic
+def update_invoice_request(invoice: InvoiceRequest, **changes: Any) -> InvoiceRequest:
+    """Apply changes; when the request becomes issued it gets its time and the shopper hears about it."""
+    was_issued = InvoiceRequest.objects.filter(pk=invoice.pk, status=InvoiceRequest.Status.ISSUED).exists()
+    for name, value in changes.items():
+        setattr(invoice, name, value)
+    becomes_issued = invoice.status == InvoiceRequest.Status.ISSUED and not was_issued
+    if becomes_issued:
+        invoice.issued_at = timezone.now()
+    invoice.save()
+    if becomes_issued and invoice.conversation_id:
+        # The dialogue answers "where is my invoice" the same way: the link when there is one.
+        where = f"，可在此下载：{invoice.invoice_url}" if invoice.invoice_url else "。"
+        text = f"您申请的发票（抬头：{invoice.title}）已开具{where}"
+        post_message(invoice.conversation, Message.Sender.SYSTEM, text, intent=Intent.INVOICE)
+    return invoice
+
+
+@transaction.atomic
+def fulfil_invoice(invoice: InvoiceRequest, invoice_url: str, note: str = "") -> InvoiceRequest:
+    """Mark the request issued with the invoice's URL (the open API's fulfilment).
+
+    Repeating the same fulfilment changes nothing; a rejected or differently issued request is an error.
+    """
+    invoice = InvoiceRequest.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == InvoiceRequest.Status.ISSUED and invoice.invoice_url == invoice_url:
+        return invoice
+    if invoice.status != InvoiceRequest.Status.REQUESTED:
+        raise ValidationError(
+            {"status": _("This invoice request is %(status)s and cannot be fulfilled.") % {"status": invoice.status}}
+        )
+    return update_invoice_request(
+        invoice, status=InvoiceRequest.Status.ISSUED, invoice_url=invoice_url, note=note or invoice.note
+    )

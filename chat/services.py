@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -101,6 +102,39 @@ def agent_user_group(user_id: int) -> str:
     return f"agents.user.{user_id}"
 
 
+def withdraw_agent(user_id: int) -> None:
+    """After a staff member's roles changed or they were deactivated: the conversations they hold in shops
+    they may no longer serve go back to the waiting queue, and their open consoles hear which shops they
+    still serve (a console showing any other shop closes at once, so it receives nothing more)."""
+    user = get_user_model().objects.get(pk=user_id)
+    still = serving_shop_ids(user)
+    held = Conversation.objects.filter(assigned_agent_id=user_id, status=Status.AGENT).exclude(shop_id__in=still)
+    for conversation in held:
+        with transaction.atomic():
+            conversation = rows.locked(Conversation, conversation.pk)
+            if conversation.assigned_agent_id != user_id or conversation.status != Status.AGENT:
+                continue
+            conversation.status = Status.WAITING
+            conversation.assigned_agent = None
+            conversation.save(update_fields=["status", "assigned_agent"])
+            _announce_status(conversation, None)
+            _announce_queue(conversation.shop_id, None)
+    deliver(agent_user_group(user_id), {"type": "chat.access", "shops": sorted(still)})
+
+
+def staff_access_changed(sender, instance, **kwargs) -> None:
+    """Receiver of a membership saved or deleted, and of a user saved: see ``withdraw_agent``."""
+    if isinstance(instance, Membership):
+        if kwargs.get("created"):
+            return  # a new role takes nothing away
+        user_id = instance.user_id
+    elif not instance.is_active:
+        user_id = instance.pk
+    else:
+        return  # an active user saved (a login, a profile edit) serves the same shops as before
+    transaction.on_commit(lambda: withdraw_agent(user_id))
+
+
 # --- delivery -------------------------------------------------------------------------------------
 
 
@@ -131,43 +165,71 @@ def status_frame(conversation: Conversation) -> dict[str, Any]:
 # --- shoppers ------------------------------------------------------------------------------------
 
 
+# Visitor tokens are signed: a shopper keeps theirs before any conversation stores it, and the server
+# still recognises only tokens it issued (a client cannot choose its own, or be handed a chosen one).
+_VISITOR_SIGNER = signing.Signer(salt="shopbee.chat.visitor")
+
+
 def new_visitor_token() -> str:
-    return secrets.token_urlsafe(24)
+    return _VISITOR_SIGNER.sign(secrets.token_urlsafe(12))
+
+
+def _issued_visitor_token(token: str) -> bool:
+    try:
+        _VISITOR_SIGNER.unsign(token)
+    except signing.BadSignature:
+        return False
+    return True
 
 
 def active_shop(slug: str) -> Shop | None:
     return Shop.objects.filter(slug=slug, is_active=True).first()
 
 
-def start_or_resume_conversation(
-    shop: Shop,
-    *,
-    visitor_token: str = "",
-    customer: Customer | None = None,
-    channel: str = Conversation.Channel.WEB,
-) -> Conversation:
-    """The shopper's latest conversation in this shop, else a new one.
+@dataclass
+class Visitor:
+    """A shopper socket's side of the chat: their shop, identity, token and conversation, which is None
+    until their first message. A handshake alone stores nothing and uses none of the shop's quota."""
 
-    A visitor token only ever resumes a conversation of this shop; a token the server never issued
-    starts a fresh conversation with a new token (a client cannot choose its own). A signed customer
-    resumes their latest open conversation from any device.
-    """
+    shop: Shop
+    visitor_token: str
+    customer: Customer | None = None
+    conversation: Conversation | None = None
+
+
+def _latest_conversation(shop: Shop, visitor_token: str, customer: Customer | None) -> Conversation | None:
     conversations = Conversation.objects.filter(shop=shop).select_related("assigned_agent")
     current = None
     if visitor_token:
         current = conversations.filter(visitor_token=visitor_token).order_by("-started_at", "-pk").first()
         if current is not None and customer is not None and current.customer_id not in (None, customer.pk):
-            current = None  # another customer's browser: never show their conversation
+            return None  # another customer's browser: never show their conversation
     if current is None and customer is not None:
         current = (
             conversations.filter(customer=customer).exclude(status=Status.CLOSED).order_by("-started_at", "-pk").first()
         )
+    return current
+
+
+def open_visitor(
+    shop: Shop, *, visitor_token: str = "", customer: Customer | None = None, channel: str = Conversation.Channel.WEB
+) -> Visitor:
+    """The shopper's latest conversation in this shop to resume, or a visitor without one yet.
+
+    A visitor token only ever resumes a conversation of this shop; a token the server never issued, or
+    one of another customer's conversation, is replaced by a new one. A signed customer resumes their
+    latest open conversation from any device.
+    """
+    current = _latest_conversation(shop, visitor_token, customer)
     if current is None:
-        return new_conversation(shop, customer=customer, visitor_token=new_visitor_token(), channel=channel)
+        token_free = _issued_visitor_token(visitor_token) and not (
+            customer is not None and Conversation.objects.filter(shop=shop, visitor_token=visitor_token).exists()
+        )
+        return Visitor(shop, visitor_token if token_free else new_visitor_token(), customer)
     if customer is not None and current.customer_id is None:
         current.customer = customer
         current.save(update_fields=["customer"])
-    return current
+    return Visitor(shop, current.visitor_token, customer, current)
 
 
 # Told once, on the shopper's first message, when a conversation starts with the agents because of the quota.
@@ -197,8 +259,19 @@ def history(conversation: Conversation, since: int | None = None) -> list[Messag
     return list(messages.order_by("pk"))
 
 
-def welcome_frame(conversation: Conversation, since: int | None = None) -> dict[str, Any]:
-    """The first frame of a shopper socket: the conversation and what the shopper has not seen yet."""
+def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
+    """The first frame of a shopper socket: the conversation (None before the first message) and what the
+    shopper has not seen yet."""
+    conversation = visitor.conversation
+    if conversation is None:
+        return {
+            "type": "welcome",
+            "conversation": None,
+            "visitor": visitor.visitor_token,
+            "status": Status.BOT,
+            "agent": "",
+            "messages": [],
+        }
     return {
         "type": "welcome",
         "conversation": conversation.pk,
@@ -257,6 +330,24 @@ def receive_shopper_message(
             del outbox.events[delivered:]  # events of the rolled-back writes must not go out
         with transaction.atomic():
             return _receive(conversation, text, client_msg_id, outbox, bot=False)
+
+
+def receive_visitor_message(
+    visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+) -> ShopperTurn:
+    """A shopper's message; their first one starts the conversation (and counts against the quota).
+    ``visitor.conversation`` is where the chat goes on afterwards."""
+    text = checked_text(text)
+    if visitor.conversation is None:
+        # Another tab of the same visitor may have started it in the meantime.
+        visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
+    if visitor.conversation is None:
+        visitor.conversation = new_conversation(
+            visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
+        )
+    turn = receive_shopper_message(visitor.conversation, text, client_msg_id, outbox=outbox)
+    visitor.conversation = turn.message.conversation
+    return turn
 
 
 def _receive(
@@ -568,6 +659,11 @@ def close_held_conversation(
     agent: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None
 ) -> Conversation:
     return close_conversation(held_conversation(agent, conversation_id), by=agent, outbox=outbox)
+
+
+def close_as_staff(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
+    """Close any conversation of a shop ``user`` serves, held or not (the admin's close action)."""
+    return close_conversation(conversation_for_staff(user, conversation_id), by=user, outbox=outbox)
 
 
 def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:

@@ -11,11 +11,12 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from shops.scoping import ShopScopedAdmin, ShopScopedImportExportMixin, ShopScopedInline, copy_to_shops
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
 from . import services
@@ -94,7 +95,7 @@ class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInlin
 
 
 @admin.register(FAQCard)
-class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
+class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
     form = FAQCardForm
     change_list_template = "admin/knowledge/faqcard/change_list.html"
     list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
@@ -119,16 +120,35 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
     confirm_form_class = ShopConfirmImportForm
 
     def save_model(self, request, obj: FAQCard, form, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        """Nothing yet: save_related writes the card with its similar questions and products at once."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        # One call of the knowledge service, as the open API and the import make: same checks, same editor.
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "products"}
+        similar = [
+            row.cleaned_data["text"]
+            for formset in formsets
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        services.save_faq_card(
+            fields["shop"], form.instance, fields, similar, form.cleaned_data["products"], user=request.user
+        )
+
+    def construct_change_message(self, request, form, formsets, add: bool):
+        # The service, not the inline, wrote the similar questions: the history names them as one field.
+        message = super().construct_change_message(request, form, [], add)
+        if not add and any(formset.has_changed() for formset in formsets):
+            with translation.override(None):
+                message.append({"changed": {"fields": [capfirst(str(SimilarQuestion._meta.verbose_name_plural))]}})
+        return message
 
     # Multi-shop tool (shops.scoping.copy_to_shops): a manager copies cards into the other shops they manage.
     def copy_to_shop(self, obj: FAQCard, shop) -> FAQCard:
         return services.copy_card(obj, shop, refresh=True)
 
-    @admin.action(description=_("Import selected template cards into a shop"))
+    # It reads the selected templates (shared rows) and writes only into shops the user edits.
+    @admin.action(description=_("Import selected template cards into a shop"), permissions=["view"])
     def import_into_shop(self, request: HttpRequest, queryset):
         templates = queryset.filter(shop__isnull=True).prefetch_related("similar_questions")
         if not templates:
@@ -155,33 +175,6 @@ class FAQCardAdmin(SharedRowsMixin, ImportExportMixin, ShopScopedAdmin):
             intro=_("These template cards become each chosen shop's own cards (questions it already has are kept):"),
             submit=_("Import"),
         )
-
-    # Import and export (django-import-export), bound to one of the user's shops.
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request)
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def get_import_form_kwargs(self, request: HttpRequest) -> dict:
-        return {**super().get_import_form_kwargs(request), "shops": visible_shops(request.user, self.edit_roles)}
-
-    def get_confirm_form_kwargs(self, request: HttpRequest, import_form=None) -> dict:
-        return {
-            **super().get_confirm_form_kwargs(request, import_form),
-            "shops": visible_shops(request.user, self.edit_roles),
-        }
-
-    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["shop"] = import_form.cleaned_data["shop"].pk
-        return initial
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
-        # Without a valid form (the first visit, a rejected shop) the resource only describes its columns.
-        cleaned = getattr(kwargs.get("form"), "cleaned_data", None) or {}
-        return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
 
     def get_import_data_kwargs(self, **kwargs) -> dict:
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
@@ -310,9 +303,10 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
 
     @admin.action(description=_("Ignore (not a question for the bot)"))
     def ignore(self, request: HttpRequest, queryset) -> None:
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        count = queryset.update(status=UnansweredQuestion.Status.IGNORED)
+        # ShopScopedAdmin runs an action only when the user edits the shop of every selected row.
+        questions = list(queryset)
+        count = services.ignore_questions(queryset)
+        self.log_action(request, questions, "status")
         self.message_user(request, _("%(count)d questions ignored.") % {"count": count}, messages.SUCCESS)
 
     def get_urls(self):

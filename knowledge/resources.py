@@ -15,7 +15,8 @@ from import_export import fields, resources
 
 from shops.models import Shop
 
-from .models import FAQCard, SimilarQuestion
+from .models import FAQCard
+from .services import add_similar_questions, save_faq_card
 
 COLUMNS = ("question", "similar_questions", "answer", "category")
 SIMILAR_SEPARATOR = "|"
@@ -48,20 +49,13 @@ class FAQCardResource(resources.ModelResource):
     def dehydrate_similar_questions(self, card: FAQCard) -> str:
         return SIMILAR_SEPARATOR.join(s.text for s in card.similar_questions.all())
 
-    def before_save_instance(self, instance: FAQCard, row, **kwargs) -> None:
-        instance.shop = self.shop
+    def save_instance(self, instance: FAQCard, is_create: bool, row, **kwargs) -> None:
+        # Through the knowledge service, as the card form and the open API write cards.
+        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+            return  # a preview that cannot be rolled back writes nothing
         user = kwargs.get("user")
-        if user is not None and getattr(user, "pk", None):
-            instance.updated_by = user
-            if instance.pk is None:
-                instance.created_by = user
-
-    def after_save_instance(self, instance: FAQCard, row, **kwargs) -> None:
-        texts = [t.strip() for t in str(row.get("similar_questions") or "").split(SIMILAR_SEPARATOR) if t.strip()]
-        existing = set(instance.similar_questions.values_list("text", flat=True))
-        for text in dict.fromkeys(texts):
-            if text not in existing and text != instance.question:
-                SimilarQuestion.objects.create(card=instance, text=text[:200])
+        save_faq_card(self.shop, instance, {"shop": self.shop}, user=user if getattr(user, "pk", None) else None)
+        add_similar_questions(instance, str(row.get("similar_questions") or "").split(SIMILAR_SEPARATOR))
 
 
 class CardImportError(ValueError):
@@ -85,12 +79,22 @@ def _dataset_with_lines(text: str) -> tuple[tablib.Dataset, list[int]]:
         raise CardImportError(f"line 1: the header must be {','.join(COLUMNS)} (missing {', '.join(missing)})")
     dataset = tablib.Dataset(headers=header)
     lines: list[int] = []
+    # A repeated question would silently keep only its last row: refused, naming both lines.
+    first_line: dict[str, int] = {}
+    question_at = header.index("question")
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise CardImportError(f"line {reader.line_num}: {len(values)} columns, the header has {len(header)}")
-        dataset.append([v.strip() for v in values])
+        row = [v.strip() for v in values]
+        question = row[question_at]
+        if question in first_line:
+            raise CardImportError(
+                f"line {reader.line_num}: the question “{question}” repeats line {first_line[question]}"
+            )
+        first_line[question] = reader.line_num
+        dataset.append(row)
         lines.append(reader.line_num)
     return dataset, lines
 

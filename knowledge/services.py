@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import rows
-from shops.models import Shop
+from shops.models import Product, Shop
 
 from .engine import Index, Scored, TextFeatures
 from .index import shop_index
@@ -42,9 +44,13 @@ __all__ = [
     "copy_cards",
     "count_card_hits",
     "create_card_from_questions",
+    "disable_faq_card",
     "explain",
     "group_unanswered",
+    "ignore_questions",
     "import_template",
+    "save_faq_card",
+    "set_similar_questions",
     "shop_index",
     "similarity",
     "split_questions",
@@ -309,15 +315,68 @@ def import_template(shop: Shop, industry: str | None = None, user=None) -> int:
     return copy_cards(templates, shop, user)
 
 
+@transaction.atomic
+def save_faq_card(
+    shop: Shop | None,
+    card: FAQCard | None,
+    fields: dict,
+    similar_questions: Iterable[str] | None = None,
+    products: Iterable[Product] | None = None,
+    *,
+    user=None,
+) -> FAQCard:
+    """Create (``card`` None or unsaved) or change a card; the lists given replace the stored ones.
+
+    The one write of a card for the card form, the import and the open API. ``user`` (a staff member;
+    None for an API key) is recorded as the card's editor, and as its author on creation. The knowledge
+    signals bump the shop's knowledge version, so every worker's answer index follows.
+    """
+    if card is None:
+        card = FAQCard(shop=shop)
+    question = fields.get("question", card.question)
+    if shop is not None and FAQCard.objects.filter(shop=shop, question=question).exclude(pk=card.pk).exists():
+        raise ValidationError({"question": _("The shop already has a card with this question.")})
+    for name, value in fields.items():
+        setattr(card, name, value)
+    if user is not None:
+        card.updated_by = user
+        if card.pk is None:
+            card.created_by = user
+    card.full_clean(exclude=["products"])
+    card.save()
+    if similar_questions is not None:
+        set_similar_questions(card, similar_questions)
+    if products is not None:
+        card.products.set(products)
+    return card
+
+
+def disable_faq_card(card: FAQCard) -> FAQCard:
+    if card.enabled:
+        card.enabled = False
+        card.save(update_fields=["enabled", "updated_at"])
+    return card
+
+
+def _similar_texts(card: FAQCard, texts: Iterable[str]) -> list[str]:
+    """The texts as similar questions of ``card``: trimmed, once each, never the card's own question."""
+    return [t for t in dict.fromkeys(t.strip()[:200] for t in texts) if t and t != card.question]
+
+
 def add_similar_questions(card: FAQCard, texts: Iterable[str]) -> int:
     """Add the texts the card does not have yet as similar questions; returns how many were added."""
-    existing = set(card.similar_questions.values_list("text", flat=True)) | {card.question}
-    added = 0
-    for text in dict.fromkeys(t.strip()[:200] for t in texts):
-        if text and text not in existing:
-            SimilarQuestion.objects.create(card=card, text=text)
-            added += 1
-    return added
+    existing = set(card.similar_questions.values_list("text", flat=True))
+    fresh = [text for text in _similar_texts(card, texts) if text not in existing]
+    for text in fresh:
+        SimilarQuestion.objects.create(card=card, text=text)
+    return len(fresh)
+
+
+def set_similar_questions(card: FAQCard, texts: Iterable[str]) -> None:
+    """Make ``texts`` the card's similar questions: the others are removed, the missing ones added."""
+    wanted = _similar_texts(card, texts)
+    card.similar_questions.exclude(text__in=wanted).delete()
+    add_similar_questions(card, wanted)
 
 
 def _resolve(questions: list[UnansweredQuestion], card: FAQCard) -> None:
@@ -350,6 +409,11 @@ def attach_questions_to_card(questions: list[UnansweredQuestion], card: FAQCard)
         added = add_similar_questions(card, [q.text for q in questions])
         _resolve(questions, card)
     return added
+
+
+def ignore_questions(questions: QuerySet[UnansweredQuestion]) -> int:
+    """Take questions off the unanswered queue as not meant for the bot; returns how many."""
+    return questions.update(status=UnansweredQuestion.Status.IGNORED)
 
 
 # Two queued questions at least this similar (see ``similarity``) land in one group.

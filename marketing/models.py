@@ -1,6 +1,8 @@
 """Proactive marketing: campaigns and the touches they send, coupons, bundle rules and live sessions."""
 
 import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,25 +15,36 @@ from shops.models import Customer, Order, Product, Refund, Shop
 from .money import yuan
 
 
+@dataclass
+class KindDeclarations:
+    """What the campaign kinds declare that these models check: the template variables any kind fills and
+    each kind's own checks. ``marketing.kinds`` reads these models, so it hands them over from
+    ``MarketingConfig.ready()`` rather than being imported here."""
+
+    template_variables: tuple[str, ...] = ()
+    checks: dict[str, tuple[Callable[["Campaign"], None], ...]] = field(default_factory=dict)
+
+
+declared = KindDeclarations()
+
+
 def validate_message_template(template: str) -> None:
     """Reject unknown ``{variables}`` and broken braces with a message naming them."""
-    # The campaign kinds declare the variables; they import this module, hence the late import.
-    from .kinds import TEMPLATE_VARIABLES
-
+    allowed = declared.template_variables
     try:
-        names = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
         raise ValidationError(
             _("The template has unbalanced braces (%(error)s). Write {{ and }} for literal braces."),
             params={"error": exc},
         ) from exc
-    unknown = sorted({name for name in names if name not in TEMPLATE_VARIABLES})
+    unknown = sorted({name for name in names if name not in allowed})
     if unknown:
         raise ValidationError(
             _("Unknown template variables: %(unknown)s. Allowed: %(allowed)s."),
             params={
                 "unknown": ", ".join(f"{{{name}}}" for name in unknown),
-                "allowed": ", ".join(f"{{{name}}}" for name in TEMPLATE_VARIABLES),
+                "allowed": ", ".join(f"{{{name}}}" for name in allowed),
             },
         )
 
@@ -156,10 +169,7 @@ class Campaign(models.Model):
             raise ValidationError({"quiet_end": _("Quiet hours must end at another time than they start.")})
         if self.coupon_id and self.shop_id and self.coupon.shop_id != self.shop_id:
             raise ValidationError({"coupon": _("The coupon belongs to another shop.")})
-        from .kinds import KINDS  # the kinds import this module
-
-        spec = KINDS.get(self.kind)
-        for check in spec.checks if spec else ():
+        for check in declared.checks.get(self.kind, ()):
             check(self)
 
 

@@ -36,8 +36,14 @@ class ShopAdmin(ShopScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["bot_usage"]
+    # The plan decides the monthly bot quota: what a shop pays for is the platform's to set, not its manager's.
+    billing_fields = ["plan"]
     inlines = [MembershipInline]
     change_list_template = "admin/shops/shop/change_list.html"
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [*fields, *self.billing_fields]
 
     @admin.display(description=_("bot conversations this month"))
     def bot_usage(self, obj: Shop) -> str:

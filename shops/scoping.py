@@ -4,9 +4,16 @@ Every ModelAdmin of shop-owned data inherits ``ShopScopedAdmin`` (inlines: ``Sho
 A staff member sees only rows of shops where they hold a role, gets a 404 on anyone else's
 object, and finds only their shops' rows among foreign-key choices and autocomplete results.
 Roles decide what they may do: ``view_roles`` may read, ``edit_roles`` may add, change and delete.
+
+A user may hold different roles in different shops (an agent here, a manager there), so a "may this user
+change rows?" without the rows is never enough: every path that touches many rows at once asks per row
+or per shop. Changelist bulk edit (``list_editable``) disables the inputs of rows the user may not
+change; an action runs only when every selected row's shop grants the action's roles; imports need an
+edit role and are bound to one of those shops; exports read ``get_queryset``, the rows the user may view.
 """
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,10 +21,15 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from .models import Membership, Shop
 from .services import ALL_ROLES, visible_shop_ids, visible_shops
+from .spreadsheets import neutralised_dataset
 
 Role = Membership.Role
 
@@ -94,6 +106,14 @@ class ShopScopedMixin:
         return bool(shop_ids) if shop_id is None else shop_id in shop_ids
 
 
+class VisibleShopsFilter(admin.RelatedFieldListFilter):
+    """The shop filter of a changelist: the shops the user works for, never every shop's name."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        roles = set(model_admin.view_roles) | set(model_admin.edit_roles)
+        return [(shop.pk, str(shop)) for shop in visible_shops(request.user, roles).order_by("name")]
+
+
 class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
     """ModelAdmin for a model owned by a shop; ``shop_field`` is the lookup path to that shop."""
 
@@ -109,12 +129,26 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
         shop_ids = _request_shop_ids(request, set(self.view_roles) | set(self.edit_roles))
         return queryset.filter(**{f"{self.shop_field}__in": shop_ids})
 
+    def get_list_filter(self, request: HttpRequest):
+        return [
+            ("shop", VisibleShopsFilter) if (entry[0] if isinstance(entry, tuple) else entry) == "shop" else entry
+            for entry in super().get_list_filter(request)
+        ]
+
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         # Another shop's object is reported exactly like a missing one: 404, not a redirect.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404
         return obj
+
+    def log_action(self, request: HttpRequest, objects: Iterable[models.Model], *fields: str) -> None:
+        """Record an action in each object's admin history, as a saved form is (Django logs only forms and
+        deletions): whichever admin page changed a row, its history says who changed which fields."""
+        with translation.override(None):  # stored untranslated, as Django stores a form's field labels
+            labels = [capfirst(str(self.model._meta.get_field(name).verbose_name)) for name in fields]
+        for obj in objects:
+            self.log_change(request, obj, [{"changed": {"fields": labels}}])
 
     def _obj_allowed(self, request: HttpRequest, roles: Iterable[str], obj: models.Model | None) -> bool:
         return self._allowed(request, roles, None if obj is None else self.shop_id_of(obj))
@@ -133,6 +167,97 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._obj_allowed(request, self.edit_roles, obj)
+
+    # --- bulk paths -----------------------------------------------------------------------------------
+
+    def rows_allowed(self, request: HttpRequest, queryset: models.QuerySet, roles: Iterable[str]) -> bool:
+        """Whether every row of ``queryset`` belongs to a shop where the user holds one of ``roles``.
+        Rows without a shop (shared templates, global rules) are a superuser's to change."""
+        if request.user.is_superuser:
+            return True
+        shop_ids = set(queryset.order_by().values_list(self.shop_field, flat=True).distinct())
+        return shop_ids <= _request_shop_ids(request, roles)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        return {
+            name: (self._checked_action(func), name, description)
+            for name, (func, name, description) in super().get_actions(request).items()
+        }
+
+    def _checked_action(self, action: Callable) -> Callable:
+        # Django's own marker: an action whose allowed_permissions are only "view" reads its rows, and
+        # get_queryset already holds only rows the user may view. Every other action changes them.
+        if set(getattr(action, "allowed_permissions", ())) == {"view"}:
+            return action
+
+        @functools.wraps(action)
+        def checked(modeladmin: "ShopScopedAdmin", request: HttpRequest, queryset: models.QuerySet):
+            # All or nothing: a selection that reaches into a shop where the user lacks the role does nothing.
+            if not modeladmin.rows_allowed(request, queryset, modeladmin.edit_roles):
+                modeladmin.message_user(
+                    request, _("You may not do this to rows of a shop where you lack the role."), messages.ERROR
+                )
+                return None
+            return action(modeladmin, request, queryset)
+
+        return checked
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs):
+        formset_class = super().get_changelist_formset(request, **kwargs)
+        model_admin = self
+
+        class ShopScopedChangelistFormSet(formset_class):
+            """The row's own permission: a row the user may only read keeps its values, whatever is posted."""
+
+            def _construct_form(self, i, **form_kwargs):
+                form = super()._construct_form(i, **form_kwargs)
+                if form.instance.pk is not None and not model_admin.has_change_permission(request, form.instance):
+                    for field in form.fields.values():
+                        field.disabled = True
+                return form
+
+        return ShopScopedChangelistFormSet
+
+
+class ShopScopedImportExportMixin(ImportExportMixin):
+    """django-import-export for a shop-owned admin (listed before ``ShopScopedAdmin``).
+
+    An import needs an edit role and writes into one shop: its forms take ``shops`` (the shops where
+    the user holds an edit role) and offer a ``shop`` field, and the resource is built with that shop.
+    An export reads the changelist's rows, which ``get_queryset`` limits to the shops the user may view,
+    into a spreadsheet (CSV or Excel) whose cells cannot start a formula (shops.spreadsheets).
+    """
+
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+
+    def get_data_for_export(self, request: HttpRequest, queryset, **kwargs):
+        return neutralised_dataset(super().get_data_for_export(request, queryset, **kwargs))
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def get_import_form_kwargs(self, request: HttpRequest) -> dict:
+        return {**super().get_import_form_kwargs(request), "shops": visible_shops(request.user, self.edit_roles)}
+
+    def get_confirm_form_kwargs(self, request: HttpRequest, import_form=None) -> dict:
+        return {
+            **super().get_confirm_form_kwargs(request, import_form),
+            "shops": visible_shops(request.user, self.edit_roles),
+        }
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["shop"] = import_form.cleaned_data["shop"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
+        # Without a valid form (the first visit, a rejected shop) the resource only describes its columns.
+        cleaned = getattr(kwargs.get("form"), "cleaned_data", None) or {}
+        return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
 
 
 class ShopScopedInline(ShopScopedMixin):
@@ -197,3 +322,8 @@ def copy_to_shops(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset):
         "action": "copy_to_shops",
     }
     return TemplateResponse(request, "admin/shops/copy_to_shops.html", context)
+
+
+def take_saved(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's unsaved instance the row a service created: the admin logs and redirects with it."""
+    obj.__dict__.update(saved.__dict__)

@@ -71,3 +71,11 @@ async def group_event(group: str, action: Callable[[], Any]) -> dict:
         return await asyncio.wait_for(layer.receive(channel), timeout=10)
     finally:
         await layer.group_discard(group, channel)
+
+
+@database_sync_to_async
+def conversation_of(ack: dict) -> int:
+    """The conversation a shopper message went to (a new visitor's first message starts it)."""
+    from chat.models import Message
+
+    return Message.objects.get(pk=ack["id"]).conversation_id

@@ -1,9 +1,11 @@
 """A manager sees their own shops' rows on every admin page, and nothing of anyone else's."""
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from shops.models import Membership
+from shops.scoping import ShopScopedAdmin
 from tests.conftest import staff_of
 from tests.factories import CustomerFactory, OrderFactory, ProductFactory, ShopFactory, UserFactory
 
@@ -162,3 +164,23 @@ def test_copy_to_shops_offers_only_shops_the_user_manages(client, shop_a, shop_b
     )
     assert refused.status_code == 200 and "shops" in refused.context["form"].errors
     assert not shop_b.products.filter(sku=rows["product_a"].sku).exists()
+
+
+def test_every_shop_filter_of_a_changelist_lists_only_the_staff_members_shops(client, shop_a, shop_b):
+    shop_c = ShopFactory(name="店铺C", slug="shop-c")
+    user = UserFactory(username="manager-of-a-and-c")
+    for shop in (shop_a, shop_c):
+        Membership.objects.create(user=user, shop=shop, role=Membership.Role.MANAGER)
+    client.force_login(user)
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, ShopScopedAdmin) or not model_admin.list_filter:
+            continue
+        response = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+        if response.status_code != 200 or "cl" not in (response.context or {}):
+            continue
+        shop_filters = [f for f in response.context["cl"].filter_specs if getattr(f, "field_path", "") == "shop"]
+        for spec in shop_filters:
+            assert [title for _, title in spec.lookup_choices] == [shop_a.name, shop_c.name], model
+            checked += 1
+    assert checked >= 10

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from analytics.demo import install_default_rules
+from analytics.default_rules import install_default_rules
 from analytics.models import QAFinding, QARule, Severity, TrainingSession
 from analytics.services.training import replay_exchanges, replayable_conversations, score_reply
 from chat.models import Conversation, Message

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 
 from chat import services
 from chat.models import Conversation, Message
-from tests.chat_sockets import agent_socket, frames_until, send_message, shopper_socket
+from tests.chat_sockets import agent_socket, conversation_of, frames_until, send_message, shopper_socket
 from tests.factories import FAQCardFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,15 +21,15 @@ def stored(conversation_id: int) -> list[tuple[str, str]]:
 
 
 async def test_a_question_is_acked_then_answered_by_the_bot(shop_a):
-    socket, welcome = await shopper_socket(shop_a.slug)
+    socket, _ = await shopper_socket(shop_a.slug)
     await socket.send_json_to({"type": "message", "text": "你好", "client_msg_id": "b-1"})
     ack = await socket.receive_json_from()
     assert ack["type"] == "ack" and ack["client_msg_id"] == "b-1"
     reply = await socket.receive_json_from()
     assert bot_message(reply) and reply["text"] and reply["id"] > ack["id"]
-    assert reply["conversation"] == welcome["conversation"]
+    assert reply["conversation"] == await conversation_of(ack)
     assert isinstance(reply["quick_replies"], list) and isinstance(reply["products"], list)
-    rows = await stored(welcome["conversation"])
+    rows = await stored(reply["conversation"])
     assert rows[0][0] == "shopper" and rows[0][1]  # the shopper message carries the dialogue's intent
     assert all(sender == "bot" for sender, _ in rows[1:])
     await socket.disconnect()
@@ -49,23 +49,23 @@ async def test_a_faq_question_gets_the_cards_answer_and_the_shopper_message_its_
 
 
 async def test_a_resent_message_is_not_answered_twice(shop_a):
-    socket, welcome = await shopper_socket(shop_a.slug)
+    socket, _ = await shopper_socket(shop_a.slug)
     first = await send_message(socket, "你好", "once")
     await frames_until(socket, bot_message)
-    before = await stored(welcome["conversation"])
+    before = await stored(await conversation_of(first))
     assert await send_message(socket, "你好", "once") == first
     assert await socket.receive_nothing(timeout=0.3)
-    assert await stored(welcome["conversation"]) == before
+    assert await stored(await conversation_of(first)) == before
     await socket.disconnect()
 
 
 async def test_asking_for_a_human_with_nobody_online_queues_the_chat_and_says_so(shop_a, agent_a):
-    socket, welcome = await shopper_socket(shop_a.slug)
-    await send_message(socket, "转人工", "h-1")
+    socket, _ = await shopper_socket(shop_a.slug)
+    ack = await send_message(socket, "转人工", "h-1")
     frames = await frames_until(socket, lambda f: f["type"] == "message" and f["sender"] == "system")
     assert any(f["type"] == "status" and f["status"] == "waiting" for f in frames)
     assert "没有在线的人工客服" in frames[-1]["text"]
-    conversation = await database_sync_to_async(Conversation.objects.get)(pk=welcome["conversation"])
+    conversation = await database_sync_to_async(Conversation.objects.get)(pk=await conversation_of(ack))
     assert (conversation.status, conversation.handoff_reason) == ("waiting", "requested")
     # An agent who comes online later finds the shopper waiting.
     console, queue = await agent_socket(agent_a)
@@ -76,12 +76,12 @@ async def test_asking_for_a_human_with_nobody_online_queues_the_chat_and_says_so
 
 async def test_an_online_agent_hears_of_the_hand_off_and_the_shopper_of_their_place(shop_a, agent_a):
     console, _ = await agent_socket(agent_a)
-    socket, welcome = await shopper_socket(shop_a.slug)
-    await send_message(socket, "转人工", "h-2")
+    socket, _ = await shopper_socket(shop_a.slug)
+    ack = await send_message(socket, "转人工", "h-2")
     notice = (await frames_until(socket, lambda f: f["type"] == "message" and f["sender"] == "system"))[-1]
     assert "正在为您转接人工客服" in notice["text"]
     queue = (await frames_until(console, lambda f: f["type"] == "queue" and f["waiting"]))[-1]
-    assert queue["waiting"][0]["conversation"] == welcome["conversation"]
+    assert queue["waiting"][0]["conversation"] == await conversation_of(ack)
     await console.disconnect()
     await socket.disconnect()
 
@@ -111,8 +111,10 @@ async def test_a_shopper_socket_of_shop_a_never_receives_shop_b_traffic(shop_a, 
     await frames_until(socket_b, lambda f: f["type"] == "message" and f["sender"] == "system")
     assert await socket_a.receive_nothing(timeout=0.3)
     # Shop A's visitor token means nothing at shop B.
+    await send_message(socket_a, "你好", "a-1")
+    await frames_until(socket_a, bot_message)
     socket_b2, welcome_b2 = await shopper_socket(shop_b.slug, visitor=welcome_a["visitor"])
-    assert welcome_b2["conversation"] != welcome_a["conversation"] and welcome_b2["messages"] == []
+    assert welcome_b2["conversation"] is None and welcome_b2["messages"] == []
     for socket in (socket_a, socket_b, socket_b2):
         await socket.disconnect()
 

@@ -8,7 +8,9 @@ from chat import services
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 from config.asgi import application
-from tests.chat_sockets import ORIGIN, agent_socket, send_message, shopper_socket
+from shops.models import Shop
+from shops.quota import quota_usage
+from tests.chat_sockets import ORIGIN, agent_socket, conversation_of, send_message, shopper_socket
 from tests.factories import ShopFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,24 +25,70 @@ def make_held_conversation(shop, agent) -> Conversation:
 
 
 @database_sync_to_async
+def bot_conversation(shop) -> Conversation:
+    return Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
+
+
+@database_sync_to_async
 def messages_of(conversation_id: int) -> list[tuple[str, str]]:
     return list(Message.objects.filter(conversation_id=conversation_id).values_list("sender", "text"))
 
 
-async def test_a_new_shopper_is_welcomed_with_a_fresh_conversation_and_visitor_token(shop_a):
+@database_sync_to_async
+def conversations_of(shop) -> list[Conversation]:
+    return list(Conversation.objects.filter(shop=shop))
+
+
+async def test_a_new_shopper_is_welcomed_with_a_visitor_token_and_no_conversation_yet(shop_a):
     socket, welcome = await shopper_socket(shop_a.slug)
-    assert welcome["type"] == "welcome"
-    assert welcome["messages"] == []
-    assert welcome["status"] == "bot"
+    assert welcome == {
+        "type": "welcome",
+        "conversation": None,
+        "visitor": welcome["visitor"],
+        "status": "bot",
+        "agent": "",
+        "messages": [],
+    }
     assert len(welcome["visitor"]) >= 24
-    conversation = await database_sync_to_async(Conversation.objects.get)(pk=welcome["conversation"])
-    assert conversation.shop_id == shop_a.pk and conversation.visitor_token == welcome["visitor"]
+    await socket.send_json_to({"type": "typing"})
+    assert await socket.receive_nothing(timeout=0.1)
+    assert await conversations_of(shop_a) == []
     await socket.disconnect()
 
 
-async def test_a_visitor_token_the_server_never_issued_starts_a_fresh_conversation(shop_a):
+async def test_many_handshakes_without_a_message_create_no_conversation_and_use_no_quota(shop_a, settings):
+    settings.SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = 5
+    for _ in range(30):
+        socket, _ = await shopper_socket(shop_a.slug)
+        await socket.disconnect()
+    assert await conversations_of(shop_a) == []
+    assert (await database_sync_to_async(quota_usage)(shop_a)).used == 0
+    assert shop_a.plan == Shop.Plan.BASIC
+
+
+async def test_the_first_message_starts_exactly_one_conversation_under_the_welcomed_token(shop_a):
+    socket, welcome = await shopper_socket(shop_a.slug)
+    again, rewelcome = await shopper_socket(shop_a.slug, visitor=welcome["visitor"])
+    assert rewelcome["visitor"] == welcome["visitor"] and rewelcome["conversation"] is None
+    await again.disconnect()
+    first = await send_message(socket, "你好", "f-1")
+    second = await send_message(socket, "有42码吗", "f-2")
+    conversations = await conversations_of(shop_a)
+    assert [c.pk for c in conversations] == [await conversation_of(first)] == [await conversation_of(second)]
+    assert conversations[0].visitor_token == welcome["visitor"]
+    assert (await database_sync_to_async(quota_usage)(shop_a)).used == 1
+    await socket.disconnect()
+    resumed_socket, resumed = await shopper_socket(shop_a.slug, visitor=welcome["visitor"])
+    assert resumed["conversation"] == conversations[0].pk
+    assert [m["text"] for m in resumed["messages"] if m["sender"] == "shopper"] == ["你好", "有42码吗"]
+    await resumed_socket.disconnect()
+
+
+async def test_a_visitor_token_the_server_never_issued_is_replaced(shop_a):
     socket, welcome = await shopper_socket(shop_a.slug, visitor="made-up-token")
     assert welcome["visitor"] != "made-up-token"
+    await send_message(socket, "你好", "m-1")
+    assert [c.visitor_token for c in await conversations_of(shop_a)] == [welcome["visitor"]]
     await socket.disconnect()
 
 
@@ -87,7 +135,8 @@ async def test_a_socket_from_a_foreign_origin_is_refused(shop_a):
     ],
 )
 async def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(shop_a, raw, code):
-    socket, welcome = await shopper_socket(shop_a.slug)
+    conversation = await bot_conversation(shop_a)
+    socket, welcome = await shopper_socket(shop_a.slug, visitor=conversation.visitor_token)
     await socket.send_to(text_data=raw)
     error = await socket.receive_json_from()
     assert error["type"] == "error" and error["code"] == code and error["message"]
@@ -100,10 +149,10 @@ async def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(shop_a,
 
 
 async def test_text_over_two_thousand_characters_is_rejected_and_nothing_is_stored(shop_a):
-    socket, welcome = await shopper_socket(shop_a.slug)
+    socket, _ = await shopper_socket(shop_a.slug)
     error = await send_message(socket, "好" * 2001, "long-1")
     assert error["code"] == "text_too_long" and error["client_msg_id"] == "long-1"
-    assert await messages_of(welcome["conversation"]) == []
+    assert await conversations_of(shop_a) == []
     await socket.disconnect()
 
 
@@ -177,8 +226,8 @@ async def test_a_bad_since_is_reported_and_the_whole_history_is_sent(shop_a, age
 
 
 async def test_messages_posted_by_other_apps_reach_the_shopper_socket(shop_a):
-    socket, welcome = await shopper_socket(shop_a.slug)
-    conversation = await database_sync_to_async(Conversation.objects.get)(pk=welcome["conversation"])
+    conversation = await bot_conversation(shop_a)
+    socket, _ = await shopper_socket(shop_a.slug, visitor=conversation.visitor_token)
     # Marketing and work-order notices are delivered exactly this way.
     posted = await database_sync_to_async(post_message)(
         conversation,

@@ -1,5 +1,5 @@
-"""The extension points: every campaign kind and every QA rule kind has exactly one module in its registry,
-and what the kinds declare is what the models, the admin and the engines use."""
+"""The extension points: every campaign kind, marketing channel and QA rule kind has exactly one module in its
+registry, and what they declare is what the models, the admin, the delivery and the engines use."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,10 +9,14 @@ from analytics.models import QARule
 from analytics.rule_kinds import KINDS as RULE_KINDS
 from analytics.rule_kinds import THRESHOLD_KINDS, WORD_KINDS
 from analytics.services.rules import CompiledRules, ConversationFacts, MessageFacts, RuleSpec
+from chat.models import Conversation
+from marketing.channels import CHANNELS, in_chat
+from marketing.channels.base import ChannelSpec
 from marketing.kinds import KINDS as CAMPAIGN_KINDS
 from marketing.kinds import TEMPLATE_VARIABLES
 from marketing.models import Campaign
-from tests.factories import CampaignFactory
+from marketing.services.delivery import deliver
+from tests.factories import CampaignFactory, TouchFactory
 
 
 def test_every_campaign_kind_has_exactly_one_registry_entry_and_no_entry_lacks_a_kind():
@@ -26,6 +30,35 @@ def test_every_campaign_kind_has_its_own_spec_module():
     assert all(
         spec.goal_reached.__module__ == module for spec, module in zip(CAMPAIGN_KINDS.values(), modules, strict=True)
     )
+
+
+def test_every_marketing_channel_has_exactly_one_registry_entry_in_its_own_module():
+    assert list(CHANNELS) == list(Campaign.Channel)
+    assert [spec.deliver.__module__ for spec in CHANNELS.values()] == [
+        f"marketing.channels.{channel.value}" for channel in CHANNELS
+    ]
+
+
+RICH = {"products": [{"id": 7, "title": "跑鞋"}], "coupon": {"id": 3, "name": "满199减20"}}
+
+
+@pytest.mark.django_db
+def test_a_channel_gets_the_product_cards_and_coupon_it_declares(shop_a):
+    touch = TouchFactory(campaign=CampaignFactory(shop=shop_a, channel=Campaign.Channel.IN_CHAT))
+    Conversation.objects.create(shop=shop_a, customer=touch.customer, visitor_token="v-1")
+    delivery = deliver(touch, "您好", RICH)
+    assert delivery.message.payload == {"quick_replies": [], **RICH}
+
+
+@pytest.mark.django_db
+def test_a_channel_that_declares_no_rich_parts_gets_the_text_alone(shop_a, monkeypatch):
+    text_only = ChannelSpec(deliver=in_chat.deliver, product_cards=False, coupons=False)
+    monkeypatch.setitem(CHANNELS, Campaign.Channel.IN_CHAT, text_only)
+    touch = TouchFactory(campaign=CampaignFactory(shop=shop_a, channel=Campaign.Channel.IN_CHAT))
+    Conversation.objects.create(shop=shop_a, customer=touch.customer, visitor_token="v-1")
+    delivery = deliver(touch, "您好", RICH)
+    assert delivery.message.payload == {"quick_replies": [], "products": [], "coupon": None}
+    assert delivery.message.text == "您好"
 
 
 def test_every_qa_rule_kind_has_exactly_one_registry_entry_and_no_entry_lacks_a_kind():

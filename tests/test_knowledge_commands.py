@@ -4,10 +4,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chat.models import Conversation
-from knowledge.demo import load_demo as load_knowledge
+from devtools.demo.knowledge import load_demo as load_knowledge
+from devtools.demo.shop_catalog import SHOPS
 from knowledge.models import AnswerLog, FAQCard, SimilarQuestion, SynonymGroup
 from knowledge.services import answer_question, import_template
-from shops.demo_catalog import SHOPS
+from knowledge.template_packs import install_templates
 from shops.models import Shop
 from tests.factories import FAQCardFactory, ShopFactory
 
@@ -87,8 +88,7 @@ def test_the_knowledge_demo_gives_every_demo_shop_40_cards_and_loads_idempotentl
 
 
 def test_an_industry_template_imports_as_the_shops_own_copies_once():
-    _demo_shops()
-    load_knowledge()
+    install_templates()
     shop = ShopFactory(slug="new-sports", industry=Shop.Industry.SPORTSWEAR)
     created = import_template(shop)
     assert created == FAQCard.objects.filter(shop__isnull=True, industry="sportswear").count()
@@ -107,3 +107,11 @@ def test_an_answer_log_row_links_its_conversation(shop_a):
     assert AnswerLog.objects.get().conversation == conversation
     conversation.delete()
     assert AnswerLog.objects.get().conversation is None
+
+
+def test_a_question_repeated_in_the_file_is_refused_with_both_line_numbers(tmp_path, shop_a):
+    rows = "发什么快递,,默认发中通,物流\n可以开发票吗,,可以,发票\n发什么快递,,改发圆通,物流\n"
+    path = _csv(tmp_path, rows)
+    with pytest.raises(CommandError, match="line 4: the question “发什么快递” repeats line 2"):
+        call_command("import_cards", str(path), shop=shop_a.slug)
+    assert not FAQCard.objects.exists()

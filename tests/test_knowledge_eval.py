@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from knowledge.demo import load_demo as load_knowledge
+from devtools.demo.knowledge import load_demo as load_knowledge
+from devtools.demo.shop_catalog import SHOPS
 from knowledge.evaluation import evaluate, read_rows
-from shops.demo_catalog import SHOPS
 from shops.models import Shop
 from tests.factories import ShopFactory
 

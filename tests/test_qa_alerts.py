@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from analytics.demo import install_default_rules
+from analytics.default_rules import install_default_rules
 from api.models import WebhookSubscription
 from chat.messaging import store_message
 from chat.models import Conversation, Message

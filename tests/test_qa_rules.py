@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from analytics.demo import install_default_rules
+from analytics.default_rules import install_default_rules
 from analytics.models import QAFinding, QARule, Severity
 from analytics.rule_kinds.personal_data import id_number_checksum_ok
 from analytics.services.inspection import inspect_message, rules_for_shop

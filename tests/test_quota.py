@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from api.models import WebhookSubscription
 from chat.models import Conversation
-from chat.services import start_or_resume_conversation
+from chat.services import new_conversation, new_visitor_token
 from shops.models import QuotaWarning, Shop
 from shops.quota import (
     QUOTA_HANDOFF_REASON,
@@ -97,7 +97,7 @@ def test_a_new_conversation_of_an_unlimited_shop_never_counts_the_month(django_c
     shop = ShopFactory(plan=Shop.Plan.UNLIMITED)
     start(shop, 3)
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
-        start_or_resume_conversation(shop)
+        new_conversation(shop, visitor_token=new_visitor_token())
     assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
 
 

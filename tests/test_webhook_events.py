@@ -68,7 +68,6 @@ PAYLOAD_KEYS: dict[str, set[str]] = {
         "id",
         "channel",
         "customer",
-        "visitor",
         "handoff_reason",
         "agent",
         "started_at",

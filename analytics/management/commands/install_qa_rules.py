@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.demo import install_default_rules
+from analytics.default_rules import install_default_rules
 from shops.models import Shop
 
 

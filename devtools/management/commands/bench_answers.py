@@ -2,7 +2,6 @@
 
 import os
 import random
-import statistics
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from tqdm import tqdm
 
 from core.caching import bump
 from core.models import ChangeStamp
+from devtools.stats import percentile
 from knowledge.engine import Index
 from knowledge.models import FAQCard, SimilarQuestion
 from knowledge.services import answer_question, shop_index
@@ -131,11 +131,6 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 class Command(BaseCommand):
     help = "Build a synthetic shop of N cards and print index build time, memory and p50/p99 answer latency."
 
@@ -188,9 +183,7 @@ class Command(BaseCommand):
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
         for label, values in timings.items():
-            self.stdout.write(
-                f"{label:<12} p50={statistics.median(values):.3f} ms p99={_percentile(values, 0.99):.3f} ms"
-            )
+            self.stdout.write(f"{label:<12} p50={percentile(values, 0.5):.3f} ms p99={percentile(values, 0.99):.3f} ms")
 
     def _specs(self, count: int, rng: random.Random) -> list[tuple[str, list[str]]]:
         specs: list[tuple[str, list[str]]] = []

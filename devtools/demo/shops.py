@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .demo_catalog import SHOPS
-from .models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
+from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
+
+from .shop_catalog import SHOPS
 
 DEMO_PASSWORD = "shopbee-demo"
 Role = Membership.Role

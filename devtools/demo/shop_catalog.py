@@ -2,7 +2,7 @@
 
 Each product row: (category, title, price, colours, sizes, uses, selling points). A shop's
 ``warranty_months`` gives the warranty of its products by category or by exact title (the title wins);
-products in neither state no warranty. The periods match the shops' FAQ answers (knowledge/demo_cards.py).
+products in neither state no warranty. The periods match the shops' FAQ answers (devtools/demo/knowledge.py).
 """
 
 SHOE_SIZES = ["38", "39", "40", "41", "42", "43", "44"]

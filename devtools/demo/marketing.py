@@ -7,10 +7,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from marketing.models import BundleRule, Campaign, Coupon, LiveSession
+from marketing.services import ensure_scan_schedule
 from shops.models import Shop
-
-from .models import BundleRule, Campaign, Coupon, LiveSession
-from .services import ensure_scan_schedule
 
 Kind = Campaign.Kind
 QUIET = {"quiet_start": time(22), "quiet_end": time(8)}

@@ -1,4 +1,4 @@
-"""Default QA rules for every shop. Loading twice changes nothing."""
+"""The QA rules a shop starts with (``manage.py install_qa_rules``, and the demo). Installing twice changes nothing."""
 
 from django.db import transaction
 
@@ -103,8 +103,3 @@ def install_default_rules(shop: Shop) -> int:
             )
             created += was_created
     return created
-
-
-def load_demo() -> None:
-    for shop in Shop.objects.all():
-        install_default_rules(shop)

@@ -37,6 +37,8 @@ from tqdm import tqdm
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from devtools.stats import percentile
+
 # Used when the shop has no FAQ cards in this database: questions every shop is asked.
 COMMON_QUESTIONS = [
     "什么时候发货",
@@ -86,13 +88,6 @@ class Run:
     def scheduled(self, number: int, index: int) -> float:
         """When shopper ``number`` is to ask its ``index``-th question (paced mode, interval > 0)."""
         return self.start + number * self.interval / self.clients + index * self.interval
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def rss_mb(pid: int) -> float | None:

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from chat.dialogue import respond
 from chat.models import Conversation
+from devtools.stats import percentile
 from shops.models import Order, Shop
 
 # Realistic conversations mixing every intent; "{order}" is replaced by one of the customer's orders.
@@ -23,11 +24,6 @@ SCRIPTS = [
     ["你是机器人吗", "哈哈哈", "推薦一雙跑步鞋，預算３００以內", "第一個有沒有４１碼", "拜拜"],
     ["量子纠缠是什么", "鞋子偏码吗", "有没有适合通勤的双肩包", "我的快递到哪了", "转人工"],
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class Command(BaseCommand):

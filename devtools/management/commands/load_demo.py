@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from devtools.demo import analytics, knowledge, marketing, shops
+
+
+class Command(BaseCommand):
+    help = "Load the demo shops, staff, products, orders and every area's demo data (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        # Shops first: the other areas fill the demo shops.
+        logins = shops.load_demo()
+        for area in (knowledge, marketing, analytics):
+            area.load_demo()
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write("Admin: http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"Demo logins (password '{shops.DEMO_PASSWORD}'):")
+        for username, what in logins:
+            self.stdout.write(f"  {username:<16} {what}")
