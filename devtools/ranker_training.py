@@ -1,8 +1,9 @@
 """Training data and fitting for the answer engine's ranker (``knowledge.ranker``), used by ``train_ranker``.
 
 Training shops are built in memory, without the database, from files in the repository: the three demo
-shops (``knowledge.demo_cards`` with their evaluation files ``tests/data/eval_<slug>.csv``) and the suite's
-tune shops (``knowledge/eval_shops``). Held-out shops never enter training; ``--loso`` may evaluate on them.
+shops (``devtools.demo.knowledge`` and ``knowledge.template_packs``, with their evaluation files
+``tests/data/eval_<slug>.csv``) and the suite's tune shops (``knowledge/eval_shops``). Held-out shops never
+enter training; ``--loso`` may evaluate on them.
 
 Examples, one per (query, candidate text) with label "the text's card is the right one":
 
@@ -23,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from devtools.demo.knowledge import SHOP_FACTS, SHOP_SYNONYMS, SHOP_WORDS
+from devtools.demo.shop_catalog import SHOPS as DEMO_SHOPS
 from devtools.evalsuite import load_suite
-from knowledge.demo_cards import COMMON_CARDS, GLOBAL_SYNONYMS, INDUSTRY_CARDS, SHOP_FACTS, SHOP_SYNONYMS, SHOP_WORDS
 from knowledge.engine import SHORT, UNKNOWN, Index, IndexedCard
 from knowledge.evaluation import EvalReport, EvalRow, evaluate, read_rows
 from knowledge.features import FEATURES
@@ -33,7 +35,7 @@ from knowledge.langpack import language_pack
 from knowledge.models import split_words
 from knowledge.ranker import Bands, Ranker, confidence_inputs, fit, logistic
 from knowledge.splitting import split_questions
-from shops.demo_catalog import SHOPS as DEMO_SHOPS
+from knowledge.template_packs import COMMON_CARDS, GLOBAL_SYNONYMS, INDUSTRY_CARDS
 
 BASE = Path(settings.BASE_DIR)
 SUITE = BASE / "knowledge" / "eval_shops"

@@ -14,9 +14,9 @@ against each indexed text with three signals, each in 0..1:
   touches a long, different question).
 * ``chars``: IDF-weighted cosine of character bigrams, which survives typos and odd segmentation.
 
-A card's raw score is the best over its texts of a weighted sum of the three; ``confidence`` maps it
-through a logistic curve whose two parameters were fitted on the evaluation set
-(``eval_answers --calibrate`` prints them for any file).
+The weighted sum of the three picks the best ``RERANK_TEXTS`` texts; each gets the features of
+``knowledge.features`` and the learned ranker (``knowledge.ranker``) turns them into the probability that the
+text's card is right, and then into each card's confidence.
 """
 
 import math
