@@ -187,6 +187,11 @@ REST_FRAMEWORK = {
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 # Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
+# FAQ card imports (import_cards and the admin): larger files are refused, to be split; the rows are written
+# in transactions of this many, so a large import never holds SQLite's write lock for long.
+KNOWLEDGE_IMPORT_MAX_ROWS = env.int("KNOWLEDGE_IMPORT_MAX_ROWS", default=20_000)
+KNOWLEDGE_IMPORT_MAX_BYTES = env.int("KNOWLEDGE_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+KNOWLEDGE_IMPORT_BATCH_SIZE = env.int("KNOWLEDGE_IMPORT_BATCH_SIZE", default=500)
 # Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.
 SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = env.int("BASIC_MONTHLY_BOT_CONVERSATIONS", default=2000)
 SPECTACULAR_SETTINGS = {
