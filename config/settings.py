@@ -256,7 +256,7 @@ SHOPBEE_LIMITS = {
     "chat.message.socket": "5/s",
     "chat.message.visitor": "5/s",
     "chat.message.ip": "30/s",
-    "chat.message.shop": "100/s",
+    "chat.message.shop": "50/s",
     "chat.rate.socket": "3/min",
     "chat.rate.visitor": "3/min",
     "chat.rate.ip": "60/min",
