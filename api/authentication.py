@@ -2,12 +2,15 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import SimpleRateThrottle
+
+from core import limits
 
 from .keys import find_key, record_use
 from .models import ApiKey
@@ -20,6 +23,21 @@ class ApiKeyAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request):
+        # Invalid keys are counted per client address: guessing stops at the limit, for every key.
+        address = request.META.get("REMOTE_ADDR", "unknown")
+        if limits.exceeded("api.invalid_key.ip", address):
+            raise exceptions.Throttled(
+                wait=limits.seconds_left("api.invalid_key.ip"),
+                # Evaluated now: DRF appends the wait to the text, which a lazy string cannot take.
+                detail=gettext("Too many requests with an invalid API key from your address; try again later."),
+            )
+        try:
+            return self._authenticate(request)
+        except exceptions.AuthenticationFailed:
+            limits.hit("api.invalid_key.ip", address)
+            raise
+
+    def _authenticate(self, request):
         parts = get_authorization_header(request).split()
         if not parts:
             return None

@@ -8,8 +8,6 @@ or task caused it.
 
 import json
 import re
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,6 +16,8 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+
+from core import limits
 
 from . import services
 from .identity import InvalidIdentity, parse_identity, verify_identity
@@ -33,23 +33,9 @@ CLOSE_SHOP_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 # A console whose user lost a shop it showed: closed at once; the page reconnects to the shops still served.
 CLOSE_ACCESS_CHANGED = 4001
-
-
-class RateLimiter:
-    """At most ``limit`` messages in any ``seconds`` window, per connection."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self.times: deque[float] = deque()
-
-    def allow(self, now: float) -> bool:
-        while self.times and now - self.times[0] >= self.seconds:
-            self.times.popleft()
-        if len(self.times) >= self.limit:
-            return False
-        self.times.append(now)
-        return True
+# Too many new sockets from one address: the standard "try again later", so the page reconnects after its back-off.
+CLOSE_TRY_AGAIN_LATER = 1013
+RATE_LIMITED = "您发送得太快了，请稍后再试"
 
 
 def _client_msg_id(content: dict[str, Any]) -> str:
@@ -150,6 +136,14 @@ class ShopperConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         self.visitor: services.Visitor | None = None
+        client = self.scope.get("client")
+        self.ip = client[0] if client else "unknown"
+        if not limits.hit("chat.connect.ip", self.ip):
+            # Checked before anything else, the database included: a refused handshake costs next to nothing.
+            await self.accept()
+            await self.send_error("rate_limited", RATE_LIMITED)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
         if shop is None:
             # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
@@ -177,7 +171,6 @@ class ShopperConsumer(FrameConsumer):
         )
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
         self.own_ids: set[int] = set()
-        self.limiter = RateLimiter(settings.CHAT_RATE_LIMIT_MESSAGES, settings.CHAT_RATE_LIMIT_SECONDS)
         if self.conversation is not None:
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
@@ -193,11 +186,22 @@ class ShopperConsumer(FrameConsumer):
         if self.conversation is not None:
             await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
 
+    def check_limits(self, kind: str) -> None:
+        """Refuse the frame (before anything is stored or sent on) when this socket, visitor, address or shop
+        has sent too many frames of ``kind`` (core.limits: shared by every process through the cache)."""
+        checks = [
+            (f"chat.{kind}.socket", self.channel_name),
+            (f"chat.{kind}.visitor", self.visitor.visitor_token),
+            (f"chat.{kind}.ip", self.ip),
+            (f"chat.{kind}.shop", self.visitor.shop.pk),
+        ]
+        if not limits.hit_all(checks):
+            raise ChatError("rate_limited", RATE_LIMITED)
+
     async def on_message(self, content: dict[str, Any]) -> None:
         client_msg_id = _client_msg_id(content)
         text = _text(content)
-        if not self.limiter.allow(time.monotonic()):
-            raise ChatError("rate_limited", "发送太快了，请稍后再试")
+        self.check_limits("message")
         # One trip to the database thread stores the message and the bot's answer; the ack goes out
         # before the replies, which reach this socket (and every other one showing the conversation)
         # through the conversation's group.
@@ -221,6 +225,7 @@ class ShopperConsumer(FrameConsumer):
         await self.publish(outbox)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
+        self.check_limits("typing")
         if self.conversation is None:
             return  # nobody to tell before the first message
         await self.channel_layer.group_send(
@@ -234,6 +239,7 @@ class ShopperConsumer(FrameConsumer):
         )
 
     async def on_rate(self, content: dict[str, Any]) -> None:
+        self.check_limits("rate")
         if self.conversation is None:
             raise services.not_found()
         await self.call(services.rate_conversation, self.conversation, content.get("score"))

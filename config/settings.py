@@ -187,6 +187,11 @@ REST_FRAMEWORK = {
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 # Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
+# FAQ card imports (import_cards and the admin): larger files are refused, to be split; the rows are written
+# in transactions of this many, so a large import never holds SQLite's write lock for long.
+KNOWLEDGE_IMPORT_MAX_ROWS = env.int("KNOWLEDGE_IMPORT_MAX_ROWS", default=20_000)
+KNOWLEDGE_IMPORT_MAX_BYTES = env.int("KNOWLEDGE_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+KNOWLEDGE_IMPORT_BATCH_SIZE = env.int("KNOWLEDGE_IMPORT_BATCH_SIZE", default=500)
 # Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.
 SHOPBEE_BASIC_MONTHLY_BOT_CONVERSATIONS = env.int("BASIC_MONTHLY_BOT_CONVERSATIONS", default=2000)
 SPECTACULAR_SETTINGS = {
@@ -242,9 +247,35 @@ ANALYTICS_COST_PER_AGENT_DAY = env.str("ANALYTICS_COST_PER_AGENT_DAY", default="
 # How often a worker process re-reads a shop's stamps (knowledge, catalogue, QA rules) to see changes
 # made by other processes; changes made in the process itself are seen at once (see core.caching).
 SHOP_CACHE_RECHECK_SECONDS = env.float("SHOP_CACHE_RECHECK_SECONDS", default=1.0)
-# Live chat: how many messages one shopper socket may send per window before getting "rate_limited".
-CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=5)
-CHAT_RATE_LIMIT_SECONDS = env.float("CHAT_RATE_LIMIT_SECONDS", default=1.0)
+# Rate limits on everything a stranger can send (core.limits; table in docs/security.md), counted in the
+# cache: Redis with REDIS_URL, so all processes together. "count/period", period s, min, h or day ("10/15min").
+# LIMITS="chat.message.shop=1000/s,chat.connect.ip=5000/min" overrides some (a load test from one machine).
+SHOPBEE_LIMITS = {
+    # Shopper socket frames, per socket, per visitor token (all its tabs), per client IP and per shop; the
+    # shop's ceiling keeps a flood on one shop from taking the server from every other shop.
+    "chat.message.socket": "5/s",
+    "chat.message.visitor": "5/s",
+    "chat.message.ip": "30/s",
+    "chat.message.shop": "50/s",
+    "chat.rate.socket": "3/min",
+    "chat.rate.visitor": "3/min",
+    "chat.rate.ip": "60/min",
+    "chat.rate.shop": "600/min",
+    "chat.typing.socket": "2/s",
+    "chat.typing.visitor": "2/s",
+    "chat.typing.ip": "30/s",
+    "chat.typing.shop": "100/s",
+    # New shopper sockets per client IP (the page reconnects after 0.5 s, doubling to 10 s).
+    "chat.connect.ip": "120/min",
+    # Failures only: invalid API keys per client IP; wrong admin passwords per IP and per username.
+    "api.invalid_key.ip": "20/10min",
+    "admin.login.ip": "10/15min",
+    "admin.login.username": "20/15min",
+}
+_unknown_limits = set(env.dict("LIMITS", default={})) - set(SHOPBEE_LIMITS)
+if _unknown_limits:
+    raise ImproperlyConfigured(f"LIMITS names unknown limits: {', '.join(sorted(_unknown_limits))}")
+SHOPBEE_LIMITS.update(env.dict("LIMITS", default={}))
 # The largest frame either socket parses, in characters: a 2,000-character message fits even with every
 # character escaped (\uXXXX); a larger frame gets "frame_too_large" before any parsing.
 CHAT_MAX_FRAME_SIZE = env.int("CHAT_MAX_FRAME_SIZE", default=16384)

@@ -7,6 +7,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from shops.models import Shop
 
 from .models import FAQCard
+from .resources import CardImportError, check_file_size
 
 
 class QuickRepliesField(forms.CharField):
@@ -68,6 +69,14 @@ class ShopImportForm(_ShopChoiceMixin, ImportForm):
     def __init__(self, formats, resources, *, shops, **kwargs) -> None:
         super().__init__(formats, resources, **kwargs)
         self._limit_shops(shops)
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_file_size(upload.size)
+        except CardImportError as error:
+            raise forms.ValidationError(str(error), code="too_large") from None
+        return upload
 
 
 class ShopConfirmImportForm(_ShopChoiceMixin, ConfirmImportForm):

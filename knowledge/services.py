@@ -358,7 +358,7 @@ def disable_faq_card(card: FAQCard) -> FAQCard:
     return card
 
 
-def _similar_texts(card: FAQCard, texts: Iterable[str]) -> list[str]:
+def similar_texts(card: FAQCard, texts: Iterable[str]) -> list[str]:
     """The texts as similar questions of ``card``: trimmed, once each, never the card's own question."""
     return [t for t in dict.fromkeys(t.strip()[:200] for t in texts) if t and t != card.question]
 
@@ -366,7 +366,7 @@ def _similar_texts(card: FAQCard, texts: Iterable[str]) -> list[str]:
 def add_similar_questions(card: FAQCard, texts: Iterable[str]) -> int:
     """Add the texts the card does not have yet as similar questions; returns how many were added."""
     existing = set(card.similar_questions.values_list("text", flat=True))
-    fresh = [text for text in _similar_texts(card, texts) if text not in existing]
+    fresh = [text for text in similar_texts(card, texts) if text not in existing]
     for text in fresh:
         SimilarQuestion.objects.create(card=card, text=text)
     return len(fresh)
@@ -374,7 +374,7 @@ def add_similar_questions(card: FAQCard, texts: Iterable[str]) -> int:
 
 def set_similar_questions(card: FAQCard, texts: Iterable[str]) -> None:
     """Make ``texts`` the card's similar questions: the others are removed, the missing ones added."""
-    wanted = _similar_texts(card, texts)
+    wanted = similar_texts(card, texts)
     card.similar_questions.exclude(text__in=wanted).delete()
     add_similar_questions(card, wanted)
 

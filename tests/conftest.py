@@ -1,5 +1,6 @@
 import pytest
 from asgiref.sync import SyncToAsync
+from django.core.cache import cache
 from django.db import connections
 
 from core.caching import ShopCache
@@ -15,6 +16,15 @@ def close_the_sockets_database_connection(django_db_setup):
     after django_db_setup, so it is torn down before it)."""
     yield
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
+def empty_django_cache():
+    """Each test starts with no rate-limit counters (core.limits) or throttle history: one client address
+    (the test client's) sends every test's requests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

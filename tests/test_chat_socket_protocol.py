@@ -157,8 +157,7 @@ async def test_text_over_two_thousand_characters_is_rejected_and_nothing_is_stor
 
 
 async def test_too_many_messages_in_the_window_are_refused_with_rate_limited(shop_a, agent_a, settings):
-    settings.CHAT_RATE_LIMIT_MESSAGES = 2
-    settings.CHAT_RATE_LIMIT_SECONDS = 60
+    settings.SHOPBEE_LIMITS = {**settings.SHOPBEE_LIMITS, "chat.message.socket": "2/min"}
     conversation = await make_held_conversation(shop_a, agent_a)
     socket, _ = await shopper_socket(shop_a.slug, visitor=conversation.visitor_token)
     assert (await send_message(socket, "第一条", "r1"))["type"] == "ack"

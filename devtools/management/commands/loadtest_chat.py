@@ -16,8 +16,9 @@ those from their late send would hide exactly the waiting a steady stream of sho
 
 ``--interval-ms 0`` is the closed-loop mode for the maximum throughput: everyone asks at once, then
 each next question right after the answer, and the round trip is from the actual send. The server's
-per-socket rate limit (CHAT_RATE_LIMIT_MESSAGES per CHAT_RATE_LIMIT_SECONDS, 5 a second by default)
-still applies there and below an interval of about 200 ms; raise it on the server for such runs.
+rate limits (core.limits: 5 messages a second per socket, 50 per shop, 30 per address, 120 new sockets
+a minute per address by default) apply to every run from one machine to one shop: start the server with
+them raised (LIMITS=..., docs/chat.md "Load test"), or refused questions count as lost.
 
 replies_per_s counts reply frames from the first scheduled question to the last reply received.
 Lost: questions never acknowledged or never answered within --timeout of being sent. Duplicated: a

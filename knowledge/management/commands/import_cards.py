@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from knowledge.resources import CardImportError, import_cards_csv
+from knowledge.resources import CardImportError, check_file_size, import_cards_csv
 from shops.models import Shop
 
 
@@ -18,11 +18,14 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No shop with slug {shop!r}.")
         try:
+            check_file_size(file.stat().st_size)  # before reading it into memory
             text = file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file.") from None
         except UnicodeDecodeError:
             raise CommandError(f"{file}: not UTF-8 text; save the CSV as UTF-8.") from None
+        except CardImportError as error:
+            raise CommandError(f"{file}, {error}; nothing was imported.") from error
         try:
             summary = import_cards_csv(target, text)
         except CardImportError as error:
