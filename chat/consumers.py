@@ -7,6 +7,7 @@ or task caused it.
 """
 
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,6 +44,23 @@ def _client_msg_id(content: dict[str, Any]) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > MAX_CLIENT_MSG_ID:
         raise ChatError("invalid_client_msg_id", f"client_msg_id 需要是不超过 {MAX_CLIENT_MSG_ID} 个字符的字符串")
     return str(value)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number out of range: {text[:30]}")
+    return number
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"not JSON: {name}")
+
+
+def _parse_frame(raw: str | bytes) -> Any:
+    """RFC 8259 JSON only: Python's parser also takes NaN and Infinity, and turns 1e400 into infinity,
+    which no id, score or count can be (``int(inf)`` raises OverflowError deep in a service)."""
+    return json.loads(raw, parse_float=_finite, parse_constant=_refuse_constant)
 
 
 def _storable(content: Any) -> bool:
@@ -96,7 +114,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await self.send_error("frame_too_large", f"消息帧太大了，最多 {settings.CHAT_MAX_FRAME_SIZE} 个字符")
             return
         try:
-            content = json.loads(raw)
+            content = _parse_frame(raw)
         except (TypeError, ValueError, RecursionError):
             await self.send_error("invalid_json", "消息不是有效的 JSON")
             return

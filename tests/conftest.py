@@ -1,12 +1,24 @@
+import os
+
 import pytest
 from asgiref.sync import SyncToAsync
 from django.core.cache import cache
 from django.db import connections
+from hypothesis import HealthCheck, settings
 
 from core.caching import ShopCache
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
+
+# Property-based tests (the hostile-input suite): the same examples on every run, so CI is deterministic and
+# bounded; HYPOTHESIS_PROFILE=thorough searches at random, ten times as long, when hunting for new cases.
+# Fixtures are function-scoped on purpose: the examples of one test share its shop, and each example checks
+# what it stored itself.
+_SHARED = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, print_blob=True, **_SHARED)
+settings.register_profile("thorough", max_examples=600, **_SHARED)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,6 +27,10 @@ MALFORMED = [
         '{"type": "message", "client_msg_id": "\\udfff", "text": "hi"}', "invalid_characters", id="surrogate-id"
     ),
     pytest.param('{"type": "\\ud800"}', "invalid_characters", id="surrogate-type"),
+    # Python's parser takes these (not JSON); an infinite conversation id crashed the console in int().
+    pytest.param('{"type": "message", "client_msg_id": "i-1", "text": "hi", "n": Infinity}', "invalid_json", id="inf"),
+    pytest.param('{"type": "message", "client_msg_id": "e-1", "text": "hi", "n": 1e400}', "invalid_json", id="1e400"),
+    pytest.param('{"type": "message", "client_msg_id": "x-1", "text": "hi", "n": NaN}', "invalid_json", id="nan"),
     pytest.param(
         json.dumps({"type": "message", "text": "好" * 20000, "client_msg_id": "big"}), "frame_too_large", id="too-large"
     ),

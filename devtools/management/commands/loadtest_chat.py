@@ -196,6 +196,23 @@ async def ask(run: Run, number: int, socket, result: ClientResult, seen_ids: set
         pass
 
 
+def shop_questions(shop: str, path: Path | None = None) -> list[str]:
+    """The questions to ask: the lines of ``path``, else the shop's FAQ questions, else common ones."""
+    if path is not None:
+        try:
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+        questions = [line for line in lines if line]
+        if not questions:
+            raise CommandError(f"{path} holds no questions")
+        return questions
+    from knowledge.models import FAQCard
+
+    cards = FAQCard.objects.filter(shop__slug=shop, enabled=True).order_by("pk")
+    return list(cards.values_list("question", flat=True)[:200]) or COMMON_QUESTIONS
+
+
 class Command(BaseCommand):
     help = "Open N shopper sockets to a running Shopbee server, ask M questions on each, print the figures."
 
@@ -228,28 +245,13 @@ class Command(BaseCommand):
         base = options["url"].rstrip("/")
         if not base.startswith(("ws://", "wss://")):
             raise CommandError("--url must start with ws:// or wss://")
-        questions = self.questions(options["shop"], options["questions"])
+        questions = shop_questions(options["shop"], options["questions"])
         origin = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
         total = options["clients"] * options["messages"]
         memory_before = {pid: rss_mb(pid) for pid in options["server_pid"]}
         with tqdm(total=total, desc="questions", unit="q", disable=None) as progress:
             results, elapsed = asyncio.run(self.run(base, origin, questions, options, progress))
         self.report(results, elapsed, options, memory_before)
-
-    def questions(self, shop: str, path: Path | None) -> list[str]:
-        if path is not None:
-            try:
-                lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-            except OSError as exc:
-                raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-            questions = [line for line in lines if line]
-            if not questions:
-                raise CommandError(f"{path} holds no questions")
-            return questions
-        from knowledge.models import FAQCard
-
-        cards = FAQCard.objects.filter(shop__slug=shop, enabled=True).order_by("pk")
-        return list(cards.values_list("question", flat=True)[:200]) or COMMON_QUESTIONS
 
     async def run(self, base: str, origin: str, questions: list[str], options: dict, progress: tqdm):
         run = Run(
