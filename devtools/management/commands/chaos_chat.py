@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from chat.management.commands.loadtest_chat import shop_questions
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -41,7 +42,6 @@ from tqdm import tqdm
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from chat.management.commands.loadtest_chat import shop_questions
 from chat.models import Message
 from devtools.stats import percentile
 
