@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from chat.management.commands.loadtest_chat import shop_questions
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -43,6 +42,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from chat.models import Message
+from devtools.management.commands.loadtest_chat import shop_questions
 from devtools.stats import percentile
 
 HOST = "127.0.0.1"
