@@ -37,7 +37,7 @@ class _Tally:
     def add_findings(self, kind: str, severity: str, count: int, *, penalised: bool) -> None:
         self.findings += count
         self.high += count if severity == Severity.HIGH else 0
-        self.penalty += PENALTY[severity] * count if penalised else 0
+        self.penalty += PENALTY[Severity(severity)] * count if penalised else 0
         self.by_rule[kind] = self.by_rule.get(kind, 0) + count
 
 
