@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from celery import current_app
 from django.db import connection, transaction
@@ -47,6 +47,9 @@ from ..kinds.base import TARGET_COLUMNS, TouchContext
 from ..kinds.common import local_time
 from ..models import Campaign, Touch
 from .delivery import deliver
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
 REENQUEUE_AFTER = timedelta(minutes=15)
@@ -333,7 +336,18 @@ def _count(touches: QuerySet[Touch]) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def with_results(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+class CampaignResults(TypedDict):
+    """What ``with_results`` annotates each campaign with."""
+
+    touches_sent: int
+    woken: int
+    converted: int
+    refunds_retained: int
+
+
+def with_results(
+    campaigns: QuerySet[Campaign],
+) -> "QuerySet[WithAnnotations[Campaign, CampaignResults], WithAnnotations[Campaign, CampaignResults]]":
     """Annotate touches_sent, woken (replied or came back within 24 h), converted (paid within 72 h)
     and refunds_retained (refund withdrawn after the touch), all counted in SQL."""
     sent = Touch.objects.filter(campaign=OuterRef("pk"), status=Touch.Status.SENT)
