@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -73,16 +73,16 @@ def not_found() -> ChatError:
 # --- who may serve which shop: the one check every consumer and page uses -------------------------
 
 
-def serving_shop_ids(user: AbstractBaseUser | AnonymousUser) -> set[int]:
+def serving_shop_ids(user: User | AnonymousUser) -> set[int]:
     """Shops whose shoppers ``user`` may serve (agent or manager role; every shop for a superuser)."""
     return visible_shop_ids(user, SERVICE_ROLES)
 
 
-def can_serve(user: AbstractBaseUser | AnonymousUser, shop_id: int) -> bool:
+def can_serve(user: User | AnonymousUser, shop_id: int) -> bool:
     return has_shop_role(user, shop_id, SERVICE_ROLES)
 
 
-def conversation_for_staff(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+def conversation_for_staff(user: User, conversation_id: Any) -> Conversation:
     """The conversation if ``user`` may serve its shop, else ChatError(not_found)."""
     try:
         conversation = Conversation.objects.select_related("shop", "assigned_agent").get(pk=int(conversation_id))
@@ -93,7 +93,7 @@ def conversation_for_staff(user: AbstractBaseUser, conversation_id: Any) -> Conv
     return conversation
 
 
-def agent_name(user: AbstractBaseUser) -> str:
+def agent_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -147,6 +147,7 @@ def _announce_queue(shop_id: int, outbox: Outbox | None) -> None:
 
 
 def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
+    assert conversation.assigned_agent_id is not None  # announced once an agent holds it
     event = {"type": "chat.assigned", "conversation": conversation.pk}
     deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
 
@@ -277,7 +278,7 @@ def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
         "conversation": conversation.pk,
         "visitor": conversation.visitor_token,
         "status": conversation.status,
-        "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent_id else "",
+        "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent is not None else "",
         # The shopper's own messages carry their client_msg_id: the page matches what it still waits on.
         "messages": [
             {**message_frame(m), "client_msg_id": m.client_msg_id} if m.client_msg_id else message_frame(m)
@@ -486,7 +487,7 @@ def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox 
 # --- agents --------------------------------------------------------------------------------------
 
 
-def register_console(user: AbstractBaseUser, channel_name: str) -> None:
+def register_console(user: User, channel_name: str) -> None:
     AgentPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "last_seen_at": timezone.now()}
     )
@@ -517,7 +518,7 @@ def queue_item(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def console_state(user: AbstractBaseUser) -> dict[str, Any]:
+def console_state(user: User) -> dict[str, Any]:
     """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
     shop_ids = serving_shop_ids(user)
     base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
@@ -532,7 +533,7 @@ def console_state(user: AbstractBaseUser) -> dict[str, Any]:
     )
 
 
-def assigned_conversation_ids(user: AbstractBaseUser) -> list[int]:
+def assigned_conversation_ids(user: User) -> list[int]:
     return list(
         Conversation.objects.filter(
             status=Status.AGENT, assigned_agent=user, shop_id__in=serving_shop_ids(user)
@@ -540,7 +541,7 @@ def assigned_conversation_ids(user: AbstractBaseUser) -> list[int]:
     )
 
 
-def conversation_detail(user: AbstractBaseUser, conversation_id: Any) -> dict[str, Any]:
+def conversation_detail(user: User, conversation_id: Any) -> dict[str, Any]:
     """The full history of a conversation of the agent's shops, with who is online to transfer to."""
     conversation = conversation_for_staff(user, conversation_id)
     online = online_agent_ids(conversation.shop_id) - {user.pk}
@@ -556,9 +557,7 @@ def conversation_detail(user: AbstractBaseUser, conversation_id: Any) -> dict[st
 
 
 @transaction.atomic
-def accept_conversation(
-    conversation: Conversation, agent: AbstractBaseUser, *, outbox: Outbox | None = None
-) -> Message:
+def accept_conversation(conversation: Conversation, agent: User, *, outbox: Outbox | None = None) -> Message:
     """The agent takes a waiting conversation; a second agent accepting the same one is refused."""
     if not can_serve(agent, conversation.shop_id):
         raise not_found()
@@ -575,11 +574,11 @@ def accept_conversation(
     return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, agent=agent)
 
 
-def accept_waiting(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
+def accept_waiting(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
     return accept_conversation(conversation_for_staff(user, conversation_id), user, outbox=outbox)
 
 
-def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+def held_conversation(user: User, conversation_id: Any) -> Conversation:
     conversation = conversation_for_staff(user, conversation_id)
     if conversation.status != Status.AGENT or conversation.assigned_agent_id != user.pk:
         raise ChatError("not_assigned", "这个会话不在您的接待中")
@@ -587,7 +586,7 @@ def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversat
 
 
 def agent_reply(
-    agent: AbstractBaseUser, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+    agent: User, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
 ) -> Message:
     text = checked_text(text)
     conversation = held_conversation(agent, conversation_id)
@@ -604,11 +603,11 @@ def agent_reply(
 
 @transaction.atomic
 def transfer_conversation(
-    agent: AbstractBaseUser, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
+    agent: User, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
 ) -> Message:
     """Hand a held conversation to another online agent of the same shop."""
     conversation = held_conversation(agent, conversation_id)
-    target = get_user_model().objects.filter(pk=to_agent_id if isinstance(to_agent_id, int) else None).first()
+    target = get_user_model().objects.filter(pk=to_agent_id).first() if isinstance(to_agent_id, int) else None
     if target is None or target.pk == agent.pk or not can_serve(target, conversation.shop_id):
         raise ChatError("invalid_agent", "只能转给本店的其他客服")
     if target.pk not in online_agent_ids(conversation.shop_id):
@@ -624,7 +623,7 @@ def transfer_conversation(
 
 @transaction.atomic
 def close_conversation(
-    conversation: Conversation, by: AbstractBaseUser | None = None, *, outbox: Outbox | None = None
+    conversation: Conversation, by: User | None = None, *, outbox: Outbox | None = None
 ) -> Conversation:
     """End the conversation: the satisfaction question goes to the shopper; ``conversation_closed`` after commit."""
     conversation = (
@@ -655,13 +654,11 @@ def close_conversation(
     return conversation
 
 
-def close_held_conversation(
-    agent: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None
-) -> Conversation:
+def close_held_conversation(agent: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
     return close_conversation(held_conversation(agent, conversation_id), by=agent, outbox=outbox)
 
 
-def close_as_staff(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
+def close_as_staff(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
     """Close any conversation of a shop ``user`` serves, held or not (the admin's close action)."""
     return close_conversation(conversation_for_staff(user, conversation_id), by=user, outbox=outbox)
 
