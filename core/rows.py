@@ -6,6 +6,7 @@ compiler, so every backend gets what it expects (PostgreSQL's jsonb, SQLite's te
 signals are sent, as with ``bulk_create`` and ``update()``.
 """
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -69,7 +70,7 @@ def locked(model: type[M], pk: int) -> M:
     return model.from_db(connection.alias, [field.attname for field in meta.concrete_fields], values)
 
 
-def insert(objects: list[Model]) -> None:
+def insert(objects: Sequence[Model]) -> None:
     """Insert new objects of one model in one statement; sets their ids (and auto_now_add fields)."""
     if not objects:
         return

@@ -118,8 +118,8 @@ def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
             if all(a.outcome == AnswerOutcome.FALLBACK for a in answers):
                 report.rejected += 1
             else:
-                got = _ranked(answers[0])[:1]
-                report.misses.append(f"line {row.line}: {row.question!r} should be rejected, got {got}")
+                first = _ranked(answers[0])[:1]
+                report.misses.append(f"line {row.line}: {row.question!r} should be rejected, got {first}")
             continue
         report.in_scope += 1
         aligned = len(answers) == len(row.expected)
@@ -136,8 +136,8 @@ def evaluate(shop: Shop, rows: Iterable[EvalRow]) -> EvalReport:
             a.outcome == AnswerOutcome.ANSWER and _ranked(a)[:1] != [e]
             for a, e in zip(answers, row.expected, strict=False)
         ) or (not aligned and any(a.outcome == AnswerOutcome.ANSWER for a in answers))
-        for answer, expected in zip(answers, row.expected, strict=False):
-            report.points.append((answer.score, _ranked(answer)[:1] == [expected]))
+        for answer, card in zip(answers, row.expected, strict=False):
+            report.points.append((answer.score, _ranked(answer)[:1] == [card]))
         if not top1:
             got = " | ".join(f"{(_ranked(a) or ['-'])[0]} ({a.outcome} {a.score:.2f})" for a in answers)
             report.misses.append(f"line {row.line}: {row.question!r} expected {' | '.join(row.expected)}, got {got}")
