@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.dispatch import Signal
 
 from analytics.signals import alert_raised
+from chat.frames import AlertFrame
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.signals import conversation_closed, invoice_requested, work_order_changed
 from marketing.models import Touch
@@ -88,8 +89,8 @@ def invoice_payload(invoice: InvoiceRequest, **kwargs: Any) -> dict[str, Any]:
     }
 
 
-def alert_payload(frame: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return frame  # the alert socket's frame, as the managers' consoles get it
+def alert_payload(frame: AlertFrame, **kwargs: Any) -> dict[str, Any]:
+    return dict(frame)  # the alert socket's frame, as the managers' consoles get it
 
 
 def touch_payload(touch: Touch, text: str, content: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

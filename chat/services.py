@@ -5,7 +5,6 @@ sent to its Channels group after the transaction commits, so no socket hears of 
 back, and sockets served by other processes hear of it too.
 """
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
 from . import dialogue
+from .frames import HistoryFrame, MessageFrame, QueueFrame, QueueItem, StatusFrame, Suggestion, WelcomeFrame
 from .messaging import (
     Outbox,
     announce_messages,
@@ -152,7 +152,7 @@ def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> N
     deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
 
 
-def status_frame(conversation: Conversation) -> dict[str, Any]:
+def status_frame(conversation: Conversation) -> StatusFrame:
     agent = conversation.assigned_agent if conversation.assigned_agent_id else None
     return {
         "type": "status",
@@ -260,7 +260,7 @@ def history(conversation: Conversation, since: int | None = None) -> list[Messag
     return list(messages.order_by("pk"))
 
 
-def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
+def welcome_frame(visitor: Visitor, since: int | None = None) -> WelcomeFrame:
     """The first frame of a shopper socket: the conversation (None before the first message) and what the
     shopper has not seen yet."""
     conversation = visitor.conversation
@@ -280,14 +280,18 @@ def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
         "status": conversation.status,
         "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent is not None else "",
         # The shopper's own messages carry their client_msg_id: the page matches what it still waits on.
-        "messages": [
-            {**message_frame(m), "client_msg_id": m.client_msg_id} if m.client_msg_id else message_frame(m)
-            for m in history(conversation, since)
-        ],
+        "messages": [_own_message_frame(m) for m in history(conversation, since)],
     }
 
 
-def checked_text(text: str) -> str:
+def _own_message_frame(message: Message) -> MessageFrame:
+    frame = message_frame(message)
+    if message.client_msg_id:
+        frame["client_msg_id"] = message.client_msg_id
+    return frame
+
+
+def checked_text(text: str | None) -> str:
     """The text of a shopper's or agent's message, stripped, or ChatError when empty or too long."""
     text = (text or "").strip()
     if not text:
@@ -503,7 +507,10 @@ def unregister_console(channel_name: str) -> None:
     AgentPresence.objects.filter(channel_name=channel_name).delete()
 
 
-def queue_item(conversation: Conversation) -> dict[str, Any]:
+_ENCODER = DjangoJSONEncoder()
+
+
+def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
     return {
         "conversation": conversation.pk,
@@ -512,25 +519,20 @@ def queue_item(conversation: Conversation) -> dict[str, Any]:
         "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
         "status": conversation.status,
         "reason": conversation.handoff_reason,
-        "handed_over_at": conversation.handed_over_at,
+        # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
+        "handed_over_at": _ENCODER.default(conversation.handed_over_at) if conversation.handed_over_at else None,
         "agent_id": conversation.assigned_agent_id,
         "last_message": last.text[:100] if last else "",
     }
 
 
-def console_state(user: User) -> dict[str, Any]:
+def console_state(user: User) -> QueueFrame:
     """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
     shop_ids = serving_shop_ids(user)
     base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
     waiting = base.filter(status=Status.WAITING).order_by("handed_over_at", "pk")
     mine = base.filter(status=Status.AGENT, assigned_agent=user).order_by("handed_over_at", "pk")
-    return _json(
-        {
-            "type": "queue",
-            "waiting": [queue_item(c) for c in waiting],
-            "mine": [queue_item(c) for c in mine],
-        }
-    )
+    return {"type": "queue", "waiting": [queue_item(c) for c in waiting], "mine": [queue_item(c) for c in mine]}
 
 
 def assigned_conversation_ids(user: User) -> list[int]:
@@ -541,19 +543,17 @@ def assigned_conversation_ids(user: User) -> list[int]:
     )
 
 
-def conversation_detail(user: User, conversation_id: Any) -> dict[str, Any]:
+def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
     """The full history of a conversation of the agent's shops, with who is online to transfer to."""
     conversation = conversation_for_staff(user, conversation_id)
     online = online_agent_ids(conversation.shop_id) - {user.pk}
     colleagues = get_user_model().objects.filter(pk__in=online).order_by("username")
-    return _json(
-        {
-            "type": "history",
-            **queue_item(conversation),
-            "messages": [message_frame(m) for m in history(conversation)],
-            "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
-        }
-    )
+    return {
+        "type": "history",
+        **queue_item(conversation),
+        "messages": [message_frame(m) for m in history(conversation)],
+        "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
+    }
 
 
 @transaction.atomic
@@ -663,18 +663,13 @@ def close_as_staff(user: User, conversation_id: Any, *, outbox: Outbox | None = 
     return close_conversation(conversation_for_staff(user, conversation_id), by=user, outbox=outbox)
 
 
-def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:
+def suggestions(conversation_id: int, text: str) -> list[Suggestion]:
     """The knowledge base's top three answers for a shopper message, for the agent to send with a click."""
     shop = Shop.objects.get(conversations=conversation_id)
     return [
         {"card_id": c.card_id, "question": c.question, "answer": c.answer, "score": round(c.score, 3)}
         for c in suggest_answers(shop, text, limit=3)
     ]
-
-
-def _json(data: dict[str, Any]) -> dict[str, Any]:
-    # Datetimes as ISO strings, the way every other frame carries them.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def close_idle_bot_conversations(idle_for: timedelta, *, now=None, limit: int = 2000) -> int:
