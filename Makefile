@@ -32,12 +32,14 @@ test: install
 test-services: install
 	$(SERVICES_ENV) $(BIN)/pytest
 
-# Style, then the import rules: layered apps (import-linter, see pyproject.toml) and no import cycles.
+# Style, then the import rules: layered apps (import-linter, see pyproject.toml) and no import cycles,
+# then the types (mypy with django-stubs; strict on the typed contracts, see [tool.mypy] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python tools/check_cycles.py
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -91,9 +91,11 @@ class QAFindingAdmin(ShopScopedAdmin):
     search_fields = ["evidence", "comment", "message__text"]
     date_hierarchy = "created_at"
     actions = ["confirm", "dismiss"]
-    fields = ["status", "comment", "transcript", "shop", "rule", "kind", "severity", "actor", "agent", "evidence"]
-    fields += ["conversation", "message", "reviewer", "reviewed_at", "created_at"]
-    readonly_fields = [f for f in fields if f not in ("status", "comment")]
+    fields = (
+        *("status", "comment", "transcript", "shop", "rule", "kind", "severity", "actor", "agent", "evidence"),
+        *("conversation", "message", "reviewer", "reviewed_at", "created_at"),
+    )
+    readonly_fields = tuple(f for f in fields if f not in ("status", "comment"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -183,8 +185,15 @@ class TrainingTurnInline(ShopScopedInline, admin.TabularInline):
     view_roles = TRAINING_ROLES
     edit_roles = ()
     extra = 0
-    fields = ["position", "question", "reference_answer", "reply", "similarity", "violations", "score"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "position",
+        "question",
+        "reference_answer",
+        "reply",
+        "similarity",
+        "violations",
+        "score",
+    )
 
 
 @admin.register(TrainingSession)

@@ -2,11 +2,13 @@
 plus ``analytics.signals.alert_raised``, which the API turns into the shop's ``qa.alert`` webhook for
 anyone who wants them elsewhere (DingTalk, WeCom, a pager)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
+
+from chat.frames import AlertFrame
 
 from .signals import alert_raised
 
@@ -19,7 +21,7 @@ def managers_group(shop_id: int) -> str:
     return f"analytics.alerts.shop.{shop_id}"
 
 
-def alert_frame(finding: "QAFinding") -> dict[str, Any]:
+def alert_frame(finding: "QAFinding") -> AlertFrame:
     """A finding as the alert socket's ``alert`` frame (also the webhook's data)."""
     message = finding.message
     return {

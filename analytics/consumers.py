@@ -1,8 +1,11 @@
 """The staff alert socket (/ws/alerts/): high-severity QA findings of the shops the user manages or reviews."""
 
+from typing import Any
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from chat.frames import AlertSocketFrame
 from shops.services import visible_shops
 
 from .alerts import managers_group
@@ -33,7 +36,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         for shop_id in self.shop_ids:
             await self.channel_layer.group_add(managers_group(shop_id), self.channel_name)
         await self.accept()
-        await self.send_json({"type": "ready", "shops": self.shop_ids})
+        await self.send_frame({"type": "ready", "shops": self.shop_ids})
 
     async def disconnect(self, code: int) -> None:
         for shop_id in getattr(self, "shop_ids", []):
@@ -41,15 +44,15 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None:
-            await self.send_json({"type": "error", "code": "unknown_frame", "message": "只支持 JSON 文本帧。"})
+            await self.send_frame({"type": "error", "code": "unknown_frame", "message": "只支持 JSON 文本帧。"})
             return
         await super().receive(text_data=text_data, **kwargs)
 
-    async def receive_json(self, content, **kwargs) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+            await self.send_frame({"type": "pong"})
             return
-        await self.send_json({"type": "error", "code": "unknown_frame", "message": "只支持 ping 帧。"})
+        await self.send_frame({"type": "error", "code": "unknown_frame", "message": "只支持 ping 帧。"})
 
     async def decode_json(self, text_data):
         try:
@@ -57,5 +60,8 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             return None
 
-    async def qa_alert(self, event) -> None:
-        await self.send_json(event["frame"])
+    async def qa_alert(self, event: dict[str, Any]) -> None:
+        await self.send_frame(event["frame"])
+
+    async def send_frame(self, frame: AlertSocketFrame) -> None:
+        await self.send_json(frame)

@@ -72,9 +72,8 @@ class QARule(models.Model):
         return f"{self.name} ({where} · {self.get_severity_display()})"
 
     def clean(self) -> None:
-        spec = KINDS.get(self.kind)
-        if spec is not None:
-            spec.validate(self.words, self.threshold)
+        if self.kind in RuleKind.values:  # an unknown kind is the field's own error
+            KINDS[RuleKind(self.kind)].validate(self.words, self.threshold)
 
 
 class QAFinding(models.Model):

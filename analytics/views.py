@@ -2,6 +2,7 @@
 scorecards and the trainee's practice pages. Wrapped in admin_site.admin_view by the admin; each page
 checks the user's shops itself."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -115,7 +116,7 @@ def scorecards_view(request: HttpRequest, admin_context: dict) -> HttpResponse:
 
 def training_start_view(request: HttpRequest, admin_context: dict) -> HttpResponse:
     shops = visible_shops(request.user, TRAINING_ROLES)
-    if not shops.exists():
+    if not isinstance(request.user, User) or not shops.exists():
         raise PermissionDenied
     form = StartTrainingForm(request.POST or None, shops=shops)
     status = 200

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -50,8 +51,9 @@ class ApiKeyAdmin(ShopScopedAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
+        assert isinstance(request.user, User)  # the admin serves signed-in staff only
         obj.created_by = request.user
-        request._issued_api_key = save_new_key(obj)
+        obj.issued_plaintext = save_new_key(obj)
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
         context = {
@@ -59,7 +61,7 @@ class ApiKeyAdmin(ShopScopedAdmin):
             "title": _("API key created"),
             "opts": self.model._meta,
             "key": obj,
-            "plaintext": request._issued_api_key,
+            "plaintext": obj.issued_plaintext,
         }
         response = TemplateResponse(request, "admin/api/apikey/issued.html", context)
         response["Cache-Control"] = "no-store"  # the only copy of the key must not linger in a cache

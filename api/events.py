@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.dispatch import Signal
 
 from analytics.signals import alert_raised
+from chat.frames import AlertFrame
 from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from chat.signals import conversation_closed, invoice_requested, work_order_changed
 from marketing.models import Touch
@@ -48,10 +49,10 @@ def closed_payload(conversation: Conversation, **kwargs: Any) -> dict[str, Any]:
     return {
         "id": conversation.pk,
         "channel": conversation.channel,
-        "customer": conversation.customer.external_id if conversation.customer_id else None,
+        "customer": conversation.customer.external_id if conversation.customer is not None else None,
         # Never the visitor token: it resumes the shopper's conversation, so it stays between them and us.
         "handoff_reason": conversation.handoff_reason,
-        "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent_id else None,
+        "agent": conversation.assigned_agent.get_username() if conversation.assigned_agent is not None else None,
         "started_at": conversation.started_at,
         "handed_over_at": conversation.handed_over_at,
         "ended_at": conversation.ended_at,
@@ -67,7 +68,7 @@ def work_order_payload(work_order: WorkOrder, **kwargs: Any) -> dict[str, Any]:
         "kind": work_order.kind,
         "status": work_order.status,
         "conversation": work_order.conversation_id,
-        "order": work_order.order.external_id if work_order.order_id else None,
+        "order": work_order.order.external_id if work_order.order is not None else None,
         "details": work_order.details,
         "data": work_order.data,
         "resolution": work_order.resolution,
@@ -83,13 +84,13 @@ def invoice_payload(invoice: InvoiceRequest, **kwargs: Any) -> dict[str, Any]:
         "title": invoice.title,
         "tax_id": invoice.tax_id,
         "email": invoice.email,
-        "order": invoice.order.external_id if invoice.order_id else None,
+        "order": invoice.order.external_id if invoice.order is not None else None,
         "conversation": invoice.conversation_id,
     }
 
 
-def alert_payload(frame: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return frame  # the alert socket's frame, as the managers' consoles get it
+def alert_payload(frame: AlertFrame, **kwargs: Any) -> dict[str, Any]:
+    return dict(frame)  # the alert socket's frame, as the managers' consoles get it
 
 
 def touch_payload(touch: Touch, text: str, content: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def touch_payload(touch: Touch, text: str, content: dict[str, Any], **kwargs: An
             "email": customer.email,
             "wechat": customer.wechat,
         },
-        "order": touch.order.external_id if touch.order_id else None,
+        "order": touch.order.external_id if touch.order is not None else None,
         "text": text,
         **content,
     }

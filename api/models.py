@@ -145,6 +145,8 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Not a column: the plaintext of a key issued in this request, from the admin's save to its "issued" page.
+    issued_plaintext = ""
 
     class Meta:
         verbose_name = _("API key")

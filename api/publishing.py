@@ -4,6 +4,7 @@
 """
 
 import json
+from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -24,7 +25,7 @@ def publish_event(shop_id: int, event: str, payload: dict[str, Any]) -> list[Web
         for s in subscriptions
     ]
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))
+        transaction.on_commit(partial(deliver_webhook.delay, delivery.pk))
     return deliveries
 
 

@@ -2,6 +2,7 @@
 only, so another shop's order or customer reads exactly like a missing one."""
 
 import json
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -112,7 +113,7 @@ def batch_serializer(item_serializer: type[serializers.Serializer], key: str) ->
 
     Errors come back as ``{"items": {"<index>": {"<field>": [...]}}}``, for the bad items only."""
 
-    def validate_items(self, items):
+    def validate_items(self: serializers.Serializer, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen: set[str] = set()
         errors: dict[int, dict] = {}
         for index, item in enumerate(items):

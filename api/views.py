@@ -1,7 +1,8 @@
 """The open API's endpoints: each one authenticates the key, checks its scope, and works inside its shop."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -29,6 +30,12 @@ from .authentication import ApiKeyAuthentication, ApiKeyRateThrottle, ShopApiPer
 from .models import WebhookSubscription
 
 
+class ShopRow(Protocol):
+    """What the shop API serves: rows of one shop."""
+
+    shop_id: int
+
+
 class ShopApiViewSet(viewsets.GenericViewSet):
     """Base of every open-API view: one authentication, one permission, one throttle, one shop."""
 
@@ -43,7 +50,7 @@ class ShopApiViewSet(viewsets.GenericViewSet):
             return queryset.none()
         return queryset.filter(shop_id=self.request.auth.shop_id)
 
-    def shop_id_of(self, obj: models.Model) -> int:
+    def shop_id_of(self, obj: "ShopRow") -> int:
         return obj.shop_id
 
     def get_serializer_context(self):
@@ -102,7 +109,7 @@ class UpsertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShopApiVie
     """List, read, and upsert by the external key: ``PUT /<key>/`` for one item, ``POST /batch/`` for many."""
 
     lookup_value_regex = "[^/\x00]+"  # no NUL: PostgreSQL refuses it even in a lookup
-    upsert: Callable[[Shop, list[dict]], list[tuple[models.Model, str]]]
+    upsert: Callable[[Shop, list[dict[str, Any]]], Sequence[tuple[models.Model, str]]]
     batch_serializer_class: type[serializers.Serializer]
 
     def _outcomes(self, items: list[dict]):

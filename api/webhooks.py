@@ -55,7 +55,7 @@ def forbidden_target(url: str) -> str:
     except (socket.gaierror, UnicodeError):
         return ""
     for address in sorted(addresses):
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if not ipaddress.ip_address(str(address).split("%")[0]).is_global:
             return f"{host} resolves to a non-public address ({address}); refused"
     return ""
 

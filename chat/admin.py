@@ -63,8 +63,7 @@ class MessageInline(ShopScopedInline, admin.TabularInline):
     """The transcript, read-only: messages are only ever written by the chat itself."""
 
     model = Message
-    fields = ["created_at", "sender", "agent", "text", "intent", "confidence"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "sender", "agent", "text", "intent", "confidence")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -91,7 +90,7 @@ class ConversationAdmin(ShopScopedAdmin):
     search_fields = ["customer__nickname", "customer__external_id", "visitor_token", "messages__text"]
     list_select_related = ["shop", "customer", "assigned_agent"]
     date_hierarchy = "started_at"
-    fields = [
+    fields = readonly_fields = (
         "shop",
         "customer",
         "visitor_token",
@@ -105,8 +104,7 @@ class ConversationAdmin(ShopScopedAdmin):
         "ended_at",
         "satisfaction",
         "state",
-    ]
-    readonly_fields = fields
+    )
     inlines = [MessageInline]
     actions = ["close_selected"]
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from core import limits
 
 from . import services
+from .frames import AckFrame, ClientFrame, ConsoleFrame, ErrorFrame, ShopperFrame, SuggestionsFrame, TypingFrame
 from .identity import InvalidIdentity, parse_identity, verify_identity
 from .messaging import conversation_group, shop_agents_group
 from .models import Conversation
@@ -39,7 +40,7 @@ CLOSE_TRY_AGAIN_LATER = 1013
 RATE_LIMITED = "您发送得太快了，请稍后再试"
 
 
-def _client_msg_id(content: dict[str, Any]) -> str:
+def _client_msg_id(content: ClientFrame) -> str:
     value = content.get("client_msg_id", "")
     if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > MAX_CLIENT_MSG_ID:
         raise ChatError("invalid_client_msg_id", f"client_msg_id 需要是不超过 {MAX_CLIENT_MSG_ID} 个字符的字符串")
@@ -80,11 +81,20 @@ def _storable(content: Any) -> bool:
     return True
 
 
-def _text(content: dict[str, Any]) -> str:
+def _text(content: ClientFrame) -> str:
     text = content.get("text")
     if text is not None and not isinstance(text, str):
         raise ChatError("invalid_text", "text 需要是字符串")
     return services.checked_text(text)
+
+
+def _ack(client_msg_id: str, message_id: int) -> AckFrame:
+    return {"type": "ack", "client_msg_id": client_msg_id, "id": message_id}
+
+
+def _typing(event: dict[str, Any]) -> TypingFrame:
+    """The ``typing`` frame of a ``chat.typing`` group event."""
+    return {"type": "typing", "conversation": event["conversation"], "sender": event["sender"]}
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -102,15 +112,22 @@ class FrameConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
+    async def send_frame(self, frame: ShopperFrame | ConsoleFrame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
-    async def send_error(self, code: str, message: str, **extra: Any) -> None:
-        await self.send_frame({"type": "error", "code": code, "message": message, **extra})
+    async def send_error(self, code: str, message: str, refused: ClientFrame | None = None) -> None:
+        """An error frame; one about a refused client frame echoes its ``client_msg_id``, if it had one."""
+        frame: ErrorFrame = {"type": "error", "code": code, "message": message}
+        if refused is not None and "client_msg_id" in refused:
+            frame["client_msg_id"] = refused["client_msg_id"]
+        await self.send_frame(frame)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         raw = text_data if text_data is not None else bytes_data
-        if raw is not None and len(raw) > settings.CHAT_MAX_FRAME_SIZE:
+        if raw is None:
+            await self.send_error("invalid_json", "消息不是有效的 JSON")
+            return
+        if len(raw) > settings.CHAT_MAX_FRAME_SIZE:
             await self.send_error("frame_too_large", f"消息帧太大了，最多 {settings.CHAT_MAX_FRAME_SIZE} 个字符")
             return
         try:
@@ -122,7 +139,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await self.send_error("invalid_characters", "消息含有无法保存的字符")
             return
         kind = content.get("type") if isinstance(content, dict) else None
-        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = (
+        handler: Callable[[ClientFrame], Awaitable[None]] | None = (
             getattr(self, self.handlers[kind]) if isinstance(kind, str) and kind in self.handlers else None
         )
         if handler is None:
@@ -131,8 +148,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         try:
             await handler(content)
         except ChatError as error:
-            extra = {"client_msg_id": content["client_msg_id"]} if "client_msg_id" in content else {}
-            await self.send_error(error.code, error.message, **extra)
+            await self.send_error(error.code, error.message, content)
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run a chat service in the database thread, then send the group events it produced."""
@@ -216,7 +232,7 @@ class ShopperConsumer(FrameConsumer):
         if not limits.hit_all(checks):
             raise ChatError("rate_limited", RATE_LIMITED)
 
-    async def on_message(self, content: dict[str, Any]) -> None:
+    async def on_message(self, content: ClientFrame) -> None:
         client_msg_id = _client_msg_id(content)
         text = _text(content)
         self.check_limits("message")
@@ -229,20 +245,22 @@ class ShopperConsumer(FrameConsumer):
             self.visitor, text, client_msg_id, outbox=outbox
         )
         message = turn.message
+        conversation = self.conversation
+        assert conversation is not None  # the message continued the visitor's conversation or started one
         started = before is None or message.conversation_id != before.pk
         if started:
             # The shopper's first words, or words after the old conversation closed, started a conversation.
             if before is not None:
                 await self.channel_layer.group_discard(conversation_group(before.pk), self.channel_name)
-            await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
+            await self.channel_layer.group_add(conversation_group(conversation.pk), self.channel_name)
         self.own_ids.add(message.pk)
-        await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
-        if started and (before is not None or self.conversation.status != Conversation.Status.BOT):
+        await self.send_frame(_ack(client_msg_id, message.pk))
+        if started and (before is not None or conversation.status != Conversation.Status.BOT):
             # The page shows "bot" until told otherwise: a conversation past the quota starts waiting.
-            await self.send_frame(services.status_frame(self.conversation))
+            await self.send_frame(services.status_frame(conversation))
         await self.publish(outbox)
 
-    async def on_typing(self, content: dict[str, Any]) -> None:
+    async def on_typing(self, content: ClientFrame) -> None:
         self.check_limits("typing")
         if self.conversation is None:
             return  # nobody to tell before the first message
@@ -256,7 +274,7 @@ class ShopperConsumer(FrameConsumer):
             },
         )
 
-    async def on_rate(self, content: dict[str, Any]) -> None:
+    async def on_rate(self, content: ClientFrame) -> None:
         self.check_limits("rate")
         if self.conversation is None:
             raise services.not_found()
@@ -269,7 +287,7 @@ class ShopperConsumer(FrameConsumer):
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["from"] != self.channel_name:
-            await self.send_frame({"type": "typing", "conversation": event["conversation"], "sender": event["sender"]})
+            await self.send_frame(_typing(event))
 
 
 class AgentConsumer(FrameConsumer):
@@ -319,35 +337,35 @@ class AgentConsumer(FrameConsumer):
     async def send_queue(self) -> None:
         await self.send_frame(await database_sync_to_async(services.console_state)(self.user))
 
-    async def on_ping(self, content: dict[str, Any]) -> None:
+    async def on_ping(self, content: ClientFrame) -> None:
         await database_sync_to_async(services.refresh_console)(self.channel_name)
         await self.send_frame({"type": "pong"})
 
-    async def on_queue(self, content: dict[str, Any]) -> None:
+    async def on_queue(self, content: ClientFrame) -> None:
         await self.send_queue()
 
-    async def on_history(self, content: dict[str, Any]) -> None:
+    async def on_history(self, content: ClientFrame) -> None:
         detail = await database_sync_to_async(services.conversation_detail)(self.user, content.get("conversation"))
         await self.send_frame(detail)
 
-    async def on_accept(self, content: dict[str, Any]) -> None:
+    async def on_accept(self, content: ClientFrame) -> None:
         # The assignment event that follows joins every console of this agent to the conversation.
         await self.call(services.accept_waiting, self.user, content.get("conversation"))
 
-    async def on_reply(self, content: dict[str, Any]) -> None:
+    async def on_reply(self, content: ClientFrame) -> None:
         client_msg_id = _client_msg_id(content)
         message = await self.call(
             services.agent_reply, self.user, content.get("conversation"), _text(content), client_msg_id
         )
-        await self.send_frame({"type": "ack", "client_msg_id": client_msg_id, "id": message.pk})
+        await self.send_frame(_ack(client_msg_id, message.pk))
 
-    async def on_transfer(self, content: dict[str, Any]) -> None:
+    async def on_transfer(self, content: ClientFrame) -> None:
         await self.call(services.transfer_conversation, self.user, content.get("conversation"), content.get("agent"))
 
-    async def on_close(self, content: dict[str, Any]) -> None:
+    async def on_close(self, content: ClientFrame) -> None:
         await self.call(services.close_held_conversation, self.user, content.get("conversation"))
 
-    async def on_typing(self, content: dict[str, Any]) -> None:
+    async def on_typing(self, content: ClientFrame) -> None:
         conversation = await database_sync_to_async(services.held_conversation)(self.user, content.get("conversation"))
         await self.channel_layer.group_send(
             conversation_group(conversation.pk),
@@ -359,18 +377,17 @@ class AgentConsumer(FrameConsumer):
             await self.send_frame(frame)
             if frame["sender"] == "shopper":
                 items = await database_sync_to_async(services.suggestions)(frame["conversation"], frame["text"])
-                await self.send_frame(
-                    {
-                        "type": "suggestions",
-                        "conversation": frame["conversation"],
-                        "message": frame["id"],
-                        "items": items,
-                    }
-                )
+                suggested: SuggestionsFrame = {
+                    "type": "suggestions",
+                    "conversation": frame["conversation"],
+                    "message": frame["id"],
+                    "items": items,
+                }
+                await self.send_frame(suggested)
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["from"] != self.channel_name:
-            await self.send_frame({"type": "typing", "conversation": event["conversation"], "sender": event["sender"]})
+            await self.send_frame(_typing(event))
 
     async def chat_queue(self, event: dict[str, Any]) -> None:
         await self.send_queue()

@@ -54,7 +54,8 @@ def parse_identity(params: dict[str, str]) -> SignedIdentity | None:
         return None
     if not (customer and ts and sig):
         raise InvalidIdentity("customer, ts and sig must be given together")
-    if len(customer) > Customer._meta.get_field("external_id").max_length:
+    max_length = Customer._meta.get_field("external_id").max_length
+    if max_length is not None and len(customer) > max_length:
         raise InvalidIdentity("customer id too long")
     try:
         return SignedIdentity(customer=customer, ts=int(ts), sig=sig.lower())

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from core import rows
 
+from .frames import MessageFrame
 from .models import Conversation, Message
 from .signals import message_stored
 
@@ -28,7 +29,7 @@ def shop_agents_group(shop_id: int) -> str:
     return f"agents.shop.{shop_id}"
 
 
-def message_frame(message: Message) -> dict[str, Any]:
+def message_frame(message: Message) -> MessageFrame:
     """A stored message as the WebSocket protocol's ``message`` frame."""
     return {
         "type": "message",

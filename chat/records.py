@@ -36,7 +36,7 @@ def update_work_order(work_order: WorkOrder, **changes: Any) -> WorkOrder:
         work_order.resolved_at = timezone.now()
     work_order.save()
     work_order_changed.send(sender=WorkOrder, work_order=work_order, created=False)
-    if becomes_resolved and work_order.conversation_id:
+    if becomes_resolved and work_order.conversation is not None:
         with translation.override("zh-hans"):  # shoppers are answered in Chinese whatever the admin's language
             text = f"您的{work_order.get_kind_display()}申请（工单 #{work_order.pk}）已处理完成。"
         if work_order.resolution:
@@ -66,7 +66,7 @@ def update_invoice_request(invoice: InvoiceRequest, **changes: Any) -> InvoiceRe
     if becomes_issued:
         invoice.issued_at = timezone.now()
     invoice.save()
-    if becomes_issued and invoice.conversation_id:
+    if becomes_issued and invoice.conversation is not None:
         # The dialogue answers "where is my invoice" the same way: the link when there is one.
         where = f"，可在此下载：{invoice.invoice_url}" if invoice.invoice_url else "。"
         text = f"您申请的发票（抬头：{invoice.title}）已开具{where}"

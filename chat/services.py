@@ -5,7 +5,6 @@ sent to its Channels group after the transaction commits, so no socket hears of 
 back, and sockets served by other processes hear of it too.
 """
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -28,6 +27,7 @@ from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
 from . import dialogue
+from .frames import HistoryFrame, MessageFrame, QueueFrame, QueueItem, StatusFrame, Suggestion, WelcomeFrame
 from .messaging import (
     Outbox,
     announce_messages,
@@ -73,16 +73,16 @@ def not_found() -> ChatError:
 # --- who may serve which shop: the one check every consumer and page uses -------------------------
 
 
-def serving_shop_ids(user: AbstractBaseUser | AnonymousUser) -> set[int]:
+def serving_shop_ids(user: User | AnonymousUser) -> set[int]:
     """Shops whose shoppers ``user`` may serve (agent or manager role; every shop for a superuser)."""
     return visible_shop_ids(user, SERVICE_ROLES)
 
 
-def can_serve(user: AbstractBaseUser | AnonymousUser, shop_id: int) -> bool:
+def can_serve(user: User | AnonymousUser, shop_id: int) -> bool:
     return has_shop_role(user, shop_id, SERVICE_ROLES)
 
 
-def conversation_for_staff(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+def conversation_for_staff(user: User, conversation_id: Any) -> Conversation:
     """The conversation if ``user`` may serve its shop, else ChatError(not_found)."""
     try:
         conversation = Conversation.objects.select_related("shop", "assigned_agent").get(pk=int(conversation_id))
@@ -93,7 +93,7 @@ def conversation_for_staff(user: AbstractBaseUser, conversation_id: Any) -> Conv
     return conversation
 
 
-def agent_name(user: AbstractBaseUser) -> str:
+def agent_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -147,11 +147,12 @@ def _announce_queue(shop_id: int, outbox: Outbox | None) -> None:
 
 
 def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
+    assert conversation.assigned_agent_id is not None  # announced once an agent holds it
     event = {"type": "chat.assigned", "conversation": conversation.pk}
     deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
 
 
-def status_frame(conversation: Conversation) -> dict[str, Any]:
+def status_frame(conversation: Conversation) -> StatusFrame:
     agent = conversation.assigned_agent if conversation.assigned_agent_id else None
     return {
         "type": "status",
@@ -259,7 +260,7 @@ def history(conversation: Conversation, since: int | None = None) -> list[Messag
     return list(messages.order_by("pk"))
 
 
-def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
+def welcome_frame(visitor: Visitor, since: int | None = None) -> WelcomeFrame:
     """The first frame of a shopper socket: the conversation (None before the first message) and what the
     shopper has not seen yet."""
     conversation = visitor.conversation
@@ -277,16 +278,20 @@ def welcome_frame(visitor: Visitor, since: int | None = None) -> dict[str, Any]:
         "conversation": conversation.pk,
         "visitor": conversation.visitor_token,
         "status": conversation.status,
-        "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent_id else "",
+        "agent": agent_name(conversation.assigned_agent) if conversation.assigned_agent is not None else "",
         # The shopper's own messages carry their client_msg_id: the page matches what it still waits on.
-        "messages": [
-            {**message_frame(m), "client_msg_id": m.client_msg_id} if m.client_msg_id else message_frame(m)
-            for m in history(conversation, since)
-        ],
+        "messages": [_own_message_frame(m) for m in history(conversation, since)],
     }
 
 
-def checked_text(text: str) -> str:
+def _own_message_frame(message: Message) -> MessageFrame:
+    frame = message_frame(message)
+    if message.client_msg_id:
+        frame["client_msg_id"] = message.client_msg_id
+    return frame
+
+
+def checked_text(text: str | None) -> str:
     """The text of a shopper's or agent's message, stripped, or ChatError when empty or too long."""
     text = (text or "").strip()
     if not text:
@@ -486,7 +491,7 @@ def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox 
 # --- agents --------------------------------------------------------------------------------------
 
 
-def register_console(user: AbstractBaseUser, channel_name: str) -> None:
+def register_console(user: User, channel_name: str) -> None:
     AgentPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "last_seen_at": timezone.now()}
     )
@@ -502,7 +507,10 @@ def unregister_console(channel_name: str) -> None:
     AgentPresence.objects.filter(channel_name=channel_name).delete()
 
 
-def queue_item(conversation: Conversation) -> dict[str, Any]:
+_ENCODER = DjangoJSONEncoder()
+
+
+def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
     return {
         "conversation": conversation.pk,
@@ -511,28 +519,23 @@ def queue_item(conversation: Conversation) -> dict[str, Any]:
         "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
         "status": conversation.status,
         "reason": conversation.handoff_reason,
-        "handed_over_at": conversation.handed_over_at,
+        # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
+        "handed_over_at": _ENCODER.default(conversation.handed_over_at) if conversation.handed_over_at else None,
         "agent_id": conversation.assigned_agent_id,
         "last_message": last.text[:100] if last else "",
     }
 
 
-def console_state(user: AbstractBaseUser) -> dict[str, Any]:
+def console_state(user: User) -> QueueFrame:
     """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
     shop_ids = serving_shop_ids(user)
     base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
     waiting = base.filter(status=Status.WAITING).order_by("handed_over_at", "pk")
     mine = base.filter(status=Status.AGENT, assigned_agent=user).order_by("handed_over_at", "pk")
-    return _json(
-        {
-            "type": "queue",
-            "waiting": [queue_item(c) for c in waiting],
-            "mine": [queue_item(c) for c in mine],
-        }
-    )
+    return {"type": "queue", "waiting": [queue_item(c) for c in waiting], "mine": [queue_item(c) for c in mine]}
 
 
-def assigned_conversation_ids(user: AbstractBaseUser) -> list[int]:
+def assigned_conversation_ids(user: User) -> list[int]:
     return list(
         Conversation.objects.filter(
             status=Status.AGENT, assigned_agent=user, shop_id__in=serving_shop_ids(user)
@@ -540,25 +543,21 @@ def assigned_conversation_ids(user: AbstractBaseUser) -> list[int]:
     )
 
 
-def conversation_detail(user: AbstractBaseUser, conversation_id: Any) -> dict[str, Any]:
+def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
     """The full history of a conversation of the agent's shops, with who is online to transfer to."""
     conversation = conversation_for_staff(user, conversation_id)
     online = online_agent_ids(conversation.shop_id) - {user.pk}
     colleagues = get_user_model().objects.filter(pk__in=online).order_by("username")
-    return _json(
-        {
-            "type": "history",
-            **queue_item(conversation),
-            "messages": [message_frame(m) for m in history(conversation)],
-            "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
-        }
-    )
+    return {
+        "type": "history",
+        **queue_item(conversation),
+        "messages": [message_frame(m) for m in history(conversation)],
+        "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
+    }
 
 
 @transaction.atomic
-def accept_conversation(
-    conversation: Conversation, agent: AbstractBaseUser, *, outbox: Outbox | None = None
-) -> Message:
+def accept_conversation(conversation: Conversation, agent: User, *, outbox: Outbox | None = None) -> Message:
     """The agent takes a waiting conversation; a second agent accepting the same one is refused."""
     if not can_serve(agent, conversation.shop_id):
         raise not_found()
@@ -575,11 +574,11 @@ def accept_conversation(
     return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, agent=agent)
 
 
-def accept_waiting(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
+def accept_waiting(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
     return accept_conversation(conversation_for_staff(user, conversation_id), user, outbox=outbox)
 
 
-def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversation:
+def held_conversation(user: User, conversation_id: Any) -> Conversation:
     conversation = conversation_for_staff(user, conversation_id)
     if conversation.status != Status.AGENT or conversation.assigned_agent_id != user.pk:
         raise ChatError("not_assigned", "这个会话不在您的接待中")
@@ -587,7 +586,7 @@ def held_conversation(user: AbstractBaseUser, conversation_id: Any) -> Conversat
 
 
 def agent_reply(
-    agent: AbstractBaseUser, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+    agent: User, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
 ) -> Message:
     text = checked_text(text)
     conversation = held_conversation(agent, conversation_id)
@@ -604,11 +603,11 @@ def agent_reply(
 
 @transaction.atomic
 def transfer_conversation(
-    agent: AbstractBaseUser, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
+    agent: User, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
 ) -> Message:
     """Hand a held conversation to another online agent of the same shop."""
     conversation = held_conversation(agent, conversation_id)
-    target = get_user_model().objects.filter(pk=to_agent_id if isinstance(to_agent_id, int) else None).first()
+    target = get_user_model().objects.filter(pk=to_agent_id).first() if isinstance(to_agent_id, int) else None
     if target is None or target.pk == agent.pk or not can_serve(target, conversation.shop_id):
         raise ChatError("invalid_agent", "只能转给本店的其他客服")
     if target.pk not in online_agent_ids(conversation.shop_id):
@@ -624,7 +623,7 @@ def transfer_conversation(
 
 @transaction.atomic
 def close_conversation(
-    conversation: Conversation, by: AbstractBaseUser | None = None, *, outbox: Outbox | None = None
+    conversation: Conversation, by: User | None = None, *, outbox: Outbox | None = None
 ) -> Conversation:
     """End the conversation: the satisfaction question goes to the shopper; ``conversation_closed`` after commit."""
     conversation = (
@@ -655,29 +654,22 @@ def close_conversation(
     return conversation
 
 
-def close_held_conversation(
-    agent: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None
-) -> Conversation:
+def close_held_conversation(agent: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
     return close_conversation(held_conversation(agent, conversation_id), by=agent, outbox=outbox)
 
 
-def close_as_staff(user: AbstractBaseUser, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
+def close_as_staff(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Conversation:
     """Close any conversation of a shop ``user`` serves, held or not (the admin's close action)."""
     return close_conversation(conversation_for_staff(user, conversation_id), by=user, outbox=outbox)
 
 
-def suggestions(conversation_id: int, text: str) -> list[dict[str, Any]]:
+def suggestions(conversation_id: int, text: str) -> list[Suggestion]:
     """The knowledge base's top three answers for a shopper message, for the agent to send with a click."""
     shop = Shop.objects.get(conversations=conversation_id)
     return [
         {"card_id": c.card_id, "question": c.question, "answer": c.answer, "score": round(c.score, 3)}
         for c in suggest_answers(shop, text, limit=3)
     ]
-
-
-def _json(data: dict[str, Any]) -> dict[str, Any]:
-    # Datetimes as ISO strings, the way every other frame carries them.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def close_idle_bot_conversations(idle_for: timedelta, *, now=None, limit: int = 2000) -> int:

@@ -44,6 +44,7 @@ def read_stamp(shop_id: int, kind: str) -> int:
     either changes the sum. 0 while nothing was ever bumped. One indexed read in plain SQL: it runs for
     shopper messages, where the ORM's query building would cost more than the read."""
     row = rows.first_row(_sql()[0], [kind, ChangeStamp.GLOBAL, shop_id])
+    assert row is not None  # an aggregate without GROUP BY always returns one row
     return int(row[0] or 0)  # PostgreSQL sums bigints as numeric
 
 

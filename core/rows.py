@@ -6,18 +6,19 @@ compiler, so every backend gets what it expects (PostgreSQL's jsonb, SQLite's te
 signals are sent, as with ``bulk_create`` and ``update()``.
 """
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, ForeignObjectRel, Model
 from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
 
 
 @cache
-def _readers(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
+def _readers(model: type[Model], vendor: str) -> list[tuple[Any, list[Any]]]:
     """Each concrete field's column expression and its converters (the backend's, then the field's),
     worked out once per model and database vendor: what a QuerySet, or ``raw()``, works out again on
     every call."""
@@ -28,11 +29,24 @@ def _readers(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
     return readers
 
 
-def first_row(sql: str, params: list[Any]) -> tuple | None:
+def first_row(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     """The first row of a plain SQL query, for the hot path's one-row lookups (stamps, ids)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
+def _column(field: "Field[Any, Any]") -> str:
+    """A concrete field's column (the stubs allow None, which only fields without a column have)."""
+    assert field.column is not None
+    return field.column
+
+
+def _concrete_field(field: "Field[Any, Any] | ForeignObjectRel") -> "Field[Any, Any]":
+    """A field named to be written, never a reverse relation (which has no column)."""
+    assert isinstance(field, Field)
+    return field
 
 
 def locked(model: type[M], pk: int) -> M:
@@ -41,12 +55,13 @@ def locked(model: type[M], pk: int) -> M:
     meta = model._meta
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    columns = ", ".join(quote(_column(field)) for field in meta.concrete_fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}", [pk])
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(_column(meta.pk))} = %s{lock}", [pk])
         row = cursor.fetchone()
     if row is None:
-        raise model.DoesNotExist(f"{meta.object_name} {pk} does not exist")
+        # The plugin drops DoesNotExist from the abstract Model that bounds M; every concrete model has it.
+        raise model.DoesNotExist(f"{meta.object_name} {pk} does not exist")  # type: ignore[attr-defined]
     values = []
     for (column, converters), value in zip(_readers(model, connection.vendor), row, strict=True):
         for convert in converters:
@@ -55,7 +70,7 @@ def locked(model: type[M], pk: int) -> M:
     return model.from_db(connection.alias, [field.attname for field in meta.concrete_fields], values)
 
 
-def insert(objects: list[Model]) -> None:
+def insert(objects: Sequence[Model]) -> None:
     """Insert new objects of one model in one statement; sets their ids (and auto_now_add fields)."""
     if not objects:
         return
@@ -71,8 +86,8 @@ def insert(objects: list[Model]) -> None:
     quote = connection.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([row] * len(objects))} RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(field)) for field in fields)}) "
+        f"VALUES {', '.join([row] * len(objects))} RETURNING {quote(_column(meta.pk))}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -86,11 +101,11 @@ def insert(objects: list[Model]) -> None:
 def update(obj: Model, field_names: list[str]) -> None:
     """Write these fields of a saved object to its row."""
     meta = obj._meta
-    fields = [meta.get_field(name) for name in field_names]
+    fields = [_concrete_field(meta.get_field(name)) for name in field_names]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    assignments = ", ".join(f"{quote(_column(field))} = %s" for field in fields)
     params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", [*params, obj.pk]
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(_column(meta.pk))} = %s", [*params, obj.pk]
         )

@@ -84,7 +84,7 @@ def in_window(moment: datetime, tz: ZoneInfo, start: time | None, end: time | No
 def after_window(moment: datetime, tz: ZoneInfo, start: time | None, end: time | None) -> datetime:
     """``moment`` itself outside the window, otherwise the end of the window it falls in (the next
     time a message may go out after quiet hours)."""
-    if not in_window(moment, tz, start, end):
+    if start is None or end is None or not in_window(moment, tz, start, end):
         return moment
     local = moment.astimezone(tz)
     end_today = datetime.combine(local.date(), end, tzinfo=tz)

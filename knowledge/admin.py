@@ -5,7 +5,10 @@ may read it. Rows without a shop (industry templates, global synonym groups) are
 editable by superusers only.
 """
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
@@ -16,7 +19,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin, ShopScopedImportExportMixin, ShopScopedInline, copy_to_shops
+from shops.scoping import (
+    ModelAdminMixinBase,
+    ShopScopedAdmin,
+    ShopScopedImportExportMixin,
+    ShopScopedInline,
+    copy_to_shops,
+)
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
 from . import services
@@ -37,8 +46,8 @@ EDITORS = (Role.MANAGER, Role.TRAINER)
 
 
 class KnowledgeRoles:
-    view_roles = ALL_ROLES
-    edit_roles = EDITORS
+    view_roles: tuple[str, ...] = ALL_ROLES
+    edit_roles: tuple[str, ...] = EDITORS
 
 
 def _action_page(modeladmin, request, queryset, *, action: str, title, form, intro, submit):
@@ -51,13 +60,13 @@ def _action_page(modeladmin, request, queryset, *, action: str, title, form, int
         "form": form,
         "objects": queryset,
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "action": action,
     }
     return TemplateResponse(request, "admin/knowledge/action_form.html", context)
 
 
-class SharedRowsMixin(KnowledgeRoles):
+class SharedRowsMixin(KnowledgeRoles, ModelAdminMixinBase):
     """Rows with no shop are shared by every shop: staff read them, only superusers change them."""
 
     def get_queryset(self, request: HttpRequest):
@@ -77,8 +86,8 @@ class SharedRowsMixin(KnowledgeRoles):
             return request.user.is_superuser
         return super().has_delete_permission(request, obj)
 
-    def get_form(self, request: HttpRequest, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
         if not request.user.is_superuser and "shop" in form.base_fields:
             form.base_fields["shop"].required = True  # only a superuser writes shared rows
         return form
@@ -104,7 +113,7 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
     list_select_related = ["shop"]
     autocomplete_fields = ["shop", "products"]
     inlines = [SimilarQuestionInline]
-    readonly_fields = ["hit_count", "last_hit_at", "template", "created_by", "updated_by", "created_at", "updated_at"]
+    readonly_fields = ("hit_count", "last_hit_at", "template", "created_by", "updated_by", "created_at", "updated_at")
     fieldsets = [
         (None, {"fields": ["shop", "industry", "question", "answer", "category", "enabled"]}),
         (_("Rich parts"), {"fields": ["products", "quick_replies", "image_url"]}),
@@ -135,7 +144,7 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
             fields["shop"], form.instance, fields, similar, form.cleaned_data["products"], user=request.user
         )
 
-    def construct_change_message(self, request, form, formsets, add: bool):
+    def construct_change_message(self, request, form, formsets, add: bool = False):
         # The service, not the inline, wrote the similar questions: the history names them as one field.
         message = super().construct_change_message(request, form, [], add)
         if not add and any(formset.has_changed() for formset in formsets):
@@ -332,7 +341,7 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
             "opts": self.model._meta,
             "can_edit": self.has_change_permission(request),
             "changelist_url": reverse("admin:knowledge_unansweredquestion_changelist"),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/knowledge/unansweredquestion/groups.html", context)
 

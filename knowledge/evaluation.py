@@ -115,8 +115,8 @@ def evaluate(shop: Shop | None, rows: Iterable[EvalRow], *, index: Index | None 
             if all(a.outcome == AnswerOutcome.FALLBACK for a in answers):
                 report.rejected += 1
             else:
-                got = _ranked(answers[0])[:1]
-                report.misses.append(f"line {row.line}: {row.question!r} should be rejected, got {got}")
+                first = _ranked(answers[0])[:1]
+                report.misses.append(f"line {row.line}: {row.question!r} should be rejected, got {first}")
             continue
         report.in_scope += 1
         aligned = len(answers) == len(row.expected)

@@ -1,6 +1,9 @@
 """Admin forms for curating knowledge: they parse input; the services do the work."""
 
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -10,7 +13,7 @@ from .models import FAQCard
 from .resources import CardImportError, check_file_size
 
 
-class QuickRepliesField(forms.CharField):
+class QuickRepliesField(forms.Field):
     """Quick-reply buttons typed as one line: "查物流 | 转人工客服"."""
 
     def prepare_value(self, value):
@@ -18,8 +21,8 @@ class QuickRepliesField(forms.CharField):
             return " | ".join(value)
         return value
 
-    def to_python(self, value) -> list[str]:
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> list[str]:
+        text = "" if value in self.empty_values else str(value)
         return [part.strip() for part in text.replace("\n", "|").split("|") if part.strip()]
 
 
@@ -55,12 +58,14 @@ class FAQCardForm(forms.ModelForm):
         return cleaned
 
 
-class _ShopChoiceMixin:
-    def _limit_shops(self, shops) -> None:
-        self.fields["shop"].queryset = shops
+def limit_choices(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """Narrow a model choice field of the form to ``queryset`` (the rows this user may pick)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
 
 
-class ShopImportForm(_ShopChoiceMixin, ImportForm):
+class ShopImportForm(ImportForm):
     """The import step asks which shop receives the cards, among the shops the user may edit."""
 
     shop = forms.ModelChoiceField(label=_("Import into shop"), queryset=Shop.objects.none())
@@ -68,7 +73,7 @@ class ShopImportForm(_ShopChoiceMixin, ImportForm):
 
     def __init__(self, formats, resources, *, shops, **kwargs) -> None:
         super().__init__(formats, resources, **kwargs)
-        self._limit_shops(shops)
+        limit_choices(self, "shop", shops)
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
@@ -79,14 +84,14 @@ class ShopImportForm(_ShopChoiceMixin, ImportForm):
         return upload
 
 
-class ShopConfirmImportForm(_ShopChoiceMixin, ConfirmImportForm):
+class ShopConfirmImportForm(ConfirmImportForm):
     """The confirm step carries the shop again, and checks it again: it is user input too."""
 
     shop = forms.ModelChoiceField(queryset=Shop.objects.none(), widget=forms.HiddenInput)
 
     def __init__(self, *args, shops, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._limit_shops(shops)
+        limit_choices(self, "shop", shops)
 
 
 class TryBotForm(forms.Form):
@@ -95,7 +100,7 @@ class TryBotForm(forms.Form):
 
     def __init__(self, *args, shops, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shop"].queryset = shops
+        limit_choices(self, "shop", shops)
 
 
 class ShopsForm(forms.Form):
@@ -105,7 +110,7 @@ class ShopsForm(forms.Form):
 
     def __init__(self, *args, shops, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shops"].queryset = shops
+        limit_choices(self, "shops", shops)
 
 
 class CardFromQuestionsForm(forms.Form):
@@ -119,4 +124,4 @@ class AttachToCardForm(forms.Form):
 
     def __init__(self, *args, cards, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["card"].queryset = cards
+        limit_choices(self, "card", cards)

@@ -121,8 +121,13 @@ class LanguagePack:
 
     @property
     def entry_ids(self) -> frozenset[str]:
-        entries = (*self.synonyms, *self.question_types, *self.regions, *self.abbreviations)
-        return frozenset(entry.id for entry in entries)
+        groups: tuple[tuple[SynonymEntry | QuestionType | Region | Abbreviation, ...], ...] = (
+            self.synonyms,
+            self.question_types,
+            self.regions,
+            self.abbreviations,
+        )
+        return frozenset(entry.id for group in groups for entry in group)
 
     def region(self, name: str) -> Region | None:
         """The place called ``name`` (a name or alias, with or without 省/市/自治区... suffix), if known.

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -11,7 +13,10 @@ from shops.services import visible_shops
 
 from .kinds import KINDS
 from .models import BundleRule, Campaign, Coupon, FollowUpCustomer, LiveSession, Touch
-from .services import copy_campaign_to_shop, follow_up_candidates, with_results
+from .services import CampaignResults, copy_campaign_to_shop, follow_up_candidates, with_results
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 Role = Membership.Role
 FOLLOW_UP_ROLES = (Role.MANAGER, Role.AGENT)
@@ -76,19 +81,19 @@ class CampaignAdmin(ShopScopedAdmin):
         return field
 
     @admin.display(description=_("touches sent"), ordering="touches_sent")
-    def sent(self, obj: Campaign) -> int:
+    def sent(self, obj: "WithAnnotations[Campaign, CampaignResults]") -> int:
         return obj.touches_sent
 
     @admin.display(description=_("woke up within 24 h"), ordering="woken")
-    def wake_up_rate(self, obj: Campaign) -> str:
+    def wake_up_rate(self, obj: "WithAnnotations[Campaign, CampaignResults]") -> str:
         return _rate(obj.woken, obj.touches_sent)
 
     @admin.display(description=_("paid within 72 h"), ordering="converted")
-    def conversion(self, obj: Campaign) -> str:
+    def conversion(self, obj: "WithAnnotations[Campaign, CampaignResults]") -> str:
         return _rate(obj.converted, obj.touches_sent)
 
     @admin.display(description=_("refunds retained"), ordering="refunds_retained")
-    def refunds_retained_count(self, obj: Campaign) -> int:
+    def refunds_retained_count(self, obj: "WithAnnotations[Campaign, CampaignResults]") -> int:
         return obj.refunds_retained
 
     def copy_to_shop(self, obj: Campaign, shop: Shop) -> Campaign:

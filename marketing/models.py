@@ -167,7 +167,7 @@ class Campaign(models.Model):
             raise ValidationError(_("Give both the start and the end of the quiet hours, or neither."))
         if self.quiet_start is not None and self.quiet_start == self.quiet_end:
             raise ValidationError({"quiet_end": _("Quiet hours must end at another time than they start.")})
-        if self.coupon_id and self.shop_id and self.coupon.shop_id != self.shop_id:
+        if self.coupon is not None and self.shop_id and self.coupon.shop_id != self.shop_id:
             raise ValidationError({"coupon": _("The coupon belongs to another shop.")})
         for check in declared.checks.get(self.kind, ()):
             check(self)

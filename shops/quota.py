@@ -78,7 +78,7 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
         return []  # checked on every new conversation: an unlimited shop's month is never counted
     usage = QuotaUsage(used=bot_conversations_this_month(shop, now, up_to=quota), quota=quota)
     month: date = month_start(shop, now).date()
-    reached = [t for t in QuotaWarning.Threshold.values if usage.used * 100 >= t * usage.quota]
+    reached = [t for t in QuotaWarning.Threshold.values if usage.used * 100 >= t * quota]
     if not reached:
         return []  # most of the month: no need to read which warnings were given
     already = set(QuotaWarning.objects.filter(shop=shop, month=month).values_list("threshold", flat=True))
@@ -87,7 +87,7 @@ def warn_quota_thresholds(shop: Shop, now: datetime | None = None) -> list[Quota
         try:
             with transaction.atomic():
                 warning = QuotaWarning.objects.create(
-                    shop=shop, month=month, threshold=threshold, used=usage.used, quota=usage.quota
+                    shop=shop, month=month, threshold=threshold, used=usage.used, quota=quota
                 )
         except IntegrityError:
             continue  # another worker warned for this threshold a moment ago

@@ -14,9 +14,11 @@ edit role and are bound to one of those shops; exports read ``get_queryset``, th
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.http import Http404, HttpRequest
@@ -32,6 +34,14 @@ from .services import ALL_ROLES, visible_shop_ids, visible_shops
 from .spreadsheets import neutralised_dataset
 
 Role = Membership.Role
+
+# The mixins below run inside ModelAdmin and InlineModelAdmin classes; to mypy they are those classes.
+if TYPE_CHECKING:
+    AdminMixinBase = admin.options.BaseModelAdmin[Any]
+    ModelAdminMixinBase = admin.ModelAdmin[Any]
+    InlineMixinBase = admin.options.InlineModelAdmin[Any, Any]
+else:
+    AdminMixinBase = ModelAdminMixinBase = InlineMixinBase = object
 
 
 def _shop_id_by_path(obj: models.Model, path: str) -> int | None:
@@ -65,7 +75,7 @@ def _request_shop_ids(request: HttpRequest, roles: Iterable[str]) -> set[int]:
     return cache[key]
 
 
-class ShopScopedMixin:
+class ShopScopedMixin(AdminMixinBase):
     """Foreign-key and many-to-many choices limited to the shops the user may edit."""
 
     view_roles: tuple[str, ...] = ALL_ROLES
@@ -118,6 +128,10 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
     """ModelAdmin for a model owned by a shop; ``shop_field`` is the lookup path to that shop."""
 
     shop_field: str = "shop"
+
+    def copy_to_shop(self, obj: Any, shop: Shop) -> models.Model:
+        """A copy of ``obj`` in ``shop``: the admins offering the ``copy_to_shops`` action implement it."""
+        raise NotImplementedError(f"{type(self).__name__} offers no copy to other shops")
 
     def shop_id_of(self, obj: models.Model) -> int | None:
         return _shop_id_by_path(obj, self.shop_field)
@@ -178,10 +192,11 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
         shop_ids = set(queryset.order_by().values_list(self.shop_field, flat=True).distinct())
         return shop_ids <= _request_shop_ids(request, roles)
 
-    def get_actions(self, request: HttpRequest) -> dict:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {
-            name: (self._checked_action(func), name, description)
-            for name, (func, name, description) in super().get_actions(request).items()
+            name: (self._checked_action(action[0]), name, action[2])
+            for name, action in super().get_actions(request).items()
+            if action is not None  # the stubs allow None entries; Django never makes one
         }
 
     def _checked_action(self, action: Callable) -> Callable:
@@ -206,7 +221,7 @@ class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
         formset_class = super().get_changelist_formset(request, **kwargs)
         model_admin = self
 
-        class ShopScopedChangelistFormSet(formset_class):
+        class ShopScopedChangelistFormSet(formset_class):  # type: ignore[misc,valid-type]  # built at run time
             """The row's own permission: a row the user may only read keeps its values, whatever is posted."""
 
             def _construct_form(self, i, **form_kwargs):
@@ -260,13 +275,14 @@ class ShopScopedImportExportMixin(ImportExportMixin):
         return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
 
 
-class ShopScopedInline(ShopScopedMixin):
+class ShopScopedInline(ShopScopedMixin, InlineMixinBase):
     """Inline rows follow their parent's shop: permission is checked against the parent object."""
 
     def _parent_allowed(self, request: HttpRequest, roles: Iterable[str], obj) -> bool:
         if obj is None:
             return self._allowed(request, roles)
         parent_admin = self.admin_site._registry[self.parent_model]
+        assert isinstance(parent_admin, ShopScopedAdmin)  # a scoped inline sits in a scoped admin
         return self._allowed(request, roles, parent_admin.shop_id_of(obj))
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -318,7 +334,7 @@ def copy_to_shops(modeladmin: ShopScopedAdmin, request: HttpRequest, queryset):
         "form": form,
         "objects": queryset,
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "action": "copy_to_shops",
     }
     return TemplateResponse(request, "admin/shops/copy_to_shops.html", context)

@@ -1,9 +1,9 @@
 """Who may see which shop: the one place every admin page, API view and socket asks."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,7 +16,7 @@ from .models import Customer, Membership, Order, OrderLine, Product, Shop
 ALL_ROLES: tuple[str, ...] = tuple(Membership.Role.values)
 
 
-def visible_shops(user: AbstractBaseUser | AnonymousUser, roles: Iterable[str] = ALL_ROLES) -> QuerySet[Shop]:
+def visible_shops(user: User | AnonymousUser, roles: Iterable[str] = ALL_ROLES) -> QuerySet[Shop]:
     """Shops in which ``user`` holds one of ``roles``; every shop for a superuser, none for anonymous."""
     if not user.is_authenticated or not user.is_active:
         return Shop.objects.none()
@@ -25,11 +25,11 @@ def visible_shops(user: AbstractBaseUser | AnonymousUser, roles: Iterable[str] =
     return Shop.objects.filter(memberships__user=user, memberships__role__in=list(roles)).distinct()
 
 
-def visible_shop_ids(user: AbstractBaseUser | AnonymousUser, roles: Iterable[str] = ALL_ROLES) -> set[int]:
+def visible_shop_ids(user: User | AnonymousUser, roles: Iterable[str] = ALL_ROLES) -> set[int]:
     return set(visible_shops(user, roles).values_list("pk", flat=True))
 
 
-def has_shop_role(user: AbstractBaseUser | AnonymousUser, shop_id: int, roles: Iterable[str] = ALL_ROLES) -> bool:
+def has_shop_role(user: User | AnonymousUser, shop_id: int, roles: Iterable[str] = ALL_ROLES) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
@@ -67,12 +67,13 @@ def update_products(products: QuerySet[Product], **values: Any) -> int:
 # the row and what happened to it: "created", "updated" or "unchanged" (nothing written, so a repeated
 # identical call leaves every timestamp alone).
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+M = TypeVar("M", bound=models.Model)
 
 
-def _upsert_row(model: type[models.Model], shop: Shop, key: dict[str, Any], values: dict[str, Any]):
-    row = model.objects.filter(shop=shop, **key).first()
+def _upsert_row(model: type[M], shop: Shop, key: dict[str, Any], values: dict[str, Any]) -> tuple[M, str]:
+    row = model._default_manager.filter(shop=shop, **key).first()
     if row is None:
-        return model.objects.create(shop=shop, **key, **values), CREATED
+        return model._default_manager.create(shop=shop, **key, **values), CREATED
     changed = [name for name, value in values.items() if getattr(row, name) != value]
     if not changed:
         return row, UNCHANGED

@@ -25,9 +25,9 @@ def find_personal_data(folded: str) -> str:
         number = match.group(1)
         if id_number_checksum_ok(number):
             return f"{number[:6]}********{number[-4:]}"
-    match = PHONE.search(folded)
-    if match:
-        digits = match.group(1).replace("-", "")
+    phone = PHONE.search(folded)
+    if phone:
+        digits = phone.group(1).replace("-", "")
         return f"{digits[:3]}****{digits[-4:]}"
     return ""
 

@@ -1,8 +1,10 @@
 """KPI dashboard figures for a set of shops over a date range, every figure aggregated in SQL."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -52,6 +54,11 @@ class Figures:
     rated: int = 0
     satisfied: int = 0
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "Figures":
+        """The figures of a row annotated or aggregated with ``COUNTS`` (other keys are left out)."""
+        return cls(*(row[name] for name in COUNTS))
+
     def __add__(self, other: "Figures") -> "Figures":
         return Figures(*(getattr(self, name) + getattr(other, name) for name in COUNTS))
 
@@ -90,9 +97,9 @@ class Dashboard:
     conversion_agent: Conversion
     cost_per_agent_day: Decimal
     # The open questions the bot could not answer, most asked first (asked during the range).
-    unanswered: list[dict]
+    unanswered: list[Mapping[str, Any]]
     # Every campaign of the shops with its results since it started (marketing.services.with_results).
-    campaigns: list[dict]
+    campaigns: list[dict[str, Any]]
 
     @property
     def bot_agent_days(self) -> Decimal:
@@ -133,7 +140,7 @@ def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conve
     return Conversion(counts["bot"], counts["bot_orders"]), Conversion(counts["agent"], counts["agent_orders"])
 
 
-def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
+def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[Mapping[str, Any]]:
     return list(
         UnansweredQuestion.objects.filter(
             in_local_days("last_asked_at", shops_by_zone(shop_ids), start, end),
@@ -144,7 +151,7 @@ def top_unanswered(shop_ids: list[int], start: date, end: date) -> list[dict]:
     )
 
 
-def campaign_results(shop_ids: list[int]) -> list[dict]:
+def campaign_results(shop_ids: list[int]) -> list[dict[str, Any]]:
     rows = (
         with_results(Campaign.objects.filter(shop_id__in=shop_ids))
         .order_by("shop__name", "name")
@@ -169,8 +176,7 @@ def daily_figures(conversations: QuerySet[Conversation], shop_ids: list[int]) ->
             .order_by("day")
         )
         for row in rows:
-            day = row.pop("day")
-            by_day[day] = by_day.get(day, Figures()) + Figures(**row)
+            by_day[row["day"]] = by_day.get(row["day"], Figures()) + Figures.of(row)
     return by_day
 
 
@@ -178,14 +184,14 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
     conversations = conversations_in(shop_ids, start, end)
     by_day = daily_figures(conversations, shop_ids)
     per_shop = [
-        (row.pop("shop__name"), row.pop("shop_id"), Figures(**row))
+        (row["shop__name"], row["shop_id"], Figures.of(row))
         for row in conversations.values("shop_id", "shop__name").annotate(**COUNTS).order_by("shop__name")
     ]
     bot, agent = conversion(conversations)
     return Dashboard(
         start=start,
         end=end,
-        totals=Figures(**conversations.aggregate(**COUNTS)),
+        totals=Figures.of(conversations.aggregate(**COUNTS)),
         daily=[(day, by_day.get(day, Figures())) for day in days(start, end)],
         per_shop=per_shop,
         conversion_bot=bot,

@@ -1,5 +1,7 @@
 """Inspecting stored messages and closed conversations, and keeping each process's compiled rules current."""
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Count, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -85,10 +87,13 @@ def message_facts(message: Message, rules: CompiledRules) -> MessageFacts:
 
 
 def _actor(sender: str) -> str:
-    return {Sender.AGENT: QAFinding.Actor.AGENT, Sender.BOT: QAFinding.Actor.BOT}.get(sender, QAFinding.Actor.SHOPPER)
+    actors: dict[str, str] = {Sender.AGENT: QAFinding.Actor.AGENT, Sender.BOT: QAFinding.Actor.BOT}
+    return actors.get(sender, QAFinding.Actor.SHOPPER)
 
 
-def _record(conversation: Conversation, message: Message | None, hits: list[Hit], actor: str, agent_id) -> list:
+def _record(
+    conversation: Conversation, message: Message | None, hits: list[Hit], actor: str, agent_id: int | None
+) -> list[QAFinding]:
     """Store the findings (once each) and alert the managers of high-severity ones after commit."""
     findings = []
     with transaction.atomic():
@@ -109,7 +114,7 @@ def _record(conversation: Conversation, message: Message | None, hits: list[Hit]
             if created:
                 findings.append(finding)
                 if finding.severity == Severity.HIGH:
-                    transaction.on_commit(lambda finding=finding: alert_managers(finding))
+                    transaction.on_commit(partial(alert_managers, finding))
     return findings
 
 
@@ -132,7 +137,7 @@ def conversation_facts(conversation: Conversation) -> ConversationFacts:
     agent_replied = messages.filter(sender=Sender.AGENT).exists()
     handed_over = conversation.handed_over_at is not None
     unanswered = None
-    if handed_over and not agent_replied:
+    if conversation.handed_over_at is not None and not agent_replied:
         unanswered = ((conversation.ended_at or timezone.now()) - conversation.handed_over_at).total_seconds()
     return ConversationFacts(
         handed_over=handed_over,

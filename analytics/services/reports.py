@@ -37,7 +37,7 @@ class _Tally:
     def add_findings(self, kind: str, severity: str, count: int, *, penalised: bool) -> None:
         self.findings += count
         self.high += count if severity == Severity.HIGH else 0
-        self.penalty += PENALTY[severity] * count if penalised else 0
+        self.penalty += PENALTY[Severity(severity)] * count if penalised else 0
         self.by_rule[kind] = self.by_rule.get(kind, 0) + count
 
 
@@ -78,20 +78,19 @@ def build_reports(day: date, shop_ids: Iterable[int] | None = None) -> int:
         .values("shop_id", "agent_id")
         .annotate(conversations=Count("conversation", distinct=True), messages=Count("pk"))
     )
-    for row in per_agent:
-        agent = tally(row["shop_id"], Scope.AGENT, row["agent_id"])
-        agent.conversations, agent.messages = row["conversations"], row["messages"]
+    for agent_row in per_agent:
+        agent = tally(agent_row["shop_id"], Scope.AGENT, agent_row["agent_id"])
+        agent.conversations, agent.messages = agent_row["conversations"], agent_row["messages"]
 
     found = findings.values("shop_id", "actor", "agent_id", "kind", "severity").annotate(count=Count("pk"))
-    for row in found:
-        shop_id, actor, count = row["shop_id"], row["actor"], row["count"]
-        tally(shop_id, Scope.SHOP).add_findings(row["kind"], row["severity"], count, penalised=actor != Actor.SHOPPER)
+    for finding in found:
+        shop_id, actor, count = finding["shop_id"], finding["actor"], finding["count"]
+        kind, severity = finding["kind"], finding["severity"]
+        tally(shop_id, Scope.SHOP).add_findings(kind, severity, count, penalised=actor != Actor.SHOPPER)
         if actor == Actor.BOT:
-            tally(shop_id, Scope.BOT).add_findings(row["kind"], row["severity"], count, penalised=True)
-        elif actor == Actor.AGENT and row["agent_id"] is not None:
-            tally(shop_id, Scope.AGENT, row["agent_id"]).add_findings(
-                row["kind"], row["severity"], count, penalised=True
-            )
+            tally(shop_id, Scope.BOT).add_findings(kind, severity, count, penalised=True)
+        elif actor == Actor.AGENT and finding["agent_id"] is not None:
+            tally(shop_id, Scope.AGENT, finding["agent_id"]).add_findings(kind, severity, count, penalised=True)
 
     rows = [
         QAReport(

@@ -18,6 +18,7 @@ import opencc
 
 from ..models import QARule
 from ..rule_kinds import KINDS
+from ..rule_kinds.base import RuleKind
 
 WORD_SPLIT = re.compile(r"[\n\r,，、;；]+")
 
@@ -71,7 +72,7 @@ class RuleSpec:
             name=rule.name,
             kind=rule.kind,
             severity=rule.severity,
-            words=tuple(split_words(rule.words)) if KINDS[rule.kind].words_help is not None else (),
+            words=tuple(split_words(rule.words)) if KINDS[RuleKind(rule.kind)].words_help is not None else (),
             threshold=rule.threshold,
         )
 
@@ -134,7 +135,7 @@ class CompiledRules:
     def __init__(self, rules: Iterable[RuleSpec]) -> None:
         self.rules = list(rules)
         self.by_id = {rule.id: rule for rule in self.rules}
-        kinds = [(rule, KINDS[rule.kind]) for rule in self.rules]
+        kinds = [(rule, KINDS[RuleKind(rule.kind)]) for rule in self.rules]
         automata: dict[tuple[int, ...], ahocorasick.Automaton | None] = {}
         # sender -> (word automaton or None, [(rule, check)], whether to fold the text)
         self.plans: dict[str, tuple[ahocorasick.Automaton | None, list, bool]] = {}

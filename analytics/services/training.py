@@ -106,7 +106,7 @@ def score_reply(shop: Shop, reply: str, reference: str) -> ReplyScore:
     """Similarity to the reference as 0-100, minus points for every QA rule the reply breaks."""
     close = similarity(shop, reply, reference)
     hits = rules_for_shop(shop.pk).inspect(MessageFacts(text=reply, sender=Sender.AGENT))
-    penalty = sum(VIOLATION_PENALTY[hit.rule.severity] for hit in hits)
+    penalty = sum(VIOLATION_PENALTY[Severity(hit.rule.severity)] for hit in hits)
     score = max(Decimal(0), min(Decimal(100), Decimal(str(close)) * 100 - penalty))
     return ReplyScore(close, sorted({hit.rule.kind for hit in hits}), score.quantize(Decimal("0.1")))
 

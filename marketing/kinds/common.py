@@ -90,6 +90,7 @@ def coupon_deadline(context: TouchContext) -> str:
 
 def _amount_due(context: TouchContext) -> str:
     order = context.touch.order
+    assert order is not None  # the kinds that fill this variable target orders
     return yuan(order.total_amount - order.discount_amount - order.paid_amount)
 
 

@@ -33,7 +33,9 @@ def goal_reached(now: datetime) -> Q:
 
 
 def _deadline(context: TouchContext) -> str:
-    due = context.touch.order.final_payment_due
+    order = context.touch.order
+    assert order is not None  # this kind targets orders
+    due = order.final_payment_due
     return local_time(due, context.tz) if due else coupon_deadline(context)
 
 

@@ -41,7 +41,9 @@ def goal_reached(now: datetime) -> Q:
 
 
 def _refund_amount(context: TouchContext) -> str:
-    return yuan(context.touch.refund.amount)
+    refund = context.touch.refund
+    assert refund is not None  # this kind targets refunds
+    return yuan(refund.amount)
 
 
 KIND = CampaignKindSpec(

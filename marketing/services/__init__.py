@@ -7,7 +7,7 @@
 """
 
 from .bundles import AddonSuggestion, BundleSuggestion, addon_suggestions, bundle_suggestions, usable_coupons
-from .campaigns import ScanReport, SendOutcome, scan_shop, send_touch, with_results
+from .campaigns import CampaignResults, ScanReport, SendOutcome, scan_shop, send_touch, with_results
 from .copying import copy_campaign_to_shop
 from .follow_up import FollowUpCandidate, follow_up_candidates
 from .live import live_answer
@@ -16,6 +16,7 @@ from .schedule import ensure_scan_schedule
 __all__ = [
     "AddonSuggestion",
     "BundleSuggestion",
+    "CampaignResults",
     "FollowUpCandidate",
     "ScanReport",
     "SendOutcome",

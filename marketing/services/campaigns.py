@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from celery import current_app
 from django.db import connection, transaction
@@ -46,6 +47,9 @@ from ..kinds.base import TARGET_COLUMNS, TouchContext
 from ..kinds.common import local_time
 from ..models import Campaign, Touch
 from .delivery import deliver
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A touch enqueued this long ago and still pending (worker lost, broker restarted) is enqueued again.
 REENQUEUE_AFTER = timedelta(minutes=15)
@@ -107,7 +111,12 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
         else Cast(Value(None), output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
-    rows = KINDS[campaign.kind].targets(campaign, now).annotate(**aliases).values(*TARGET_COLUMNS.values(), *aliases)
+    rows = (
+        KINDS[Campaign.Kind(campaign.kind)]
+        .targets(campaign, now)
+        .annotate(**aliases)
+        .values(*TARGET_COLUMNS.values(), *aliases)
+    )
     select_sql, params = rows.query.sql_with_params()
     table = connection.ops.quote_name(Touch._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in [*TARGET_COLUMNS, *constants])
@@ -174,7 +183,7 @@ def send_in_batches(touch_ids: list[int]) -> None:
     # By name: marketing.tasks runs these services, so they cannot import it back.
     send_touches = current_app.tasks[SEND_TASK]
     for batch in _chunks(touch_ids, SEND_BATCH):
-        transaction.on_commit(lambda batch=batch: send_touches.delay(batch))
+        transaction.on_commit(partial(send_touches.delay, batch))
 
 
 def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
@@ -229,7 +238,9 @@ def message_for(touch: Touch, now: datetime) -> tuple[str, dict[str, Any]]:
     context = TouchContext(touch=touch, tz=tz, product_title=product_title, coupon=coupon)
     # A variable another kind fills is accepted in the template and left empty here.
     values = dict.fromkeys(TEMPLATE_VARIABLES, "")
-    values.update((name, variable.fill(context)) for name, variable in KINDS[campaign.kind].variables.items())
+    values.update(
+        (name, variable.fill(context)) for name, variable in KINDS[Campaign.Kind(campaign.kind)].variables.items()
+    )
     text = campaign.template.format_map(values)
     coupon_data = None
     if coupon is not None:
@@ -283,7 +294,7 @@ def send_touch(touch_id: int, now: datetime | None = None) -> str:
             return _skip(touch, Touch.SkipReason.OPTED_OUT)
         if not campaign.enabled:
             return _skip(touch, Touch.SkipReason.CAMPAIGN_DISABLED)
-        if Touch.objects.filter(pk=touch.pk).filter(KINDS[campaign.kind].goal_reached(now)).exists():
+        if Touch.objects.filter(pk=touch.pk).filter(KINDS[Campaign.Kind(campaign.kind)].goal_reached(now)).exists():
             return _skip(touch, Touch.SkipReason.GOAL_REACHED)
         allowed = shoptime.after_window(now, tz, campaign.quiet_start, campaign.quiet_end)
         if allowed == now:
@@ -325,7 +336,18 @@ def _count(touches: QuerySet[Touch]) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def with_results(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+class CampaignResults(TypedDict):
+    """What ``with_results`` annotates each campaign with."""
+
+    touches_sent: int
+    woken: int
+    converted: int
+    refunds_retained: int
+
+
+def with_results(
+    campaigns: QuerySet[Campaign],
+) -> "QuerySet[WithAnnotations[Campaign, CampaignResults], WithAnnotations[Campaign, CampaignResults]]":
     """Annotate touches_sent, woken (replied or came back within 24 h), converted (paid within 72 h)
     and refunds_retained (refund withdrawn after the touch), all counted in SQL."""
     sent = Touch.objects.filter(campaign=OuterRef("pk"), status=Touch.Status.SENT)

@@ -3,8 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -13,6 +14,9 @@ from chat.models import Conversation, Message
 from shops.models import Customer, Order, Shop
 
 from ..money import yuan
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Keywords of a shopper's question, in Simplified and Traditional (messages are stored as typed).
 ASKED = {
@@ -52,18 +56,20 @@ class FollowUpCandidate:
     last_seen: datetime | None = None
 
 
-def _asked(kind: str, messages) -> Exists:
+def _asked(kind: str, messages: QuerySet[Message]) -> Exists:
     words = Q()
     for word in ASKED[kind]:
         words |= Q(text__contains=word)
     return Exists(messages.filter(words))
 
 
-def _flag(condition: Exists, weight: int):
+def _flag(condition: Q, weight: int) -> Case:
     return Case(When(condition, then=Value(weight)), default=Value(0), output_field=IntegerField())
 
 
-def follow_up_candidates(shop: Shop, limit: int = 20, *, days: int = 30, now: datetime | None = None):
+def follow_up_candidates(
+    shop: Shop, limit: int = 20, *, days: int = 30, now: datetime | None = None
+) -> list["FollowUpCandidate"]:
     """The ``limit`` customers of ``shop`` most likely to buy, best first, over the last ``days``.
 
     Signals: asked about price, size or stock; asked about a product after the bot recommended one
@@ -130,7 +136,19 @@ def follow_up_candidates(shop: Shop, limit: int = 20, *, days: int = 30, now: da
     ]
 
 
-def _reasons(customer: Customer, days: int) -> list[str]:
+class _Signals(TypedDict):
+    """What ``follow_up_candidates`` annotates each customer with."""
+
+    asked_price: bool
+    asked_size: bool
+    asked_stock: bool
+    accepted: bool
+    unpaid_orders: int
+    unpaid_total: Decimal | None
+    visits: int
+
+
+def _reasons(customer: "WithAnnotations[Customer, _Signals]", days: int) -> list[str]:
     reasons = []
     if customer.unpaid_orders:
         reasons.append(f"有 {customer.unpaid_orders} 笔未付款订单（共 ¥{yuan(customer.unpaid_total or Decimal(0))}）")

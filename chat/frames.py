@@ -1,0 +1,162 @@
+"""The frames of the WebSocket protocols (docs/chat.md, docs/analytics.md), one TypedDict per frame ``type``.
+
+What the shopper socket (/ws/chat/<slug>/), the agent console (/ws/agent/) and the staff alert socket
+(/ws/alerts/, analytics) send is built as these types, so mypy checks every frame against its declaration.
+What clients send is untrusted JSON: ``ClientFrame`` names its fields, each of unknown type until the
+consumer has checked it. tests/test_frames.py keeps the declarations, the consumers and the docs in step.
+"""
+
+from typing import Literal, NotRequired, TypedDict
+
+# --- server → shopper and console ----------------------------------------------------------------
+
+Sender = Literal["shopper", "bot", "agent", "system"]
+
+
+class MessageFrame(TypedDict):
+    type: Literal["message"]
+    id: int
+    conversation: int
+    sender: str
+    text: str
+    quick_replies: list[object]
+    products: list[object]
+    created_at: str
+    # Only in a welcome's history, on the shopper's own messages: the page matches what it still waits on.
+    client_msg_id: NotRequired[str]
+
+
+class WelcomeFrame(TypedDict):
+    type: Literal["welcome"]
+    conversation: int | None  # None: a new visitor, no conversation before the first message
+    visitor: str
+    status: str
+    agent: str
+    messages: list[MessageFrame]
+
+
+class AckFrame(TypedDict):
+    type: Literal["ack"]
+    client_msg_id: str
+    id: int
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+    client_msg_id: NotRequired[object]  # echoed as the refused frame carried it
+
+
+class StatusFrame(TypedDict):
+    type: Literal["status"]
+    conversation: int
+    status: str
+    agent: str
+    agent_id: int | None
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    conversation: int
+    sender: Literal["shopper", "agent"]
+
+
+# --- server → console ----------------------------------------------------------------------------
+
+
+class QueueItem(TypedDict):
+    conversation: int
+    shop: int
+    shop_name: str
+    shopper: str
+    status: str
+    reason: str
+    handed_over_at: str | None
+    agent_id: int | None
+    last_message: str
+
+
+class QueueFrame(TypedDict):
+    type: Literal["queue"]
+    waiting: list[QueueItem]
+    mine: list[QueueItem]
+
+
+class Colleague(TypedDict):
+    id: int
+    name: str
+
+
+class HistoryFrame(QueueItem):
+    type: Literal["history"]
+    messages: list[MessageFrame]
+    colleagues: list[Colleague]
+
+
+class Suggestion(TypedDict):
+    card_id: int
+    question: str
+    answer: str
+    score: float
+
+
+class SuggestionsFrame(TypedDict):
+    type: Literal["suggestions"]
+    conversation: int
+    message: int
+    items: list[Suggestion]
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+
+
+# --- server → staff alert socket (analytics) -----------------------------------------------------
+
+
+class ReadyFrame(TypedDict):
+    type: Literal["ready"]
+    shops: list[int]
+
+
+class AlertFrame(TypedDict):
+    type: Literal["alert"]
+    finding: int
+    shop: int
+    shop_name: str
+    conversation: int
+    message: int | None
+    rule: str
+    kind: str
+    kind_display: str
+    severity: str
+    evidence: str
+    text: str
+    url: str
+    created_at: str
+
+
+ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | TypingFrame | ErrorFrame
+ConsoleFrame = (
+    QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame
+) | ErrorFrame
+AlertSocketFrame = ReadyFrame | AlertFrame | PongFrame | ErrorFrame
+
+# --- client → server -----------------------------------------------------------------------------
+
+ShopperRequest = Literal["message", "typing", "rate"]
+ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing"]
+AlertRequest = Literal["ping"]
+
+
+class ClientFrame(TypedDict, total=False):
+    """A parsed client frame: a JSON object whose ``type`` picks the handler. Every field is as the client
+    sent it (any JSON value, or missing) until the consumer checks it."""
+
+    type: object
+    text: object
+    client_msg_id: object
+    conversation: object
+    agent: object
+    score: object
