@@ -7,6 +7,7 @@ from api.models import ApiKey, WebhookDelivery, WebhookSubscription, hash_api_ke
 from shops.models import Membership, QuotaWarning
 from shops.quota import month_start
 from tests.conftest import staff_of
+from tests.deliveries import settle
 from tests.factories import ApiKeyFactory, ProductFactory, ShopFactory, WorkOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,7 @@ def test_retrying_a_failed_delivery_sends_it_again(client, shop_a, webhook_recei
     )
     client.force_login(manager)
     client.post(reverse("admin:api_webhookdelivery_changelist"), {"action": "retry", "_selected_action": [delivery.pk]})
+    settle()
     delivery.refresh_from_db()
     assert delivery.status == "delivered" and delivery.attempts == 1
     assert len(webhook_receiver.requests) == 1
