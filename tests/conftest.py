@@ -95,14 +95,14 @@ class WebhookReceiver:
                 if receiver.hold is not None:
                     receiver.hold.wait(timeout=60)
                 code = receiver.codes.pop(0) if receiver.codes else 200
-                self.send_response(code)
-                for name, value in receiver.answer_headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                if receiver.answer_body is not None:
-                    self.wfile.write(receiver.answer_body)
-                else:
-                    self.wfile.write(b"ok" if code < 400 else b"nope")
+                try:
+                    self.send_response(code)
+                    for name, value in receiver.answer_headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(receiver.answer_body or (b"ok" if code < 400 else b"nope"))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (a timeout) or reading (a body cap): nothing to answer
 
             do_GET = do_PUT = do_DELETE = do_POST
 
