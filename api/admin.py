@@ -106,7 +106,7 @@ class WebhookSubscriptionAdmin(ShopScopedAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ShopScopedAdmin):
-    """The delivery log: read-only, with a retry for deliveries that gave up."""
+    """The delivery log: read-only, with a retry for deliveries that gave up or wait for their next attempt."""
 
     view_roles = ()
     list_display = [
@@ -116,6 +116,8 @@ class WebhookDeliveryAdmin(ShopScopedAdmin):
         "status",
         "attempts",
         "response_code",
+        "last_error",
+        "next_attempt_at",
         "created_at",
         "delivered_at",
     ]
@@ -138,10 +140,11 @@ class WebhookDeliveryAdmin(ShopScopedAdmin):
             actions.pop("retry", None)
         return actions
 
-    @admin.action(description=_("Retry selected failed deliveries"))
+    @admin.action(description=_("Retry selected pending or failed deliveries now"))
     def retry(self, request: HttpRequest, queryset) -> None:
-        retried = [d for d in queryset.filter(status=WebhookDelivery.Status.FAILED) if retry_delivery(d)]
-        self.log_action(request, retried, "status", "attempts")
+        retryable = queryset.exclude(status=WebhookDelivery.Status.DELIVERED)
+        retried = [d for d in retryable if retry_delivery(d)]
+        self.log_action(request, retried, "status", "attempts", "next_attempt_at")
         count = len(retried)
         self.message_user(
             request,

@@ -7,13 +7,25 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import outbound
 from shops.models import Shop
 
 
 def new_webhook_secret() -> str:
     return secrets.token_hex(32)
+
+
+def validate_webhook_url(value: str) -> None:
+    """The outbound client's own parser (``core.outbound``): what is saved is what will be called."""
+    try:
+        outbound.checked_url(value, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    except outbound.TargetRefused as refused:
+        raise ValidationError(
+            _("This URL cannot receive webhooks (%(reason)s)."), code="refused_url", params={"reason": refused.reason}
+        ) from None
 
 
 class WebhookEvent(models.TextChoices):
@@ -30,7 +42,7 @@ class WebhookSubscription(models.Model):
     shop = models.ForeignKey(
         Shop, on_delete=models.CASCADE, related_name="webhook_subscriptions", verbose_name=_("shop")
     )
-    url = models.URLField(_("URL"), max_length=500)
+    url = models.URLField(_("URL"), max_length=500, validators=[validate_webhook_url])
     # Kept in clear: it signs every delivery. Receivers verify X-Shopbee-Signature with it.
     secret = models.CharField(_("signing secret"), max_length=64, default=new_webhook_secret)
     events = models.JSONField(_("events"), default=list, help_text=_("Event names this URL receives."))
@@ -66,6 +78,9 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    # When the next attempt is due (while pending; an attempt in flight holds it a few minutes ahead).
+    # The sweep queues again a pending delivery left well past it.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
@@ -78,7 +93,10 @@ class WebhookDelivery(models.Model):
                 name="webhook_delivered_has_time",
             )
         ]
-        indexes = [models.Index(fields=["shop", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["shop", "status", "created_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription.url} · {self.get_status_display()}"

@@ -1,4 +1,5 @@
-"""Queueing webhook deliveries: one row per subscriber of the event, each sent by Celery after commit.
+"""Queueing webhook deliveries: one row per subscriber of the event, each sent off the request path after
+commit (``api.dispatch``).
 
 ``api.receivers`` publishes here for the domain events declared in ``api.events``; the admin retries here.
 """
@@ -9,9 +10,10 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 
+from .dispatch import queue_delivery
 from .models import WebhookDelivery, WebhookSubscription
-from .tasks import deliver_webhook
 
 
 def publish_event(shop_id: int, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
@@ -25,15 +27,15 @@ def publish_event(shop_id: int, event: str, payload: dict[str, Any]) -> list[Web
         for s in subscriptions
     ]
     for delivery in deliveries:
-        transaction.on_commit(partial(deliver_webhook.delay, delivery.pk))
+        transaction.on_commit(partial(queue_delivery, delivery.pk))
     return deliveries
 
 
 def retry_delivery(delivery: WebhookDelivery) -> bool:
-    """Send a failed delivery again from a fresh attempt count (the admin's "retry" action)."""
-    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, last_error=""
-    )
+    """Send a pending or failed delivery again now, from a fresh attempt count (the admin's "retry" action)."""
+    updated = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]
+    ).update(status=WebhookDelivery.Status.PENDING, attempts=0, last_error="", next_attempt_at=timezone.now())
     if updated:
-        transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+        transaction.on_commit(lambda: queue_delivery(delivery.pk))
     return bool(updated)

@@ -1,15 +1,15 @@
 from celery import shared_task
 
-from .webhooks import attempt_delivery, backoff_seconds
+from .dispatch import requeue_overdue, run_delivery
 
 
 @shared_task(acks_late=True)
 def deliver_webhook(delivery_id: int) -> bool:
-    """One delivery attempt; schedules the next one with exponential back-off until delivered or given up.
+    """One delivery attempt on a worker; ``api.dispatch.run_delivery`` queues the next one after its back-off."""
+    return run_delivery(delivery_id)
 
-    The attempt count lives in the delivery row, so a redelivered task never sends beyond the limit.
-    """
-    result = attempt_delivery(delivery_id)
-    if result.retry:
-        deliver_webhook.apply_async((delivery_id,), countdown=backoff_seconds(result.attempts))
-    return result.delivered
+
+@shared_task
+def sweep_webhook_deliveries() -> int:
+    """Requeue pending deliveries past their attempt time (Celery beat, every minute)."""
+    return requeue_overdue()

@@ -1,5 +1,5 @@
 """Outbound webhooks: how one delivery is signed and attempted. ``api.publishing`` queues deliveries and
-``api.tasks.deliver_webhook`` attempts them with exponential back-off.
+``api.dispatch`` runs the attempts, with exponential back-off between them.
 
 A receiver checks ``X-Shopbee-Signature: sha256=<hex>`` where the hex is
 HMAC-SHA256(secret, f"{X-Shopbee-Timestamp}.{raw body}"), and de-duplicates on ``X-Shopbee-Delivery``.
@@ -7,21 +7,26 @@ HMAC-SHA256(secret, f"{X-Shopbee-Timestamp}.{raw body}"), and de-duplicates on `
 
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 
+from core import outbound
+
 from .models import WebhookDelivery
 
-TIMEOUT_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 6
+# An attempt claims its delivery for this long: longer than any attempt takes, so no second attempt of the
+# same delivery starts meanwhile; a claim that runs out (the worker died) makes the delivery overdue again.
+CLAIM = timedelta(minutes=5)
+# A task may start a little before the time another machine's clock wrote down.
+CLOCK_SLACK = timedelta(seconds=5)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -30,43 +35,34 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def backoff_seconds(attempt: int) -> int:
-    """Seconds before retry ``attempt`` (1-based): 30 s, 60 s, 2 min, 4 min, ... at most an hour."""
-    return min(30 * 2 ** (attempt - 1), 3600)
+    """Seconds before retry ``attempt`` (1-based): 30 s, 60 s, 2 min, 4 min, ... at most an hour
+    (``WEBHOOK_RETRY_SECONDS`` is the first wait)."""
+    return min(settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempt - 1), 3600)
 
 
 @dataclass(frozen=True)
 class AttemptResult:
     delivered: bool
-    retry: bool
-    attempts: int
+    retry_in: int | None  # seconds until the next attempt; None: no further attempt
 
 
-def forbidden_target(url: str) -> str:
-    """Why ``url`` may not be called ("" when it may): a shop must not make Shopbee call its own network.
-
-    Loopback, private and link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is on
-    (local development). A name that does not resolve is left to the request, which fails and retries.
-    """
-    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-        return ""
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        return ""
-    for address in sorted(addresses):
-        if not ipaddress.ip_address(str(address).split("%")[0]).is_global:
-            return f"{host} resolves to a non-public address ({address}); refused"
-    return ""
+def _claim(delivery_id: int) -> bool:
+    """Take the delivery for one attempt if it is pending and due; False when it is not (already delivered or
+    given up, or another attempt holds it: a duplicate task, or the sweep's requeue of a running one)."""
+    now = timezone.now()
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now + CLOCK_SLACK
+        ).update(next_attempt_at=now + CLAIM)
+    )
 
 
 def attempt_delivery(delivery_id: int) -> AttemptResult:
-    """POST one delivery once and record the outcome. 2xx delivers; 4xx other than 408/429 is final."""
+    """POST one delivery once and record the outcome. 2xx delivers; 5xx, 408, 429 and network errors are
+    retried; anything else (a redirect, another 4xx, a refused target) is final."""
+    if not _claim(delivery_id):
+        return AttemptResult(delivered=False, retry_in=None)
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
-    if delivery.status != WebhookDelivery.Status.PENDING:
-        return AttemptResult(
-            delivered=delivery.status == WebhookDelivery.Status.DELIVERED, retry=False, attempts=delivery.attempts
-        )
     body = json.dumps(
         {"id": delivery.pk, "event": delivery.event, "shop": delivery.shop_id, "data": delivery.payload},
         ensure_ascii=False,
@@ -80,29 +76,30 @@ def attempt_delivery(delivery_id: int) -> AttemptResult:
         "X-Shopbee-Timestamp": timestamp,
         "X-Shopbee-Signature": sign(delivery.subscription.secret, timestamp, body),
     }
+    answer = outbound.post(
+        delivery.subscription.url,
+        body,
+        headers,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        max_body=1024,  # the answer's body is never used: only its status counts
+    )
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
-    retryable = True
-    refused = forbidden_target(delivery.subscription.url)
-    if refused:
-        delivery.last_error = refused
-        retryable = False
+    delivery.response_code = answer.status
+    delivery.last_error = answer.error
+    retry_in = None
+    if answer.ok:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = delivery.last_attempt_at
+    elif delivery.attempts < MAX_ATTEMPTS and (
+        (answer.status is None and not answer.refused)
+        or (answer.status is not None and (answer.status >= 500 or answer.status in (408, 429)))
+    ):
+        retry_in = backoff_seconds(delivery.attempts)
     else:
-        try:
-            response = requests.post(delivery.subscription.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-            delivery.response_code = response.status_code
-            delivery.last_error = "" if response.ok else response.text[:300]
-            retryable = not response.ok and (response.status_code >= 500 or response.status_code in (408, 429))
-            if response.ok:
-                delivery.status = WebhookDelivery.Status.DELIVERED
-                delivery.delivered_at = delivery.last_attempt_at
-        except requests.RequestException as exc:
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
-    if delivery.status == WebhookDelivery.Status.PENDING and (not retryable or delivery.attempts >= MAX_ATTEMPTS):
         delivery.status = WebhookDelivery.Status.FAILED
+    delivery.next_attempt_at = None if retry_in is None else delivery.last_attempt_at + timedelta(seconds=retry_in)
     delivery.save()
-    return AttemptResult(
-        delivered=delivery.status == WebhookDelivery.Status.DELIVERED,
-        retry=delivery.status == WebhookDelivery.Status.PENDING,
-        attempts=delivery.attempts,
-    )
+    return AttemptResult(delivered=answer.ok, retry_in=retry_in)

@@ -154,6 +154,8 @@ CARD_HITS_EVERY_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE = {
     "close-idle-conversations": {"task": "chat.tasks.close_idle_conversations", "schedule": 300.0},
     "count-card-hits": {"task": "knowledge.tasks.count_card_hits", "schedule": CARD_HITS_EVERY_SECONDS},
+    # Webhook retries whose task was lost (a worker killed while it waited) are queued again.
+    "sweep-webhook-deliveries": {"task": "api.tasks.sweep_webhook_deliveries", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -185,6 +187,8 @@ REST_FRAMEWORK = {
 }
 # Webhooks to loopback/private addresses only in local development: a shop must not reach our network.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# The wait before a webhook's first retry; it doubles with each further one, up to an hour.
+WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=30)
 # Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
 # FAQ card imports (import_cards and the admin): larger files are refused, to be split; the rows are written

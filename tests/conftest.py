@@ -47,6 +47,17 @@ def empty_shop_caches():
     ShopCache.forget_everything()
 
 
+@pytest.fixture(autouse=True)
+def webhook_deliveries_end_with_the_test():
+    """No delivery thread may still write while the test database is flushed, nor a retry of this test's
+    deliveries run during the next test. (Set up after the database fixtures, so torn down before them.)"""
+    from api.dispatch import executor
+
+    yield
+    executor.wait_idle(timeout=60)
+    executor.discard_waiting()
+
+
 @pytest.fixture
 def shop_a(db):
     return ShopFactory(name="店铺A", slug="shop-a")
@@ -79,7 +90,12 @@ def agent_a(shop_a):
 
 
 class WebhookReceiver:
-    """A real HTTP endpoint on 127.0.0.1 that records what it is sent and answers with scripted codes."""
+    """A real HTTP endpoint on 127.0.0.1 that records what it is sent and answers with scripted codes.
+
+    ``answer_headers`` and ``answer_body`` shape every answer (a redirect's ``Location``, an error page);
+    with ``hold`` set, a request is recorded, ``arrived`` is set and the answer waits until ``hold`` is set
+    (a hanging target). Any method is recorded, so a followed redirect would show up here.
+    """
 
     def __init__(self) -> None:
         import threading
@@ -88,25 +104,42 @@ class WebhookReceiver:
         receiver = self
         self.requests: list[dict] = []
         self.codes: list[int] = []
+        self.answer_headers: dict[str, str] = {}
+        self.answer_body: bytes | None = None
+        self.hold: threading.Event | None = None
+        self.arrived = threading.Event()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append({"method": self.command, "headers": dict(self.headers), "body": body})
+                receiver.arrived.set()
+                if receiver.hold is not None:
+                    receiver.hold.wait(timeout=60)
                 code = receiver.codes.pop(0) if receiver.codes else 200
-                self.send_response(code)
-                self.end_headers()
-                self.wfile.write(b"ok" if code < 400 else b"nope")
+                try:
+                    self.send_response(code)
+                    for name, value in receiver.answer_headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(receiver.answer_body or (b"ok" if code < 400 else b"nope"))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (a timeout) or reading (a body cap): nothing to answer
+
+            do_GET = do_PUT = do_DELETE = do_POST
 
             def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -1,9 +1,9 @@
 """A real uvicorn server on 127.0.0.1:8101 serving ``config.asgi:application``, for tests over real sockets.
 
 The server runs in a thread of the test process on purpose: it then uses the very test database
-pytest-django set up (the in-memory SQLite shared between threads, or the PostgreSQL test database
+pytest-django set up (the SQLite test file, see config/test_settings.py, or the PostgreSQL test database
 under DATABASE_URL) and the same channel layer, so rows a test creates are what the server sees.
-A separate process could not see an in-memory test database at all. Tests using it need
+Tests using it need
 ``pytest.mark.django_db(transaction=True)``: rows must be committed for the server thread to see them.
 
 ``chat_server`` is registered in tests/conftest.py, so the browser tests and the load-test test share it.

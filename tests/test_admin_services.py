@@ -20,6 +20,7 @@ from knowledge.services import answer_question
 from shops.models import Membership
 from tests.chat_sockets import group_event
 from tests.conftest import staff_of
+from tests.deliveries import settle
 from tests.factories import (
     ApiKeyFactory,
     ConversationFactory,
@@ -38,6 +39,7 @@ def subscribe(shop, receiver, *events):
 
 
 def events_sent(receiver) -> list[str]:
+    settle()
     return [request["headers"]["X-Shopbee-Event"] for request in receiver.requests]
 
 

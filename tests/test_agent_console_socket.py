@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
@@ -15,6 +16,7 @@ from config.asgi import application
 from shops.models import Membership
 from tests.chat_sockets import ORIGIN, agent_socket, frames_until, send_message, session_cookie, shopper_socket
 from tests.conftest import staff_of
+from tests.deliveries import settle
 from tests.factories import FAQCardFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -300,6 +302,7 @@ async def test_closing_asks_for_a_rating_and_tells_listeners_and_webhooks(shop_a
     await database_sync_to_async(conversation.refresh_from_db)()
     assert conversation.status == "closed" and conversation.ended_at is not None and conversation.satisfaction == 4
     assert closed == [conversation.pk]
+    await sync_to_async(settle, thread_sensitive=False)()
     delivery = await database_sync_to_async(WebhookDelivery.objects.get)(event="conversation.closed")
     assert delivery.status == "delivered" and delivery.payload["id"] == conversation.pk
     body = json.loads(webhook_receiver.requests[0]["body"])

@@ -7,6 +7,7 @@ import pytest
 from api.models import WebhookDelivery, WebhookSubscription
 from api.webhooks import sign
 from chat.models import InvoiceRequest, Message, WorkOrder
+from tests.deliveries import settle
 from tests.factories import (
     ConversationFactory,
     InvoiceRequestFactory,
@@ -129,6 +130,7 @@ def test_an_api_made_subscription_receives_signed_work_order_events(shop_a, api_
     ).json()
     webhook_receiver.codes = [503]
     api_a.post("/api/v1/work-orders/", {"kind": "complaint", "details": "快递太慢"}, format="json")
+    settle()
     assert len(webhook_receiver.requests) == 2  # one 503, then the retry
     last = webhook_receiver.requests[-1]
     headers = {k.lower(): v for k, v in last["headers"].items()}

@@ -16,6 +16,7 @@ from marketing.models import Campaign, Touch
 from marketing.services import scan_shop
 from shops.models import Order
 from tests.chat_sockets import group_event
+from tests.deliveries import settle
 from tests.factories import CampaignFactory, CustomerFactory, OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +44,7 @@ def test_the_webhook_channel_posts_a_signed_touch_for_the_sms_provider(shop_a, c
     order = unpaid(shop_a, customer)
     with time_machine.travel(NOON, tick=False):
         scan_shop(shop_a)
+    settle()
     [request] = webhook_receiver.requests
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert headers["x-shopbee-event"] == "marketing.touch"
@@ -64,6 +66,7 @@ def test_the_webhook_channel_retries_a_failing_provider(shop_a, customer, webhoo
     unpaid(shop_a, customer)
     with time_machine.travel(NOON, tick=False):
         scan_shop(shop_a)
+    settle()
     delivery = WebhookDelivery.objects.get(event="marketing.touch")
     assert delivery.status == WebhookDelivery.Status.DELIVERED and delivery.attempts == 2
     assert len({r["headers"]["X-Shopbee-Delivery"] for r in webhook_receiver.requests}) == 1

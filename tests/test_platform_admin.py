@@ -1,12 +1,16 @@
 """Admin pages of the open platform and the multi-shop tools: API keys, webhooks, quotas, the shop switcher."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from api.models import ApiKey, WebhookDelivery, WebhookSubscription, hash_api_key
 from shops.models import Membership, QuotaWarning
 from shops.quota import month_start
 from tests.conftest import staff_of
+from tests.deliveries import settle
 from tests.factories import ApiKeyFactory, ProductFactory, ShopFactory, WorkOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +80,30 @@ def test_retrying_a_failed_delivery_sends_it_again(client, shop_a, webhook_recei
     )
     client.force_login(manager)
     client.post(reverse("admin:api_webhookdelivery_changelist"), {"action": "retry", "_selected_action": [delivery.pk]})
+    settle()
     delivery.refresh_from_db()
     assert delivery.status == "delivered" and delivery.attempts == 1
+    assert len(webhook_receiver.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrying_a_pending_delivery_sends_it_now_instead_of_waiting(client, shop_a, webhook_receiver):
+    manager = staff_of(shop_a, Membership.Role.MANAGER)
+    subscription = WebhookSubscription.objects.create(shop=shop_a, url=webhook_receiver.url, events=["qa.alert"])
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        shop=shop_a,
+        event="qa.alert",
+        payload={"n": 1},
+        attempts=3,
+        last_error="HTTP 503",
+        next_attempt_at=timezone.now() + timedelta(minutes=20),
+    )
+    client.force_login(manager)
+    client.post(reverse("admin:api_webhookdelivery_changelist"), {"action": "retry", "_selected_action": [delivery.pk]})
+    settle()
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 1 and delivery.last_error == ""
     assert len(webhook_receiver.requests) == 1
 
 

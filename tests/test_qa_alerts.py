@@ -14,6 +14,7 @@ from chat.models import Conversation, Message
 from config.asgi import application
 from shops.models import Membership
 from tests.conftest import staff_of
+from tests.deliveries import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Role = Membership.Role
@@ -121,6 +122,7 @@ def test_a_high_severity_finding_is_posted_to_the_shops_qa_alert_webhook(convers
         shop=conversation_a.shop, url=webhook_receiver.url + "/other", events=["conversation.closed"]
     )
     store_message(conversation_a, Message.Sender.SHOPPER, "我要投诉你们，骗子")
+    settle()
     assert len(webhook_receiver.requests) == 1
     request = webhook_receiver.requests[0]
     assert request["headers"]["X-Shopbee-Event"] == "qa.alert"

@@ -20,6 +20,7 @@ from shops.quota import (
     quota_usage,
     warn_quota_thresholds,
 )
+from tests.deliveries import settle
 from tests.factories import ConversationFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,8 @@ def test_managers_are_warned_once_at_80_and_once_at_100_percent(shop_a, django_c
 def test_a_quota_warning_is_sent_to_the_shops_webhook(shop_a, webhook_receiver):
     WebhookSubscription.objects.create(shop=shop_a, url=webhook_receiver.url, events=["quota.warning"])
     start(shop_a, 5)
-    events = [json.loads(r["body"]) for r in webhook_receiver.requests]
+    settle()
+    events = sorted((json.loads(r["body"]) for r in webhook_receiver.requests), key=lambda e: e["data"]["threshold"])
     assert [(e["event"], e["data"]["threshold"]) for e in events] == [("quota.warning", 80), ("quota.warning", 100)]
     assert events[-1]["data"]["used"] == 5 and events[-1]["data"]["quota"] == 5
 
