@@ -223,11 +223,13 @@ class ShopperConsumer(FrameConsumer):
     def check_limits(self, kind: str) -> None:
         """Refuse the frame (before anything is stored or sent on) when this socket, visitor, address or shop
         has sent too many frames of ``kind`` (core.limits: shared by every process through the cache)."""
+        visitor = self.visitor
+        assert visitor is not None, "frames are read only once the handshake has opened the visitor"
         checks = [
             (f"chat.{kind}.socket", self.channel_name),
-            (f"chat.{kind}.visitor", self.visitor.visitor_token),
+            (f"chat.{kind}.visitor", visitor.visitor_token),
             (f"chat.{kind}.ip", self.ip),
-            (f"chat.{kind}.shop", self.visitor.shop.pk),
+            (f"chat.{kind}.shop", visitor.shop.pk),
         ]
         if not limits.hit_all(checks):
             raise ChatError("rate_limited", RATE_LIMITED)

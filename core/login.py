@@ -5,6 +5,8 @@ process agrees; once either is used up, the form refuses before checking the pas
 until the window ends. A success does not reset the counts: the window does.
 """
 
+from typing import Any
+
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ class RateLimitedAdminLoginForm(AdminAuthenticationForm):
         "too_many_attempts": _("Too many failed logins. Please try again in %(minutes)s minutes."),
     }
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         checks = [
             ("admin.login.ip", self.request.META.get("REMOTE_ADDR", "unknown") if self.request else "unknown"),
             ("admin.login.username", self.cleaned_data.get("username", "")),

@@ -101,7 +101,7 @@ def checked_url(url: str, *, allow_private: bool) -> Target:
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` has now (an IP literal is its own address)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def is_public(address: str) -> bool:
@@ -157,7 +157,7 @@ def post(
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     if target.scheme == "https":
         # Connect to the checked address; SNI and the certificate are checked against the name.
-        pool = urllib3.HTTPSConnectionPool(
+        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
             address,
             target.port,
             timeout=timeout,

@@ -79,11 +79,11 @@ def _groups(rows: Iterable[tuple[str, str]]) -> tuple[tuple[str, tuple[str, ...]
 
 def demo_shops() -> list[TrainingShop]:
     shops = []
-    for spec in sorted(DEMO_SHOPS, key=lambda s: s["slug"]):
-        slug = spec["slug"]
+    for spec in sorted(DEMO_SHOPS, key=lambda s: str(s["slug"])):
+        slug, industry = str(spec["slug"]), str(spec["industry"])
         cards = tuple(
             (question, tuple(t for t in similar.split("|") if t), answer.format(**SHOP_FACTS[slug]))
-            for _, question, similar, answer in COMMON_CARDS + INDUSTRY_CARDS[spec["industry"]]
+            for _, question, similar, answer in COMMON_CARDS + INDUSTRY_CARDS[industry]
         )
         shops.append(
             TrainingShop(

@@ -106,7 +106,10 @@ def _ranked(answer: Answer) -> list[str]:
 
 def evaluate(shop: Shop | None, rows: Iterable[EvalRow], *, index: Index | None = None) -> EvalReport:
     """``index``: answer from this index (another ranker model, say) instead of the shop's cached one."""
-    index = index or shop_index(shop)
+    if index is None:
+        if shop is None:
+            raise ValueError("evaluate() needs a shop or an index")
+        index = shop_index(shop)
     report = EvalReport()
     for row in rows:
         answers = answer_with_index(index, row.question)

@@ -131,7 +131,7 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
 def _validated(shop: Shop, text: str, user) -> list[_Row]:
     """Every row as the card it creates or changes, checked in memory: nothing is written yet."""
     existing = {card.question: card for card in FAQCard.objects.filter(shop=shop)}
-    known = {}
+    known: dict[int, set[str]] = {}
     for card_id, similar in SimilarQuestion.objects.filter(card__shop=shop).values_list("card_id", "text"):
         known.setdefault(card_id, set()).add(similar)
     now = timezone.now()

@@ -7,12 +7,12 @@ from typing import Any
 
 from ..channels import CHANNELS
 from ..channels.base import Delivery
-from ..models import Touch
+from ..models import Campaign, Touch
 
 
 def deliver(touch: Touch, text: str, payload: dict[str, Any]) -> Delivery:
     """Send ``text`` with the parts of ``payload`` (product cards, coupon) the touch's channel carries."""
-    channel = CHANNELS[touch.channel]
+    channel = CHANNELS[Campaign.Channel(touch.channel)]
     content = {
         "products": payload["products"] if channel.product_cards else [],
         "coupon": payload["coupon"] if channel.coupons else None,

@@ -40,6 +40,7 @@ from django.db.models import Count
 from tqdm import tqdm
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from chat.models import Message
 from devtools.management.commands.loadtest_chat import shop_questions
@@ -123,7 +124,7 @@ async def chat(run: Run, shopper: Shopper) -> None:
     while not (run.stopping.is_set() and (shopper.current is None or shopper.current.answered_at is not None)):
         try:
             async with connect(
-                shopper.url(run.url), origin=run.origin, open_timeout=5, ping_interval=None, max_queue=None
+                shopper.url(run.url), origin=Origin(run.origin), open_timeout=5, ping_interval=None, max_queue=None
             ) as websocket:
                 await converse(run, shopper, websocket)
         except (OSError, TimeoutError, ConnectionClosed):
@@ -147,6 +148,7 @@ async def converse(run: Run, shopper: Shopper, websocket) -> None:
             if not await next_question(run, shopper):
                 return
             question = shopper.current
+            assert question is not None, "next_question() set the shopper's next question"
         if question.ack_id is None:
             payload = {"type": "message", "text": question.text, "client_msg_id": question.client_msg_id}
             await websocket.send(json.dumps(payload, ensure_ascii=False))
@@ -215,8 +217,10 @@ class Server:
             return
 
     async def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(self.process.wait)
+        process = self.process
+        assert process is not None, "the server was started"
+        process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(process.wait)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -297,7 +301,7 @@ class Command(BaseCommand):
                 "pk", "client_msg_id"
             )
         }
-        lost = sum(1 for q in acked if stored.get(q.ack_id) != q.client_msg_id)
+        lost = sum(1 for q in acked if q.ack_id is None or stored.get(q.ack_id) != q.client_msg_id)
         stored_twice = sum(
             row["copies"] - 1
             for row in Message.objects.filter(client_msg_id__startswith=f"{run.prefix}-")

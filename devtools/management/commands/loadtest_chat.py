@@ -37,6 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from devtools.stats import percentile
 
@@ -108,7 +109,9 @@ async def shopper(run: Run, number: int, connect_slots: asyncio.Semaphore) -> Cl
     try:
         async with connect_slots:
             # No client pings: an overloaded server must show up as slow answers, not as dropped sockets.
-            opening = connect(run.url, origin=run.origin, open_timeout=run.timeout, max_queue=None, ping_interval=None)
+            opening = connect(
+                run.url, origin=Origin(run.origin), open_timeout=run.timeout, max_queue=None, ping_interval=None
+            )
             socket = await asyncio.wait_for(opening, run.timeout)
         welcome = json.loads(await asyncio.wait_for(socket.recv(), run.timeout))
         if welcome.get("type") != "welcome":

@@ -23,8 +23,9 @@ class Command(BaseCommand):
         if not loso:
             model = train(dev)
             MODEL_FILE.write_text(model.to_json(), encoding="utf-8")
+            training = model.training or {}
             self.stdout.write(
-                f"{MODEL_FILE.name}: {model.training['examples']} examples from {', '.join(model.training['shops'])}; "
+                f"{MODEL_FILE.name}: {training['examples']} examples from {', '.join(training['shops'])}; "
                 f"bands answer={model.bands.answer} clarify={model.bands.clarify}"
             )
             return
