@@ -83,6 +83,17 @@ def test_every_page_sends_the_policy_and_holds_no_inline_script(client, shop_a, 
         assert blocked_by_policy(response.content.decode()) == [], url
 
 
+def test_a_managers_admin_pages_with_the_shop_switcher_hold_no_inline_handler(client, shop_a, shop_b):
+    manager = staff_of(shop_a, Membership.Role.MANAGER)
+    Membership.objects.create(user=manager, shop=shop_b, role=Membership.Role.MANAGER)
+    client.force_login(manager)
+    for url in (reverse("admin:index"), reverse("admin:marketing_followupcustomer_changelist")):
+        page = client.get(url).content.decode()
+        assert 'id="shop-switcher-select"' in page and "data-submit-on-change" in page, url
+        assert blocked_by_policy(page) == [], url
+        assert "shops/inline_handlers.js" in page, url
+
+
 def test_the_swagger_ui_start_up_script_is_a_file_of_the_same_origin(client):
     page = client.get("/api/v1/docs/").content.decode()
     script = client.get("/api/v1/docs/?script=")
