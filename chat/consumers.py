@@ -6,6 +6,7 @@ reaches its sockets as group events ("chat.messages", "chat.status", "chat.typin
 or task caused it.
 """
 
+import asyncio
 import json
 import math
 import re
@@ -37,6 +38,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_ACCESS_CHANGED = 4001
 # Too many new sockets from one address: the standard "try again later", so the page reconnects after its back-off.
 CLOSE_TRY_AGAIN_LATER = 1013
+# Closed for sending nothing for CHAT_IDLE_SOCKET_SECONDS: the page reconnects once the shopper is back.
+CLOSE_IDLE = 4408
 RATE_LIMITED = "您发送得太快了，请稍后再试"
 
 
@@ -123,6 +126,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.send_frame(frame)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_frame_at = asyncio.get_running_loop().time()
         raw = text_data if text_data is not None else bytes_data
         if raw is None:
             await self.send_error("invalid_json", "消息不是有效的 JSON")
@@ -170,6 +174,8 @@ class ShopperConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         self.visitor: services.Visitor | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.idle_close: asyncio.Task[None] | None = None  # kept, so the closing task is not collected
         client = self.scope.get("client")
         self.ip = client[0] if client else "unknown"
         if not limits.hit("chat.connect.ip", self.ip):
@@ -208,6 +214,7 @@ class ShopperConsumer(FrameConsumer):
         if self.conversation is not None:
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
+        self.watch_idleness()
         await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.visitor, since))
         for code, message in problems:
             await self.send_error(code, message)
@@ -217,8 +224,25 @@ class ShopperConsumer(FrameConsumer):
         return self.visitor.conversation if self.visitor is not None else None
 
     async def disconnect(self, code: int) -> None:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
         if self.conversation is not None:
             await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
+
+    def watch_idleness(self) -> None:
+        """Close the socket once it has sent nothing for CHAT_IDLE_SOCKET_SECONDS. One timer per socket, moved
+        on only when it fires (a frame just notes its time), so frames cost no timer work."""
+        loop = asyncio.get_running_loop()
+        self.last_frame_at = loop.time()
+
+        def check() -> None:
+            left = self.last_frame_at + settings.CHAT_IDLE_SOCKET_SECONDS - loop.time()
+            if left > 0:
+                self.idle_timer = loop.call_later(left, check)
+            else:
+                self.idle_close = loop.create_task(self.close(code=CLOSE_IDLE))
+
+        self.idle_timer = loop.call_later(settings.CHAT_IDLE_SOCKET_SECONDS, check)
 
     def check_limits(self, kind: str) -> None:
         """Refuse the frame (before anything is stored or sent on) when this socket, visitor, address or shop

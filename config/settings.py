@@ -285,3 +285,7 @@ SHOPBEE_LIMITS.update(env.dict("LIMITS", default={}))
 CHAT_MAX_FRAME_SIZE = env.int("CHAT_MAX_FRAME_SIZE", default=16384)
 # A conversation the bot holds is closed (and counted) once the shopper has been silent this long.
 CHAT_IDLE_CLOSE_MINUTES = env.int("CHAT_IDLE_CLOSE_MINUTES", default=30)
+# A shopper socket that has sent no frame for this long is closed (code 4408): a tab left open in the
+# background or a client that only holds sockets. The page reconnects, with what it missed, as soon as it is
+# in front of the shopper again.
+CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)

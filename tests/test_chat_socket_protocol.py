@@ -263,3 +263,11 @@ async def test_a_rating_is_saved_and_the_shopper_is_thanked(shop_a, agent_a):
     await database_sync_to_async(conversation.refresh_from_db)()
     assert conversation.satisfaction == 5
     await socket.disconnect()
+
+
+async def test_a_shopper_socket_that_sends_nothing_is_closed_as_idle(shop_a, settings):
+    settings.CHAT_IDLE_SOCKET_SECONDS = 0.2
+    communicator, welcome = await shopper_socket(shop_a.slug)
+    assert welcome["type"] == "welcome"
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4408}

@@ -5,6 +5,8 @@
 var Shopbee = (function () {
   // Close codes after which reconnecting cannot help: unknown shop, not allowed.
   var FINAL_CLOSE_CODES = [4403, 4404];
+  // Closed for sending nothing for a while (CHAT_IDLE_SOCKET_SECONDS): reconnect once the page is in front.
+  var IDLE_CLOSE_CODE = 4408;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -40,6 +42,14 @@ var Shopbee = (function () {
       socket.onclose = function (event) {
         handlers.close && handlers.close(event);
         if (stopped || FINAL_CLOSE_CODES.indexOf(event.code) >= 0) return;
+        if (event.code === IDLE_CLOSE_CODE && document.visibilityState !== "visible") {
+          document.addEventListener("visibilitychange", function reopen() {
+            if (document.visibilityState !== "visible") return;
+            document.removeEventListener("visibilitychange", reopen);
+            open();
+          });
+          return;
+        }
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       };
