@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -58,3 +59,9 @@ def test_five_shoppers_lose_and_duplicate_nothing_when_the_server_is_killed_mid_
 def test_bad_arguments_are_refused_before_a_server_starts(bad):
     with pytest.raises(CommandError):
         call_command("chaos_chat", "--shop", "chaos-shop", *bad)
+
+
+@pytest.mark.skipif("postgresql" in settings.DATABASES["default"]["ENGINE"], reason="the embedded database only")
+def test_pausing_the_services_is_refused_without_postgresql_and_redis():
+    with pytest.raises(CommandError, match="needs PostgreSQL"):
+        call_command("chaos_chat", "--shop", "chaos-shop", "--pause-services", "5")

@@ -15,13 +15,16 @@ dup = one client_msg_id stored twice, acknowledged with two ids, or a message de
 unacked = questions never acknowledged by the end. The longest wait is from a question's first send to its
 first reply (restarts included). The goal is lost=0 dup=0 unacked=0.
 
-Only the ASGI server is killed: with PostgreSQL and Redis, pausing them would also stall every other
-database and user of those shared services on the machine, so this command does not do it.
+In production mode (PostgreSQL and Redis on this machine), ``--pause-services SECONDS`` also takes turns
+with the kills: the PostgreSQL server's processes are stopped (SIGSTOP) for that long and continued, and Redis
+is made to sleep (``DEBUG SLEEP``) as long. Both stall every other user of those servers meanwhile: run it on
+a machine of its own.
 """
 
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -231,6 +234,47 @@ class Server:
                 await self.kill()
 
 
+class Services:
+    """Pauses of the local PostgreSQL and Redis servers, the outages a production setup must ride out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.pauses = 0
+
+    @staticmethod
+    def check() -> str:
+        """Why the services cannot be paused here ("" when they can)."""
+        database = settings.DATABASES["default"]
+        if "postgresql" not in database["ENGINE"] or database.get("HOST") not in ("127.0.0.1", "localhost", "", None):
+            return "--pause-services needs PostgreSQL on this machine (DATABASE_URL)"
+        if not settings.REDIS_URL:
+            return "--pause-services needs Redis (REDIS_URL)"
+        return ""
+
+    async def pause_database(self) -> None:
+        pids = [
+            int(pid)
+            for pid in subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+        ]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(self.seconds)
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+        self.pauses += 1
+
+    async def pause_redis(self) -> None:
+        sleeping = await asyncio.create_subprocess_exec(
+            "redis-cli", "-u", settings.REDIS_URL, "DEBUG", "SLEEP", str(self.seconds), stdout=subprocess.DEVNULL
+        )
+        await sleeping.wait()
+        self.pauses += 1
+
+
 class Command(BaseCommand):
     help = "Chat over real sockets while the server is killed and restarted; print messages lost and duplicated."
 
@@ -242,6 +286,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval-ms", type=float, default=1000, help="pause of a shopper after an answer")
         parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the last answers")
         parser.add_argument("--server-log", type=Path, help="where the server writes (default: a temporary file)")
+        parser.add_argument(
+            "--pause-services",
+            type=float,
+            metavar="SECONDS",
+            help="also pause PostgreSQL and Redis this long, in turn with the kills (production mode only)",
+        )
 
     def handle(self, *args, **options):
         for name in ("clients", "duration", "kill_every", "timeout"):
@@ -249,6 +299,13 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name.replace('_', '-')} must be positive")
         if not options["interval_ms"] >= 0:
             raise CommandError("--interval-ms must be 0 or positive")
+        services = None
+        if options["pause_services"] is not None:
+            if not options["pause_services"] > 0:
+                raise CommandError("--pause-services must be positive")
+            if problem := Services.check():
+                raise CommandError(problem)
+            services = Services(options["pause_services"])
         questions = shop_questions(options["shop"])
         connections.close_all()  # the server processes have the database to themselves until the end
         log = options["server_log"] or Path(tempfile.mkstemp(prefix="chaos-server-", suffix=".log")[1])
@@ -262,12 +319,16 @@ class Command(BaseCommand):
             prefix=f"chaos-{uuid.uuid4().hex[:8]}",
         )
         shoppers = [Shopper(number) for number in range(options["clients"])]
-        kills, elapsed = asyncio.run(self.run(run, server, shoppers, options))
+        kills, elapsed = asyncio.run(self.run(run, server, shoppers, options, services))
         self.report(run, shoppers, kills, elapsed, server)
+        if services is not None:
+            self.stdout.write(f"service pauses: {services.pauses} of {services.seconds:g} s")
 
-    async def run(self, run: Run, server: Server, shoppers: list[Shopper], options: dict) -> tuple[int, float]:
+    async def run(
+        self, run: Run, server: Server, shoppers: list[Shopper], options: dict, services: Services | None
+    ) -> tuple[int, float]:
         await server.start()
-        kills = 0
+        kills = events = 0
         started = time.monotonic()
         tasks = [asyncio.create_task(chat(run, shopper)) for shopper in shoppers]
         try:
@@ -276,9 +337,17 @@ class Command(BaseCommand):
                 while (now := time.monotonic()) < started + options["duration"]:
                     await asyncio.sleep(min(1.0, max(0.0, next_kill - now)))
                     if time.monotonic() >= next_kill and time.monotonic() < started + options["duration"]:
-                        await server.kill()
-                        kills += 1
-                        await server.start()
+                        # In turn: a kill of the server, then (production mode) a database pause, a Redis pause.
+                        turn = events % 3
+                        events += 1
+                        if services is not None and turn == 1:
+                            await services.pause_database()
+                        elif services is not None and turn == 2:
+                            await services.pause_redis()
+                        else:
+                            await server.kill()
+                            kills += 1
+                            await server.start()
                         next_kill = time.monotonic() + options["kill_every"]
                     progress.n = min(progress.total, round(time.monotonic() - started))
                     acked = sum(1 for s in shoppers for q in s.questions if q.ack_id is not None)
