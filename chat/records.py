@@ -18,6 +18,15 @@ from .models import Conversation, InvoiceRequest, Message, WorkOrder
 from .signals import invoice_requested, work_order_changed
 
 
+def _apply(row: WorkOrder | InvoiceRequest, changes: dict[str, Any], done: str) -> bool:
+    """Set ``changes`` on ``row``; True when they move it into the ``done`` status, where it was not before
+    (as stored: another door may have moved it already)."""
+    was_done = type(row).objects.filter(pk=row.pk, status=done).exists()
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return row.status == done and not was_done
+
+
 @transaction.atomic
 def open_work_order(shop_id: int, kind: str, details: str, **fields: Any) -> WorkOrder:
     work_order = WorkOrder.objects.create(shop_id=shop_id, kind=kind, details=details, **fields)
@@ -28,10 +37,7 @@ def open_work_order(shop_id: int, kind: str, details: str, **fields: Any) -> Wor
 @transaction.atomic
 def update_work_order(work_order: WorkOrder, **changes: Any) -> WorkOrder:
     """Apply changes; when it becomes resolved, the shopper hears about it in their conversation."""
-    was_resolved = WorkOrder.objects.filter(pk=work_order.pk, status=WorkOrder.Status.RESOLVED).exists()
-    for name, value in changes.items():
-        setattr(work_order, name, value)
-    becomes_resolved = work_order.status == WorkOrder.Status.RESOLVED and not was_resolved
+    becomes_resolved = _apply(work_order, changes, WorkOrder.Status.RESOLVED)
     if becomes_resolved:
         work_order.resolved_at = timezone.now()
     work_order.save()
@@ -59,10 +65,7 @@ def request_invoice(conversation: Conversation | None, shop_id: int, title: str,
 @transaction.atomic
 def update_invoice_request(invoice: InvoiceRequest, **changes: Any) -> InvoiceRequest:
     """Apply changes; when the request becomes issued it gets its time and the shopper hears about it."""
-    was_issued = InvoiceRequest.objects.filter(pk=invoice.pk, status=InvoiceRequest.Status.ISSUED).exists()
-    for name, value in changes.items():
-        setattr(invoice, name, value)
-    becomes_issued = invoice.status == InvoiceRequest.Status.ISSUED and not was_issued
+    becomes_issued = _apply(invoice, changes, InvoiceRequest.Status.ISSUED)
     if becomes_issued:
         invoice.issued_at = timezone.now()
     invoice.save()
