@@ -49,6 +49,7 @@ __all__ = [
     "group_unanswered",
     "ignore_questions",
     "import_template",
+    "record_answers",
     "save_faq_card",
     "set_similar_questions",
     "shop_index",
@@ -85,6 +86,8 @@ class Answer:
     quick_replies: list[str]
     product_ids: list[int]
     image_url: str
+    # Whether the question held any word at all: a fallback to nothing is not queued as unanswered.
+    has_content: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,16 +136,24 @@ def _compose(question: str, results: list[Scored], has_content: bool, bands: Ban
             list(card.quick_replies),
             list(card.product_ids),
             card.image_url,
+            has_content,
         )
     if outcome == AnswerOutcome.CLARIFY:
         # The cards at least half as likely as the best one, or holding the whole question.
         floor = results[0].probability / 2
         options = [s.card.question for s in results if s.probability >= floor or s.covered][:MAX_CLARIFY_OPTIONS]
-        return Answer(outcome, question, CLARIFY_TEXT, None, score, candidates, options, [], "")
-    return Answer(outcome, question, FALLBACK_TEXT, None, score, candidates, [HUMAN_QUICK_REPLY], [], "")
+        return Answer(outcome, question, CLARIFY_TEXT, None, score, candidates, options, [], "", has_content)
+    return Answer(outcome, question, FALLBACK_TEXT, None, score, candidates, [HUMAN_QUICK_REPLY], [], "", has_content)
 
 
-def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool) -> None:
+def record_answers(shop: Shop, answers: list[Answer], conversation_id: int | None = None) -> None:
+    """Write what ``answer_message(record=False)`` answered, as ``record=True`` would have: the log and, on a
+    fallback, the unanswered queue. For a caller that needed the answers before deciding to send them."""
+    for answer in answers:
+        _record(shop, answer, conversation_id)
+
+
+def _record(shop: Shop, answer: Answer, conversation_id: int | None) -> None:
     now = timezone.now()
     # The card's hit is counted from this log by count_card_hits, not here: a popular card's row would
     # otherwise be locked by every chat transaction answering with it, one after the other.
@@ -157,7 +168,7 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None, queue: bool
             outcome=answer.outcome,
         )
         rows.insert([log])  # on every bot answer: the written-out INSERT (see core.rows)
-        if answer.outcome == AnswerOutcome.FALLBACK and queue:
+        if answer.outcome == AnswerOutcome.FALLBACK and answer.has_content:
             _enqueue_unanswered(shop, answer.question, now)
 
 
@@ -202,23 +213,22 @@ def count_card_hits(since: datetime) -> int:
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
-    answer, has_content = _answer(shop_index(shop), text)
+    answer = _answer(shop_index(shop), text)
     if record:
-        _record(shop, answer, conversation_id, queue=has_content)
+        _record(shop, answer, conversation_id)
     return answer
 
 
-def _answer(index: Index, text: str) -> tuple[Answer, bool]:
-    """The answer to one question, and whether it held any word at all."""
+def _answer(index: Index, text: str) -> Answer:
     tokens = index.query_tokens(text)
     has_content = bool(tokens)
     results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
-    return _compose(text.strip(), results, has_content, index.ranker.bands), has_content
+    return _compose(text.strip(), results, has_content, index.ranker.bands)
 
 
 def answer_with_index(index: Index, text: str) -> list[Answer]:
     """What ``answer_message(record=False)`` answers, from a given index (evaluation of another model)."""
-    return [_answer(index, question)[0] for question in questions_in(index, text)]
+    return [_answer(index, question) for question in questions_in(index, text)]
 
 
 def questions_in(index: Index, text: str) -> list[str]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from chat.intents import Intent
 from knowledge.models import AnswerOutcome
-from knowledge.services import Answer, answer_message
+from knowledge.services import Answer, record_answers
 from shops.models import Product
 
 from .handler import Handler, Responder, Stage
@@ -16,8 +16,7 @@ _REPLY_INTENT: dict[str, Intent] = {AnswerOutcome.ANSWER: Intent.FAQ, AnswerOutc
 
 def knows(turn: Turn) -> bool:
     """Whether shop knowledge has a confident answer for the message (nothing is recorded)."""
-    answers = answer_message(turn.shop, turn.raw, record=False)
-    return any(answer.outcome == AnswerOutcome.ANSWER for answer in answers)
+    return any(answer.outcome == AnswerOutcome.ANSWER for answer in turn.knowledge)
 
 
 def respond(turn: Turn) -> DialogueResult:
@@ -25,7 +24,8 @@ def respond(turn: Turn) -> DialogueResult:
 
     The question is named in front of each answer when the message (or the one it is part of) holds several.
     """
-    answers = answer_message(turn.shop, turn.raw, record=True, conversation_id=turn.conversation.pk)
+    answers = turn.knowledge
+    record_answers(turn.shop, answers, turn.conversation.pk)
     cards = _product_cards(turn, answers)
     replies = []
     for answer in answers:

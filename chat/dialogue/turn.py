@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import cast
 
 from chat.models import Conversation
+from knowledge.services import Answer, answer_message
 from knowledge.text import normalize, strip_punctuation
 from shops.models import Shop
 
@@ -44,6 +45,12 @@ class Turn:
     def plain(self) -> str:
         """The normalised text without punctuation or spaces, for whole-utterance matching."""
         return strip_punctuation(self.text).replace(" ", "")
+
+    @cached_property
+    def knowledge(self) -> list[Answer]:
+        """Shop knowledge's answers to the message, not yet recorded: asked of the engine once, whether a
+        handler only checks that the FAQ knows the answer or sends it (``faq.respond`` records them)."""
+        return answer_message(self.shop, self.raw, record=False)
 
     @cached_property
     def catalogue(self) -> Catalogue:
