@@ -280,6 +280,9 @@ _unknown_limits = set(env.dict("LIMITS", default={})) - set(SHOPBEE_LIMITS)
 if _unknown_limits:
     raise ImproperlyConfigured(f"LIMITS names unknown limits: {', '.join(sorted(_unknown_limits))}")
 SHOPBEE_LIMITS.update(env.dict("LIMITS", default={}))
+# The load test's floor (loadtest_chat --floor): a bare echo socket at /ws/bench/echo/, for benchmarking
+# only; it answers anyone without limits, so it stays off (the default) in production.
+BENCH_ECHO = env.bool("BENCH_ECHO", default=False)
 # The largest frame either socket parses, in characters: a 2,000-character message fits even with every
 # character escaped (\uXXXX); a larger frame gets "frame_too_large" before any parsing.
 CHAT_MAX_FRAME_SIZE = env.int("CHAT_MAX_FRAME_SIZE", default=16384)
