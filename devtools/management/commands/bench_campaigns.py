@@ -170,7 +170,7 @@ class Command(BaseCommand):
         out(f"memory: process max RSS {rss_before:.0f} MiB before the scan, {rss_after:.0f} MiB after")
         out(f"floor (plain INSERT ... SELECT of the same {total:,} touches): {floor:.2f} s")
         out(
-            f"bench campaign_scan_{count}_{connection.vendor} figure={scanned - started:.3f} floor={floor:.3f} "
+            f"bench campaign_scan_{count}_{connection.vendor} figure={scanned - started:.4f} floor={floor:.4f} "
             f"unit=s ratio={(scanned - started) / floor:.2f}"
         )
 
