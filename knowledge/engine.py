@@ -144,6 +144,12 @@ class Analyzer:
             words.extend(_jieba_cut(chunk[start:]))
         return words
 
+    def _phrases_in(self, word: str) -> list[str]:
+        """The shop's phrases strictly inside ``word``."""
+        if self._automaton is None:
+            return []
+        return [phrase for _, phrase in self._automaton.iter(word) if len(phrase) < len(word)]
+
     def _canonical(self, word: str) -> str | None:
         if word in STOPWORDS:
             return None
@@ -178,8 +184,11 @@ class Analyzer:
                         continue
                 result.append(token)
                 if len(token) > 2:
-                    # A long word also counts as the words inside it: 退货地址 still speaks of 退货.
-                    result.extend(p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token)
+                    # A long word also counts as the words inside it: 退货地址 still speaks of 退货, and
+                    # 赠运费险 of the shop's phrase 运费险.
+                    inside = {p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token}
+                    inside |= {p for p in map(self._canonical, self._phrases_in(token)) if p and p != token}
+                    result.extend(sorted(inside))
                 if len(token) > 1 and token[-1] in self.heads:
                     result.append(token[-1])
         return result
