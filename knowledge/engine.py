@@ -110,15 +110,19 @@ class Analyzer:
         phrases: Iterable[str] = (),
         synonyms: dict[str, str] | None = None,
         regions: Mapping[str, str] | None = None,
+        broader: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token."""
+        """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token.
+        ``broader``: canonical word → broader words it adds as tokens (夏威夷果 → 坚果)."""
         self.synonyms = dict(synonyms or {})
         self.regions = dict(regions or {})
+        self.broader = dict(broader or {})
         # One-character canonical words (鞋, 裙): a compound ending in one is a kind of it (跑步鞋 → 鞋).
         self.heads = frozenset(c for c in self.synonyms.values() if len(c) == 1 and c not in STOPWORDS)
         words = {strip_punctuation(p) for p in phrases} | {w for w in self.synonyms if len(w) > 1}
         words |= {c for c in self.synonyms.values() if len(c) > 1}
         words |= set(self.regions) | set(self.regions.values())
+        words |= set(self.broader) | {w for heads in self.broader.values() for w in heads}
         words = {w for w in words if len(w) > 1 and " " not in w}
         self.phrases = frozenset(words)
         self._automaton = None
@@ -183,6 +187,7 @@ class Analyzer:
                         result.extend(known)
                         continue
                 result.append(token)
+                result.extend(self.broader.get(token, ()))
                 if len(token) > 2:
                     # A long word also counts as the words inside it: 退货地址 still speaks of 退货, and
                     # 赠运费险 of the shop's phrase 运费险.
