@@ -55,6 +55,18 @@ UNKNOWN, SHORT = FEATURES.index("unknown"), FEATURES.index("short")
 
 # "A不A" / "A没A" questions ask about A: 透不透 → 透, 包不包邮 → 包邮, 有没有 → 有.
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
+# Numbers inside a promotion or payment term hide the term: 满99减10 is 满减, 分3期 is 分期, 7天无理由 is 七天无理由.
+_NUMBERED_TERMS = (
+    (re.compile(r"满\s?\d+(?:\.\d+)?\s?(?:元|块)?\s?减\s?(?:\d+(?:\.\d+)?\s?(?:元|块)?)?"), " 满减 "),
+    (re.compile(r"分\s?(?:\d+|[两三六十]|十二)\s?期"), " 分期 "),
+    (re.compile(r"(?:\d+|[七十]|十五)\s?天无理由"), " 七天无理由 "),
+)
+
+
+def _numbered_terms(text: str) -> str:
+    for pattern, term in _NUMBERED_TERMS:
+        text = pattern.sub(term, text)
+    return text
 
 
 def load_dictionary() -> None:
@@ -172,7 +184,7 @@ class Analyzer:
         """Canonical tokens of ``text``. With ``vocabulary`` (a query against an index), a word the index
         does not know is replaced by the known words inside it: jieba glues "有券" or "鞋有" together."""
         result: list[str] = []
-        for chunk in _A_NOT_A.sub(r"\1", strip_punctuation(text)).split():
+        for chunk in _numbered_terms(_A_NOT_A.sub(r"\1", strip_punctuation(text))).split():
             for word in self._segment(chunk):
                 token = self._canonical(word)
                 if token is None:
