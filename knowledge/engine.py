@@ -117,6 +117,9 @@ def _by_sound(words: dict[str, float], df: Counter) -> dict[str, str]:
 class Analyzer:
     """Tokens for one shop: its phrases kept whole, its synonyms mapped to one canonical word."""
 
+    # Words whose inner words are remembered; shoppers' text cannot grow it past this.
+    INSIDE_CACHE_SIZE = 50_000
+
     def __init__(
         self,
         phrases: Iterable[str] = (),
@@ -129,6 +132,7 @@ class Analyzer:
         self.synonyms = dict(synonyms or {})
         self.regions = dict(regions or {})
         self.broader = dict(broader or {})
+        self._inside_cache: dict[str, tuple[str, ...]] = {}
         # One-character canonical words (鞋, 裙): a compound ending in one is a kind of it (跑步鞋 → 鞋).
         self.heads = frozenset(c for c in self.synonyms.values() if len(c) == 1 and c not in STOPWORDS)
         words = {strip_punctuation(p) for p in phrases} | {w for w in self.synonyms if len(w) > 1}
@@ -160,11 +164,18 @@ class Analyzer:
             words.extend(_jieba_cut(chunk[start:]))
         return words
 
-    def _phrases_in(self, word: str) -> list[str]:
-        """The shop's phrases strictly inside ``word``."""
-        if self._automaton is None:
-            return []
-        return [phrase for _, phrase in self._automaton.iter(word) if len(phrase) < len(word)]
+    def _inside(self, token: str) -> tuple[str, ...]:
+        """A long word also counts as the words inside it: 退货地址 still speaks of 退货 (jieba's search mode),
+        and 赠运费险 of the shop's phrase 运费险. Kept per analyser: the same words recur in every text."""
+        found = self._inside_cache.get(token)
+        if found is None:
+            words = set(_jieba_subwords(token))
+            if self._automaton is not None:
+                words.update(phrase for _, phrase in self._automaton.iter(token) if len(phrase) < len(token))
+            found = tuple(sorted({p for p in map(self._canonical, words) if p and p != token}))
+            if len(self._inside_cache) < self.INSIDE_CACHE_SIZE:
+                self._inside_cache[token] = found
+        return found
 
     def _canonical(self, word: str) -> str | None:
         if word in STOPWORDS:
@@ -201,11 +212,7 @@ class Analyzer:
                 result.append(token)
                 result.extend(self.broader.get(token, ()))
                 if len(token) > 2:
-                    # A long word also counts as the words inside it: 退货地址 still speaks of 退货, and
-                    # 赠运费险 of the shop's phrase 运费险.
-                    inside = {p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token}
-                    inside |= {p for p in map(self._canonical, self._phrases_in(token)) if p and p != token}
-                    result.extend(sorted(inside))
+                    result.extend(self._inside(token))
                 if len(token) > 1 and token[-1] in self.heads:
                     result.append(token[-1])
         return result
