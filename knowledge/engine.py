@@ -48,6 +48,10 @@ K1 = 1.2
 B = 0.75
 # Weights of the three signals in a text's raw score.
 W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
+# Weight of the card's answer (character bigrams) in the raw score: it only brings candidates in, since a
+# shopper's paraphrase often uses the answer's words (实体店 for a pick-up card that says 门店); the ranker
+# decides with its ``answer`` feature.
+W_ANSWER = 0.15
 
 
 # Query-level features, the same in every candidate row: what the confidence model reads.
@@ -325,6 +329,19 @@ class Index:
         self.gram_postings = {g: np.asarray(docs, dtype=np.int64) for g, docs in gram_docs.items()}
         self.gram_by_sound = _by_sound(self.gram_idf, gram_df)
         self.inv_gram_norm = 1.0 / gram_norm
+        # Character bigrams of each card's answer, IDF-weighted like ``chars`` (no segmentation: cheap to build).
+        answer_grams = [char_bigrams(card.answer) for card in self.cards]
+        answer_df = Counter(g for grams in answer_grams for g in grams)
+        n_cards = len(self.cards)
+        self.answer_gram_idf = {g: _idf(n_cards, count) for g, count in answer_df.items()}
+        answer_docs: dict[str, list[int]] = {g: [] for g in answer_df}
+        answer_norm = np.ones(n_cards)
+        for pos, grams in enumerate(answer_grams):
+            for g in grams:
+                answer_docs[g].append(pos)
+            answer_norm[pos] = math.sqrt(sum(self.answer_gram_idf[g] ** 2 for g in grams)) or 1.0
+        self.answer_gram_postings = {g: np.asarray(cards, dtype=np.int64) for g, cards in answer_docs.items()}
+        self.inv_answer_norm = 1.0 / answer_norm
 
     @property
     def ranker(self) -> Ranker:
@@ -383,6 +400,9 @@ class Index:
             return [], np.zeros(0), feature_matrix([])
         lex, cover, chars = signals
         raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
+        answer = self._answer_signal(text)
+        if answer is not None:
+            raw = raw + W_ANSWER * answer[self.doc_card]
         if exclude is not None:
             raw[exclude] = 0.0
         matched = np.flatnonzero(raw)
@@ -405,6 +425,20 @@ class Index:
             for doc in docs
         ]
         return docs, raw[docs], feature_matrix(rows)
+
+    def _answer_signal(self, text: str) -> np.ndarray | None:
+        """IDF-weighted cosine of the question's character bigrams with each card's answer."""
+        scores = np.zeros(len(self.cards))
+        norm = 0.0
+        for g in char_bigrams(text):
+            idf = self.answer_gram_idf.get(g)
+            if idf is None:
+                continue
+            norm += idf * idf
+            scores[self.answer_gram_postings[g]] += idf * idf
+        if not norm:
+            return None
+        return scores * self.inv_answer_norm / math.sqrt(norm)
 
     def _text_facts(self, doc: int) -> TextFacts:
         facts = self._facts.get(doc)
