@@ -1,6 +1,7 @@
 """Conversations between shoppers and the shop (bot or human), and the service records they produce."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -302,7 +303,10 @@ class AgentSeat(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="agent_seats", verbose_name=_("shop"))
     presence = models.CharField(_("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
     max_chats = models.PositiveSmallIntegerField(
-        _("maximum concurrent chats"), default=5, help_text=_("Conversations assigned to this agent at once.")
+        _("maximum concurrent chats"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Conversations assigned to this agent at once (1-50)."),
     )
     skill_group = models.CharField(
         _("skill group"), max_length=20, choices=SkillGroup.choices, blank=True, help_text=_("Empty: both groups.")
