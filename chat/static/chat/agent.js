@@ -18,8 +18,13 @@
     close: function (event) {
       $("status").textContent = event.code === 4403 ? "没有接待权限" : "连接中断，正在重连…";
     },
-    frame: onFrame,
+    frame: function (frame) {
+      onFrame(frame);
+      // Extensions of the console in their own files (agent-queue.js: presence, load, group transfer).
+      (Shopbee.consoleListeners || []).forEach(function (listen) { listen(frame); });
+    },
   });
+  Shopbee.consoleSocket = socket;
   // Presence: the server counts this console as online while it hears from it.
   setInterval(function () { socket.send({ type: "ping" }); }, 20000);
 
@@ -80,7 +85,7 @@
     var select = $("transfer-to");
     select.replaceChildren();
     (data.info.colleagues || []).forEach(function (c) {
-      var option = el("option", null, c.name);
+      var option = el("option", null, c.max_chats ? c.name + "（" + c.load + "/" + c.max_chats + "）" : c.name);
       option.value = c.id;
       select.appendChild(option);
     });
