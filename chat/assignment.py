@@ -201,10 +201,10 @@ def loads(shop_id: int, user_ids: set[int] | None = None) -> Counter[int]:
     return Counter(dict(counts))
 
 
-def available_seats(shop_id: int) -> list[Seat]:
+def available_seats(shop_id: int, console_user_ids: set[int]) -> list[Seat]:
     """Seats of the shop's online agents (switched online, with a live console), with their load."""
     rows = list(
-        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user_id__in=online_agent_ids(shop_id))
+        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user_id__in=console_user_ids)
         .select_related("user")
         .order_by("user_id")
     )
@@ -244,20 +244,21 @@ def locked_desk(shop_id: int) -> ServiceDesk:
     return desk
 
 
-def take(conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> Conversation | None:
-    """Give a waiting conversation to ``agent`` (the caller holds the desk lock and has checked capacity).
-    None when it no longer waits: closed meanwhile, or someone else has it."""
-    taken = Conversation.objects.filter(pk=conversation_id, status=Status.WAITING).update(
+def take(shop_id: int, conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> Conversation | None:
+    """Give a waiting conversation of the shop to ``agent`` (the caller holds the desk lock and has checked
+    capacity). None when it no longer waits: closed meanwhile, or someone else has it."""
+    taken = Conversation.objects.filter(pk=conversation_id, shop_id=shop_id, status=Status.WAITING).update(
         status=Status.AGENT, assigned_agent=agent
     )
     QueueEntry.objects.filter(conversation_id=conversation_id).delete()
     if not taken:
         return None
-    conversation = Conversation.objects.select_related("shop", "assigned_agent").get(pk=conversation_id)
-    AgentSeat.objects.filter(user=agent, shop_id=conversation.shop_id).update(last_assigned_at=timezone.now())
+    # What the announcements and the notice need, without reading the row back.
+    conversation = Conversation(pk=conversation_id, shop_id=shop_id, status=Status.AGENT, assigned_agent=agent)
+    AgentSeat.objects.filter(user=agent, shop_id=shop_id).update(last_assigned_at=timezone.now())
     announce_status(conversation, outbox)
     announce_assignment(conversation, outbox)
-    announce_queue(conversation.shop_id, outbox)
+    announce_queue(shop_id, outbox)
     text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
     post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox, agent=agent)
     return conversation
@@ -265,14 +266,18 @@ def take(conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> 
 
 def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conversation]:
     """Give the shop's queue, head first, to its online agents with free slots (not under the manual rule, and
-    only in service hours); every waiting shopper then hears their position. Returns what was assigned."""
+    only in service hours); every waiting shopper then hears their position. Returns what was assigned.
+
+    What needs no lock (the hours, who has a live console) is read before the desk is locked, so the part
+    that runs one at a time per shop is short."""
     now = timezone.now()
+    hours = service_hours(Shop.objects.get(pk=shop_id), now)
+    online = online_agent_ids(shop_id) if hours.is_open(now) else set()
     assigned: list[Conversation] = []
     with transaction.atomic():
         desk = locked_desk(shop_id)
-        hours = service_hours(Shop.objects.get(pk=shop_id), now)
-        if desk.rule != Rule.MANUAL and hours.is_open(now):
-            seats = available_seats(shop_id)
+        seats = available_seats(shop_id, online) if desk.rule != Rule.MANUAL and online else []
+        if any(seat.free for seat in seats):
             entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
             for conversation_id, skill_group in entries.values_list("conversation_id", "skill_group"):
                 if not any(seat.free for seat in seats):
@@ -280,13 +285,13 @@ def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conver
                 seat = pick(seats, skill_group, desk.rule)
                 if seat is None:
                     continue  # nobody of its group is free: later entries of the other group may go ahead
-                conversation = take(conversation_id, seat.row.user, outbox=outbox)
+                conversation = take(shop_id, conversation_id, seat.row.user, outbox=outbox)
                 if conversation is None:
                     continue
                 seat.load += 1
                 seat.row.last_assigned_at = timezone.now()  # as take() stored it: the next in turn differs
                 assigned.append(conversation)
-        announce_queue_order(shop_id, hours, now, outbox)
+    announce_queue_order(shop_id, hours, now, outbox)
     return assigned
 
 

@@ -585,10 +585,9 @@ def accept_conversation(conversation: Conversation, agent: User, *, outbox: Outb
     limit = assignment.seat_capacity(agent.pk, conversation.shop_id)
     if assignment.loads(conversation.shop_id, {agent.pk})[agent.pk] >= limit:
         raise ChatError("at_capacity", f"您在这家店同时接待的会话已达上限（{limit} 个）")
-    taken = assignment.take(conversation.pk, agent, outbox=outbox)
-    if taken is None:
+    if assignment.take(conversation.shop_id, conversation.pk, agent, outbox=outbox) is None:
         raise ChatError("not_waiting", "这个会话已被接待或已结束")
-    return taken.messages.order_by("-pk")[0]
+    return conversation.messages.order_by("-pk")[0]
 
 
 def accept_waiting(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:

@@ -118,7 +118,7 @@ class Command(BaseCommand):
                     for agent_id, count in Counter(a for _pk, a in held).items():
                         peak[agent_id] = max(peak[agent_id], count)
                     if not held:
-                        time.sleep(0.002)
+                        time.sleep(0.01)
                         continue
                     if pause:
                         time.sleep(pause)
