@@ -331,7 +331,7 @@ def requeue_held(user_id: int, *, keep_shop_ids: Collection[int] = (), outbox: O
             announce_status(conversation, outbox)
             announce_queue(conversation.shop_id, outbox)
             text = "刚才的客服暂时离开了，正在为您优先转接其他客服，请稍候～"
-            post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox, intent=Intent.HANDOFF)
+            post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox)
             shops.add(conversation.shop_id)
     for shop_id in shops:
         schedule_assignment(shop_id, outbox)

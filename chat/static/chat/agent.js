@@ -7,6 +7,7 @@
   var el = Shopbee.el;
   var conversations = {};   // id -> {info, messages: {id: frame}, suggestions: []}
   var current = null;
+  var wanted = null;  // the conversation the agent clicked 接入 on: shown as soon as it is theirs
   var typingTimer = null;
   var lastTypingSent = 0;
 
@@ -44,7 +45,10 @@
     } else {
       var accept = el("button", "accept", "接入");
       accept.type = "button";
-      accept.addEventListener("click", function () { socket.send({ type: "accept", conversation: item.conversation }); });
+      accept.addEventListener("click", function () {
+        wanted = item.conversation;
+        socket.send({ type: "accept", conversation: item.conversation });
+      });
       li.appendChild(accept);
     }
     return li;
@@ -53,6 +57,11 @@
   function renderQueue(frame) {
     $("waiting").replaceChildren.apply($("waiting"), frame.waiting.map(function (i) { return queueItem(i, false); }));
     $("mine").replaceChildren.apply($("mine"), frame.mine.map(function (i) { return queueItem(i, true); }));
+  }
+
+  function holdsCurrent() {
+    var data = current && conversations[current];
+    return Boolean(data && data.info && data.info.status === "agent");
   }
 
   function open(id) {
@@ -105,7 +114,11 @@
         data = entry(frame.conversation);
         data.info = frame;
         frame.messages.forEach(function (m) { data.messages[m.id] = m; });
-        if (!current || frame.status === "agent") current = frame.conversation;
+        // An accepted conversation opens; one assigned automatically opens only if the agent is not in
+        // a chat they hold (it waits under 我的会话 instead of taking the reply box away mid-sentence).
+        if (!current || frame.conversation === wanted || (frame.status === "agent" && !holdsCurrent())) {
+          current = frame.conversation;
+        }
         render();
         break;
       case "message":
