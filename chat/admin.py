@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from shops.models import Membership
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, take_saved
 
-from .models import Conversation, InvoiceRequest, Message, WorkOrder
+from . import assignment
+from .models import AgentSeat, Conversation, InvoiceRequest, Message, ServiceDesk, WorkOrder
 from .records import open_work_order, request_invoice, update_invoice_request, update_work_order
 from .services import ChatError, close_as_staff
 
@@ -125,3 +126,37 @@ class ConversationAdmin(ShopScopedAdmin):
                 continue  # closed meanwhile (by its agent, the shopper's idle close)
         self.log_action(request, closed, "status", "ended_at")
         self.message_user(request, _("%(count)d conversations closed.") % {"count": len(closed)}, messages.SUCCESS)
+
+
+@admin.register(ServiceDesk)
+class ServiceDeskAdmin(ShopScopedAdmin):
+    """A shop's assignment rule and away message; managers edit, agents see."""
+
+    view_roles = SERVICE_STAFF
+    list_display = ["shop", "rule"]
+    list_filter = ["shop", "rule"]
+    list_select_related = ["shop"]
+
+    def save_model(self, request, obj, form, change):
+        assignment.save_desk(obj)
+
+
+@admin.register(AgentSeat)
+class AgentSeatAdmin(ShopScopedAdmin):
+    """Each agent's maximum of concurrent chats and skill group per shop, set by managers; presence is the
+    agent's own (the console's switch)."""
+
+    view_roles = SERVICE_STAFF
+    list_display = ["user", "shop", "presence", "max_chats", "skill_group", "last_assigned_at"]
+    list_editable = ["max_chats", "skill_group"]
+    list_filter = ["shop", "presence", "skill_group"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user", "shop"]
+    fields = ["user", "shop", "presence", "max_chats", "skill_group", "last_assigned_at", "presence_changed_at"]
+    readonly_fields = ["user", "shop", "presence", "last_assigned_at", "presence_changed_at"]
+
+    def has_add_permission(self, request):
+        return False  # a seat is made when the agent first opens a console
+
+    def save_model(self, request, obj, form, change):
+        assignment.save_seat(obj)

@@ -153,6 +153,8 @@ CARD_HITS_EVERY_SECONDS = 60.0
 # Fixed schedules; beat copies them into django-celery-beat's tables, where they can be edited.
 CELERY_BEAT_SCHEDULE = {
     "close-idle-conversations": {"task": "chat.tasks.close_idle_conversations", "schedule": 300.0},
+    # Silent consoles' agents go offline; queues are assigned (service hours starting let left messages in).
+    "assign-queues": {"task": "chat.tasks.assign_queues", "schedule": 30.0},
     "count-card-hits": {"task": "knowledge.tasks.count_card_hits", "schedule": CARD_HITS_EVERY_SECONDS},
     # Webhook retries whose task was lost (a worker killed while it waited) are queued again.
     "sweep-webhook-deliveries": {"task": "api.tasks.sweep_webhook_deliveries", "schedule": 60.0},
@@ -292,3 +294,6 @@ CHAT_IDLE_CLOSE_MINUTES = env.int("CHAT_IDLE_CLOSE_MINUTES", default=30)
 # background or a client that only holds sockets. The page reconnects, with what it missed, as soon as it is
 # in front of the shopper again.
 CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)
+# An agent whose last console closed goes offline this long after (chats back to the queue's head), unless a
+# console of theirs is back by then: a reload or a dropped connection keeps them online.
+CHAT_PRESENCE_GRACE_SECONDS = env.int("CHAT_PRESENCE_GRACE_SECONDS", default=30)

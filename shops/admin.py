@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
+from .models import Customer, Holiday, Membership, OpeningHours, Order, OrderLine, Product, QuotaWarning, Refund, Shop
 from .overview import shop_figures
 from .quota import current_warnings, quota_usage, warning_text
 from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
@@ -19,6 +19,18 @@ ORDER_READERS = (Role.MANAGER, Role.AGENT, Role.QA)
 
 class MembershipInline(ShopScopedInline, admin.TabularInline):
     model = Membership
+    extra = 0
+
+
+class OpeningHoursInline(ShopScopedInline, admin.TabularInline):
+    """Weekly service hours in the shop's timezone: outside them a hand-off becomes a left message."""
+
+    model = OpeningHours
+    extra = 0
+
+
+class HolidayInline(ShopScopedInline, admin.TabularInline):
+    model = Holiday
     extra = 0
 
 
@@ -38,7 +50,7 @@ class ShopAdmin(ShopScopedAdmin):
     readonly_fields = ["bot_usage"]
     # The plan decides the monthly bot quota: what a shop pays for is the platform's to set, not its manager's.
     billing_fields = ["plan"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, OpeningHoursInline, HolidayInline]
     change_list_template = "admin/shops/shop/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

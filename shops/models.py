@@ -295,3 +295,52 @@ class QuotaWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop} · {self.month:%Y-%m} · {self.threshold}% ({self.used}/{self.quota})"
+
+
+class OpeningHours(models.Model):
+    """One window of a shop's weekly service hours, in the shop's own timezone. A shop without any window
+    serves around the clock; a window whose end is not after its start runs past midnight."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("shop"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"), help_text=_("Local time; before the opening time means past midnight."))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["shop", "weekday", "opens"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "weekday", "opens"], name="opening_hours_one_window_per_start"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday_0_to_6"),
+            models.CheckConstraint(condition=~Q(opens=F("closes")), name="opening_hours_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    """A local date the shop's agents do not serve (the bot still answers)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("shop"))
+    day = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["shop", "day"]
+        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="holiday_one_per_shop_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"

@@ -83,6 +83,12 @@
         case "status":
           showStatus(frame.status, frame.agent);
           break;
+        case "queue_position":
+          statusLine.textContent = frame.opens_at
+            ? "已留言，客服将于 " + new Date(frame.opens_at).toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) + " 上班后回复您（排第 " + frame.position + " 位）"
+            : "排队中：您排在第 " + frame.position + " 位，前面还有 " + (frame.position - 1) + " 位顾客";
+          statusLine.dataset.position = frame.position;
+          break;
         case "typing":
           typing.hidden = false;
           clearTimeout(typingTimer);
