@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +155,12 @@ class Product(models.Model):
         help_text=_("Months of warranty from receipt; 0 means no warranty is stated. The chat bot answers with it."),
     )
     on_sale = models.BooleanField(_("on sale"), default=True)
+    image_url = models.URLField(
+        _("image URL"),
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("An https picture of the product, shown on its card in the chat."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -5,9 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from chat.dialogue.catalogue import Catalogue
+from chat.dialogue.replies import product_card
 from shops.models import EmbedOrigin, Membership
 from tests.conftest import shop_change_form, staff_of
-from tests.factories import FAQCardFactory, ShopFactory
+from tests.factories import FAQCardFactory, ProductFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +183,14 @@ def test_widget_js_is_the_static_script(client):
     response = client.get("/widget.js")
     assert response.status_code == 302
     assert response["Location"].endswith("/chat/widget.js")
+
+
+def test_a_product_card_carries_the_products_https_picture(shop_a):
+    product = ProductFactory(shop=shop_a, image_url="https://img.example.com/shoe.png")
+    assert product_card(product)["image"] == "https://img.example.com/shoe.png"
+    item = Catalogue.build(shop_a.pk).by_id(product.pk)
+    assert item is not None and product_card(item)["image"] == "https://img.example.com/shoe.png"
+    product.image_url = "http://img.example.com/shoe.png"  # the chat's policy shows https pictures only
+    with pytest.raises(ValidationError) as error:
+        product.full_clean()
+    assert list(error.value.message_dict) == ["image_url"]

@@ -59,6 +59,9 @@ class Sellable(Protocol):
     @property
     def sizes(self) -> Iterable[str]: ...
 
+    @property
+    def image_url(self) -> str: ...
+
 
 def product_card(product: Sellable) -> dict[str, Any]:
     """The product card dict of the chat protocol, from a Product or a catalogue item."""
@@ -70,6 +73,7 @@ def product_card(product: Sellable) -> dict[str, Any]:
         "colors": list(product.colors),
         "sizes": list(product.sizes),
         "stock": product.stock,
+        "image": product.image_url,
     }
 
 
