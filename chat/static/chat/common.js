@@ -101,6 +101,32 @@ var Shopbee = (function () {
     return card;
   }
 
+  function orderCard(order) {
+    var card = el("div", "order-card");
+    var head = el("div", "order-head");
+    head.appendChild(el("span", "order-number", "订单 " + order.number));
+    head.appendChild(el("span", "order-status " + order.status, order.status_text));
+    card.appendChild(head);
+    var lines = el("ul", "order-lines");
+    order.lines.forEach(function (line) {
+      var item = el("li");
+      item.appendChild(el("span", "line-title", line.title));
+      if (line.options) item.appendChild(el("span", "line-options", line.options));
+      item.appendChild(el("span", "line-quantity", "×" + line.quantity));
+      lines.appendChild(item);
+    });
+    if (order.more_lines) lines.appendChild(el("li", "more", "另有 " + order.more_lines + " 件商品"));
+    card.appendChild(lines);
+    var foot = el("div", "order-foot");
+    foot.appendChild(el("span", "order-time", "下单 " + order.created_at));
+    foot.appendChild(el("span", "order-total", "实付 " + price(order.total)));
+    card.appendChild(foot);
+    if (order.tracking_number) {
+      card.appendChild(el("div", "order-tracking", order.carrier + " " + order.tracking_number));
+    }
+    return card;
+  }
+
   /* One message: avatar, name, bubble, product cards, quick replies. onChoose(text) is called when a quick
      reply is clicked; options.askProduct(product), when given, puts a 问问这款 button on each product card. */
   function messageNode(frame, onChoose, options) {
@@ -113,6 +139,7 @@ var Shopbee = (function () {
     node.appendChild(body);
     body.appendChild(el("div", "name", (options.names && options.names[sender]) || SENDERS[sender].name));
     body.appendChild(el("div", "bubble", frame.text));
+    if (frame.order) body.appendChild(orderCard(frame.order));
     if (frame.products && frame.products.length) {
       var cards = el("div", "products");
       frame.products.forEach(function (product) { cards.appendChild(productCard(product, options.askProduct)); });
