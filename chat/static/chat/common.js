@@ -119,7 +119,7 @@ var Shopbee = (function () {
     card.appendChild(lines);
     var foot = el("div", "order-foot");
     foot.appendChild(el("span", "order-time", "下单 " + order.created_at));
-    foot.appendChild(el("span", "order-total", "实付 " + price(order.total)));
+    foot.appendChild(el("span", "order-total", "合计 " + price(order.total)));
     card.appendChild(foot);
     if (order.tracking_number) {
       card.appendChild(el("div", "order-tracking", order.carrier + " " + order.tracking_number));
@@ -134,10 +134,11 @@ var Shopbee = (function () {
     var sender = SENDERS[frame.sender] ? frame.sender : "system";
     var node = el("div", "message " + sender);
     node.dataset.id = frame.id;
-    node.appendChild(el("span", "avatar " + sender, SENDERS[sender].avatar));
+    var name = (options.names && options.names[sender]) || SENDERS[sender].name;
+    node.appendChild(el("span", "avatar " + sender, name === SENDERS[sender].name ? SENDERS[sender].avatar : name.charAt(0)));
     var body = el("div", "body");
     node.appendChild(body);
-    body.appendChild(el("div", "name", (options.names && options.names[sender]) || SENDERS[sender].name));
+    body.appendChild(el("div", "name", name));
     body.appendChild(el("div", "bubble", frame.text));
     if (frame.order) body.appendChild(orderCard(frame.order));
     if (frame.products && frame.products.length) {
