@@ -26,6 +26,7 @@
     ".panel { position: fixed; right: 20px; bottom: 90px; z-index: 2147483647; width: 380px; height: 600px;",
     "  max-height: calc(100vh - 110px); border-radius: 14px; overflow: hidden; background: #fff;",
     "  box-shadow: 0 8px 30px rgba(0,0,0,.25); }",
+    ".panel.refused { height: auto; }",
     ".panel iframe { width: 100%; height: 100%; border: 0; display: block; }",
     ".refusal { padding: 24px; font: 15px/1.6 sans-serif; color: #333; }",
     ".refusal strong { display: block; margin-bottom: 8px; color: #c62828; }",
@@ -100,6 +101,7 @@
     box.appendChild(title);
     box.appendChild(text);
     box.appendChild(dismiss);
+    panel.classList.add("refused");
     panel.appendChild(box);
   }
 
