@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements.txt
 run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false --http config.serving:HeaderDeadlineProtocol
 

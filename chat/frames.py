@@ -22,6 +22,8 @@ class MessageFrame(TypedDict):
     quick_replies: list[object]
     products: list[object]
     created_at: str
+    # An order card (number, status, total, lines, carrier and tracking): a reply about one of the shopper's orders.
+    order: NotRequired[dict[str, object]]
     # Only in a welcome's history, on the shopper's own messages: the page matches what it still waits on.
     client_msg_id: NotRequired[str]
 

@@ -31,7 +31,7 @@ def shop_agents_group(shop_id: int) -> str:
 
 def message_frame(message: Message) -> MessageFrame:
     """A stored message as the WebSocket protocol's ``message`` frame."""
-    return {
+    frame: MessageFrame = {
         "type": "message",
         "id": message.pk,
         "conversation": message.conversation_id,
@@ -41,6 +41,9 @@ def message_frame(message: Message) -> MessageFrame:
         "products": message.payload.get("products", []),
         "created_at": message.created_at.isoformat(),
     }
+    if "order" in message.payload:
+        frame["order"] = message.payload["order"]
+    return frame
 
 
 def new_message(

@@ -379,7 +379,7 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
             conversation,
             Sender.BOT,
             reply.text,
-            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            payload=reply.payload(),
             intent=reply.intent,
             confidence=reply.confidence,
         )
@@ -702,7 +702,7 @@ def close_conversation(
         Sender.BOT,
         survey.text,
         outbox=outbox,
-        payload={"quick_replies": survey.quick_replies, "products": survey.products},
+        payload=survey.payload(),
         intent=survey.intent,
         agent=by,
     )

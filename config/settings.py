@@ -176,7 +176,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
@@ -245,6 +244,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Django's own console handler (DEBUG) printed every django.* line a second time through the root's.
+    "loggers": {"django": {"handlers": [], "level": env.str("LOG_LEVEL", default="WARNING"), "propagate": True}},
 }
 
 # Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from chat.views import front_page
 from core.login import RateLimitedAdminLoginForm
 
 admin.site.login_form = RateLimitedAdminLoginForm
@@ -14,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("", include("chat.urls")),
+    path("", front_page, name="front-page"),
 ]

@@ -7,7 +7,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Customer, Holiday, Membership, OpeningHours, Order, OrderLine, Product, QuotaWarning, Refund, Shop
+from .models import (
+    Customer,
+    EmbedOrigin,
+    Holiday,
+    Membership,
+    OpeningHours,
+    Order,
+    OrderLine,
+    Product,
+    QuotaWarning,
+    Refund,
+    Shop,
+)
 from .overview import shop_figures
 from .quota import current_warnings, quota_usage, warning_text
 from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
@@ -34,6 +46,15 @@ class HolidayInline(ShopScopedInline, admin.TabularInline):
     extra = 0
 
 
+class EmbedOriginInline(ShopScopedInline, admin.TabularInline):
+    """The sites allowed to embed the chat widget (docs/chat.md#the-widget)."""
+
+    model = EmbedOrigin
+    extra = 0
+    fields = ["origin", "created_at"]
+    readonly_fields = ["created_at"]
+
+
 def format_usage(used: int, quota: int | None) -> str:
     if quota is None:
         return _("%(used)d (no limit)") % {"used": used}
@@ -50,7 +71,7 @@ class ShopAdmin(ShopScopedAdmin):
     readonly_fields = ["bot_usage"]
     # The plan decides the monthly bot quota: what a shop pays for is the platform's to set, not its manager's.
     billing_fields = ["plan"]
-    inlines = [MembershipInline, OpeningHoursInline, HolidayInline]
+    inlines = [MembershipInline, OpeningHoursInline, HolidayInline, EmbedOriginInline]
     change_list_template = "admin/shops/shop/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

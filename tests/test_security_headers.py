@@ -57,7 +57,9 @@ def pages(shop, superuser) -> list[str]:
     card = FAQCardFactory(shop=shop)
     conversation = Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
     return [
+        reverse("front-page"),
         reverse("chat:shopper", args=[shop.slug]),
+        reverse("chat:embedded", args=[shop.slug]),
         reverse("chat:agent-console"),
         reverse("admin:index"),
         reverse("admin:knowledge_faqcard_changelist"),
@@ -68,6 +70,7 @@ def pages(shop, superuser) -> list[str]:
         reverse("admin:chat_conversation_change", args=[conversation.pk]),
         reverse("admin:analytics_dashboard"),
         reverse("admin:shops_shop_changelist"),
+        reverse("admin:shops_shop_change", args=[shop.pk]),
         "/api/v1/docs/",
     ]
 

@@ -41,6 +41,7 @@ class Item:
     selling_points: str
     stock: int
     key: str  # the title normalised, what message words are matched against
+    image_url: str = ""
 
     def has_colour(self, colour: str) -> bool:
         root = colour.rstrip("色的")
@@ -88,7 +89,17 @@ class Catalogue:
             Product.objects.filter(shop_id=shop_id, on_sale=True)
             .order_by("price", "pk")
             .values_list(
-                "pk", "sku", "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock"
+                "pk",
+                "sku",
+                "title",
+                "category",
+                "price",
+                "colors",
+                "sizes",
+                "uses",
+                "selling_points",
+                "stock",
+                "image_url",
             )
         )
         return cls(
@@ -105,8 +116,9 @@ class Catalogue:
                     points,
                     stock,
                     normalize(title),
+                    image_url,
                 )
-                for pk, sku, title, category, price, colors, sizes, uses, points, stock in rows
+                for pk, sku, title, category, price, colors, sizes, uses, points, stock, image_url in rows
             ]
         )
 
