@@ -65,6 +65,40 @@ MIDDLEWARE = [
     "config.csp.ContentSecurityPolicyMiddleware",
 ]
 
+# --- back office: the admin theme (django-unfold, docs/backoffice.md) ---------------------------------------
+# Unfold's app comes before django.contrib.admin: its templates and its admin site replace the stock ones.
+INSTALLED_APPS = ["unfold", "unfold.contrib.import_export", *INSTALLED_APPS]
+UNFOLD = {
+    "SITE_TITLE": _("Shopbee"),
+    "SITE_HEADER": _("Shopbee 店小蜂"),
+    "SITE_SUBHEADER": _("Customer service back office"),
+    "SITE_SYMBOL": "hive",
+    "SITE_URL": "/",
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "config.backoffice.role_home",
+    "LOGIN": {"form": "core.login.RateLimitedAdminLoginForm"},
+    "COLORS": {"primary": {weight: f"oklch({lightness}% {chroma} 70)" for weight, lightness, chroma in (
+        ("50", 98.7, 0.022), ("100", 96.2, 0.059), ("200", 92.4, 0.12), ("300", 87.9, 0.169), ("400", 82.8, 0.189),
+        ("500", 76.9, 0.188), ("600", 66.6, 0.179), ("700", 55.4, 0.135), ("800", 47.6, 0.114), ("900", 41.4, 0.112),
+        ("950", 27.9, 0.077),
+    )}},
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": "config.backoffice.is_superuser",
+        "navigation": "config.backoffice.navigation",
+    },
+}
+# Unfold's components run on Alpine.js, which evaluates its attribute expressions with new Function: the
+# admin's pages (behind the staff login) allow 'unsafe-eval'; every other page keeps the strict policy.
+CONTENT_SECURITY_POLICY_ADMIN = env.str(
+    "CONTENT_SECURITY_POLICY_ADMIN",
+    default="default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+MIDDLEWARE.append("config.backoffice.AdminContentSecurityPolicyMiddleware")  # after the general policy
+# --- end back office ------------------------------------------------------------------------------------------
+
 ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [

@@ -10,11 +10,12 @@ from typing import Any
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from unfold.forms import AuthenticationForm as ThemedAuthenticationForm
 
 from . import limits
 
 
-class RateLimitedAdminLoginForm(AdminAuthenticationForm):
+class RateLimitedAdminLoginForm(ThemedAuthenticationForm):  # the admin's form, with the theme's inputs
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "too_many_attempts": _("Too many failed logins. Please try again in %(minutes)s minutes."),

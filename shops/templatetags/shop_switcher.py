@@ -5,7 +5,7 @@ from django import template
 
 from shops.models import Membership
 from shops.quota import current_warnings, warning_text
-from shops.scoping import current_shop_id
+from shops.switcher import current_shop_id
 from shops.services import visible_shops
 
 register = template.Library()
