@@ -83,7 +83,9 @@ def transcript_rows(conversation: Conversation) -> list[dict]:
                 "who": message.agent.get_full_name() or message.agent.get_username()
                 if message.agent
                 else message.get_sender_display(),
-                "time": message.created_at.astimezone(tz),
+                "time": message.created_at.astimezone(tz).strftime(
+                    "%Y-%m-%d %H:%M:%S"
+                ),  # not |date: that is the server's zone
                 "text": message.text,
                 "intent": intent_label(message.intent) if message.sender != Message.Sender.SHOPPER else "",
                 "shopper_intent": intent_label(message.intent) if message.sender == Message.Sender.SHOPPER else "",

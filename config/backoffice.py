@@ -17,12 +17,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from analytics.roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from analytics.services.home import build_home
 from chat.services import serving_shop_ids
-from shops.switcher import current_shop_id
 from shops.services import visible_shop_ids
+from shops.switcher import current_shop_id
 
 Check = Callable[[HttpRequest], bool]
 
@@ -64,13 +65,18 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
             Page(_("Home"), "home", url="admin:index"),
             Page(_("Agent console"), "support_agent", url="/agent/", allowed=_serves),
             Page(_("Unanswered questions, grouped"), "help", url="admin:knowledge_unanswered_groups"),
-            Page(_("QA findings to review"), "flag", url="admin:analytics_qafinding_changelist", query="status__exact=open"),
+            Page(
+                _("QA findings to review"),
+                "flag",
+                url="admin:analytics_qafinding_changelist",
+                query="status__exact=open",
+            ),
         ],
     ),
     (
-        _("Conversations"),
+        pgettext_lazy("back office navigation", "Conversations"),
         [
-            Page(_("Conversations"), "forum", model="chat.Conversation"),
+            Page(pgettext_lazy("back office navigation", "Conversations"), "forum", model="chat.Conversation"),
             Page(_("Work orders"), "assignment", model="chat.WorkOrder"),
             Page(_("Invoice requests"), "receipt_long", model="chat.InvoiceRequest"),
             Page(_("Customers"), "group", model="shops.Customer"),

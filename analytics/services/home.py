@@ -104,6 +104,18 @@ def cards_to_review(shop_ids: list[int], now: datetime) -> list[tuple[FAQCard, s
     return rows
 
 
+def _finding_todo(finding: QAFinding, with_severity: bool = False) -> Todo:
+    parts = [finding.get_kind_display(), _local(finding.created_at, finding.shop)]
+    if with_severity:
+        parts.insert(0, finding.get_severity_display())
+    return Todo(
+        finding.evidence or finding.get_kind_display(),
+        " · ".join(str(part) for part in parts),
+        reverse("admin:analytics_qafinding_change", args=[finding.pk]),
+        finding.shop.name,
+    )
+
+
 def trainer_home(shops: list[Shop], now: datetime) -> RoleHome:
     shop_ids = [shop.pk for shop in shops]
     open_questions = UnansweredQuestion.objects.filter(shop_id__in=shop_ids, status=UnansweredQuestion.Status.OPEN)
@@ -121,7 +133,11 @@ def trainer_home(shops: list[Shop], now: datetime) -> RoleHome:
         role=Role.TRAINER,
         title=str(_("AI trainer")),
         figures=[
-            Figure(str(_("Unanswered groups")), len(groups), str(_("%(count)d questions") % {"count": open_questions.count()})),
+            Figure(
+                str(_("Unanswered groups")),
+                len(groups),
+                str(_("%(count)d questions") % {"count": open_questions.count()}),
+            ),
             Figure(str(_("Cards to review")), len(review)),
             Figure(str(_("Answered by a card today")), f"{answered} / {asked}"),
         ],
@@ -129,9 +145,10 @@ def trainer_home(shops: list[Shop], now: datetime) -> RoleHome:
         todos=[
             Todo(
                 group[0].text,
-                str(_("asked %(times)d times, %(count)d wordings") % {
-                    "times": sum(q.times_asked for q in group), "count": len(group)
-                }),
+                str(
+                    _("asked %(times)d times, %(count)d wordings")
+                    % {"times": sum(q.times_asked for q in group), "count": len(group)}
+                ),
                 groups_link,
                 shop.name,
             )
@@ -172,10 +189,13 @@ def agent_home(user: AbstractBaseUser, shops: list[Shop], now: datetime) -> Role
         todos=[
             Todo(
                 str(_("Conversation #%(id)d") % {"id": conversation.pk}),
-                str(_("%(reason)s · waiting since %(time)s") % {
-                    "reason": handoff_reason_label(conversation.handoff_reason),
-                    "time": _local(conversation.handed_over_at, by_id[conversation.shop_id]),
-                }),
+                str(
+                    _("%(reason)s · waiting since %(time)s")
+                    % {
+                        "reason": handoff_reason_label(conversation.handoff_reason),
+                        "time": _local(conversation.handed_over_at, by_id[conversation.shop_id]),
+                    }
+                ),
                 "/agent/",
                 by_id[conversation.shop_id].name,
             )
@@ -206,15 +226,7 @@ def manager_home(shops: list[Shop], now: datetime) -> RoleHome:
         alerts.append(
             Todo(str(_("%(count)d shoppers waiting for an agent") % {"count": waiting}), str(_("queue")), "/agent/")
         )
-    alerts += [
-        Todo(
-            finding.evidence or finding.get_kind_display(),
-            f"{finding.get_kind_display()} · {_local(finding.created_at, finding.shop)}",
-            reverse("admin:analytics_qafinding_change", args=[finding.pk]),
-            finding.shop.name,
-        )
-        for finding in high.order_by("-created_at")[:TODO_ROWS]
-    ]
+    alerts += [_finding_todo(finding) for finding in high.order_by("-created_at")[:TODO_ROWS]]
 
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value}%"
@@ -227,7 +239,9 @@ def manager_home(shops: list[Shop], now: datetime) -> RoleHome:
             Figure(str(_("Resolved by the bot alone")), percent(totals.bot_resolved_share), str(totals.bot_resolved)),
             Figure(str(_("Hand-off rate")), percent(totals.handoff_rate), str(totals.handed_over)),
             Figure(
-                str(_("Satisfaction (好评率)")), percent(totals.satisfaction_rate), f"{totals.satisfied} / {totals.rated}"
+                str(_("Satisfaction (好评率)")),
+                percent(totals.satisfaction_rate),
+                f"{totals.satisfied} / {totals.rated}",
             ),
             Figure(str(_("Open high-severity findings")), high.count()),
         ],
@@ -249,9 +263,9 @@ def qa_home(shops: list[Shop], now: datetime) -> RoleHome:
         open_findings.select_related("shop").order_by("-created_at")[:200],
         key=lambda finding: severity_order.get(finding.severity, 3),
     )
-    reviewed_today = QAFinding.objects.filter(
-        shop_id__in=shop_ids, reviewed_at__gte=_today_start(shops, now)
-    ).exclude(status=QAFinding.Status.OPEN)
+    reviewed_today = QAFinding.objects.filter(shop_id__in=shop_ids, reviewed_at__gte=_today_start(shops, now)).exclude(
+        status=QAFinding.Status.OPEN
+    )
     changelist = reverse("admin:analytics_qafinding_changelist")
     return RoleHome(
         role=Role.QA,
@@ -262,15 +276,7 @@ def qa_home(shops: list[Shop], now: datetime) -> RoleHome:
             Figure(str(_("Reviewed today")), reviewed_today.count()),
         ],
         todo_title=str(_("Findings to review, most severe first")),
-        todos=[
-            Todo(
-                finding.evidence or finding.get_kind_display(),
-                f"{finding.get_severity_display()} · {finding.get_kind_display()} · {_local(finding.created_at, finding.shop)}",
-                reverse("admin:analytics_qafinding_change", args=[finding.pk]),
-                finding.shop.name,
-            )
-            for finding in first[:TODO_ROWS]
-        ],
+        todos=[_finding_todo(finding, with_severity=True) for finding in first[:TODO_ROWS]],
         all_link=f"{changelist}?status__exact=open",
         links=[(str(_("Agent scorecards")), reverse("admin:analytics_scorecards"))],
     )
