@@ -168,6 +168,11 @@ class ConversationAdmin(ShopScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # transcripts are records; quality inspection and analytics read them
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: a page to read, with no save buttons (closing is the list's action).
+        read_only = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**read_only, **(extra_context or {})})
+
     def _local(self, moment):
         return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
