@@ -196,10 +196,10 @@ class ConversationAdmin(ShopScopedAdmin):
     def outcome(self, obj: Conversation) -> str:
         if obj.handed_over_at is not None:
             reason = handoff_reason_label(obj.handoff_reason)
-            return _("Handed over to an agent: %(reason)s") % {"reason": reason} if reason else _("Handed over")
+            return str(_("Handed over to an agent: %(reason)s") % {"reason": reason} if reason else _("Handed over"))
         if obj.status == Conversation.Status.CLOSED:
-            return _("Resolved by the bot")
-        return obj.get_status_display()
+            return str(_("Resolved by the bot"))
+        return str(obj.get_status_display())
 
     @admin.display(description=_("links"))
     def links(self, obj: Conversation):

@@ -86,8 +86,14 @@ HANDOFF_REASON_LABELS: dict[HandoffReason, Promise] = {
 
 
 def intent_label(value: str) -> str:
-    return str(INTENT_LABELS.get(value, value)) if value else ""  # type: ignore[call-overload]  # str keys of a StrEnum
+    try:
+        return str(INTENT_LABELS[Intent(value)])
+    except ValueError:
+        return value
 
 
 def handoff_reason_label(value: str) -> str:
-    return str(HANDOFF_REASON_LABELS.get(value, value)) if value else ""  # type: ignore[call-overload]
+    try:
+        return str(HANDOFF_REASON_LABELS[HandoffReason(value)])
+    except ValueError:
+        return value

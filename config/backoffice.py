@@ -6,6 +6,7 @@ no app imports it. The sidebar lists what the user may open, asking each ModelAd
 scoping of shops.scoping decides), so a page a role cannot open is never offered.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,12 @@ from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from unfold.forms import AuthenticationForm as ThemedAuthenticationForm
 
 from analytics.roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from analytics.services.home import build_home
 from chat.services import serving_shop_ids
+from core.login import RateLimitedAdminLoginForm
 from shops.services import visible_shop_ids
 from shops.switcher import current_shop_id
 
@@ -190,13 +193,22 @@ def _page_entry(request: HttpRequest, page: Page) -> dict[str, Any] | None:
     return {"title": page.title, "icon": page.icon, "link": link}
 
 
+@functools.cache
+def _url_owners() -> dict[str, admin.ModelAdmin]:
+    """Each custom admin URL name (``get_urls``) and the ModelAdmin that serves it; the registry is fixed once
+    the admin has loaded."""
+    owners: dict[str, admin.ModelAdmin] = {}
+    for model_admin in admin.site._registry.values():
+        for pattern in model_admin.get_urls():
+            name = getattr(pattern, "name", None)
+            if name:
+                owners[name] = model_admin
+    return owners
+
+
 def _owner_of(url_name: str) -> admin.ModelAdmin | None:
     """The ModelAdmin whose get_urls names ``url_name`` (the admin index has none)."""
-    name = url_name.removeprefix("admin:")
-    for model_admin in admin.site._registry.values():
-        if any(getattr(pattern, "name", None) == name for pattern in model_admin.get_urls()):
-            return model_admin
-    return None
+    return _url_owners().get(url_name.removeprefix("admin:"))
 
 
 def navigation(request: HttpRequest) -> list[dict[str, Any]]:
@@ -223,6 +235,10 @@ def role_home(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """The admin index: the numbers and to-dos of each role the user holds, in the shops where they hold it."""
     # The admin's shop switcher narrows the home page as it narrows every list.
     return {**context, "home": build_home(request.user, shop_id=current_shop_id(request))}
+
+
+class BackOfficeLoginForm(RateLimitedAdminLoginForm, ThemedAuthenticationForm):
+    """The admin's login (the failed-login limit of core.login) with the theme's inputs."""
 
 
 class AdminContentSecurityPolicyMiddleware(MiddlewareMixin):

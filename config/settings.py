@@ -75,7 +75,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SHOW_LANGUAGES": True,
     "DASHBOARD_CALLBACK": "config.backoffice.role_home",
-    "LOGIN": {"form": "core.login.RateLimitedAdminLoginForm"},
+    "LOGIN": {"form": "config.backoffice.BackOfficeLoginForm"},
     "COLORS": {
         "primary": {
             weight: f"oklch({lightness}% {chroma} 70)"

@@ -10,12 +10,11 @@ from typing import Any
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from unfold.forms import AuthenticationForm as ThemedAuthenticationForm
 
 from . import limits
 
 
-class RateLimitedAdminLoginForm(ThemedAuthenticationForm):  # the admin's form, with the theme's inputs
+class RateLimitedAdminLoginForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "too_many_attempts": _("Too many failed logins. Please try again in %(minutes)s minutes."),

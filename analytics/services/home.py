@@ -8,7 +8,7 @@ conversations; manager: today's KPIs and what needs attention; QA: findings to r
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -155,7 +155,7 @@ def trainer_home(shops: list[Shop], now: datetime) -> RoleHome:
             for shop, group in groups[:TODO_ROWS]
         ]
         + [
-            Todo(card.question, reason, reverse("admin:knowledge_faqcard_change", args=[card.pk]), card.shop.name)
+            Todo(card.question, reason, reverse("admin:knowledge_faqcard_change", args=[card.pk]), str(card.shop))
             for card, reason in review[:TODO_ROWS]
         ],
         all_link=groups_link,
@@ -166,7 +166,7 @@ def trainer_home(shops: list[Shop], now: datetime) -> RoleHome:
     )
 
 
-def agent_home(user: AbstractBaseUser, shops: list[Shop], now: datetime) -> RoleHome:
+def agent_home(user: User, shops: list[Shop], now: datetime) -> RoleHome:
     shop_ids = [shop.pk for shop in shops]
     by_id = {shop.pk: shop for shop in shops}
     conversations = Conversation.objects.filter(shop_id__in=shop_ids)
@@ -258,7 +258,7 @@ def manager_home(shops: list[Shop], now: datetime) -> RoleHome:
 def qa_home(shops: list[Shop], now: datetime) -> RoleHome:
     shop_ids = [shop.pk for shop in shops]
     open_findings = QAFinding.objects.filter(shop_id__in=shop_ids, status=QAFinding.Status.OPEN)
-    severity_order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+    severity_order: dict[str, int] = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
     first = sorted(
         open_findings.select_related("shop").order_by("-created_at")[:200],
         key=lambda finding: severity_order.get(finding.severity, 3),
@@ -282,11 +282,13 @@ def qa_home(shops: list[Shop], now: datetime) -> RoleHome:
     )
 
 
-def build_home(user: AbstractBaseUser | AnonymousUser, shop_id: int | None = None, now: datetime | None = None):
+def build_home(user: User | AnonymousUser, shop_id: int | None = None, now: datetime | None = None) -> list[RoleHome]:
     """The home sections of ``user``, one per role held (in the order manager, trainer, agent, QA), each over
     the shops where the user holds that role; ``shop_id`` (the shop switcher) narrows them to one shop."""
+    if not isinstance(user, User):
+        return []  # anonymous: no shop, no role
     now = now or timezone.now()
-    sections = []
+    sections: list[RoleHome] = []
     for role in (Role.MANAGER, Role.TRAINER, Role.AGENT, Role.QA):
         if user.is_superuser and role != Role.MANAGER:
             continue  # a superuser's home is the manager's, over every shop

@@ -65,11 +65,11 @@ def demo(db):
         return pool.submit(_load_demo).result()
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, full_page: bool = True) -> None:
     folder = os.environ.get("SHOPBEE_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
 
 def _log_in(context, base_url: str, username: str):
@@ -114,6 +114,8 @@ def test_a_manager_opens_the_dashboard_and_a_conversations_transcript(base_url, 
     transcript = page.locator(".shopbee-transcript")
     expect(transcript).to_contain_text("转人工", timeout=TIMEOUT_MS)
     expect(transcript.locator(".transcript-shopper").first).to_be_visible()
-    _shot(page, "backoffice-transcript")
+    # A window tall enough for the whole transcript: the form's bar stays fixed at its bottom edge.
+    page.set_viewport_size({"width": 1366, "height": 2000})
+    _shot(page, "backoffice-transcript", full_page=False)
     context.close()
     wait_until_idle(chat_server)
