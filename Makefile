@@ -18,13 +18,15 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-# A local run: DEBUG on (off by default), so the local-only secret key and plain HTTP.
+# A local run: DEBUG on (off by default), so the local-only secret key and plain HTTP. The server, a Celery
+# worker and beat (Procfile) start and stop together under honcho, on Kombu's file-system broker (.celery/).
 run: export DEBUG ?= true
+run: export CELERY_BROKER_URL ?= filesystem://
 run: install
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false --http config.serving:HeaderDeadlineProtocol
+	HOST=$(HOST) $(BIN)/honcho start --port $(PORT) --procfile Procfile
 
 test: install
 	$(BIN)/pytest

@@ -65,6 +65,52 @@ MIDDLEWARE = [
     "config.csp.ContentSecurityPolicyMiddleware",
 ]
 
+# --- back office: the admin theme (django-unfold, docs/backoffice.md) ---------------------------------------
+# Unfold's app comes before django.contrib.admin: its templates and its admin site replace the stock ones.
+INSTALLED_APPS = ["unfold", "unfold.contrib.import_export", *INSTALLED_APPS]
+UNFOLD = {
+    "SITE_TITLE": _("Shopbee"),
+    "SITE_HEADER": _("Shopbee 店小蜂 客服后台"),
+    "SITE_SYMBOL": "hive",
+    "SITE_URL": "/",
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "config.backoffice.role_home",
+    "LOGIN": {"form": "config.backoffice.BackOfficeLoginForm"},
+    "COLORS": {
+        "primary": {
+            weight: f"oklch({lightness}% {chroma} 70)"
+            for weight, lightness, chroma in (
+                ("50", 98.7, 0.022),
+                ("100", 96.2, 0.059),
+                ("200", 92.4, 0.12),
+                ("300", 87.9, 0.169),
+                ("400", 82.8, 0.189),
+                ("500", 76.9, 0.188),
+                ("600", 66.6, 0.179),
+                ("700", 55.4, 0.135),
+                ("800", 47.6, 0.114),
+                ("900", 41.4, 0.112),
+                ("950", 27.9, 0.077),
+            )
+        }
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": "config.backoffice.is_superuser",
+        "navigation": "config.backoffice.navigation",
+    },
+}
+# Unfold's components run on Alpine.js, which evaluates its attribute expressions with new Function: the
+# admin's pages (behind the staff login) allow 'unsafe-eval'; every other page keeps the strict policy.
+CONTENT_SECURITY_POLICY_ADMIN = env.str(
+    "CONTENT_SECURITY_POLICY_ADMIN",
+    default="default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+MIDDLEWARE.append("config.backoffice.AdminContentSecurityPolicyMiddleware")  # after the general policy
+# --- end back office ------------------------------------------------------------------------------------------
+
 ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [
@@ -139,10 +185,23 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.EmbeddedChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: in-process unless a broker is configured.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: in-process unless a broker is configured. Redis with REDIS_URL (production); CELERY_BROKER_URL=
+# filesystem:// is the embedded broker `make run` starts a worker and beat on (Kombu's file-system transport:
+# messages are files in CELERY_BROKER_FOLDER, nothing to install; docs/backoffice.md).
+CELERY_BROKER_URL = REDIS_URL or env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_folder = Path(env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / ".celery")))
+    # One folder both ways: every process sends into it and the worker reads from it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"),
+        "data_folder_out": str(_broker_folder / "queue"),
+        "control_folder": str(_broker_folder / "control"),
+    }
+    # The transport reads folders it does not create: made by whichever process starts first.
+    for _folder in ("queue", "control"):
+        (_broker_folder / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -3,9 +3,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from chat.views import front_page
-from core.login import RateLimitedAdminLoginForm
+from config.backoffice import BackOfficeLoginForm
 
-admin.site.login_form = RateLimitedAdminLoginForm
+admin.site.login_form = BackOfficeLoginForm
 admin.site.site_header = _("Shopbee 店小蜂 客服后台")
 admin.site.site_title = _("Shopbee")
 admin.site.index_title = _("Shops, knowledge, chat, marketing and analytics")

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -64,7 +65,7 @@ def format_usage(used: int, quota: int | None) -> str:
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdmin):
     shop_field = "pk"
-    list_display = ["name", "slug", "industry", "plan", "bot_usage", "timezone", "is_active"]
+    list_display = ["name", "slug", "industry", "plan", "bot_usage", "timezone", "is_active", "chat_page"]
     list_filter = ["industry", "plan", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -77,6 +78,12 @@ class ShopAdmin(ShopScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else [*fields, *self.billing_fields]
+
+    @admin.display(description=_("Shop chat page"))
+    def chat_page(self, obj: Shop):
+        url = reverse("chat:shopper", args=[obj.slug])
+        link = '<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>'
+        return format_html(link, url, url)
 
     @admin.display(description=_("bot conversations this month"))
     def bot_usage(self, obj: Shop) -> str:

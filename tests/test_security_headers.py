@@ -82,7 +82,9 @@ def test_every_page_sends_the_policy_and_holds_no_inline_script(client, shop_a, 
         response = client.get(url)
         assert response.status_code == 200, url
         policy = response["Content-Security-Policy"]
-        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        # Only the back office's theme (Alpine.js) evaluates its attributes (docs/backoffice.md).
+        assert ("unsafe-eval" in policy) == url.startswith(reverse("admin:index")), url
         assert blocked_by_policy(response.content.decode()) == [], url
 
 
