@@ -138,7 +138,8 @@ def matches(product: dict[str, Any], wanted: dict[str, Any]) -> bool:
         "max_price": lambda v: price <= Decimal(str(v)),
         "min_price": lambda v: price >= Decimal(str(v)),
         "attr": lambda v: any(
-            (v.get("min") is None or x >= Decimal(str(v["min"]))) and (v.get("max") is None or x <= Decimal(str(v["max"])))
+            (v.get("min") is None or x >= Decimal(str(v["min"])))
+            and (v.get("max") is None or x <= Decimal(str(v["max"])))
             for x in attribute_values(product, v["unit"])
         ),
     }
@@ -146,7 +147,7 @@ def matches(product: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 
 def opens_with(text: str) -> str:
-    """"yes", "no" or "" for how a reply opens."""
+    """ "yes", "no" or "" for how a reply opens."""
     text = text.strip().lstrip("亲，,～~ ")
     if text.startswith(_NO):
         return "no"
@@ -208,7 +209,11 @@ def check_turn(suite: CatalogueSuite, expect: dict[str, Any], reply: TurnReply, 
         problems.append("no product shown")
     if expect.get("products") == "none" and reply.cards:
         problems.append(f"showed {len(reply.cards)} products, expected none")
-    conditions = {k: v for k, v in expect.items() if k in ("category", "colour", "size", "feature", "attr", "max_price", "min_price")}
+    conditions = {
+        k: v
+        for k, v in expect.items()
+        if k in ("category", "colour", "size", "feature", "attr", "max_price", "min_price")
+    }
     if about is None:
         for product in shown:
             if not matches(product, conditions):
@@ -304,7 +309,9 @@ class NetworkTransport:
             data = json.dumps(body).encode()
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             try:
-                with urlopen(Request(self.base + path, data=data, headers=headers, method=method), timeout=60) as answer:
+                with urlopen(
+                    Request(self.base + path, data=data, headers=headers, method=method), timeout=60
+                ) as answer:
                     return answer.status, json.loads(answer.read() or b"null")
             except HTTPError as error:
                 return error.code, error.read()[:300].decode(errors="replace")

@@ -26,7 +26,7 @@ from chat.models import Conversation
 from knowledge.services import split_questions
 
 from . import faq, handoff, smalltalk
-from .handler import Responder, Stage, Verified
+from .handler import FullAnswer, Responder, Stage, Verified
 from .orders import ORDER_NUMBER
 from .registry import HANDLERS, answering, owner
 from .replies import BotReply, DialogueResult, reply
@@ -82,7 +82,7 @@ def _detect(turn: Turn, stage: Stage) -> Responder | None:
 def _task(turn: Turn) -> Responder | None:
     """The task handler that takes the message, unless it is a question the shop's FAQ answers confidently."""
     task = _detect(turn, Stage.TASK)
-    if task is None or _WANTS_TASK.search(turn.text) or ORDER_NUMBER.search(turn.text):
+    if task is None or isinstance(task, FullAnswer) or _WANTS_TASK.search(turn.text) or ORDER_NUMBER.search(turn.text):
         return task
     return None if faq.knows(turn) else task
 

@@ -35,8 +35,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="folder of catalogues (default: %(default)s)")
-        parser.add_argument("--split", choices=[*SPLITS, "all"], default="tune", help="which catalogues (default: tune)")
+        parser.add_argument(
+            "--suite", type=Path, default=DEFAULT_SUITE, help="folder of catalogues (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--split", choices=[*SPLITS, "all"], default="tune", help="which catalogues (default: tune)"
+        )
         parser.add_argument("--catalogue", action="append", default=[], help="only this catalogue's slug (repeatable)")
         target = parser.add_mutually_exclusive_group()
         target.add_argument("--url", help="a running server sharing this database, e.g. http://127.0.0.1:8000")
@@ -49,7 +53,9 @@ class Command(BaseCommand):
             transport: Transport = NetworkTransport(url) if url else LocalTransport()
         except SuiteError as error:
             raise CommandError(str(error)) from error
-        chosen = [c for c in catalogues if (split == "all" or c.split == split) and (not catalogue or c.slug in catalogue)]
+        chosen = [
+            c for c in catalogues if (split == "all" or c.split == split) and (not catalogue or c.slug in catalogue)
+        ]
         if not chosen:
             raise CommandError(f"No catalogue of split {split!r} in {suite}.")
         totals: dict[str, CatalogueResult] = {}
