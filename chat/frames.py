@@ -145,7 +145,7 @@ AlertSocketFrame = ReadyFrame | AlertFrame | PongFrame | ErrorFrame
 
 # --- client → server -----------------------------------------------------------------------------
 
-ShopperRequest = Literal["message", "typing", "rate"]
+ShopperRequest = Literal["message", "typing", "rate", "product_details"]
 ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing"]
 AlertRequest = Literal["ping"]
 
@@ -160,3 +160,12 @@ class ClientFrame(TypedDict, total=False):
     conversation: object
     agent: object
     score: object
+    product_id: object
+
+
+class ProductDetailsRequest(TypedDict):
+    """The shopper opened a product card: the bot answers with that product's details and keeps it in focus.
+    ``product_id`` must be an on-sale product of the socket's shop (as the consumer checks it)."""
+
+    type: Literal["product_details"]
+    product_id: int

@@ -214,7 +214,8 @@ def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     if len(asked) < 2 or _NOT_GOODS.search(asked) or not re.fullmatch(r"[\u4e00-\u9fffa-z0-9]+", asked):
         return ""
     words = [w for w in jieba.lcut(asked) if w.strip() and w not in STOPWORDS]
-    head = words[-1] if words else ""
+    # The thing itself is the last word ("智能手表" → 手表), with the one before it when one character ("烧烤架").
+    head = "".join(words[-2:]) if len(words) > 1 and len(words[-1]) < 2 else words[-1] if words else ""
     known = catalogue.features_and_uses_words | catalogue.keywords | set(catalogue.aliases)
     known |= {c.lower() for c in catalogue.colours}
     if len(head) < 2 or head in known or any(head in k for k in known if len(k) >= 2) or mentions.attrs:

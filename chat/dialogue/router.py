@@ -24,8 +24,9 @@ from django.db import transaction
 from chat.intents import HandoffReason, Intent
 from chat.models import Conversation
 from knowledge.services import split_questions
+from shops.models import Product
 
-from . import faq, handoff, smalltalk
+from . import faq, handoff, recommend, smalltalk
 from .handler import FullAnswer, Responder, Stage, Verified
 from .orders import ORDER_NUMBER
 from .registry import HANDLERS, answering, owner
@@ -69,6 +70,16 @@ def decide(conversation: Conversation, text: str) -> DialogueResult:
         turn.clear_pending()
     conversation.state = turn.state
     return result
+
+
+def product_details(conversation: Conversation, product: Product) -> BotReply:
+    """The bot's reply when the shopper opens a product's card: its details, and it is the product in focus.
+    For a caller holding the conversation's row lock; leaves the new state on ``conversation``."""
+    turn = Turn.start(conversation, "")
+    result = recommend.show_product(turn, product)
+    turn.clear_pending()  # a slot question is not waited on any more: the shopper moved to a product
+    conversation.state = turn.state
+    return result.replies[0]
 
 
 def _detect(turn: Turn, stage: Stage) -> Responder | None:
