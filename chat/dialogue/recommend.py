@@ -75,6 +75,12 @@ _NOT_GOODS = re.compile(
     r"价|钱|评价|问题|办法|时间|地址|订单|退|换|会员|积分|礼品|包装|小样|试用|保险|安装|上门|教程|说明|什么|啥|哪|"
     r"推荐|适合|东西|好的|别的|其他|其它|新品|新款|同款|现货|图|视频|直播"
 )
+# Words of a request that say nothing about the product: "推荐一双…", "有没有…呢".
+_FILLER = re.compile(
+    r"推荐|想买|想要|想找|要买|求|看看|一下|有没有|有什么|有啥|有卖|卖吗|哪款|哪个|什么|[好呢吗吧啊的了个一双件条款只套点些下我你们请问给来买要店家这那有]"
+)
+# A clause that asks something ("包邮吗", "多久发货"), as against one that only tells ("出差几天").
+_QUESTION = re.compile(r"[?？吗么嘛呢]|怎|多少|多久|多长|哪|是否|能不能|可不可以|有没有")
 # Where a message of a need and an FAQ question is cut: "给孩子买个登山包，顺便问下包邮吗".
 _CLAUSES = re.compile(r"[,;。!?，；！？\s]+|顺便问?一?下?|另外|再问一?下")
 
@@ -106,20 +112,26 @@ def detect(turn: Turn) -> Responder | None:
 
 
 def _need_and_questions(turn: Turn, catalogue: Catalogue) -> tuple[Turn, list[Turn]] | None:
-    """A message holding both a product need and questions for the shop's knowledge, cut in the two."""
+    """A message holding both a product need and questions for the shop's knowledge, cut in the two.
+
+    A clause with a service word that asks nothing and that shop knowledge cannot answer ("出差几天") is part
+    of the need ("出差几天，猫没人喂，有自动喂食的吗"), not a question.
+    """
     if not _FAQ_MARKERS.search(turn.text):
         return None
     clauses = [c for c in _CLAUSES.split(turn.raw) if c.strip()]
     if len(clauses) < 2:
         return None
     parts = [turn.part(c) for c in clauses]
-    asks = [p for p in parts if _FAQ_MARKERS.search(p.text) and not catalogue.read(p.text).categories]
-    wants = [p for p in parts if p not in asks]
-    if not asks or not wants:
+    marked = [p for p in parts if _FAQ_MARKERS.search(p.text) and not catalogue.read(p.text).categories]
+    wants = [p for p in parts if p not in marked]
+    if not marked or not wants:
         return None
-    need = turn.part("，".join(p.raw for p in wants))
-    kind, certain = classify(need, catalogue)
-    return (need, asks) if kind == "recommend" and certain else None
+    kind, certain = classify(turn.part("，".join(p.raw for p in wants)), catalogue)
+    if kind != "recommend" or not certain:
+        return None
+    asks = [p for p in marked if _QUESTION.search(p.text) or faq.knows(p)]
+    return turn.part("，".join(p.raw for p in parts if p not in asks)), asks
 
 
 def _need_with_answers(turn: Turn, catalogue: Catalogue, need: Turn, questions: list[Turn]) -> DialogueResult:
@@ -181,6 +193,8 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
         return "", False
     if mentions.categories and _described(turn, mentions):
         return "recommend", True  # a need without a buying verb: "出差路上用的小风扇", "有没有移动电源"
+    if (mentions.features or mentions.use) and _NEED_CUE.search(text):
+        return "recommend", True  # "有自动喂食的吗", "有没有防水的": products with that feature
     if in_flow and not _ASKS.search(text):
         return "recommend", True  # "速干的", "XL码": a detail added to the search under way
     if _WEAK_CUE.search(text) or in_flow or len(turn.plain) <= 8:
@@ -189,8 +203,9 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
 
 
 def _described(turn: Turn, mentions: Mentions) -> bool:
-    """Whether the message says more than a kind of product: a use, a feature, an amount, a colour..."""
-    return bool(
+    """Whether the message says more than a kind of product: a use, a feature, an amount, a colour, or words
+    of its own ("宝宝喝水的杯子"), as against "推荐一双跑鞋", which only names the kind."""
+    if (
         mentions.use
         or mentions.features
         or mentions.attrs
@@ -198,7 +213,12 @@ def _described(turn: Turn, mentions: Mentions) -> bool:
         or mentions.size
         or mentions.keywords
         or _NEED_CUE.search(turn.text)
-    )
+    ):
+        return True
+    rest = turn.plain
+    for word in mentions.naming:
+        rest = rest.replace(word, "")
+    return len(re.findall(r"[\u4e00-\u9fff]", _FILLER.sub("", rest))) >= 2
 
 
 def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:

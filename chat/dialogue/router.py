@@ -143,6 +143,8 @@ def _route_fresh(turn: Turn) -> DialogueResult:
     task = _task(turn)
     if task is None:
         return _knowledge(turn)  # the knowledge engine answers each question of the message itself
+    if isinstance(task, FullAnswer):
+        return task()  # it answers every question of the message itself
     if _SEVERAL.search(turn.text) and len(questions := split_questions(turn.raw)) > 1:
         # 长句多问 mixing a task with other questions: each question goes to its own handler, in order.
         parts = [turn.part(question) for question in questions]
