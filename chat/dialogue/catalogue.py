@@ -316,6 +316,7 @@ class Catalogue:
         mentions.keywords = _longest(
             w for w in self.keywords if w in plain and not any(w in n or n in w for n in naming)
         )
+        mentions.keywords.sort(key=plain.find)  # as the shopper said them: "主动", "降噪"
         mentions.colour = next((c for c in self.colours if normalize(c) in plain), "")
         if not mentions.colour and (m := _COLOUR_WORD.search(plain)):
             mentions.colour = m.group(1)
@@ -330,13 +331,16 @@ class Catalogue:
             mentions.categories, mentions.naming = named, list(mentions.keywords)
             mentions.keywords = []
         taken = [*mentions.naming, *mentions.keywords, mentions.use, mentions.colour, mentions.size.lower()]
-        mentions.features = _longest(
-            w
-            for w in self.features
-            if w in plain
-            and not any(w in t for t in taken if t)
-            and not (len(w) < 2 or w in COLOUR_ROOTS)
-            and not re.search(re.escape(w) + _PREFERENCE, plain)
+        mentions.features = _merged(
+            plain,
+            _longest(
+                w
+                for w in self.features
+                if w in plain
+                and not any(w in t for t in taken if t)
+                and not (len(w) < 2 or w in COLOUR_ROOTS)
+                and not re.search(re.escape(w) + _PREFERENCE, plain)
+            ),
         )
         if len(self._read) > 512:
             self._read.clear()
@@ -357,7 +361,24 @@ class Catalogue:
         if "均码" in text and "均码" in self.sizes:
             return "均码"
         named = next((s for s in self.named_sizes if s in text and not re.fullmatch(r"[a-z]+", s)), "")
-        return named.upper() if re.fullmatch(r"[a-z\d.]+", named) else named
+        return self._size_spelling.get(named, named)
+
+    @cached_property
+    def _size_spelling(self) -> dict[str, str]:
+        """A size as the catalogue writes it ("mate60" → "Mate60")."""
+        return {s.lower(): s for item in self.items for s in item.sizes}
+
+
+def _merged(text: str, words: list[str]) -> list[str]:
+    """Words that overlap in the text as one ("防胀" and "胀气" in "防胀气" are the feature 防胀气)."""
+    spans = sorted((text.find(w), text.find(w) + len(w)) for w in words)
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [text[start:end] for start, end in merged]
 
 
 def _longest(words) -> list[str]:

@@ -556,9 +556,13 @@ def _describe(slots: Slots) -> str:
     elif low is not None:
         price = f"{low:.0f}元以上的"
     use = f"适合{slots['use']}的" if slots.get("use") else ""
-    features = "".join(f"{f}的" for f in slots.get("features", []))
-    attrs = "".join(f"{_amount_text(a)}的" for a in _amounts_of(slots))
+    words = [*slots.get("keywords", []), *slots.get("features", [])] if slots.get("categories") else []
+    features = f"{''.join(words)}的" if words else ""
+    amounts = _amounts_of(slots)
+    attrs = "".join(f"{_amount_text(a)}的" for a in amounts)
     size = slots.get("size", "")
+    if any(size.lower() == a.said.lower() for a in amounts):
+        size = ""  # "2kg" said once: an amount, not a size as well
     size = f"{size}码" if re.fullmatch(r"\d+(?:\.5)?|x*[sml]|xx*l", size.lower()) else size
     what = "、".join(slots.get("categories", [])) or "、".join(slots.get("keywords", [])) or "商品"
     return f"{price}{use}{features}{attrs}{slots.get('colour', '')}{size}{what}"
