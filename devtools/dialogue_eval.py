@@ -34,7 +34,7 @@ import asyncio
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -475,7 +475,9 @@ async def play(transport: Transport, suite: CatalogueSuite, shop_slug: str) -> C
 
 
 def run_catalogue(
-    transport: Transport, suite: CatalogueSuite, runner: Callable[[Awaitable[CatalogueResult]], CatalogueResult]
+    transport: Transport,
+    suite: CatalogueSuite,
+    runner: Callable[[Coroutine[Any, Any, CatalogueResult]], CatalogueResult],
 ) -> CatalogueResult:
     """Create the catalogue's shop, load it through the API, play its dialogues, delete the shop."""
     shop, key = create_shop(suite)

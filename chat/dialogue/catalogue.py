@@ -12,6 +12,7 @@ within a second.
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -381,7 +382,7 @@ def _merged(text: str, words: list[str]) -> list[str]:
     return [text[start:end] for start, end in merged]
 
 
-def _longest(words) -> list[str]:
+def _longest(words: Iterable[str]) -> list[str]:
     """The words, longest first, without those inside a longer one found ("跑步" in "跑步鞋")."""
     found = sorted(set(words), key=len, reverse=True)
     return [w for w in found if not any(w != o and w in o for o in found)]
