@@ -118,6 +118,16 @@ def test_the_shop_does_not_sell_it_so_the_bot_says_no_and_shows_nothing(shop_a, 
     assert "充电宝" in shopper.reply  # what the shop does sell
 
 
+def test_a_kind_the_shop_does_not_sell_gets_no_also_after_a_list_and_a_comparison_is_no_kind(shop_a, gadgets):
+    shopper = Shopper(shop_a)
+    shopper.says("有没有移动电源")
+    assert shopper.product_titles
+    shopper.says("有卖无人机吗")
+    assert shopper.reply.startswith("没有无人机") and not shopper.product_titles
+    shopper.says("有大一点的吗")
+    assert not shopper.reply.startswith("没有大一点")
+
+
 def test_a_strict_feature_shows_only_products_whose_data_has_it(shop_a, gadgets):
     shopper = Shopper(shop_a)
     shopper.says("要主动降噪的耳机")

@@ -249,7 +249,7 @@ class Catalogue:
 
     @cached_property
     def colours(self) -> list[str]:
-        return sorted({c for item in self.items for c in item.colors}, key=len, reverse=True)
+        return sorted({c for item in self.items for c in item.colors}, key=_longest_first)
 
     @cached_property
     def sizes(self) -> set[str]:
@@ -258,11 +258,11 @@ class Catalogue:
     @cached_property
     def named_sizes(self) -> list[str]:
         """Sizes that are words ("mate60", "3-4人", "40l"), found anywhere in a message, longest first."""
-        return sorted((s for s in self.sizes if len(s) >= 2 and not s.isdigit()), key=len, reverse=True)
+        return sorted((s for s in self.sizes if len(s) >= 2 and not s.isdigit()), key=_longest_first)
 
     @cached_property
     def uses(self) -> list[str]:
-        return sorted({u for item in self.items for u in item.uses}, key=len, reverse=True)
+        return sorted({u for item in self.items for u in item.uses}, key=_longest_first)
 
     def find_categories(self, text: str) -> tuple[list[str], list[str]]:
         """Categories named in the text, exactly ("跑步鞋"), by an everyday name ("排插"), abbreviated ("跑鞋"),
@@ -286,13 +286,13 @@ class Catalogue:
         if family:
             named = [c for c in self.categories if any(ch in c for ch in family)]
             return named, sorted(family)
-        # "狗窝" for 宠物窝, "水杯" for 保温杯: a word ending in the head of exactly one category
+        # "狗窝" for 宠物窝, "水杯" for 保温杯: a two-character word ending in the head of exactly one category
+        # (a word, not two characters of a longer one: "无人机" is no 耳机)
         heads = Counter(normalize(c)[-1] for c in self.categories)
-        for m in re.finditer(r"[\u4e00-\u9fff](?=([\u4e00-\u9fff]))", text):
-            head = m.group(1)
-            if heads.get(head) == 1 and m.group(0) + head not in self.features_and_uses_words:
-                category = next(c for c in self.categories if normalize(c)[-1] == head)
-                return [category], [m.group(0) + head]
+        for word in jieba.lcut(text):
+            two = re.fullmatch(r"[\u4e00-\u9fff]{2}", word)
+            if two and heads.get(word[-1]) == 1 and word not in self.features_and_uses_words:
+                return [next(c for c in self.categories if normalize(c)[-1] == word[-1])], [word]
         return [], []
 
     @cached_property
@@ -370,6 +370,11 @@ class Catalogue:
         return {s.lower(): s for item in self.items for s in item.sizes}
 
 
+def _longest_first(word: str) -> tuple[int, str]:
+    """Longest first, then in a fixed order: the same message reads the same in every process."""
+    return -len(word), word
+
+
 def _merged(text: str, words: list[str]) -> list[str]:
     """Words that overlap in the text as one ("防胀" and "胀气" in "防胀气" are the feature 防胀气)."""
     spans = sorted((text.find(w), text.find(w) + len(w)) for w in words)
@@ -384,7 +389,7 @@ def _merged(text: str, words: list[str]) -> list[str]:
 
 def _longest(words: Iterable[str]) -> list[str]:
     """The words, longest first, without those inside a longer one found ("跑步" in "跑步鞋")."""
-    found = sorted(set(words), key=len, reverse=True)
+    found = sorted(set(words), key=_longest_first)
     return [w for w in found if not any(w != o and w in o for o in found)]
 
 

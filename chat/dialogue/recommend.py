@@ -73,7 +73,7 @@ _QUANTIFIER = re.compile(r"^(?:一|几)?(?:个|台|款|只|件|双|套|条|把|�
 _NOT_GOODS = re.compile(
     r"货|颜色|色|码|尺|号|优惠|活动|赠品|发票|券|折|满减|运费|快递|链接|客服|人工|库存|款|便宜|贵|售后|保修|质保|包邮|"
     r"价|钱|评价|问题|办法|时间|地址|订单|退|换|会员|积分|礼品|包装|小样|试用|保险|安装|上门|教程|说明|什么|啥|哪|"
-    r"推荐|适合|东西|好的|别的|其他|其它|新品|新款|同款|现货|图|视频|直播"
+    r"推荐|适合|东西|好的|别的|其他|其它|新品|新款|同款|现货|图|视频|直播|点|些"
 )
 # Words of a request that say nothing about the product: "推荐一双…", "有没有…呢".
 _FILLER = re.compile(
@@ -225,8 +225,6 @@ def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     """The kind of product asked for ("有卖烧烤架吗" → 烧烤架) when the shop sells nothing of that kind, else ""."""
     if catalogue.find_categories(turn.text)[0]:
         return ""  # named directly ("智能手表" names none: its title word 智能 is only in a speaker's title)
-    if turn.state.get("results", {}).get("shown") and not _STRONG_CUE.search(turn.text):
-        return ""
     m = _ASKED_FOR.match(turn.plain)
     if m is None:
         return ""
