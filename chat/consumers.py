@@ -179,7 +179,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
 
 class ShopperConsumer(FrameConsumer):
-    handlers = {"message": "on_message", "typing": "on_typing", "rate": "on_rate"}
+    handlers = {
+        "message": "on_message",
+        "typing": "on_typing",
+        "rate": "on_rate",
+        "product_details": "on_product_details",
+    }
 
     async def connect(self) -> None:
         self.visitor: services.Visitor | None = None
@@ -320,6 +325,10 @@ class ShopperConsumer(FrameConsumer):
         if self.conversation is None:
             raise services.not_found()
         await self.call(services.rate_conversation, self.conversation, content.get("score"))
+
+    async def on_product_details(self, content: ClientFrame) -> None:
+        self.check_limits("details")
+        await self.call(services.show_product_details, self.visitor, content.get("product_id"))
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:

@@ -186,7 +186,7 @@ AlertSocketFrame = ReadyFrame | AlertFrame | PongFrame | ErrorFrame
 
 # --- client → server -----------------------------------------------------------------------------
 
-ShopperRequest = Literal["message", "typing", "rate"]
+ShopperRequest = Literal["message", "typing", "rate", "product_details"]
 ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence"]
 AlertRequest = Literal["ping"]
 
@@ -203,3 +203,12 @@ class ClientFrame(TypedDict, total=False):
     score: object
     group: object
     status: object
+    product_id: object
+
+
+class ProductDetailsRequest(TypedDict):
+    """The shopper opened a product card: the bot answers with that product's details and keeps it in focus.
+    ``product_id`` must be an on-sale product of the socket's shop (as the consumer checks it)."""
+
+    type: Literal["product_details"]
+    product_id: int

@@ -23,7 +23,7 @@ from chat.intents import Intent
 from core import rows
 from knowledge.services import suggest_answers
 from shops.hours import service_hours
-from shops.models import Customer, Membership, Shop
+from shops.models import Customer, Membership, Product, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role
 
@@ -393,6 +393,41 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
     if result.handoff:
         replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
     return ShopperTurn(message, True, replies)
+
+
+def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | None = None) -> Message:
+    """The shopper opened a product card (the ``product_details`` frame): the bot replies with that product's
+    details from the catalogue and keeps it in focus, so "有货吗" or "有黑色吗" next is about it. Only an
+    on-sale product of the visitor's shop, in a conversation the bot is serving."""
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        raise ChatError("invalid_product_id", "product_id 需要是商品 id（整数）")
+    product = Product.objects.filter(shop_id=visitor.shop.pk, pk=product_id, on_sale=True).first()
+    if product is None:
+        # Another shop's product reads exactly like a missing or off-sale one.
+        raise ChatError("product_not_found", "商品不存在或已下架")
+    if visitor.conversation is None:
+        visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
+    if visitor.conversation is None:
+        raise not_found()
+    with transaction.atomic():
+        conversation = rows.locked(Conversation, visitor.conversation.pk)
+        conversation.shop = visitor.shop
+        if conversation.status == Status.CLOSED:
+            raise ChatError("conversation_closed", "会话已结束，发送消息即可开始新的咨询")
+        if conversation.status != Status.BOT or conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+            raise ChatError("not_with_bot", "当前由人工客服为您服务，请直接发送消息咨询这件商品")
+        reply = dialogue.product_details(conversation, product)
+        message = new_message(
+            conversation,
+            Sender.BOT,
+            reply.text,
+            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            intent=reply.intent,
+        )
+        [message] = store_messages(conversation, [message], touch=False)
+        rows.update(conversation, ["state", "last_message_at"])
+        announce_messages(conversation, [message], outbox)
+    return message
 
 
 @transaction.atomic

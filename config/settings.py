@@ -331,6 +331,11 @@ SHOPBEE_LIMITS = {
     "chat.typing.visitor": "2/s",
     "chat.typing.ip": "30/s",
     "chat.typing.shop": "100/s",
+    # product_details frames (a product card opened): each one is a bot reply, stored.
+    "chat.details.socket": "3/s",
+    "chat.details.visitor": "3/s",
+    "chat.details.ip": "30/s",
+    "chat.details.shop": "50/s",
     # New shopper sockets per client IP (the page reconnects after 0.5 s, doubling to 10 s).
     "chat.connect.ip": "120/min",
     # Failures only: invalid API keys per client IP; wrong admin passwords per IP and per username.
