@@ -22,6 +22,10 @@ def shop_form(shop: Shop, **changes) -> dict:
         "memberships-INITIAL_FORMS": 0,
         "memberships-MIN_NUM_FORMS": 0,
         "memberships-MAX_NUM_FORMS": 1000,
+        "opening_hours-TOTAL_FORMS": 0,
+        "opening_hours-INITIAL_FORMS": 0,
+        "holidays-TOTAL_FORMS": 0,
+        "holidays-INITIAL_FORMS": 0,
     }
     return {**data, **changes}
 
