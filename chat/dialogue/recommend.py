@@ -79,6 +79,8 @@ _NOT_GOODS = re.compile(
 _FILLER = re.compile(
     r"推荐|想买|想要|想找|要买|求|看看|一下|有没有|有什么|有啥|有卖|卖吗|哪款|哪个|什么|[好呢吗吧啊的了个一双件条款只套点些下我你们请问给来买要店家这那有]"
 )
+# "可以连两台手机吗", "支持无线充吗": what a product can do, a question for the shop's knowledge first.
+_CAPABILITY = re.compile(r"(?:可以|能否|能不能|会不会|支不支持|支持)(?!.*(?:推荐|想买|要买)).{1,12}[吗么嘛]")
 # A clause that asks something ("包邮吗", "多久发货"), as against one that only tells ("出差几天").
 _QUESTION = re.compile(r"[?？吗么嘛呢]|怎|多少|多久|多长|哪|是否|能不能|可不可以|有没有")
 # Where a message of a need and an FAQ question is cut: "给孩子买个登山包，顺便问下包邮吗".
@@ -151,7 +153,7 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     text = turn.text
     shown = turn.state.get("results", {}).get("shown", [])
     mentions = catalogue.read(text)
-    faq_like = bool(_FAQ_MARKERS.search(text))
+    faq_like = bool(_FAQ_MARKERS.search(text) or _CAPABILITY.search(text))
     asks_detail = bool(
         mentions.size
         or mentions.colour
@@ -223,7 +225,7 @@ def _described(turn: Turn, mentions: Mentions) -> bool:
 
 def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     """The kind of product asked for ("有卖烧烤架吗" → 烧烤架) when the shop sells nothing of that kind, else ""."""
-    if catalogue.find_categories(turn.text)[0]:
+    if catalogue.find_categories(turn.text)[0] or mentions.attrs or _budget(turn.text):
         return ""  # named directly ("智能手表" names none: its title word 智能 is only in a speaker's title)
     m = _ASKED_FOR.match(turn.plain)
     if m is None:
@@ -236,7 +238,7 @@ def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     head = "".join(words[-2:]) if len(words) > 1 and len(words[-1]) < 2 else words[-1] if words else ""
     known = catalogue.features_and_uses_words | catalogue.keywords | set(catalogue.aliases)
     known |= {c.lower() for c in catalogue.colours}
-    if len(head) < 2 or head in known or any(head in k for k in known if len(k) >= 2) or mentions.attrs:
+    if len(head) < 2 or head in known or any(head in k for k in known if len(k) >= 2):
         return ""
     return asked
 
