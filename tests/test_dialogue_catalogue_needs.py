@@ -181,3 +181,11 @@ def test_what_a_product_can_do_is_a_question_not_a_search_on_another_kinds_title
     shopper = Shopper(shop_a)
     shopper.says("蓝牙耳机可以连两台手机吗")
     assert not shopper.product_titles and "没有手机" not in shopper.reply
+
+
+def test_a_price_question_with_several_products_in_view_answers_for_each_of_them(shop_a, gadgets):
+    shopper = Shopper(shop_a)
+    shopper.says("要主动降噪的耳机")
+    shopper.says("多少钱")
+    assert "1. 电芯 主动降噪蓝牙耳机 Pro ¥399.00，有货" in shopper.reply
+    assert "2. 电芯 头戴式降噪耳机 ¥599.00，有货" in shopper.reply

@@ -177,6 +177,8 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
         and len(turn.plain) <= 10
     ):
         return "detail", not faq_like  # "多少钱", "有货吗", "有黑色吗", "静音吗" about the product in view
+    if shown and (_PRICE_QUESTION.search(text) or _STOCK_QUESTION.search(text)) and len(turn.plain) <= 6:
+        return "detail", not faq_like  # "多少钱", "有货吗" about the whole list just shown
     if _absent(turn, catalogue, mentions):
         return "absent", "卖" in text or not faq_like
     if catalogue.named_item(mentions) and asks_detail:
@@ -622,8 +624,10 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         product_id = shown[position]
     elif named := catalogue.named_item(mentions):
         product_id = named.id
-    else:
+    elif turn.state.get("focus") or len(shown) == 1:
         product_id = turn.state.get("focus") or shown[0]
+    else:
+        return _about_the_list(turn, catalogue, shown)
     product = Product.objects.filter(shop_id=turn.conversation.shop_id, pk=product_id).first()
     if product is None or not product.on_sale:
         return reply(Intent.PRODUCT_DETAIL, "这款商品已经下架了，要不要看看其他款？", ["换一批"])
@@ -663,6 +667,16 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         text = product_details(product)
     quick = [f"{c}的有吗" for c in product.colors[:2]] if product.colors else []
     return reply(Intent.PRODUCT_DETAIL, text, [*quick, "换一批"], products=[product_card(product)])
+
+
+def _about_the_list(turn: Turn, catalogue: Catalogue, shown: list[int]) -> DialogueResult:
+    """ "多少钱" / "有货吗" with several products in view and none in focus: each of them, by position."""
+    items = [i for i in (catalogue.by_id(pk) for pk in shown) if i is not None]
+    lines = [
+        f"{n}. {i.title} ¥{money(i.price)}，{'有货' if i.stock else '暂时缺货'}" for n, i in enumerate(items, start=1)
+    ]
+    text = "刚才的几款：\n" + "\n".join(lines) + "\n想了解哪一款，说「第几个」就可以～"
+    return reply(Intent.PRODUCT_DETAIL, text, [f"第{n}个" for n in range(1, len(items) + 1)])
 
 
 def product_details(product: Product) -> str:
