@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
@@ -25,6 +26,7 @@ from shops.scoping import (
     ShopScopedImportExportMixin,
     ShopScopedInline,
     copy_to_shops,
+    current_shop_id,
 )
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
@@ -33,13 +35,24 @@ from .forms import (
     AttachToCardForm,
     CardFromQuestionsForm,
     FAQCardForm,
+    PackPageForm,
+    PackSwitchForm,
     ShopConfirmImportForm,
     ShopImportForm,
     ShopsForm,
     TryBotForm,
 )
-from .models import AnswerLog, DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup, UnansweredQuestion
+from .models import (
+    AnswerLog,
+    DictionaryWord,
+    FAQCard,
+    SimilarQuestion,
+    SwitchedOffPackEntry,
+    SynonymGroup,
+    UnansweredQuestion,
+)
 from .resources import FAQCardResource
+from .shop_pack import EntryKind, shop_pack_entries, switch_pack_entry
 
 Role = Membership.Role
 EDITORS = (Role.MANAGER, Role.TRAINER)
@@ -214,11 +227,77 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
 
 @admin.register(SynonymGroup)
 class SynonymGroupAdmin(SharedRowsMixin, ShopScopedAdmin):
+    change_list_template = "admin/knowledge/synonymgroup/change_list.html"
     list_display = ["canonical", "words", "shop", "updated_at"]
     list_filter = ["shop"]
     search_fields = ["canonical", "words"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
+
+
+@admin.register(SwitchedOffPackEntry)
+class SwitchedOffPackEntryAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """The pack entries each shop switched off; the language pack page lists every entry and switches them."""
+
+    change_list_template = "admin/knowledge/switchedoffpackentry/change_list.html"
+    list_display = ["entry_id", "shop", "switched_off_by", "created_at"]
+    list_filter = ["shop"]
+    search_fields = ["entry_id"]
+    list_select_related = ["shop", "switched_off_by"]
+    readonly_fields = ["shop", "entry_id", "switched_off_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # entries are switched off on the language pack page, which checks the id
+
+    PAGE_SIZE = 100
+
+    def get_urls(self):
+        return [
+            path("pack/", self.admin_site.admin_view(self.pack_view), name="knowledge_language_pack"),
+            *super().get_urls(),
+        ]
+
+    def pack_view(self, request: HttpRequest):
+        """The language pack as one shop's engine sees it; a trainer switches entries off or on here."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        editable = visible_shops(request.user, self.edit_roles)
+        if request.method == "POST":
+            switch = PackSwitchForm(request.POST, shops=editable)
+            if not switch.is_valid():
+                return HttpResponseBadRequest(_("Choose an entry of a shop you edit."))
+            shop, entry_id, on = (switch.cleaned_data[name] for name in ("shop", "entry_id", "on"))
+            try:
+                switch_pack_entry(shop, entry_id, on=on, user=request.user)
+            except ValidationError as error:
+                return HttpResponseBadRequest(" ".join(error.messages))
+            done = _("“%(entry)s” switched on for %(shop)s.") if on else _("“%(entry)s” switched off for %(shop)s.")
+            self.message_user(request, done % {"entry": entry_id, "shop": shop}, messages.SUCCESS)
+            return HttpResponseRedirect(request.get_full_path())
+        shops = visible_shops(request.user, set(self.view_roles) | set(self.edit_roles)).order_by("name")
+        data = request.GET.copy()
+        data.pop("page", None)
+        if "shop" not in data:
+            first = current_shop_id(request) or shops.values_list("pk", flat=True).first()
+            data["shop"] = str(first or "")
+        data.setdefault("kind", EntryKind.SYNONYMS)
+        form = PackPageForm(data, shops=shops)
+        page = shop = None
+        if form.is_valid():
+            shop = form.cleaned_data["shop"]
+            rows = shop_pack_entries(shop, form.cleaned_data["kind"], form.cleaned_data["q"])
+            page = Paginator(rows, self.PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Language pack"),
+            "form": form,
+            "shop": shop,
+            "page": page,
+            "can_edit": shop is not None and self.has_change_permission(request, SwitchedOffPackEntry(shop=shop)),
+            "query_string": data.urlencode(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/switchedoffpackentry/pack.html", context)
 
 
 @admin.register(DictionaryWord)
