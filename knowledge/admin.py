@@ -5,21 +5,23 @@ may read it. Rows without a shop (industry templates, global synonym groups) are
 editable by superusers only.
 """
 
+import copy
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import Membership
+from shops.models import Membership, Shop
 from shops.scoping import (
     ModelAdminMixinBase,
     ShopScopedAdmin,
@@ -30,7 +32,7 @@ from shops.scoping import (
 )
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
-from . import services
+from . import impact, services
 from .forms import (
     AttachToCardForm,
     CardFromQuestionsForm,
@@ -42,6 +44,7 @@ from .forms import (
     ShopsForm,
     TryBotForm,
 )
+from .impact import CardDraft, Draft, SynonymDraft
 from .models import (
     AnswerLog,
     DictionaryWord,
@@ -106,6 +109,83 @@ class SharedRowsMixin(KnowledgeRoles, ModelAdminMixinBase):
         return form
 
 
+def _similar_texts(formsets) -> list[str]:
+    """The similar questions the card form's inline holds, without the rows marked for deletion."""
+    return [
+        row.cleaned_data["text"]
+        for formset in formsets
+        for row in formset.forms
+        if row.cleaned_data and not row.cleaned_data.get("DELETE")
+    ]
+
+
+class ImpactPreviewMixin(ModelAdminMixinBase):
+    """ "预览影响" beside the save button: the change form's data is posted to ``…/preview/`` (by
+    ``knowledge/impact_preview.js``), validated like a save, and the shop's recent logged questions are replayed
+    with and without the change (``knowledge.impact``); nothing is saved. The normal save is untouched."""
+
+    change_form_template = "admin/knowledge/impact_change_form.html"
+
+    def impact_draft(self, form, formsets, obj: Any) -> tuple[Shop | None, Draft]:
+        """The shop and the change the valid form describes; ``obj``: the row as saved (None when adding)."""
+        raise NotImplementedError
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.impact_view)
+        return [
+            path("preview/", view, name="{}_{}_preview_add".format(*info)),
+            path("<path:object_id>/preview/", view, name="{}_{}_preview".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        info = self.opts.app_label, self.opts.model_name
+        context["impact_url"] = (
+            reverse("admin:{}_{}_preview".format(*info), args=[quote(obj.pk)])
+            if obj is not None and obj.pk
+            else reverse("admin:{}_{}_preview_add".format(*info))
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def impact_view(self, request: HttpRequest, object_id: str | None = None):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id)) if object_id else None  # another shop's: 404
+        if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
+            raise PermissionDenied
+        saved = copy.copy(obj)  # validating the form writes the posted values into ``obj``
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, request.FILES, instance=obj or self.model()
+        )
+        formsets = [
+            formset_class(
+                data=request.POST,
+                files=request.FILES,
+                instance=form.instance,
+                prefix=formset_class.get_default_prefix(),
+                queryset=inline.get_queryset(request),
+            )
+            for formset_class, inline in self.get_formsets_with_inlines(request, obj)
+        ]
+        context: dict[str, Any] = {"errors": [], "impact": None}
+        if form.is_valid() and all(formset.is_valid() for formset in formsets):
+            shop, draft = self.impact_draft(form, formsets, saved)
+            if shop is None:
+                context["errors"] = [_("Shared rows have no answer log of their own: choose a shop to preview.")]
+            else:
+                context.update(impact=impact.preview(shop, draft), shop=shop, days=impact.PREVIEW_DAYS)
+        else:
+            context["errors"] = [
+                f"{form.fields[name].label if name in form.fields else ''} {message}".strip()
+                for name, messages_ in form.errors.items()
+                for message in messages_
+            ] + [str(error) for formset in formsets for error in formset.errors if error]
+            context["errors"] = context["errors"] or [_("Please correct the errors in the form.")]
+        status = 400 if context["errors"] else 200
+        return TemplateResponse(request, "admin/knowledge/impact.html", context, status=status)
+
+
 class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInline):
     model = SimilarQuestion
     extra = 3
@@ -117,7 +197,7 @@ class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInlin
 
 
 @admin.register(FAQCard)
-class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
+class FAQCardAdmin(ImpactPreviewMixin, SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
     form = FAQCardForm
     change_list_template = "admin/knowledge/faqcard/change_list.html"
     list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
@@ -147,14 +227,28 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
     def save_related(self, request, form, formsets, change: bool) -> None:
         # One call of the knowledge service, as the open API and the import make: same checks, same editor.
         fields = {name: value for name, value in form.cleaned_data.items() if name != "products"}
-        similar = [
-            row.cleaned_data["text"]
-            for formset in formsets
-            for row in formset.forms
-            if row.cleaned_data and not row.cleaned_data.get("DELETE")
-        ]
         services.save_faq_card(
-            fields["shop"], form.instance, fields, similar, form.cleaned_data["products"], user=request.user
+            fields["shop"],
+            form.instance,
+            fields,
+            _similar_texts(formsets),
+            form.cleaned_data["products"],
+            user=request.user,
+        )
+
+    def impact_draft(self, form, formsets, obj: FAQCard | None) -> tuple[Shop | None, Draft]:
+        data = form.cleaned_data
+        shop = data["shop"]
+        return shop, CardDraft(
+            obj.pk if obj is not None and shop is not None and obj.shop_id == shop.pk else None,
+            data["question"],
+            data["answer"],
+            data["enabled"],
+            tuple(_similar_texts(formsets)),
+            data["valid_from"],
+            data["valid_to"],
+            tuple(data["quick_replies"]),
+            data["image_url"],
         )
 
     def construct_change_message(self, request, form, formsets, add: bool = False):
@@ -226,13 +320,21 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(SharedRowsMixin, ShopScopedAdmin):
+class SynonymGroupAdmin(ImpactPreviewMixin, SharedRowsMixin, ShopScopedAdmin):
     change_list_template = "admin/knowledge/synonymgroup/change_list.html"
     list_display = ["canonical", "words", "shop", "updated_at"]
     list_filter = ["shop"]
     search_fields = ["canonical", "words"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
+
+    def impact_draft(self, form, formsets, obj: SynonymGroup | None) -> tuple[Shop | None, Draft]:
+        shop = form.cleaned_data["shop"]
+        same_shop = obj is not None and shop is not None and obj.shop_id == shop.pk
+        instance = form.instance
+        return shop, SynonymDraft(
+            instance.canonical, tuple(instance.word_list), original=obj.canonical if same_shop else None
+        )
 
 
 @admin.register(SwitchedOffPackEntry)

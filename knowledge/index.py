@@ -43,9 +43,10 @@ class KnowledgeRows:
     global_groups: list[tuple[str, list[str]]] = field(default_factory=list)
     shop_groups: list[tuple[str, list[str]]] = field(default_factory=list)
     switched_off: frozenset[str] = frozenset()
+    # The enabled cards, in the order the index numbers them (their standard questions come first).
     cards: list[IndexedCard] = field(default_factory=list)
-    # (card id, text) for every standard and similar question of the enabled cards.
-    texts: list[tuple[int, str]] = field(default_factory=list)
+    # Each card's similar questions, oldest first; indexed after the standard questions, in card order.
+    similar: dict[int, list[str]] = field(default_factory=dict)
 
 
 def read_knowledge(shop_id: int) -> KnowledgeRows:
@@ -65,7 +66,6 @@ def read_knowledge(shop_id: int) -> KnowledgeRows:
     ).values_list("faqcard_id", "product_id"):
         links.setdefault(card_id, []).append(product_id)
     for pk, question, answer, quick_replies, image_url, valid_from, valid_to in cards:
-        rows.texts.append((pk, question))
         rows.cards.append(
             IndexedCard(
                 pk,
@@ -78,16 +78,19 @@ def read_knowledge(shop_id: int) -> KnowledgeRows:
                 valid_to,
             )
         )
-    rows.texts.extend(
-        SimilarQuestion.objects.filter(card__shop_id=shop_id, card__enabled=True).values_list("card_id", "text")
-    )
+    for card_id, text in (
+        SimilarQuestion.objects.filter(card__shop_id=shop_id, card__enabled=True)
+        .order_by("pk")
+        .values_list("card_id", "text")
+    ):
+        rows.similar.setdefault(card_id, []).append(text)
     return rows
 
 
 def build_index(rows: KnowledgeRows) -> Index:
     analyzer = build_analyzer(rows.phrases, rows.global_groups, rows.shop_groups, rows.switched_off)
-    position = {card.card_id: n for n, card in enumerate(rows.cards)}
-    texts = [(position[card_id], text) for card_id, text in rows.texts if card_id in position]
+    texts = [(n, card.question) for n, card in enumerate(rows.cards)]
+    texts += [(n, text) for n, card in enumerate(rows.cards) for text in rows.similar.get(card.card_id, ())]
     return Index(analyzer, rows.cards, texts)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "Candidate",
     "Explanation",
     "add_similar_questions",
+    "answer_from_index",
     "answer_message",
     "answer_question",
     "answer_with_index",
@@ -213,13 +214,14 @@ def count_card_hits(since: datetime) -> int:
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
-    answer = _answer(shop_index(shop), text)
+    answer = answer_from_index(shop_index(shop), text)
     if record:
         _record(shop, answer, conversation_id)
     return answer
 
 
-def _answer(index: Index, text: str) -> Answer:
+def answer_from_index(index: Index, text: str) -> Answer:
+    """One question answered from a given index, recording nothing (the impact preview replays the log)."""
     tokens = index.query_tokens(text)
     has_content = bool(tokens)
     results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
@@ -228,7 +230,7 @@ def _answer(index: Index, text: str) -> Answer:
 
 def answer_with_index(index: Index, text: str) -> list[Answer]:
     """What ``answer_message(record=False)`` answers, from a given index (evaluation of another model)."""
-    return [_answer(index, question) for question in questions_in(index, text)]
+    return [answer_from_index(index, question) for question in questions_in(index, text)]
 
 
 def questions_in(index: Index, text: str) -> list[str]:

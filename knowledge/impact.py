@@ -1,0 +1,295 @@
+"""Impact preview: what a card or synonym change would do to the questions shoppers actually asked.
+
+Before a trainer saves, the shop's recent logged questions (the last ``PREVIEW_DAYS`` days of the answer log, the
+newest ``PREVIEW_QUESTIONS``) are answered twice: by the shop's saved index, and by a candidate index built in
+memory from the same rows with the change applied (``Draft.apply``). Nothing is written and the saved index is
+not touched. What moves is reported: questions newly answered, newly lost (answered before, asked back or
+fallen back after), and answered by another card.
+
+A question asked many times is answered once and counted as often as it was asked. Only the questions the change
+can reach are answered: those sharing a word or a character pair (after the analyser: synonyms, sound-alike
+words) with a text the change adds, removes or re-reads (``Draft.touches``), and for a synonym change those holding
+one of the group's words. Any other question scores no text of the change above zero, before or after, so its
+candidates are the same texts; what is left is the shop-wide drift of word weights, one text in a shop's
+thousands, which the preview does not replay.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shops.models import Shop
+
+from .engine import W_CHARS, W_COVER, W_LEX, Index, IndexedCard, sound
+from .index import KnowledgeRows, build_index, read_knowledge, shop_index
+from .models import AnswerLog, AnswerOutcome
+from .services import Answer, answer_from_index
+from .text import char_bigrams, strip_punctuation
+
+PREVIEW_DAYS = 30
+PREVIEW_QUESTIONS = 5_000
+# Each list of moved questions shows at most this many; the counts cover them all.
+SHOWN = 50
+# The id a card not saved yet has in the candidate index.
+DRAFT_CARD_ID = 0
+
+
+@dataclass(frozen=True)
+class CardDraft:
+    """A card as the form would save it: ``card_id`` None for a new card."""
+
+    card_id: int | None
+    question: str
+    answer: str
+    enabled: bool = True
+    similar: tuple[str, ...] = ()
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    quick_replies: tuple[str, ...] = ()
+    image_url: str = ""
+
+    @property
+    def _id(self) -> int:
+        return DRAFT_CARD_ID if self.card_id is None else self.card_id
+
+    def touches(self, rows: KnowledgeRows) -> Callable[[int, str], bool]:
+        """Every text of the card, saved or drafted."""
+        return lambda card_id, text: card_id == self._id
+
+    def redefined_words(self, rows: KnowledgeRows) -> tuple[str, ...]:
+        return ()  # the analyser stays the same
+
+    def apply(self, rows: KnowledgeRows) -> KnowledgeRows:
+        """The rows as they would read after the save: the card keeps its place (a new one comes last), its
+        remaining similar questions keep their order and new ones follow them."""
+        card_id = self._id
+        old = next((card for card in rows.cards if card.card_id == card_id), None)
+        draft = IndexedCard(
+            card_id,
+            self.question,
+            self.answer,
+            self.quick_replies,
+            old.product_ids if old is not None else (),
+            self.image_url,
+            self.valid_from,
+            self.valid_to,
+        )
+        if not self.enabled:
+            cards = [card for card in rows.cards if card.card_id != card_id]
+        elif old is None:
+            cards = [*rows.cards, draft]
+        else:
+            cards = [draft if card.card_id == card_id else card for card in rows.cards]
+        wanted = [text for text in dict.fromkeys(t.strip() for t in self.similar) if text and text != self.question]
+        kept = [text for text in rows.similar.get(card_id, ()) if text in wanted]
+        similar = {**rows.similar, card_id: kept + [text for text in wanted if text not in kept]}
+        return replace(rows, cards=cards, similar=similar)
+
+
+@dataclass(frozen=True)
+class SynonymDraft:
+    """A synonym group as the form would save it. ``original``: the canonical word of the group being changed
+    (None for a new group); ``words`` empty with ``delete``: the group is removed."""
+
+    canonical: str
+    words: tuple[str, ...]
+    is_global: bool = False
+    original: str | None = None
+    delete: bool = False
+
+    def redefined_words(self, rows: KnowledgeRows) -> tuple[str, ...]:
+        """The group's words, before and after the change: every text holding one is read anew."""
+        groups = rows.global_groups if self.is_global else rows.shop_groups
+        old = next((words for canonical, words in groups if canonical == self.original), [])
+        found = (self.original or "", *old, self.canonical, *self.words)
+        return tuple(w for w in dict.fromkeys(strip_punctuation(w) for w in found) if w)
+
+    def touches(self, rows: KnowledgeRows) -> Callable[[int, str], bool]:
+        """Every text holding one of the group's words: the analyser reads it anew."""
+        words = self.redefined_words(rows)
+        return lambda card_id, text: any(word in strip_punctuation(text) for word in words)
+
+    def apply(self, rows: KnowledgeRows) -> KnowledgeRows:
+        groups = list(rows.global_groups if self.is_global else rows.shop_groups)
+        position = next((n for n, (canonical, _) in enumerate(groups) if canonical == self.original), None)
+        new = (self.canonical, list(self.words))
+        if position is None:
+            if not self.delete:
+                groups.append(new)
+        elif self.delete:
+            del groups[position]
+        else:
+            groups[position] = new
+        return replace(rows, **{"global_groups" if self.is_global else "shop_groups": groups})
+
+
+Draft = CardDraft | SynonymDraft
+
+
+@dataclass(frozen=True)
+class Move:
+    question: str
+    times: int
+    before: Answer
+    after: Answer
+    before_card: str = ""
+    after_card: str = ""
+
+    @property
+    def before_label(self) -> str:
+        return self.before_card or str(AnswerOutcome(self.before.outcome).label)
+
+    @property
+    def after_label(self) -> str:
+        return self.after_card or str(AnswerOutcome(self.after.outcome).label)
+
+
+@dataclass
+class Impact:
+    replayed: int = 0  # logged questions replayed (with repeats)
+    distinct: int = 0
+    reached: int = 0  # of ``replayed``, the questions the change can reach (answered twice)
+    newly_answered: list[Move] = field(default_factory=list)
+    newly_lost: list[Move] = field(default_factory=list)
+    other_card: list[Move] = field(default_factory=list)
+    # Counted with repeats; the lists above hold at most SHOWN questions each, most asked first.
+    newly_answered_count: int = 0
+    newly_lost_count: int = 0
+    other_card_count: int = 0
+    seconds: float = 0.0
+    since: datetime | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.newly_answered_count or self.newly_lost_count or self.other_card_count)
+
+    @property
+    def sections(self) -> list[tuple[str, str, list[Move], int]]:
+        """(key, title, shown questions, count with repeats) of each kind of move, for the admin."""
+        return [
+            ("answered", _("Newly answered"), self.newly_answered, self.newly_answered_count),
+            ("lost", _("Newly lost"), self.newly_lost, self.newly_lost_count),
+            ("other", _("Answered by another card"), self.other_card, self.other_card_count),
+        ]
+
+
+def logged_questions(shop: Shop, *, now: datetime | None = None) -> Counter[str]:
+    """The shop's questions of the last ``PREVIEW_DAYS`` days (newest ``PREVIEW_QUESTIONS``), with how often each
+    was asked."""
+    since = (now or timezone.now()) - timedelta(days=PREVIEW_DAYS)
+    texts = (
+        AnswerLog.objects.filter(shop=shop, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("question", flat=True)[:PREVIEW_QUESTIONS]
+    )
+    return Counter(text.strip() for text in texts if text.strip())
+
+
+def _card_names(index: Index) -> dict[int, str]:
+    return {card.card_id: card.question for card in index.cards}
+
+
+def _name(names: dict[int, str], answer: Answer) -> str:
+    return "" if answer.card_id is None else names.get(answer.card_id, "")
+
+
+class Reach:
+    """Whether a change can reach a question (see the module doc).
+
+    In each index (before and after the change), first a cheap test: the question shares a word or a
+    (sound-alike) character pair with a text the change touches. Then the exact one: one of those texts scores
+    high enough to be among the question's reranked candidates, that is fewer than ``RERANK_TEXTS`` texts score
+    above it (counting the texts of cards outside their validity window, which the engine skips, as if they
+    were above it). A question holding a word of a changed synonym group is always reached.
+    """
+
+    def __init__(
+        self, before: Index, after: Index, touches: Callable[[int, str], bool], words: tuple[str, ...]
+    ) -> None:
+        """``touches(card_id, text)``: whether the change adds, removes or re-reads that text."""
+        self.words = words
+        self.sides: list[tuple[Index, np.ndarray, int, frozenset[str], frozenset[str]]] = []
+        now = timezone.now()
+        for index in (before, after):
+            docs = [
+                doc
+                for doc, (position, text) in enumerate(zip(index.doc_card.tolist(), index.doc_text, strict=True))
+                if touches(index.cards[position].card_id, text)
+            ]
+            if not docs:
+                continue
+            invalid = [n for n, card in enumerate(index.cards) if not card.valid_at(now)]
+            skipped = int(np.isin(index.doc_card, invalid).sum()) if invalid else 0
+            terms = frozenset().union(*(index.doc_terms[doc] for doc in docs))
+            sounds = frozenset(
+                sound(gram)
+                for doc in docs
+                for gram in char_bigrams("".join(index.analyzer.tokens(index.doc_text[doc])))
+            )
+            self.sides.append((index, np.asarray(docs, dtype=np.int64), Index.RERANK_TEXTS + skipped, terms, sounds))
+
+    def __call__(self, question: str) -> bool:
+        if self.words and any(word in strip_punctuation(question) for word in self.words):
+            return True  # the question itself is read anew
+        for index, docs, rank, terms, sounds in self.sides:
+            tokens = index.query_tokens(question)
+            if terms.isdisjoint(tokens) and not any(sound(g) in sounds for g in char_bigrams("".join(tokens))):
+                continue
+            signals = index._signals(tokens)
+            if signals is None:
+                continue
+            lex, cover, chars = signals
+            raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
+            best = float(raw[docs].max())
+            if best > 0 and np.count_nonzero(raw > best) < rank:
+                return True
+        return False
+
+
+def replay(before: Index, after: Index, questions: Counter[str], reach: Reach | None = None) -> Impact:
+    """Answer the questions ``reach`` lets through (all without it) with both indexes and sort what moved
+    (most asked first)."""
+    impact = Impact(replayed=sum(questions.values()), distinct=len(questions))
+    names_before, names_after = _card_names(before), _card_names(after)
+    for text, times in questions.most_common():
+        if reach is not None and not reach(text):
+            continue
+        impact.reached += times
+        old, new = answer_from_index(before, text), answer_from_index(after, text)
+        was = old.outcome == AnswerOutcome.ANSWER
+        now = new.outcome == AnswerOutcome.ANSWER
+        if was == now and (not was or old.card_id == new.card_id):
+            continue
+        move = Move(text, times, old, new, _name(names_before, old), _name(names_after, new))
+        if was and now:
+            impact.other_card_count += times
+            bucket = impact.other_card
+        elif now:
+            impact.newly_answered_count += times
+            bucket = impact.newly_answered
+        else:
+            impact.newly_lost_count += times
+            bucket = impact.newly_lost
+        if len(bucket) < SHOWN:
+            bucket.append(move)
+    return impact
+
+
+def preview(shop: Shop, draft: Draft, *, now: datetime | None = None) -> Impact:
+    """What ``draft`` would change in the answers to the shop's recent logged questions; writes nothing."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    questions = logged_questions(shop, now=now)
+    before = shop_index(shop)
+    rows = read_knowledge(shop.pk)
+    after = build_index(draft.apply(rows))
+    impact = replay(before, after, questions, Reach(before, after, draft.touches(rows), draft.redefined_words(rows)))
+    impact.since = now - timedelta(days=PREVIEW_DAYS)
+    impact.seconds = time.perf_counter() - started
+    return impact
