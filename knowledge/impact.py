@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from shops.models import Shop
 
-from .engine import W_CHARS, W_COVER, W_LEX, Index, IndexedCard, sound
+from .engine import W_CHARS, W_COVER, W_LEX, Analyzer, Index, IndexedCard, sound
 from .index import KnowledgeRows, build_index, read_knowledge, shop_index
 from .models import AnswerLog, AnswerOutcome
 from .services import Answer, answer_from_index
@@ -58,9 +59,21 @@ class CardDraft:
     def _id(self) -> int:
         return DRAFT_CARD_ID if self.card_id is None else self.card_id
 
-    def touches(self, rows: KnowledgeRows) -> Callable[[int, str], bool]:
-        """Every text of the card, saved or drafted."""
-        return lambda card_id, text: card_id == self._id
+    def touches(self, rows: KnowledgeRows) -> tuple[Callable[[int, str], bool], Callable[[int, str], bool]]:
+        """Texts the change adds, removes or changes, in the saved index and in the candidate one: the card's
+        texts it drops (all of them when it switches the card off or changes its answer or validity), and every
+        text it will have. A text the card keeps reads the same in both indexes: the candidate side covers it."""
+        saved = next((card for card in rows.cards if card.card_id == self._id), None)
+        same = (
+            saved is not None
+            and self.enabled
+            and (saved.answer, saved.valid_from, saved.valid_to) == (self.answer, self.valid_from, self.valid_to)
+        )
+        kept = {self.question, *self.similar} if same else set()
+        return (
+            lambda card_id, text: card_id == self._id and text not in kept,
+            lambda card_id, text: card_id == self._id,
+        )
 
     def redefined_words(self, rows: KnowledgeRows) -> tuple[str, ...]:
         return ()  # the analyser stays the same
@@ -110,10 +123,14 @@ class SynonymDraft:
         found = (self.original or "", *old, self.canonical, *self.words)
         return tuple(w for w in dict.fromkeys(strip_punctuation(w) for w in found) if w)
 
-    def touches(self, rows: KnowledgeRows) -> Callable[[int, str], bool]:
-        """Every text holding one of the group's words: the analyser reads it anew."""
+    def touches(self, rows: KnowledgeRows) -> tuple[Callable[[int, str], bool], Callable[[int, str], bool]]:
+        """Every text holding one of the group's words, in both indexes: the analyser reads it anew."""
         words = self.redefined_words(rows)
-        return lambda card_id, text: any(word in strip_punctuation(text) for word in words)
+
+        def holds(card_id: int, text: str) -> bool:
+            return any(word in strip_punctuation(text) for word in words)
+
+        return holds, holds
 
     def apply(self, rows: KnowledgeRows) -> KnowledgeRows:
         groups = list(rows.global_groups if self.is_global else rows.shop_groups)
@@ -210,17 +227,22 @@ class Reach:
     """
 
     def __init__(
-        self, before: Index, after: Index, touches: Callable[[int, str], bool], words: tuple[str, ...]
+        self,
+        before: Index,
+        after: Index,
+        touches: tuple[Callable[[int, str], bool], Callable[[int, str], bool]],
+        words: tuple[str, ...],
     ) -> None:
-        """``touches(card_id, text)``: whether the change adds, removes or re-reads that text."""
+        """``touches``: for the saved and the candidate index, whether the change adds, removes or re-reads
+        a text (card id, text)."""
         self.words = words
         self.sides: list[tuple[Index, np.ndarray, int, frozenset[str], frozenset[str]]] = []
         now = timezone.now()
-        for index in (before, after):
+        for index, touched in zip((before, after), touches, strict=True):
             docs = [
                 doc
                 for doc, (position, text) in enumerate(zip(index.doc_card.tolist(), index.doc_text, strict=True))
-                if touches(index.cards[position].card_id, text)
+                if touched(index.cards[position].card_id, text)
             ]
             if not docs:
                 continue
@@ -281,6 +303,37 @@ def replay(before: Index, after: Index, questions: Counter[str], reach: Reach | 
     return impact
 
 
+class RememberingAnalyzer(Analyzer):
+    """The saved index's analyser, remembering each text's tokens: a change that leaves the synonyms alone
+    builds its candidate index from the same readings, and a trainer's next preview of the same saved
+    knowledge does not read the shop's thousands of texts again."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.__dict__.update(analyzer.__dict__)
+        self.memo: dict[str, list[str]] = {}
+
+    def tokens(self, text: str, vocabulary: dict[str, float] | None = None) -> list[str]:
+        if vocabulary is not None:
+            return super().tokens(text, vocabulary)
+        found = self.memo.get(text)
+        if found is None:
+            found = self.memo[text] = super().tokens(text)
+        return found
+
+
+# One per saved index, dropped with it (a rebuild after any change of the shop's knowledge starts afresh).
+_remembering: "WeakKeyDictionary[Index, RememberingAnalyzer]" = WeakKeyDictionary()
+
+
+def _candidate_index(before: Index, rows: KnowledgeRows, draft: Draft) -> Index:
+    if draft.redefined_words(rows):
+        return build_index(draft.apply(rows))  # other synonyms: every text is read anew
+    analyzer = _remembering.get(before)
+    if analyzer is None:
+        analyzer = _remembering[before] = RememberingAnalyzer(before.analyzer)
+    return build_index(draft.apply(rows), analyzer)
+
+
 def preview(shop: Shop, draft: Draft, *, now: datetime | None = None) -> Impact:
     """What ``draft`` would change in the answers to the shop's recent logged questions; writes nothing."""
     started = time.perf_counter()
@@ -288,7 +341,7 @@ def preview(shop: Shop, draft: Draft, *, now: datetime | None = None) -> Impact:
     questions = logged_questions(shop, now=now)
     before = shop_index(shop)
     rows = read_knowledge(shop.pk)
-    after = build_index(draft.apply(rows))
+    after = _candidate_index(before, rows, draft)
     impact = replay(before, after, questions, Reach(before, after, draft.touches(rows), draft.redefined_words(rows)))
     impact.since = now - timedelta(days=PREVIEW_DAYS)
     impact.seconds = time.perf_counter() - started

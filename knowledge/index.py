@@ -87,8 +87,10 @@ def read_knowledge(shop_id: int) -> KnowledgeRows:
     return rows
 
 
-def build_index(rows: KnowledgeRows) -> Index:
-    analyzer = build_analyzer(rows.phrases, rows.global_groups, rows.shop_groups, rows.switched_off)
+def build_index(rows: KnowledgeRows, analyzer: Analyzer | None = None) -> Index:
+    """The index of ``rows``; ``analyzer``: one built from the same phrases, synonyms and switches, to reuse."""
+    if analyzer is None:
+        analyzer = build_analyzer(rows.phrases, rows.global_groups, rows.shop_groups, rows.switched_off)
     texts = [(n, card.question) for n, card in enumerate(rows.cards)]
     texts += [(n, text) for n, card in enumerate(rows.cards) for text in rows.similar.get(card.card_id, ())]
     return Index(analyzer, rows.cards, texts)

@@ -132,6 +132,7 @@ QUESTIONS = [
         lambda c: _draft(c["refund"], question="钱什么时候退回来"),
         lambda c: _draft(c["wash"], similar=["能机洗吗", "怎么洗"]),
         lambda c: CardDraft(None, "发票怎么开", "下单时填写抬头"),
+        lambda c: _draft(c["invoice"], answer="可以开电子发票，发票怎么开：下单时填写抬头"),
         lambda c: SynonymDraft("发货", ("发出",)),
     ],
 )
@@ -236,3 +237,12 @@ def test_another_shops_cards_and_logs_cannot_be_previewed(client, trainer_a, sho
     group = SynonymGroupFactory(shop=shop_b, canonical="B店词", words="B店同义词")
     url = reverse("admin:knowledge_synonymgroup_preview", args=[group.pk])
     assert client.post(url, {"shop": shop_b.pk, "canonical": "x", "words": "y"}).status_code == 404
+
+
+def test_a_second_preview_of_the_same_knowledge_finds_the_same_moves(shop_a, cards):
+    _log(shop_a, "什么时候发货", times=2)
+    _log(shop_a, "几天能发出")
+    draft = _draft(cards["ship"], similar=["几天能发出"])
+    first, second = preview(shop_a, draft), preview(shop_a, draft)
+    assert [m.question for m in first.newly_answered] == [m.question for m in second.newly_answered]
+    assert (first.newly_answered_count, first.reached) == (second.newly_answered_count, second.reached)
