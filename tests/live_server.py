@@ -9,13 +9,15 @@ Tests using it need
 ``chat_server`` is registered in tests/conftest.py, so the browser tests and the load-test test share it.
 """
 
+import os
 import socket
 import threading
 import time
 
 import pytest
 
-HOST, PORT = "127.0.0.1", 8101
+# SHOPBEE_LIVE_PORT: another port, when several checkouts run their live-server tests on one machine.
+HOST, PORT = "127.0.0.1", int(os.environ.get("SHOPBEE_LIVE_PORT", "8101"))
 
 
 def _wait_for_port(timeout: float = 15) -> None:
