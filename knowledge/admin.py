@@ -330,11 +330,9 @@ class SynonymGroupAdmin(ImpactPreviewMixin, SharedRowsMixin, ShopScopedAdmin):
 
     def impact_draft(self, form, formsets, obj: SynonymGroup | None) -> tuple[Shop | None, Draft]:
         shop = form.cleaned_data["shop"]
-        same_shop = obj is not None and shop is not None and obj.shop_id == shop.pk
+        original = obj.canonical if obj is not None and shop is not None and obj.shop_id == shop.pk else None
         instance = form.instance
-        return shop, SynonymDraft(
-            instance.canonical, tuple(instance.word_list), original=obj.canonical if same_shop else None
-        )
+        return shop, SynonymDraft(instance.canonical, tuple(instance.word_list), original=original)
 
 
 @admin.register(SwitchedOffPackEntry)

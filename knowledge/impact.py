@@ -143,7 +143,7 @@ class SynonymDraft:
             del groups[position]
         else:
             groups[position] = new
-        return replace(rows, **{"global_groups" if self.is_global else "shop_groups": groups})
+        return replace(rows, global_groups=groups) if self.is_global else replace(rows, shop_groups=groups)
 
 
 Draft = CardDraft | SynonymDraft
