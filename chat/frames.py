@@ -22,6 +22,8 @@ class MessageFrame(TypedDict):
     quick_replies: list[object]
     products: list[object]
     created_at: str
+    # An order card (number, status, total, lines, carrier and tracking): a reply about one of the shopper's orders.
+    order: NotRequired[dict[str, object]]
     # Only in a welcome's history, on the shopper's own messages: the page matches what it still waits on.
     client_msg_id: NotRequired[str]
 
@@ -56,6 +58,14 @@ class StatusFrame(TypedDict):
     agent_id: int | None
 
 
+class QueuePositionFrame(TypedDict):
+    type: Literal["queue_position"]
+    conversation: int
+    position: int  # 1: next to be served
+    waiting: int
+    opens_at: str | None  # outside service hours: when agents serve again (ISO 8601)
+
+
 class TypingFrame(TypedDict):
     type: Literal["typing"]
     conversation: int
@@ -75,6 +85,8 @@ class QueueItem(TypedDict):
     handed_over_at: str | None
     agent_id: int | None
     last_message: str
+    skill_group: str  # the group a waiting conversation waits for ("": either)
+    left_message: bool  # left outside service hours (留言)
 
 
 class QueueFrame(TypedDict):
@@ -86,12 +98,25 @@ class QueueFrame(TypedDict):
 class Colleague(TypedDict):
     id: int
     name: str
+    presence: str
+    skill_group: str
+    load: int
+    max_chats: int
+
+
+class GroupLoad(TypedDict):
+    group: str
+    name: str
+    online: int
+    load: int
+    capacity: int
 
 
 class HistoryFrame(QueueItem):
     type: Literal["history"]
     messages: list[MessageFrame]
     colleagues: list[Colleague]
+    groups: list[GroupLoad]
 
 
 class Suggestion(TypedDict):
@@ -110,6 +135,20 @@ class SuggestionsFrame(TypedDict):
 
 class PongFrame(TypedDict):
     type: Literal["pong"]
+
+
+class SeatLoad(TypedDict):
+    shop: int
+    shop_name: str
+    load: int
+    max_chats: int
+    skill_group: str
+
+
+class PresenceFrame(TypedDict):
+    type: Literal["presence"]
+    status: str
+    seats: list[SeatLoad]
 
 
 # --- server → staff alert socket (analytics) -----------------------------------------------------
@@ -137,16 +176,18 @@ class AlertFrame(TypedDict):
     created_at: str
 
 
-ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | TypingFrame | ErrorFrame
+ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | QueuePositionFrame | TypingFrame | ErrorFrame
 ConsoleFrame = (
-    QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame
-) | ErrorFrame
+    (QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame)
+    | PresenceFrame
+    | ErrorFrame
+)
 AlertSocketFrame = ReadyFrame | AlertFrame | PongFrame | ErrorFrame
 
 # --- client → server -----------------------------------------------------------------------------
 
-ShopperRequest = Literal["message", "typing", "rate"]
-ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing"]
+ShopperRequest = Literal["message", "typing", "rate", "product_details"]
+ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence"]
 AlertRequest = Literal["ping"]
 
 
@@ -160,3 +201,14 @@ class ClientFrame(TypedDict, total=False):
     conversation: object
     agent: object
     score: object
+    group: object
+    status: object
+    product_id: object
+
+
+class ProductDetailsRequest(TypedDict):
+    """The shopper opened a product card: the bot answers with that product's details and keeps it in focus.
+    ``product_id`` must be an on-sale product of the socket's shop (as the consumer checks it)."""
+
+    type: Literal["product_details"]
+    product_id: int

@@ -19,7 +19,7 @@ from shops.models import Shop
 
 from .engine import Analyzer, Index, IndexedCard
 from .models import DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
-from .vocabulary import region_classes, shop_synonyms
+from .vocabulary import broader_words, region_classes, shop_synonyms
 
 
 def build_analyzer(
@@ -29,10 +29,12 @@ def build_analyzer(
     switched_off: Iterable[str] = (),
 ) -> Analyzer:
     """A shop's analyser: its words kept whole, the language pack under the global and the shop's synonym
-    groups (``vocabulary.shop_synonyms``), place names tagged with their region class. ``switched_off``: the
-    pack entries the shop turned off (synonym groups, abbreviations, regions)."""
+    groups (``vocabulary.shop_synonyms``), place names tagged with their region class, narrower words with
+    their broader ones (``vocabulary.broader_words``). ``switched_off``: the pack entries the shop turned off
+    (synonym groups, broader words, abbreviations, regions)."""
     off = frozenset(switched_off)
-    return Analyzer(phrases, shop_synonyms(global_groups, shop_groups, off), region_classes(off))
+    synonyms = shop_synonyms(global_groups, shop_groups, off)
+    return Analyzer(phrases, synonyms, region_classes(off), broader_words(synonyms, off))
 
 
 @dataclass

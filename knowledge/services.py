@@ -52,6 +52,7 @@ __all__ = [
     "group_unanswered",
     "ignore_questions",
     "import_template",
+    "most_asked_questions",
     "paraphrase_probabilities",
     "record_answers",
     "save_faq_card",
@@ -213,6 +214,19 @@ def count_card_hits(since: datetime) -> int:
             last_hit_at=Subquery(logs.order_by("-created_at").values("created_at")[:1]),
         )
     return updated
+
+
+def most_asked_questions(shop: Shop, limit: int = 4) -> list[str]:
+    """The standard questions of the shop's most asked cards (hit counts), for the chat's 猜你想问 buttons:
+    enabled, in their validity window, asked at least once."""
+    now = timezone.now()
+    return list(
+        FAQCard.objects.filter(shop=shop, enabled=True, hit_count__gt=0)
+        .exclude(valid_from__gt=now)
+        .exclude(valid_to__lte=now)
+        .order_by("-hit_count", "pk")
+        .values_list("question", flat=True)[:limit]
+    )
 
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
@@ -461,20 +475,21 @@ def ignore_questions(questions: QuerySet[UnansweredQuestion]) -> int:
     return questions.update(status=UnansweredQuestion.Status.IGNORED)
 
 
-# Two queued questions land in one group when the ranker gives at least this probability that one asks what the
-# other asks (either way; see ``paraphrase_probabilities``).
-GROUP_PROBABILITY = 0.15
+# Two queued questions land in one group when the ranker gives at least this probability, each way, that one
+# asks what the other asks (see ``paraphrase_probabilities``).
+GROUP_PROBABILITY = 0.2
 
 
 def group_unanswered(shop: Shop, questions: Iterable[UnansweredQuestion]) -> list[list[UnansweredQuestion]]:
     """Group a shop's unanswered questions by the engine's paraphrase probability, most asked first (greedy:
-    each question joins the group whose leader it is likeliest to paraphrase, or leads a new one)."""
+    each question joins the group whose leader it and the leader most surely paraphrase, the weaker of the two
+    directions counting, or leads a new one)."""
     ordered = sorted(questions, key=lambda q: (-q.times_asked, q.pk))
     found = paraphrase_probabilities(shop_index(shop), [q.text for q in ordered])
     groups: dict[int, list[UnansweredQuestion]] = {}
     for n, question in enumerate(ordered):
         likeliest = max(
-            ((max(found.get((n, leader), 0.0), found.get((leader, n), 0.0)), leader) for leader in groups),
+            ((min(found.get((n, leader), 0.0), found.get((leader, n), 0.0)), leader) for leader in groups),
             default=(0.0, -1),
         )
         if likeliest[0] >= GROUP_PROBABILITY:

@@ -27,6 +27,7 @@ from .vocabulary import abbreviation_groups
 
 class EntryKind(TextChoices):
     SYNONYMS = "syn", gettext_lazy("Synonym groups")
+    BROADER = "broader", gettext_lazy("Broader words")
     QUESTION_TYPES = "qt", gettext_lazy("Question types")
     REGIONS = "region", gettext_lazy("Regions")
     ABBREVIATIONS = "abbr", gettext_lazy("Abbreviations and units")
@@ -108,6 +109,16 @@ def shop_pack_entries(shop: Shop, kind: str = EntryKind.SYNONYMS, query: str = "
             by = next((label for label, words in groups if not words.isdisjoint(entry.all_words)), "")
             status = EntryStatus.OVERRIDDEN if by else EntryStatus.ON
             add(entry.id, entry.domain, entry.canonical, entry.words, " ".join(entry.words), status, by)
+    elif kind == EntryKind.BROADER:
+        for broader in pack.broader:
+            add(
+                broader.id,
+                broader.domain,
+                broader.broader,
+                broader.narrower,
+                " ".join(broader.narrower),
+                EntryStatus.ON,
+            )
     elif kind == EntryKind.QUESTION_TYPES:
         for qt in pack.question_types:
             cues = (*qt.words, *qt.suffixes, *(p.pattern for p in qt.patterns))

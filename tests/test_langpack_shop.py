@@ -126,3 +126,10 @@ def test_a_bad_entry_id_is_a_400_with_a_readable_message(client, trainer_a, shop
     response = client.post(PACK_PAGE, {"shop": shop_a.pk, "entry_id": "qt:when", "on": "0"})
     assert response.status_code == 400
     assert "问句类型不能关闭" in response.content.decode()
+
+
+def test_a_switched_off_broader_word_entry_no_longer_adds_its_broader_word(shop_a):
+    entry = next(row for row in shop_pack_entries(shop_a, EntryKind.BROADER) if row.title == "坚果")
+    assert "坚果" in shop_index(shop_a).analyzer.tokens("夏威夷果")
+    switch_pack_entry(shop_a, entry.id, on=False)
+    assert "坚果" not in shop_index(shop_a).analyzer.tokens("夏威夷果")

@@ -10,15 +10,18 @@
 
   function show(alert) {
     const line = document.createElement("li");
+    line.className = "flex gap-3 items-baseline";
     const title = document.createElement("strong");
     title.textContent = bar.dataset.label + " · " + alert.shop_name + " · " + alert.kind_display;
     const text = document.createElement("span");
     text.textContent = alert.text || alert.evidence;
     const link = document.createElement("a");
     link.href = alert.url;
+    link.className = "underline";
     link.textContent = "#" + alert.conversation;
     const close = document.createElement("button");
     close.type = "button";
+    close.className = "ml-auto border border-white rounded-default px-2";
     close.textContent = bar.dataset.dismiss;
     close.addEventListener("click", function () {
       line.remove();

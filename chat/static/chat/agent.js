@@ -7,6 +7,7 @@
   var el = Shopbee.el;
   var conversations = {};   // id -> {info, messages: {id: frame}, suggestions: []}
   var current = null;
+  var wanted = null;  // the conversation the agent clicked 接入 on: shown as soon as it is theirs
   var typingTimer = null;
   var lastTypingSent = 0;
 
@@ -18,8 +19,13 @@
     close: function (event) {
       $("status").textContent = event.code === 4403 ? "没有接待权限" : "连接中断，正在重连…";
     },
-    frame: onFrame,
+    frame: function (frame) {
+      onFrame(frame);
+      // Extensions of the console in their own files (agent-queue.js: presence, load, group transfer).
+      (Shopbee.consoleListeners || []).forEach(function (listen) { listen(frame); });
+    },
   });
+  Shopbee.consoleSocket = socket;
   // Presence: the server counts this console as online while it hears from it.
   setInterval(function () { socket.send({ type: "ping" }); }, 20000);
 
@@ -39,7 +45,10 @@
     } else {
       var accept = el("button", "accept", "接入");
       accept.type = "button";
-      accept.addEventListener("click", function () { socket.send({ type: "accept", conversation: item.conversation }); });
+      accept.addEventListener("click", function () {
+        wanted = item.conversation;
+        socket.send({ type: "accept", conversation: item.conversation });
+      });
       li.appendChild(accept);
     }
     return li;
@@ -48,6 +57,11 @@
   function renderQueue(frame) {
     $("waiting").replaceChildren.apply($("waiting"), frame.waiting.map(function (i) { return queueItem(i, false); }));
     $("mine").replaceChildren.apply($("mine"), frame.mine.map(function (i) { return queueItem(i, true); }));
+  }
+
+  function holdsCurrent() {
+    var data = current && conversations[current];
+    return Boolean(data && data.info && data.info.status === "agent");
   }
 
   function open(id) {
@@ -80,7 +94,7 @@
     var select = $("transfer-to");
     select.replaceChildren();
     (data.info.colleagues || []).forEach(function (c) {
-      var option = el("option", null, c.name);
+      var option = el("option", null, c.max_chats ? c.name + "（" + c.load + "/" + c.max_chats + "）" : c.name);
       option.value = c.id;
       select.appendChild(option);
     });
@@ -100,7 +114,11 @@
         data = entry(frame.conversation);
         data.info = frame;
         frame.messages.forEach(function (m) { data.messages[m.id] = m; });
-        if (!current || frame.status === "agent") current = frame.conversation;
+        // An accepted conversation opens; one assigned automatically opens only if the agent is not in
+        // a chat they hold (it waits under 我的会话 instead of taking the reply box away mid-sentence).
+        if (!current || frame.conversation === wanted || (frame.status === "agent" && !holdsCurrent())) {
+          current = frame.conversation;
+        }
         render();
         break;
       case "message":
