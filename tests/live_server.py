@@ -1,4 +1,5 @@
-"""A real uvicorn server on 127.0.0.1:8101 (or ``SHOPBEE_TEST_SERVER_PORT``) serving ``config.asgi:application``, for tests over real sockets.
+"""A real uvicorn server on 127.0.0.1:8101 (or ``SHOPBEE_TEST_SERVER_PORT``) serving ``config.asgi:application``,
+for tests over real sockets.
 
 The server runs in a thread of the test process on purpose: it then uses the very test database
 pytest-django set up (the SQLite test file, see config/test_settings.py, or the PostgreSQL test database
