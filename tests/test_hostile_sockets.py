@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PROBE = "probe-是否还在"
 # What a socket may answer with; anything else (a traceback's text, a close) is a failure.
 SHOPPER_FRAMES = {"ack", "error", "message", "status", "typing"}
-AGENT_FRAMES = {"ack", "error", "message", "status", "typing", "queue", "history", "pong", "suggestions"}
+AGENT_FRAMES = {"ack", "error", "message", "status", "typing", "queue", "history", "pong", "suggestions", "presence"}
 # Stands for the conversation the agent holds, so generated frames also reach the paths behind the lookup.
 HELD = "<held conversation>"
 SHOPPER_JSON = frames_of([*ShopperConsumer.handlers, PROBE[:5]], ["text", "client_msg_id", "score"])

@@ -115,6 +115,10 @@ def test_an_allowed_site_embeds_the_chat_with_one_script_line(context, merchant_
     with socket.expect_event("framesent", lambda payload: "product_details" in payload) as sent:
         card.locator(".ask-product").click()
     assert json.loads(sent.value) == {"type": "product_details", "product_id": product.pk}
+    # The bot answers from the catalogue about that very product (no search on its title).
+    expect(chat.locator(".message.bot .bubble").last).to_contain_text(
+        f"「{product.title}」售价 ¥399.00", timeout=TIMEOUT_MS
+    )
 
     # Closed from inside the chat; what arrives meanwhile shows on the button's badge.
     chat.locator("#close-widget").click()
