@@ -26,7 +26,7 @@ from shops.models import Customer, Membership, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role, visible_shop_ids
 
-from . import dialogue
+from . import dialogue, sla
 from .frames import HistoryFrame, MessageFrame, QueueFrame, QueueItem, StatusFrame, Suggestion, WelcomeFrame
 from .messaging import (
     Outbox,
@@ -40,7 +40,8 @@ from .messaging import (
     store_messages,
     stored_client_message,
 )
-from .models import AgentPresence, Conversation, Message
+from .models import AgentPresence, Conversation, Message, ServiceGroup
+from .packet import handoff_packet
 from .signals import conversation_closed
 
 logger = logging.getLogger(__name__)
@@ -523,6 +524,7 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "handed_over_at": _ENCODER.default(conversation.handed_over_at) if conversation.handed_over_at else None,
         "agent_id": conversation.assigned_agent_id,
         "last_message": last.text[:100] if last else "",
+        "sla": sla.timer_info(conversation),
     }
 
 
@@ -553,6 +555,7 @@ def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
         **queue_item(conversation),
         "messages": [message_frame(m) for m in history(conversation)],
         "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
+        "packet": handoff_packet(conversation),
     }
 
 
@@ -619,6 +622,28 @@ def transfer_conversation(
     return post_message(
         conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox=outbox, agent=target
     )
+
+
+# How the shopper hears of each group (a requeue's notice).
+GROUP_NAMES = {ServiceGroup.ANY: "人工", ServiceGroup.PRESALE: "售前", ServiceGroup.AFTERSALE: "售后"}
+
+
+@transaction.atomic
+def requeue_for_group(agent: User, conversation_id: Any, group: Any, *, outbox: Outbox | None = None) -> Message:
+    """Put a held conversation back at the waiting queue for a service group (a macro's "transfer to a
+    group"). The one seam for group routing: the conversation waits, marked with its group, for whoever
+    serves that group to take it."""
+    if group not in ServiceGroup.values:
+        raise ChatError("invalid_group", "没有这个客服分组")
+    conversation = held_conversation(agent, conversation_id)
+    conversation.status = Status.WAITING
+    conversation.assigned_agent = None
+    conversation.service_group = group
+    conversation.save(update_fields=["status", "assigned_agent", "service_group"])
+    _announce_status(conversation, outbox)
+    _announce_queue(conversation.shop_id, outbox)
+    text = f"正在为您转接{GROUP_NAMES[ServiceGroup(group)]}客服，请稍候～"
+    return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent=Intent.HANDOFF)
 
 
 @transaction.atomic

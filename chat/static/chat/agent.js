@@ -20,6 +20,14 @@
     },
     frame: onFrame,
   });
+  // --- agent tools (agent-canned.js, agent-panel.js) see every frame and send through this socket ---
+  var listeners = [];
+  window.ShopbeeConsole = {
+    send: function (frame) { return socket.send(frame); },
+    current: function () { return current; },
+    listen: function (callback) { listeners.push(callback); },
+  };
+  // --- end of agent tools ---
   // Presence: the server counts this console as online while it hears from it.
   setInterval(function () { socket.send({ type: "ping" }); }, 20000);
 
@@ -64,9 +72,11 @@
     var list = $("messages");
     list.replaceChildren();
     Object.keys(data.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) {
-      list.appendChild(Shopbee.messageNode(data.messages[id], function () {}));
+      var node = Shopbee.messageNode(data.messages[id], function () {});
+      // The shopper's quick replies (the 1-5 survey…) are shown, not pressed, in the agent's transcript.
+      node.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      list.appendChild(node);
     });
-    list.scrollTop = list.scrollHeight;
     var box = $("suggestions");
     box.replaceChildren();
     if (data.suggestions.length) box.appendChild(el("div", "label", "推荐回复（点击发送）："));
@@ -77,6 +87,8 @@
       button.addEventListener("click", function () { reply(item.answer); });
       box.appendChild(button);
     });
+    // After the suggestions took their room: the newest message stays in view.
+    list.scrollTop = list.scrollHeight;
     var select = $("transfer-to");
     select.replaceChildren();
     (data.info.colleagues || []).forEach(function (c) {
@@ -129,6 +141,7 @@
         $("status").textContent = frame.message;
         break;
     }
+    listeners.forEach(function (callback) { callback(frame); });
   }
 
   function reply(text) {
