@@ -164,13 +164,13 @@ class CannedReplyAdmin(ShopScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        admin_site_view = self
+        model_admin = self
 
-        class CannedReplyForm(form):  # type: ignore[misc,valid-type]  # built at run time
+        class CannedReplyForm(form):
             def clean(self):
                 cleaned = super().clean()
                 shop = cleaned.get("shop")
-                if shop is not None and cleaned.get("owner") is None and not admin_site_view._manages(request, shop.pk):
+                if shop is not None and cleaned.get("owner") is None and not model_admin._manages(request, shop.pk):
                     self.add_error("owner", _("Only the shop's managers write shop-wide replies: make it yours."))
                 return cleaned
 
@@ -202,4 +202,4 @@ class SlaBreachAdmin(ShopScopedAdmin):
     list_filter = ["shop", "kind"]
     list_select_related = ["shop", "agent", "conversation"]
     date_hierarchy = "created_at"
-    fields = readonly_fields = ["shop", "conversation", "kind", "agent", "started_at", "due_at", "created_at"]
+    fields = readonly_fields = ("shop", "conversation", "kind", "agent", "started_at", "due_at", "created_at")

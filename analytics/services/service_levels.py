@@ -79,8 +79,10 @@ def service_levels(conversations: QuerySet[Conversation], now: datetime | None =
             counted.append(agents[row["answered_by"]])
         policy = policies.get(row["shop_id"])
         met: bool | None = None
+        started = row["handed_over_at"]
+        assert started is not None  # handed-over conversations only
         if policy is not None:
-            due = due_at(policy, zone(row["shop__timezone"]), row["handed_over_at"], policy.first_response_minutes)
+            due = due_at(policy, zone(row["shop__timezone"]), started, policy.first_response_minutes)
             answered = row["answered_at"]
             if answered is not None:
                 met = answered <= due and not row["next_missed"]
@@ -90,7 +92,7 @@ def service_levels(conversations: QuerySet[Conversation], now: datetime | None =
             each.handed_over += 1
             if row["answered_at"] is not None:
                 each.answered += 1
-                each.response_seconds.append((row["answered_at"] - row["handed_over_at"]).total_seconds())
+                each.response_seconds.append((row["answered_at"] - started).total_seconds())
             if met is not None:
                 each.decided += 1
                 each.met += met
