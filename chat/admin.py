@@ -100,6 +100,7 @@ class ConversationAdmin(ShopScopedAdmin):
         "assigned_agent",
         "handoff_reason",
         "handed_over_at",
+        "service_group",
         "started_at",
         "last_message_at",
         "ended_at",

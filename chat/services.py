@@ -531,7 +531,8 @@ def queue_item(conversation: Conversation) -> QueueItem:
 def console_state(user: User) -> QueueFrame:
     """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
     shop_ids = serving_shop_ids(user)
-    base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
+    # shop__sla_policy: each item's SLA clock reads the shop's policy (none is cached as none).
+    base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop__sla_policy", "customer")
     waiting = base.filter(status=Status.WAITING).order_by("handed_over_at", "pk")
     mine = base.filter(status=Status.AGENT, assigned_agent=user).order_by("handed_over_at", "pk")
     return {"type": "queue", "waiting": [queue_item(c) for c in waiting], "mine": [queue_item(c) for c in mine]}

@@ -3,12 +3,13 @@ search scoped to the agent's shop and their own replies, macros all or nothing, 
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.management import call_command
 from django.test import Client
 
 from chat import agent_tools, services
 from chat.messaging import post_message
-from chat.models import CannedReply, Conversation, ConversationTag, Message, ServiceGroup
-from shops.models import Membership
+from chat.models import CannedReply, Conversation, ConversationTag, Message, ServiceGroup, SlaPolicy
+from shops.models import Membership, Shop
 from tests.chat_sockets import agent_socket, frames_until
 from tests.conftest import staff_of
 from tests.factories import CustomerFactory, OrderFactory
@@ -295,3 +296,13 @@ def test_a_macro_cannot_both_requeue_and_close(shop_a):
         {**FORM, "shop": shop_a.pk, "shortcut": "两者", "owner": "", "transfer_group": "presale", "close_after": "on"},
     )
     assert response.status_code == 200 and not CannedReply.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_gives_every_shop_sla_targets_and_canned_replies_once():
+    call_command("load_demo")
+    call_command("load_demo")
+    shops = Shop.objects.count()
+    assert SlaPolicy.objects.count() == shops
+    assert CannedReply.objects.filter(shortcut="发货", owner=None).count() == shops
+    assert CannedReply.objects.get(shop__slug="swift-sports", shortcut="转售后").transfer_group == "aftersale"
