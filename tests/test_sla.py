@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from analytics.services.dashboard import build_dashboard
 from chat import services, sla
@@ -251,3 +252,37 @@ def test_a_conversation_still_within_its_target_is_not_counted_as_met_or_missed(
     with time_machine.travel(HANDED_OVER + timedelta(minutes=1), tick=False):
         dashboard = build_dashboard([shop_a.pk], date(2026, 11, 30), date(2026, 11, 30), Decimal("300"))
     assert dashboard.service_level.decided == 0 and dashboard.service_level.sla_met_share is None
+
+
+# --- the admin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_managers_set_their_shops_sla_and_never_see_another_shops_policy_or_breaches(
+    shop_a, shop_b, manager_a, agent_a
+):
+    foreign_policy = SlaPolicy.objects.create(shop=shop_b)
+    foreign_breach = SlaBreach.objects.create(
+        shop=shop_b, conversation=handed_over(shop_b), kind="first_response", started_at=HANDED_OVER, due_at=HANDED_OVER
+    )
+    manager, agent = Client(), Client()
+    manager.force_login(manager_a)
+    agent.force_login(agent_a)
+
+    form = {
+        "shop": shop_a.pk,
+        "first_response_minutes": 3,
+        "next_response_minutes": 10,
+        "opens_at": "09:00",
+        "closes_at": "18:00",
+        "business_days": "12345",
+    }
+    assert agent.post("/admin/chat/slapolicy/add/", form).status_code == 403
+    assert manager.post("/admin/chat/slapolicy/add/", {**form, "business_days": "189"}).status_code == 200
+    assert manager.post("/admin/chat/slapolicy/add/", {**form, "shop": shop_b.pk}).status_code == 200
+    assert manager.post("/admin/chat/slapolicy/add/", form).status_code == 302
+    assert SlaPolicy.objects.get(shop=shop_a).first_response_minutes == 3
+
+    assert manager.get(f"/admin/chat/slapolicy/{foreign_policy.pk}/change/").status_code == 404
+    assert manager.get(f"/admin/chat/slabreach/{foreign_breach.pk}/change/").status_code == 404
+    assert manager.get("/admin/chat/slabreach/").context["cl"].result_count == 0
