@@ -1,9 +1,12 @@
 """Demo service levels: every demo shop's SLA targets and a few shop-wide canned replies and macros."""
 
+from typing import Any
+
 from chat.models import CannedReply, ServiceGroup, SlaPolicy
 from shops.models import Shop
 
-CANNED = [
+# shortcut, category, text, macro actions
+CANNED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("发货", "物流", "{顾客昵称}您好，{店铺名}的订单 {订单号} 已经发出啦，运单号 {物流单号}，请留意查收～", {}),
     ("催单", "物流", "{顾客昵称}别着急，我这就帮您催仓库，订单 {订单号} 今天内给您回复～", {"add_tag": "催单"}),
     ("稍等", "通用", "{顾客昵称}稍等，我帮您查一下，马上回复您～", {}),
