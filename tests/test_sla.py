@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from channels.db import database_sync_to_async
 from django.test import Client
+from django.urls import reverse
 
 from analytics.services.dashboard import build_dashboard
 from chat import services, sla
@@ -286,3 +287,20 @@ def test_managers_set_their_shops_sla_and_never_see_another_shops_policy_or_brea
     assert manager.get(f"/admin/chat/slapolicy/{foreign_policy.pk}/change/").status_code == 404
     assert manager.get(f"/admin/chat/slabreach/{foreign_breach.pk}/change/").status_code == 404
     assert manager.get("/admin/chat/slabreach/").context["cl"].result_count == 0
+
+
+@pytest.mark.django_db
+def test_the_dashboard_page_lists_service_levels_of_the_managers_shops_only(shop_a, shop_b, manager_a):
+    agent_b = staff_of(shop_b, Role.AGENT, "agent-of-b")
+    SlaPolicy.objects.create(shop=shop_a, first_response_minutes=2)
+    conversation = handed_over(shop_a)
+    say(conversation, Message.Sender.AGENT, "您好", HANDED_OVER + timedelta(seconds=90), staff_of(shop_a, Role.AGENT))
+    foreign = handed_over(shop_b)
+    say(foreign, Message.Sender.AGENT, "B店回复", HANDED_OVER + timedelta(seconds=10), agent_b)
+    client = Client()
+    client.force_login(manager_a)
+    page = client.get(reverse("admin:analytics_dashboard"), {"start": "2026-11-30", "end": "2026-11-30"})
+    html = page.content.decode()
+    table = html[html.index('id="kpi-service-levels"') :]
+    assert "店铺A" in table and "90.0 s" in table and "100.0%" in table
+    assert "店铺B" not in table and "agent-of-b" not in table
