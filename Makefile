@@ -8,7 +8,7 @@ PORT ?= 8000
 SERVICES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopbee} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} CELERY_TASK_ALWAYS_EAGER=true
 
-.PHONY: install run test test-services lint format worker beat browser-deps
+.PHONY: install run test test-services lint format worker beat browser-deps bench
 
 install: $(VENV)/.installed
 
@@ -18,13 +18,15 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-# A local run: DEBUG on (off by default), so the local-only secret key and plain HTTP.
+# A local run: DEBUG on (off by default), so the local-only secret key and plain HTTP. The server, a Celery
+# worker and beat (Procfile) start and stop together under honcho, on Kombu's file-system broker (.celery/).
 run: export DEBUG ?= true
+run: export CELERY_BROKER_URL ?= filesystem://
 run: install
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false --http config.serving:HeaderDeadlineProtocol
+	HOST=$(HOST) $(BIN)/honcho start --port $(PORT) --procfile Procfile
 
 test: install
 	$(BIN)/pytest
@@ -54,3 +56,10 @@ beat: install
 # The browser tests drive Debian's chromium package (never a downloaded browser).
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Every benchmark with its floor and one table of ratios (tools/bench.sh; sizes and PostgreSQL there).
+# bm25s, the answer benchmark's floor, is a benchmark-only dependency: requirements-bench.txt.
+bench: install
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	QA_MESSAGES=$(QA_MESSAGES) CARDS=$(CARDS) QUESTIONS=$(QUESTIONS) CUSTOMERS=$(CUSTOMERS) \
+		CLIENTS=$(CLIENTS) MESSAGES=$(MESSAGES) bash tools/bench.sh

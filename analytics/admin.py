@@ -100,6 +100,10 @@ class QAFindingAdmin(ShopScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Reviewers confirm or dismiss; a finding is a record, removed only by a manager of its shop.
+        return self._obj_allowed(request, MANAGER_ROLES, obj)
+
     def save_model(self, request, obj: QAFinding, form, change) -> None:
         # Through the review service: the reviewer and the time are recorded with the decision.
         review_findings(QAFinding.objects.filter(pk=obj.pk), obj.status, request.user, form.cleaned_data["comment"])
@@ -133,7 +137,7 @@ class QAFindingAdmin(ShopScopedAdmin):
             format_html(
                 '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td></tr>',
                 "qa-finding-message" if message.pk == obj.message_id else "",
-                message.created_at.strftime("%H:%M:%S"),
+                message.created_at.astimezone(obj.shop.tz).strftime("%m-%d %H:%M:%S"),  # the shop's time
                 message.agent or message.get_sender_display(),
                 _highlight(message.text, obj.evidence) if message.pk == obj.message_id else message.text,
             )

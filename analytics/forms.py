@@ -4,6 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import BASE_INPUT_CLASSES
 
 from shops.models import Shop
 
@@ -18,6 +19,11 @@ class PeriodForm(forms.Form):
 
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # the back office theme's inputs
+            field.widget.attrs.setdefault("class", " ".join(BASE_INPUT_CLASSES))
 
     def clean(self):
         data = super().clean()

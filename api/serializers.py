@@ -49,7 +49,7 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = [
             "sku", "title", "category", "price", "colors", "sizes", "uses",
-            "selling_points", "stock", "warranty_months", "on_sale", "updated_at",
+            "selling_points", "stock", "warranty_months", "on_sale", "image_url", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["updated_at"]
         extra_kwargs = {"price": {"min_value": 0}}

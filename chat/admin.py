@@ -1,11 +1,26 @@
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Membership
-from shops.scoping import ShopScopedAdmin, ShopScopedInline, take_saved
+from shops.scoping import ShopScopedAdmin, take_saved
 
-from .models import CannedReply, Conversation, InvoiceRequest, Message, SlaBreach, SlaPolicy, WorkOrder
+from . import assignment
+from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
+from .models import (
+    AgentSeat,
+    CannedReply,
+    Conversation,
+    InvoiceRequest,
+    Message,
+    ServiceDesk,
+    SlaBreach,
+    SlaPolicy,
+    WorkOrder,
+)
 from .records import open_work_order, request_invoice, update_invoice_request, update_work_order
 from .services import ChatError, close_as_staff
 
@@ -60,16 +75,49 @@ class InvoiceRequestAdmin(ShopScopedAdmin):
         take_saved(obj, invoice)
 
 
-class MessageInline(ShopScopedInline, admin.TabularInline):
-    """The transcript, read-only: messages are only ever written by the chat itself."""
+TRANSCRIPT_LIMIT = 500
 
-    model = Message
-    fields = readonly_fields = ("created_at", "sender", "agent", "text", "intent", "confidence")
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    view_roles = SERVICE_STAFF
-    edit_roles = ()
+
+def transcript_rows(conversation: Conversation) -> list[dict]:
+    """The conversation as people read it: who said what and when (the shop's local time), what the bot
+    understood (translated), the quick replies and product cards it offered. Text stays text: the template
+    escapes it."""
+    tz = conversation.shop.tz
+    rows = []
+    messages_ = conversation.messages.select_related("agent").order_by("pk")[:TRANSCRIPT_LIMIT]
+    for message in messages_:
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        products = [p for p in payload.get("products") or [] if isinstance(p, dict)]
+        replies = [r for r in payload.get("quick_replies") or [] if isinstance(r, str)]
+        rows.append(
+            {
+                "sender": message.sender,
+                "who": message.agent.get_full_name() or message.agent.get_username()
+                if message.agent
+                else message.get_sender_display(),
+                "time": message.created_at.astimezone(tz).strftime(
+                    "%Y-%m-%d %H:%M:%S"
+                ),  # not |date: that is the server's zone
+                "text": message.text,
+                "intent": intent_label(message.intent) if message.sender != Message.Sender.SHOPPER else "",
+                "shopper_intent": intent_label(message.intent) if message.sender == Message.Sender.SHOPPER else "",
+                "confidence": message.confidence,
+                "quick_replies": replies,
+                "products": [(str(p.get("title", "")), str(p.get("price", ""))) for p in products],
+            }
+        )
+    return rows
+
+
+class HandoffReasonFilter(admin.SimpleListFilter):
+    title = _("hand-off reason")
+    parameter_name = "handoff_reason"
+
+    def lookups(self, request, model_admin):
+        return [(reason.value, label) for reason, label in HANDOFF_REASON_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(handoff_reason=self.value()) if self.value() else queryset
 
 
 @admin.register(Conversation)
@@ -82,32 +130,48 @@ class ConversationAdmin(ShopScopedAdmin):
         "customer",
         "status",
         "assigned_agent",
-        "handoff_reason",
+        "handoff",
         "satisfaction",
-        "started_at",
-        "last_message_at",
+        "started_local",
+        "last_message_local",
     ]
-    list_filter = ["shop", "status", "channel", "handoff_reason", "satisfaction"]
+    list_filter = ["shop", "status", "channel", HandoffReasonFilter, "satisfaction"]
     search_fields = ["customer__nickname", "customer__external_id", "visitor_token", "messages__text"]
     list_select_related = ["shop", "customer", "assigned_agent"]
     date_hierarchy = "started_at"
-    fields = readonly_fields = (
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "shop",
+                    "customer",
+                    "channel",
+                    "status",
+                    "outcome",
+                    "assigned_agent",
+                    "satisfaction",
+                    "started_local",
+                    "ended_local",
+                    "links",
+                ]
+            },
+        ),
+        (_("Transcript"), {"fields": ["transcript"]}),
+    ]
+    readonly_fields = (
         "shop",
         "customer",
-        "visitor_token",
         "channel",
         "status",
+        "outcome",
         "assigned_agent",
-        "handoff_reason",
-        "handed_over_at",
-        "service_group",
-        "started_at",
-        "last_message_at",
-        "ended_at",
         "satisfaction",
-        "state",
+        "started_local",
+        "ended_local",
+        "links",
+        "transcript",
     )
-    inlines = [MessageInline]
     actions = ["close_selected"]
 
     def has_add_permission(self, request):
@@ -115,6 +179,57 @@ class ConversationAdmin(ShopScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # transcripts are records; quality inspection and analytics read them
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: a page to read, with no save buttons (closing is the list's action).
+        read_only = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**read_only, **(extra_context or {})})
+
+    def _local(self, moment):
+        return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+    @admin.display(description=_("hand-off reason"), ordering="handoff_reason")
+    def handoff(self, obj: Conversation) -> str:
+        return handoff_reason_label(obj.handoff_reason) or "-"
+
+    @admin.display(description=_("started at (shop time)"), ordering="started_at")
+    def started_local(self, obj: Conversation) -> str:
+        return self._local(obj.started_at.astimezone(obj.shop.tz) if obj.started_at else None)
+
+    @admin.display(description=_("last message (shop time)"), ordering="last_message_at")
+    def last_message_local(self, obj: Conversation) -> str:
+        return self._local(obj.last_message_at.astimezone(obj.shop.tz) if obj.last_message_at else None)
+
+    @admin.display(description=_("ended at (shop time)"))
+    def ended_local(self, obj: Conversation) -> str:
+        return self._local(obj.ended_at.astimezone(obj.shop.tz) if obj.ended_at else None)
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, obj: Conversation) -> str:
+        if obj.handed_over_at is not None:
+            reason = handoff_reason_label(obj.handoff_reason)
+            return str(_("Handed over to an agent: %(reason)s") % {"reason": reason} if reason else _("Handed over"))
+        if obj.status == Conversation.Status.CLOSED:
+            return str(_("Resolved by the bot"))
+        return str(obj.get_status_display())
+
+    @admin.display(description=_("links"))
+    def links(self, obj: Conversation):
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">{}</a> · '
+            '<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
+            "/agent/",
+            _("Agent console"),
+            reverse("chat:shopper", args=[obj.shop.slug]),
+            _("Shop chat page"),
+        )
+
+    @admin.display(description=_("transcript"))
+    def transcript(self, obj: Conversation):
+        return render_to_string(
+            "admin/chat/conversation/transcript.html",
+            {"rows": transcript_rows(obj), "limit": TRANSCRIPT_LIMIT, "tz": obj.shop.timezone},
+        )
 
     @admin.action(description=_("Close selected conversations (the shopper is asked for a rating)"))
     def close_selected(self, request, queryset):
@@ -204,3 +319,37 @@ class SlaBreachAdmin(ShopScopedAdmin):
     list_select_related = ["shop", "agent", "conversation"]
     date_hierarchy = "created_at"
     fields = readonly_fields = ("shop", "conversation", "kind", "agent", "started_at", "due_at", "created_at")
+
+
+@admin.register(ServiceDesk)
+class ServiceDeskAdmin(ShopScopedAdmin):
+    """A shop's assignment rule and away message; managers edit, agents see."""
+
+    view_roles = SERVICE_STAFF
+    list_display = ["shop", "rule"]
+    list_filter = ["shop", "rule"]
+    list_select_related = ["shop"]
+
+    def save_model(self, request, obj, form, change):
+        assignment.save_desk(obj)
+
+
+@admin.register(AgentSeat)
+class AgentSeatAdmin(ShopScopedAdmin):
+    """Each agent's maximum of concurrent chats and skill group per shop, set by managers; presence is the
+    agent's own (the console's switch)."""
+
+    view_roles = SERVICE_STAFF
+    list_display = ["user", "shop", "presence", "max_chats", "skill_group", "last_assigned_at"]
+    list_editable = ["max_chats", "skill_group"]
+    list_filter = ["shop", "presence", "skill_group"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user", "shop"]
+    fields = ["user", "shop", "presence", "max_chats", "skill_group", "last_assigned_at", "presence_changed_at"]
+    readonly_fields = ["user", "shop", "presence", "last_assigned_at", "presence_changed_at"]
+
+    def has_add_permission(self, request):
+        return False  # a seat is made when the agent first opens a console
+
+    def save_model(self, request, obj, form, change):
+        assignment.save_seat(obj)

@@ -21,8 +21,17 @@ from django.conf import settings
 
 from core import limits
 
-from . import agent_tools, services
-from .frames import AckFrame, ClientFrame, ConsoleFrame, ErrorFrame, ShopperFrame, SuggestionsFrame, TypingFrame
+from . import agent_tools, assignment, services, tasks
+from .frames import (
+    AckFrame,
+    ClientFrame,
+    ConsoleFrame,
+    ErrorFrame,
+    QueuePositionFrame,
+    ShopperFrame,
+    SuggestionsFrame,
+    TypingFrame,
+)
 from .identity import InvalidIdentity, parse_identity, verify_identity
 from .messaging import conversation_group, shop_agents_group
 from .models import Conversation
@@ -170,10 +179,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
 
 class ShopperConsumer(FrameConsumer):
-    handlers = {"message": "on_message", "typing": "on_typing", "rate": "on_rate"}
+    handlers = {
+        "message": "on_message",
+        "typing": "on_typing",
+        "rate": "on_rate",
+        "product_details": "on_product_details",
+    }
 
     async def connect(self) -> None:
         self.visitor: services.Visitor | None = None
+        self.in_queue = False  # in the shop's queue group, hearing the queue move
+        self.last_position: QueuePositionFrame | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
         self.idle_close: asyncio.Task[None] | None = None  # kept, so the closing task is not collected
         client = self.scope.get("client")
@@ -215,9 +231,11 @@ class ShopperConsumer(FrameConsumer):
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
         self.watch_idleness()
-        await self.send_frame(await database_sync_to_async(services.welcome_frame)(self.visitor, since))
+        welcome = await database_sync_to_async(services.welcome_frame)(self.visitor, since)
+        await self.send_frame(welcome)
         for code, message in problems:
             await self.send_error(code, message)
+        await self.follow_queue(welcome["status"])
 
     @property
     def conversation(self) -> Conversation | None:
@@ -228,6 +246,7 @@ class ShopperConsumer(FrameConsumer):
             self.idle_timer.cancel()
         if self.conversation is not None:
             await self.channel_layer.group_discard(conversation_group(self.conversation.pk), self.channel_name)
+        await self.follow_queue(None)
 
     def watch_idleness(self) -> None:
         """Close the socket once it has sent nothing for CHAT_IDLE_SOCKET_SECONDS. One timer per socket, moved
@@ -284,6 +303,7 @@ class ShopperConsumer(FrameConsumer):
         if started and (before is not None or conversation.status != Conversation.Status.BOT):
             # The page shows "bot" until told otherwise: a conversation past the quota starts waiting.
             await self.send_frame(services.status_frame(conversation))
+            await self.follow_queue(conversation.status)
         await self.publish(outbox)
 
     async def on_typing(self, content: ClientFrame) -> None:
@@ -306,6 +326,10 @@ class ShopperConsumer(FrameConsumer):
             raise services.not_found()
         await self.call(services.rate_conversation, self.conversation, content.get("score"))
 
+    async def on_product_details(self, content: ClientFrame) -> None:
+        self.check_limits("details")
+        await self.call(services.show_product_details, self.visitor, content.get("product_id"))
+
     async def chat_messages(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:
             if frame["id"] not in self.own_ids:
@@ -314,6 +338,39 @@ class ShopperConsumer(FrameConsumer):
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["from"] != self.channel_name:
             await self.send_frame(_typing(event))
+
+    # --- queue position (chat.assignment) ---------------------------------------------------------
+
+    async def chat_status(self, event: dict[str, Any]) -> None:
+        await self.send_frame(event["frame"])
+        await self.follow_queue(event["frame"]["status"])
+
+    async def follow_queue(self, status: str | None) -> None:
+        """While the conversation waits, this socket is in its shop's queue group and shows the shopper their
+        position (sent at once on joining, then whenever the queue moves)."""
+        group = assignment.queue_group(self.visitor.shop.pk) if self.visitor is not None else None
+        waiting = status == Conversation.Status.WAITING and self.conversation is not None
+        if group is None or waiting == self.in_queue:
+            return
+        self.in_queue = waiting
+        self.last_position = None
+        if not waiting:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            return
+        await self.channel_layer.group_add(group, self.channel_name)
+        frame = await database_sync_to_async(assignment.current_position)(self.conversation)
+        if frame is not None:
+            await self.send_position(frame)
+
+    async def send_position(self, frame: QueuePositionFrame) -> None:
+        if frame != self.last_position:
+            self.last_position = frame
+            await self.send_frame(frame)
+
+    async def chat_queue_order(self, event: dict[str, Any]) -> None:
+        conversation = self.conversation
+        if conversation is not None and conversation.pk in event["order"]:
+            await self.send_position(assignment.position_frame(conversation.pk, event["order"], event["opens_at"]))
 
 
 class AgentConsumer(FrameConsumer):
@@ -326,6 +383,7 @@ class AgentConsumer(FrameConsumer):
         "transfer": "on_transfer",
         "close": "on_close",
         "typing": "on_typing",
+        "presence": "on_presence",
         # agent tools (chat.agent_tools): canned replies and macros, the customer panel
         "canned": "on_canned",
         "macro": "on_macro",
@@ -341,10 +399,11 @@ class AgentConsumer(FrameConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.shop_ids = shop_ids
-        await database_sync_to_async(services.register_console)(self.user, self.channel_name)
-        self.registered = True
         for group in [shop_agents_group(s) for s in shop_ids] + [services.agent_user_group(self.user.pk)]:
             await self.join(group)
+        # In its groups first: the console hears of what the queues assign to the agent coming online.
+        await self.call(services.register_console, self.user, self.channel_name)
+        self.registered = True
         for conversation_id in await database_sync_to_async(services.assigned_conversation_ids)(self.user):
             await self.join(conversation_group(conversation_id))
         await self.accept()
@@ -354,7 +413,10 @@ class AgentConsumer(FrameConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.registered:
-            await database_sync_to_async(services.unregister_console)(self.channel_name)
+            last = await database_sync_to_async(services.unregister_console)(self.channel_name)
+            if last is not None:  # the agent's last console: offline after the grace period, unless back
+                grace = settings.CHAT_PRESENCE_GRACE_SECONDS
+                await database_sync_to_async(tasks.offline_if_gone.apply_async)((last,), countdown=grace)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -390,7 +452,16 @@ class AgentConsumer(FrameConsumer):
         await self.send_frame(_ack(client_msg_id, message.pk))
 
     async def on_transfer(self, content: ClientFrame) -> None:
+        if "group" in content:
+            await self.call(services.transfer_to_group, self.user, content.get("conversation"), content.get("group"))
+            return
         await self.call(services.transfer_conversation, self.user, content.get("conversation"), content.get("agent"))
+
+    async def on_presence(self, content: ClientFrame) -> None:
+        if "status" not in content:  # asked, not switched
+            await self.send_frame(await database_sync_to_async(assignment.presence_frame)(self.user))
+            return
+        await self.send_frame(await self.call(services.change_presence, self.user, content.get("status")))
 
     async def on_close(self, content: ClientFrame) -> None:
         await self.call(services.close_held_conversation, self.user, content.get("conversation"))

@@ -22,6 +22,8 @@ class MessageFrame(TypedDict):
     quick_replies: list[object]
     products: list[object]
     created_at: str
+    # An order card (number, status, total, lines, carrier and tracking): a reply about one of the shopper's orders.
+    order: NotRequired[dict[str, object]]
     # Only in a welcome's history, on the shopper's own messages: the page matches what it still waits on.
     client_msg_id: NotRequired[str]
 
@@ -56,6 +58,14 @@ class StatusFrame(TypedDict):
     agent_id: int | None
 
 
+class QueuePositionFrame(TypedDict):
+    type: Literal["queue_position"]
+    conversation: int
+    position: int  # 1: next to be served
+    waiting: int
+    opens_at: str | None  # outside service hours: when agents serve again (ISO 8601)
+
+
 class TypingFrame(TypedDict):
     type: Literal["typing"]
     conversation: int
@@ -83,6 +93,8 @@ class QueueItem(TypedDict):
     handed_over_at: str | None
     agent_id: int | None
     last_message: str
+    skill_group: str  # the group a waiting conversation waits for ("": either)
+    left_message: bool  # left outside service hours (留言)
     sla: SlaTimerInfo | None  # None: the shop has no SLA policy, or nobody waits on an answer
 
 
@@ -95,6 +107,18 @@ class QueueFrame(TypedDict):
 class Colleague(TypedDict):
     id: int
     name: str
+    presence: str
+    skill_group: str
+    load: int
+    max_chats: int
+
+
+class GroupLoad(TypedDict):
+    group: str
+    name: str
+    online: int
+    load: int
+    capacity: int
 
 
 class LabelledValue(TypedDict):
@@ -118,6 +142,7 @@ class HistoryFrame(QueueItem):
     messages: list[MessageFrame]
     colleagues: list[Colleague]
     packet: HandoffPacket
+    groups: list[GroupLoad]
 
 
 class CannedItem(TypedDict):
@@ -202,6 +227,20 @@ class PongFrame(TypedDict):
     type: Literal["pong"]
 
 
+class SeatLoad(TypedDict):
+    shop: int
+    shop_name: str
+    load: int
+    max_chats: int
+    skill_group: str
+
+
+class PresenceFrame(TypedDict):
+    type: Literal["presence"]
+    status: str
+    seats: list[SeatLoad]
+
+
 # --- server → staff alert socket (analytics) -----------------------------------------------------
 
 
@@ -242,9 +281,10 @@ class AlertFrame(TypedDict):
     created_at: str
 
 
-ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | TypingFrame | ErrorFrame
+ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | QueuePositionFrame | TypingFrame | ErrorFrame
 ConsoleFrame = (
     (QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame)
+    | PresenceFrame
     | ErrorFrame
     | CannedFrame
     | PanelFrame
@@ -253,9 +293,9 @@ AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorF
 
 # --- client → server -----------------------------------------------------------------------------
 
-ShopperRequest = Literal["message", "typing", "rate"]
+ShopperRequest = Literal["message", "typing", "rate", "product_details"]
 ConsoleRequest = Literal[
-    "ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "canned", "macro", "panel"
+    "ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence", "canned", "macro", "panel"
 ]
 AlertRequest = Literal["ping"]
 
@@ -272,3 +312,14 @@ class ClientFrame(TypedDict, total=False):
     score: object
     query: object
     canned: object
+    group: object
+    status: object
+    product_id: object
+
+
+class ProductDetailsRequest(TypedDict):
+    """The shopper opened a product card: the bot answers with that product's details and keeps it in focus.
+    ``product_id`` must be an on-sale product of the socket's shop (as the consumer checks it)."""
+
+    type: Literal["product_details"]
+    product_id: int

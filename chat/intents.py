@@ -6,6 +6,9 @@ analytics, marketing and the API read them back; a value is renamed here or nowh
 
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from shops.quota import QUOTA_HANDOFF_REASON
 
 
@@ -48,3 +51,49 @@ class HandoffReason(StrEnum):
     ANGRY = "angry"
     FALLBACKS = "fallbacks"
     QUOTA = QUOTA_HANDOFF_REASON  # the shop's bot quota was used up (shops.quota)
+
+
+# What people read for each value (the back office's transcripts, lists and home page); every value has one,
+# tests/test_backoffice_transcript.py checks. An unknown stored value reads as itself.
+INTENT_LABELS: dict[Intent, Promise] = {
+    Intent.GREETING: _("Greeting"),
+    Intent.SMALLTALK: _("Small talk"),
+    Intent.FAQ: _("FAQ answer"),
+    Intent.CLARIFY: _("Asked to clarify"),
+    Intent.FALLBACK: _("Not understood"),
+    Intent.RECOMMEND: _("Product recommendation"),
+    Intent.PRODUCT_DETAIL: _("Product details"),
+    Intent.ORDER_STATUS: _("Order status"),
+    Intent.PRESALE: _("Presale"),
+    Intent.WARRANTY: _("Warranty"),
+    Intent.INVOICE: _("Invoice"),
+    Intent.ADDRESS_CHANGE: _("Address change"),
+    Intent.HANDOFF: _("Hand-off to an agent"),
+    Intent.BUNDLE: _("Bundles and add-ons"),
+    Intent.LIVE: _("Live stream"),
+    Intent.SATISFACTION: _("Satisfaction survey"),
+    Intent.AGENT_REPLY: _("Agent reply"),
+    Intent.WORK_ORDER_RESOLVED: _("Work order resolved"),
+    Intent.MARKETING: _("Marketing message"),
+}
+
+HANDOFF_REASON_LABELS: dict[HandoffReason, Promise] = {
+    HandoffReason.REQUESTED: _("Shopper asked for an agent"),
+    HandoffReason.ANGRY: _("Angry shopper"),
+    HandoffReason.FALLBACKS: _("Bot did not understand repeatedly"),
+    HandoffReason.QUOTA: _("Bot quota used up"),
+}
+
+
+def intent_label(value: str) -> str:
+    try:
+        return str(INTENT_LABELS[Intent(value)])
+    except ValueError:
+        return value
+
+
+def handoff_reason_label(value: str) -> str:
+    try:
+        return str(HANDOFF_REASON_LABELS[HandoffReason(value)])
+    except ValueError:
+        return value

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from core import rows
 
-from .frames import MessageFrame
+from .frames import MessageFrame, StatusFrame
 from .models import Conversation, Message
 from .signals import message_stored
 
@@ -31,7 +31,7 @@ def shop_agents_group(shop_id: int) -> str:
 
 def message_frame(message: Message) -> MessageFrame:
     """A stored message as the WebSocket protocol's ``message`` frame."""
-    return {
+    frame: MessageFrame = {
         "type": "message",
         "id": message.pk,
         "conversation": message.conversation_id,
@@ -41,6 +41,9 @@ def message_frame(message: Message) -> MessageFrame:
         "products": message.payload.get("products", []),
         "created_at": message.created_at.isoformat(),
     }
+    if "order" in message.payload:
+        frame["order"] = message.payload["order"]
+    return frame
 
 
 def new_message(
@@ -157,3 +160,40 @@ def post_message(
     if created:
         announce_messages(conversation, [message], outbox)
     return message
+
+
+# --- what the consoles and the shopper are told of a conversation's status ---------------------------
+
+
+def agent_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def agent_user_group(user_id: int) -> str:
+    """The Channels group of every console one agent has open (assignments reach all their tabs)."""
+    return f"agents.user.{user_id}"
+
+
+def announce_status(conversation: Conversation, outbox: Outbox | None) -> None:
+    deliver(conversation_group(conversation.pk), {"type": "chat.status", "frame": status_frame(conversation)}, outbox)
+
+
+def announce_queue(shop_id: int, outbox: Outbox | None) -> None:
+    deliver(shop_agents_group(shop_id), {"type": "chat.queue", "shop": shop_id}, outbox)
+
+
+def announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
+    assert conversation.assigned_agent_id is not None  # announced once an agent holds it
+    event = {"type": "chat.assigned", "conversation": conversation.pk}
+    deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
+
+
+def status_frame(conversation: Conversation) -> StatusFrame:
+    agent = conversation.assigned_agent if conversation.assigned_agent_id else None
+    return {
+        "type": "status",
+        "conversation": conversation.pk,
+        "status": conversation.status,
+        "agent": agent_name(agent) if agent else "",
+        "agent_id": conversation.assigned_agent_id,
+    }

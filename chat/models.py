@@ -4,7 +4,7 @@ from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -458,3 +458,102 @@ class SlaBreach(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.conversation_id} · {self.get_kind_display()}"
+
+
+# --- assignment: seats, the shop's desk, the queue (chat.assignment) ------------------------------
+
+
+class SkillGroup(models.TextChoices):
+    """What a hand-off is about, and which agents take it (an agent without a group takes both)."""
+
+    PRESALES = "presales", _("Pre-sales")
+    AFTERSALES = "aftersales", _("After-sales")
+
+
+class AgentSeat(models.Model):
+    """An agent's place at one shop's service desk: whether they take chats now, how many at once, which."""
+
+    class Presence(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_seats", verbose_name=_("agent")
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="agent_seats", verbose_name=_("shop"))
+    presence = models.CharField(_("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
+    max_chats = models.PositiveSmallIntegerField(
+        _("maximum concurrent chats"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Conversations assigned to this agent at once (1-50)."),
+    )
+    skill_group = models.CharField(
+        _("skill group"), max_length=20, choices=SkillGroup.choices, blank=True, help_text=_("Empty: both groups.")
+    )
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    presence_changed_at = models.DateTimeField(_("presence changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agent seat")
+        verbose_name_plural = _("agent seats")
+        ordering = ["shop", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="agent_seat_one_per_shop"),
+            models.CheckConstraint(
+                condition=Q(max_chats__gte=1, max_chats__lte=50), name="agent_seat_max_chats_1_to_50"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "presence"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.shop} · {self.get_presence_display()}"
+
+
+class ServiceDesk(models.Model):
+    """A shop's assignment settings. Its row is also the lock every assignment of the shop takes."""
+
+    class Rule(models.TextChoices):
+        MANUAL = "manual", _("Manual (agents accept)")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_BUSY = "least_busy", _("Least busy")
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="service_desk", verbose_name=_("shop"))
+    rule = models.CharField(_("assignment rule"), max_length=20, choices=Rule.choices, default=Rule.MANUAL)
+    away_message = models.TextField(
+        _("away message"),
+        blank=True,
+        max_length=500,
+        help_text=_("Told to a shopper asking for a human outside service hours; empty: a standard message."),
+    )
+
+    class Meta:
+        verbose_name = _("service desk")
+        verbose_name_plural = _("service desks")
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.get_rule_display()}"
+
+
+class QueueEntry(models.Model):
+    """A waiting conversation's place in its shop's queue: first the entries at the head (requeued from an
+    agent who went offline, messages left outside hours), each part first come, first served."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="queue_entry", verbose_name=_("conversation")
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="queue_entries", verbose_name=_("shop"))
+    skill_group = models.CharField(_("skill group"), max_length=20, choices=SkillGroup.choices, blank=True)
+    at_head = models.BooleanField(_("at the head"), default=False)
+    left_message = models.BooleanField(_("left a message outside hours"), default=False)
+    queued_at = models.DateTimeField(_("queued at"))
+
+    class Meta:
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
+        ordering = ["shop", "-at_head", "queued_at", "id"]
+        indexes = [models.Index(fields=["shop", "-at_head", "queued_at", "id"], name="queue_entry_order")]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} · {self.queued_at:%Y-%m-%d %H:%M:%S}"

@@ -8,7 +8,7 @@ back, and sockets served by other processes hear of it too.
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,25 +22,39 @@ from django.utils import timezone
 from chat.intents import Intent
 from core import rows
 from knowledge.services import suggest_answers
-from shops.models import Customer, Membership, Shop
+from shops.hours import service_hours
+from shops.models import Customer, Membership, Product, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
-from shops.services import has_shop_role, visible_shop_ids
+from shops.services import has_shop_role
 
-from . import dialogue, sla
-from .frames import HistoryFrame, MessageFrame, QueueFrame, QueueItem, StatusFrame, Suggestion, WelcomeFrame
+from . import assignment, dialogue, sla
+from .assignment import PRESENCE_TTL, SERVICE_ROLES, online_agent_ids, serving_shop_ids
+from .frames import (
+    HistoryFrame,
+    MessageFrame,
+    PresenceFrame,
+    QueueFrame,
+    QueueItem,
+    Suggestion,
+    WelcomeFrame,
+)
 from .messaging import (
     Outbox,
+    agent_name,
+    agent_user_group,
     announce_messages,
-    conversation_group,
     deliver,
     message_frame,
     new_message,
     post_message,
-    shop_agents_group,
     store_messages,
     stored_client_message,
 )
-from .models import AgentPresence, Conversation, Message, ServiceGroup
+from .messaging import announce_assignment as _announce_assignment
+from .messaging import announce_queue as _announce_queue
+from .messaging import announce_status as _announce_status
+from .messaging import status_frame as status_frame  # the consumers' name for it
+from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, ServiceGroup, SkillGroup
 from .packet import handoff_packet
 from .signals import conversation_closed
 
@@ -50,10 +64,6 @@ Role = Membership.Role
 Status = Conversation.Status
 Sender = Message.Sender
 
-# Staff who serve shoppers: the agent console, the conversation admin.
-SERVICE_ROLES: tuple[str, ...] = (Role.MANAGER, Role.AGENT)
-# A console that has not been heard from for this long counts as offline (its process may have died).
-PRESENCE_TTL = timedelta(seconds=60)
 MAX_TEXT_LENGTH = 2000
 
 
@@ -74,11 +84,6 @@ def not_found() -> ChatError:
 # --- who may serve which shop: the one check every consumer and page uses -------------------------
 
 
-def serving_shop_ids(user: User | AnonymousUser) -> set[int]:
-    """Shops whose shoppers ``user`` may serve (agent or manager role; every shop for a superuser)."""
-    return visible_shop_ids(user, SERVICE_ROLES)
-
-
 def can_serve(user: User | AnonymousUser, shop_id: int) -> bool:
     return has_shop_role(user, shop_id, SERVICE_ROLES)
 
@@ -94,32 +99,13 @@ def conversation_for_staff(user: User, conversation_id: Any) -> Conversation:
     return conversation
 
 
-def agent_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def agent_user_group(user_id: int) -> str:
-    """The Channels group of every console one agent has open (assignments reach all their tabs)."""
-    return f"agents.user.{user_id}"
-
-
 def withdraw_agent(user_id: int) -> None:
     """After a staff member's roles changed or they were deactivated: the conversations they hold in shops
     they may no longer serve go back to the waiting queue, and their open consoles hear which shops they
     still serve (a console showing any other shop closes at once, so it receives nothing more)."""
     user = get_user_model().objects.get(pk=user_id)
     still = serving_shop_ids(user)
-    held = Conversation.objects.filter(assigned_agent_id=user_id, status=Status.AGENT).exclude(shop_id__in=still)
-    for conversation in held:
-        with transaction.atomic():
-            conversation = rows.locked(Conversation, conversation.pk)
-            if conversation.assigned_agent_id != user_id or conversation.status != Status.AGENT:
-                continue
-            conversation.status = Status.WAITING
-            conversation.assigned_agent = None
-            conversation.save(update_fields=["status", "assigned_agent"])
-            _announce_status(conversation, None)
-            _announce_queue(conversation.shop_id, None)
+    assignment.requeue_held(user_id, keep_shop_ids=still)
     deliver(agent_user_group(user_id), {"type": "chat.access", "shops": sorted(still)})
 
 
@@ -137,31 +123,6 @@ def staff_access_changed(sender, instance, **kwargs) -> None:
 
 
 # --- delivery -------------------------------------------------------------------------------------
-
-
-def _announce_status(conversation: Conversation, outbox: Outbox | None) -> None:
-    deliver(conversation_group(conversation.pk), {"type": "chat.status", "frame": status_frame(conversation)}, outbox)
-
-
-def _announce_queue(shop_id: int, outbox: Outbox | None) -> None:
-    deliver(shop_agents_group(shop_id), {"type": "chat.queue", "shop": shop_id}, outbox)
-
-
-def _announce_assignment(conversation: Conversation, outbox: Outbox | None) -> None:
-    assert conversation.assigned_agent_id is not None  # announced once an agent holds it
-    event = {"type": "chat.assigned", "conversation": conversation.pk}
-    deliver(agent_user_group(conversation.assigned_agent_id), event, outbox)
-
-
-def status_frame(conversation: Conversation) -> StatusFrame:
-    agent = conversation.assigned_agent if conversation.assigned_agent_id else None
-    return {
-        "type": "status",
-        "conversation": conversation.pk,
-        "status": conversation.status,
-        "agent": agent_name(agent) if agent else "",
-        "agent_id": conversation.assigned_agent_id,
-    }
 
 
 # --- shoppers ------------------------------------------------------------------------------------
@@ -250,7 +211,9 @@ def new_conversation(shop: Shop, *, outbox: Outbox | None = None, **fields: Any)
         handed_over_at=timezone.now(),
         **fields,
     )
+    assignment.enqueue(conversation)
     _announce_queue(shop.pk, outbox)
+    assignment.schedule_assignment(shop.pk, outbox)
     return conversation
 
 
@@ -417,7 +380,7 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
             conversation,
             Sender.BOT,
             reply.text,
-            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            payload=reply.payload(),
             intent=reply.intent,
             confidence=reply.confidence,
         )
@@ -433,41 +396,83 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
     return ShopperTurn(message, True, replies)
 
 
-def online_agent_ids(shop_id: int) -> set[int]:
-    """Agents and managers of the shop (and superusers) with a console heard from within the TTL."""
-    fresh = AgentPresence.objects.filter(last_seen_at__gte=timezone.now() - PRESENCE_TTL)
-    return set(
-        fresh.filter(
-            Q(user__is_superuser=True)
-            | Q(user__memberships__shop_id=shop_id, user__memberships__role__in=SERVICE_ROLES)
+def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | None = None) -> Message:
+    """The shopper opened a product card (the ``product_details`` frame): the bot replies with that product's
+    details from the catalogue and keeps it in focus, so "有货吗" or "有黑色吗" next is about it. Only an
+    on-sale product of the visitor's shop, in a conversation the bot is serving."""
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        raise ChatError("invalid_product_id", "product_id 需要是商品 id（整数）")
+    product = Product.objects.filter(shop_id=visitor.shop.pk, pk=product_id, on_sale=True).first()
+    if product is None:
+        # Another shop's product reads exactly like a missing or off-sale one.
+        raise ChatError("product_not_found", "商品不存在或已下架")
+    if visitor.conversation is None:
+        visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
+    if visitor.conversation is None:
+        raise not_found()
+    with transaction.atomic():
+        conversation = rows.locked(Conversation, visitor.conversation.pk)
+        conversation.shop = visitor.shop
+        if conversation.status == Status.CLOSED:
+            raise ChatError("conversation_closed", "会话已结束，发送消息即可开始新的咨询")
+        if conversation.status != Status.BOT or conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+            raise ChatError("not_with_bot", "当前由人工客服为您服务，请直接发送消息咨询这件商品")
+        reply = dialogue.product_details(conversation, product)
+        message = new_message(
+            conversation,
+            Sender.BOT,
+            reply.text,
+            payload={"quick_replies": reply.quick_replies, "products": reply.products},
+            intent=reply.intent,
         )
-        .filter(user__is_active=True)
-        .values_list("user_id", flat=True)
-    )
+        [message] = store_messages(conversation, [message], touch=False)
+        rows.update(conversation, ["state", "last_message_at"])
+        announce_messages(conversation, [message], outbox)
+    return message
 
 
 @transaction.atomic
 def request_handoff(conversation: Conversation, reason: str, *, outbox: Outbox | None = None) -> list[Message]:
-    """Queue the conversation for a human; the shop's consoles hear of it, the shopper is told where
-    they stand (or that nobody is online and the shop will follow up). Returns the notices posted."""
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    """Queue the conversation for a human, in the skill group its topic asks for; the shop's consoles hear of
+    it and the queue is assigned once this commits. The shopper is told where they stand, that nobody is
+    online yet, or, outside the shop's service hours, the shop's away message and when agents are back: their
+    request is then a left message (留言), first in the queue when the hours start. Returns the notices posted."""
+    conversation = Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=conversation.pk)
     if conversation.status == Status.AGENT:
         return []
+    now = timezone.now()
     if conversation.status != Status.WAITING:
         conversation.status = Status.WAITING
         conversation.handoff_reason = reason[:30]
-        conversation.handed_over_at = timezone.now()
+        conversation.handed_over_at = now
         conversation.save(update_fields=["status", "handoff_reason", "handed_over_at"])
         _announce_status(conversation, outbox)
         _announce_queue(conversation.shop_id, outbox)
-    if online_agent_ids(conversation.shop_id):
-        ahead = Conversation.objects.filter(
-            shop_id=conversation.shop_id, status=Status.WAITING, handed_over_at__lt=conversation.handed_over_at
-        ).count()
-        text = f"正在为您转接人工客服，您前面还有 {ahead} 位顾客在排队，请稍候～"
+    hours = service_hours(conversation.shop, now)
+    group = assignment.skill_group_for(conversation, reason)
+    if not hours.is_open(now):
+        assignment.enqueue(conversation, skill_group=group, at_head=True, left_message=True)
+        text = away_text(conversation.shop, hours.next_opening(now))
     else:
-        text = "现在没有在线的人工客服，您的问题已经记录下来，客服上线后会第一时间回复您。您也可以继续问小蜂哦～"
+        assignment.enqueue(conversation, skill_group=group)
+        if online_agent_ids(conversation.shop_id):
+            ahead = assignment.queue_order(conversation.shop_id).index(conversation.pk)
+            text = f"正在为您转接人工客服，您前面还有 {ahead} 位顾客在排队，请稍候～"
+        else:
+            text = "现在没有在线的人工客服，您的问题已经记录下来，客服上线后会第一时间回复您。您也可以继续问小蜂哦～"
+    assignment.schedule_assignment(conversation.shop_id, outbox)
     return [post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent=Intent.HANDOFF)]
+
+
+def away_text(shop: Shop, opens: datetime | None) -> str:
+    """What a shopper asking for a human outside service hours is told: the shop's away message, and when
+    agents will read what they leave."""
+    desk = ServiceDesk.objects.filter(shop=shop).first()
+    away = (desk.away_message if desk is not None else "") or assignment.DEFAULT_AWAY_MESSAGE
+    if opens is None:
+        return f"{away}您的留言已经记下，客服上班后会第一时间回复您。"
+    local = opens.astimezone(shop.tz)
+    return f"{away}您的留言已经记下，客服将于 {local:%m月%d日 %H:%M}（{shop.timezone}）上班后第一时间回复您。"
 
 
 def survey_score(conversation: Conversation, text: str) -> int | None:
@@ -492,20 +497,62 @@ def rate_conversation(conversation: Conversation, score: Any, *, outbox: Outbox 
 # --- agents --------------------------------------------------------------------------------------
 
 
-def register_console(user: User, channel_name: str) -> None:
+def register_console(user: User, channel_name: str, *, outbox: Outbox | None = None) -> None:
+    """A console opened: the agent counts as online (unless they chose away), and queues may reach them."""
     AgentPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "last_seen_at": timezone.now()}
     )
     # Rows of consoles whose process died without saying goodbye.
     AgentPresence.objects.filter(last_seen_at__lt=timezone.now() - 10 * PRESENCE_TTL).delete()
+    shop_ids = serving_shop_ids(user)
+    assignment.ensure_seats(user, shop_ids)
+    if AgentSeat.objects.filter(user=user, shop_id__in=shop_ids, presence=AgentSeat.Presence.OFFLINE).exists():
+        assignment.set_presence(user, AgentSeat.Presence.ONLINE, outbox=outbox)
 
 
 def refresh_console(channel_name: str) -> None:
     AgentPresence.objects.filter(channel_name=channel_name).update(last_seen_at=timezone.now())
 
 
-def unregister_console(channel_name: str) -> None:
-    AgentPresence.objects.filter(channel_name=channel_name).delete()
+def unregister_console(channel_name: str) -> int | None:
+    """A console closed. Returns the agent's id when it was their last one: the caller schedules
+    ``offline_if_gone`` after the grace period (a reload or a dropped connection coming back keeps them
+    online, and their chats)."""
+    presence = AgentPresence.objects.filter(channel_name=channel_name).first()
+    if presence is None:
+        return None
+    presence.delete()
+    return None if AgentPresence.objects.filter(user_id=presence.user_id).exists() else presence.user_id
+
+
+def offline_if_gone(user_id: int) -> bool:
+    """Switch the agent offline (their chats requeued at the head) if no console of theirs is live."""
+    fresh = AgentPresence.objects.filter(user_id=user_id, last_seen_at__gte=timezone.now() - PRESENCE_TTL)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or fresh.exists():
+        return False
+    assignment.set_presence(user, AgentSeat.Presence.OFFLINE)
+    return True
+
+
+def sweep_silent_agents() -> int:
+    """Agents counted online or away without a live console (its process died) go offline. Returns how many."""
+    fresh = AgentPresence.objects.filter(last_seen_at__gte=timezone.now() - PRESENCE_TTL).values("user_id")
+    silent = (
+        AgentSeat.objects.exclude(presence=AgentSeat.Presence.OFFLINE)
+        .exclude(user_id__in=fresh)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return sum(offline_if_gone(user_id) for user_id in list(silent))
+
+
+def change_presence(user: User, status: Any, *, outbox: Outbox | None = None) -> PresenceFrame:
+    """The console's presence switch: online, away (no new chats) or offline (chats back to the queue)."""
+    if status not in AgentSeat.Presence.values:
+        raise ChatError("invalid_presence", "状态只能是 online、away 或 offline")
+    assignment.set_presence(user, status, outbox=outbox)
+    return assignment.presence_frame(user)
 
 
 _ENCODER = DjangoJSONEncoder()
@@ -513,6 +560,8 @@ _ENCODER = DjangoJSONEncoder()
 
 def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
+    waiting = conversation.status == Status.WAITING
+    entry = QueueEntry.objects.filter(conversation=conversation).first() if waiting else None
     return {
         "conversation": conversation.pk,
         "shop": conversation.shop_id,
@@ -524,6 +573,8 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "handed_over_at": _ENCODER.default(conversation.handed_over_at) if conversation.handed_over_at else None,
         "agent_id": conversation.assigned_agent_id,
         "last_message": last.text[:100] if last else "",
+        "skill_group": entry.skill_group if entry is not None else "",
+        "left_message": entry.left_message if entry is not None else False,
         "sla": sla.timer_info(conversation),
     }
 
@@ -533,7 +584,10 @@ def console_state(user: User) -> QueueFrame:
     shop_ids = serving_shop_ids(user)
     # shop__sla_policy: each item's SLA clock reads the shop's policy (none is cached as none).
     base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop__sla_policy", "customer")
-    waiting = base.filter(status=Status.WAITING).order_by("handed_over_at", "pk")
+    # In queue order: entries at the head (requeued, messages left outside hours) first, then first come.
+    waiting = base.filter(status=Status.WAITING).order_by(
+        "-queue_entry__at_head", "queue_entry__queued_at", "handed_over_at", "pk"
+    )
     mine = base.filter(status=Status.AGENT, assigned_agent=user).order_by("handed_over_at", "pk")
     return {"type": "queue", "waiting": [queue_item(c) for c in waiting], "mine": [queue_item(c) for c in mine]}
 
@@ -549,33 +603,30 @@ def assigned_conversation_ids(user: User) -> list[int]:
 def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
     """The full history of a conversation of the agent's shops, with who is online to transfer to."""
     conversation = conversation_for_staff(user, conversation_id)
-    online = online_agent_ids(conversation.shop_id) - {user.pk}
-    colleagues = get_user_model().objects.filter(pk__in=online).order_by("username")
+    colleagues, groups = assignment.transfer_options(conversation.shop_id, user.pk)
     return {
         "type": "history",
         **queue_item(conversation),
         "messages": [message_frame(m) for m in history(conversation)],
-        "colleagues": [{"id": c.pk, "name": agent_name(c)} for c in colleagues],
+        "colleagues": colleagues,
+        "groups": groups,
         "packet": handoff_packet(conversation),
     }
 
 
 @transaction.atomic
 def accept_conversation(conversation: Conversation, agent: User, *, outbox: Outbox | None = None) -> Message:
-    """The agent takes a waiting conversation; a second agent accepting the same one is refused."""
+    """The agent takes a waiting conversation, within their capacity; a second agent accepting the same one is
+    refused. Under the shop's desk lock, like automatic assignment."""
     if not can_serve(agent, conversation.shop_id):
         raise not_found()
-    taken = Conversation.objects.filter(pk=conversation.pk, status=Status.WAITING).update(
-        status=Status.AGENT, assigned_agent=agent
-    )
-    if not taken:
+    assignment.locked_desk(conversation.shop_id)
+    limit = assignment.seat_capacity(agent.pk, conversation.shop_id)
+    if assignment.loads(conversation.shop_id, {agent.pk})[agent.pk] >= limit:
+        raise ChatError("at_capacity", f"您在这家店同时接待的会话已达上限（{limit} 个）")
+    if assignment.take(conversation.shop_id, conversation.pk, agent, outbox=outbox) is None:
         raise ChatError("not_waiting", "这个会话已被接待或已结束")
-    conversation.refresh_from_db()
-    _announce_status(conversation, outbox)
-    _announce_assignment(conversation, outbox)
-    _announce_queue(conversation.shop_id, outbox)
-    text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
-    return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, agent=agent)
+    return conversation.messages.order_by("-pk")[0]
 
 
 def accept_waiting(user: User, conversation_id: Any, *, outbox: Outbox | None = None) -> Message:
@@ -609,17 +660,28 @@ def agent_reply(
 def transfer_conversation(
     agent: User, conversation_id: Any, to_agent_id: Any, *, outbox: Outbox | None = None
 ) -> Message:
-    """Hand a held conversation to another online agent of the same shop."""
+    """Hand a held conversation to another online agent of the same shop with a free slot; the slot freed
+    lets the head of the queue through to the agent handing over."""
     conversation = held_conversation(agent, conversation_id)
     target = get_user_model().objects.filter(pk=to_agent_id).first() if isinstance(to_agent_id, int) else None
     if target is None or target.pk == agent.pk or not can_serve(target, conversation.shop_id):
         raise ChatError("invalid_agent", "只能转给本店的其他客服")
     if target.pk not in online_agent_ids(conversation.shop_id):
         raise ChatError("agent_offline", "这位客服现在不在线")
+    assignment.locked_desk(conversation.shop_id)
+    if assignment.loads(conversation.shop_id, {target.pk})[target.pk] >= assignment.seat_capacity(
+        target.pk, conversation.shop_id
+    ):
+        raise ChatError("agent_full", "这位客服的接待已满")
+    moved = Conversation.objects.filter(pk=conversation.pk, status=Status.AGENT, assigned_agent=agent).update(
+        assigned_agent=target
+    )
+    if not moved:
+        raise ChatError("not_assigned", "这个会话不在您的接待中")
     conversation.assigned_agent = target
-    conversation.save(update_fields=["assigned_agent"])
     _announce_status(conversation, outbox)
     _announce_assignment(conversation, outbox)
+    assignment.schedule_assignment(conversation.shop_id, outbox)
     return post_message(
         conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox=outbox, agent=target
     )
@@ -648,6 +710,36 @@ def requeue_for_group(agent: User, conversation_id: Any, group: Any, *, outbox: 
 
 
 @transaction.atomic
+def transfer_to_group(agent: User, conversation_id: Any, group: Any, *, outbox: Outbox | None = None) -> Message:
+    """Hand a held conversation to a skill group: back to the head of the queue, for the group's next free
+    agent by the shop's rule (under the manual rule, the group's agents accept it)."""
+    if group not in SkillGroup.values:
+        raise ChatError("invalid_group", "技能组只能是 presales 或 aftersales")
+    conversation = held_conversation(agent, conversation_id)
+    moved = Conversation.objects.filter(pk=conversation.pk, status=Status.AGENT, assigned_agent=agent).update(
+        status=Status.WAITING, assigned_agent=None
+    )
+    if not moved:
+        raise ChatError("not_assigned", "这个会话不在您的接待中")
+    conversation.status, conversation.assigned_agent = Status.WAITING, None
+    QueueEntry.objects.update_or_create(
+        conversation=conversation,
+        defaults={
+            "shop_id": conversation.shop_id,
+            "skill_group": group,
+            "at_head": True,
+            "left_message": False,
+            "queued_at": timezone.now(),
+        },
+    )
+    _announce_status(conversation, outbox)
+    _announce_queue(conversation.shop_id, outbox)
+    assignment.schedule_assignment(conversation.shop_id, outbox)
+    label = SkillGroup(group).label
+    return post_message(conversation, Sender.SYSTEM, f"正在为您转接{label}客服，请稍候～", outbox=outbox)
+
+
+@transaction.atomic
 def close_conversation(
     conversation: Conversation, by: User | None = None, *, outbox: Outbox | None = None
 ) -> Conversation:
@@ -660,6 +752,8 @@ def close_conversation(
     if conversation.status == Status.CLOSED:
         raise ChatError("closed", "会话已经结束")
     was_waiting = conversation.status == Status.WAITING
+    was_held = conversation.status == Status.AGENT
+    QueueEntry.objects.filter(conversation=conversation).delete()
     conversation.status = Status.CLOSED
     conversation.ended_at = timezone.now()
     conversation.save(update_fields=["status", "ended_at"])
@@ -669,13 +763,15 @@ def close_conversation(
         Sender.BOT,
         survey.text,
         outbox=outbox,
-        payload={"quick_replies": survey.quick_replies, "products": survey.products},
+        payload=survey.payload(),
         intent=survey.intent,
         agent=by,
     )
     _announce_status(conversation, outbox)
     if was_waiting:
         _announce_queue(conversation.shop_id, outbox)
+    if was_waiting or was_held:
+        assignment.schedule_assignment(conversation.shop_id, outbox)  # a slot, or a place in the queue, freed
     transaction.on_commit(lambda: conversation_closed.send(sender=Conversation, conversation=conversation))
     return conversation
 

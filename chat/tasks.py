@@ -3,6 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+from . import assignment, services
 from .services import close_idle_bot_conversations
 from .sla import check_breaches
 
@@ -17,3 +18,18 @@ def close_idle_conversations() -> int:
 def check_sla_breaches() -> int:
     """Beat task: record each SLA clock past its due time once, and alert the shop's managers."""
     return len(check_breaches())
+
+
+@shared_task
+def offline_if_gone(user_id: int) -> bool:
+    """Scheduled CHAT_PRESENCE_GRACE_SECONDS after an agent's last console closed: offline, unless back."""
+    return services.offline_if_gone(user_id)
+
+
+@shared_task
+def assign_queues() -> int:
+    """Beat task: agents whose consoles all went silent (a process died) go offline, and the queue of every
+    shop with waiting shoppers is assigned (service hours starting let the messages left overnight through).
+    Returns the conversations assigned."""
+    services.sweep_silent_agents()
+    return sum(len(assignment.assign_waiting(shop_id)) for shop_id in assignment.queued_shop_ids())

@@ -7,5 +7,9 @@ app_name = "chat"
 
 urlpatterns = [
     path("chat/<slug:slug>/", views.shopper_chat, name="shopper"),
+    path("chat/<slug:slug>/embed/", views.embedded_chat, name="embedded"),
+    path("widget/<slug:slug>/config", views.widget_config, name="widget-config"),
+    path("widget.js", views.widget_script, name="widget-script"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("agent/", admin.site.admin_view(views.agent_console), name="agent-console"),
 ]

@@ -1,19 +1,98 @@
-"""The shopper chat page and the agent console page; both are shells for their WebSocket."""
+"""The shopper chat page (full page and embedded in the widget), the widget's config, the front page and the
+agent console page; the chat pages are shells for their WebSocket."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
 
 from shops.models import Shop
 
-from . import services
+from . import services, widget
 
 
-def shopper_chat(request: HttpRequest, slug: str) -> HttpResponse:
+def _shop_or_404(slug: str) -> Shop:
     shop = services.active_shop(slug)
     if shop is None:
         raise Http404("店铺不存在或已停止服务")
-    return render(request, "chat/shopper.html", {"shop": shop})
+    return shop
+
+
+def _chat_page(request: HttpRequest, shop: Shop, embedded: bool) -> HttpResponse:
+    opening = widget.opening(shop)
+    context = {
+        "shop": shop,
+        "embedded": embedded,
+        "opening": {"greeting": opening.greeting, "questions": opening.questions},
+        "colour": opening.colour,
+    }
+    return render(request, "chat/shopper.html", context)
+
+
+@require_GET
+def shopper_chat(request: HttpRequest, slug: str) -> HttpResponse:
+    return _chat_page(request, _shop_or_404(slug), embedded=False)
+
+
+@require_GET
+@xframe_options_exempt
+def embedded_chat(request: HttpRequest, slug: str) -> HttpResponse:
+    """The chat inside the widget's frame: only the shop's allowed sites may frame it (config.csp)."""
+    shop = _shop_or_404(slug)
+    response = _chat_page(request, shop, embedded=True)
+    response.frame_ancestors = widget.allowed_origins(shop)  # type: ignore[attr-defined]
+    return response
+
+
+@require_GET
+def widget_config(request: HttpRequest, slug: str) -> JsonResponse:
+    """Asked by widget.js from the merchant's page: may this page's origin embed the chat, and how it looks.
+    Readable from any origin (CORS), so a refused site's widget can say why."""
+    origin = request.headers.get("Origin", "")
+    shop = services.active_shop(slug)
+    if shop is None:
+        response = JsonResponse({"error": "shop_not_found", "message": "店铺不存在或已停止服务"}, status=404)
+    elif not widget.may_embed(shop, origin):
+        message = (
+            f"此网站（{origin or '未知来源'}）未获「{shop.name}」授权嵌入在线客服。"
+            "请店铺管理员在 Shopbee 后台的店铺设置里把它加入允许嵌入的网站。"
+        )
+        response = JsonResponse({"error": "origin_not_allowed", "message": message}, status=403)
+    else:
+        opening = widget.opening(shop)
+        response = JsonResponse(
+            {
+                "shop": shop.name,
+                "colour": opening.colour,
+                "greeting": opening.greeting,
+                "chat_url": request.build_absolute_uri(reverse("chat:embedded", args=[shop.slug])),
+            }
+        )
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+    patch_vary_headers(response, ["Origin"])
+    return response
+
+
+@require_GET
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """``/widget.js``, the address merchants paste: the static file."""
+    return redirect(static("chat/widget.js"))
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    return redirect(static("chat/favicon.svg"), permanent=True)
+
+
+@require_GET
+def front_page(request: HttpRequest) -> HttpResponse:
+    """``/``: what Shopbee is, and the way to the back office, the agent console and the demo shops' chat."""
+    return render(request, "chat/front.html", {"shops": widget.listed_shops()})
 
 
 def agent_console(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""Celery application: a Redis broker in production, eager in-process tasks by default."""
+"""Celery application: a Redis broker in production, eager in-process tasks by default, Kombu's file-system
+broker under `make run` (CELERY_BROKER_URL=filesystem://)."""
 
 import os
 

@@ -65,6 +65,52 @@ MIDDLEWARE = [
     "config.csp.ContentSecurityPolicyMiddleware",
 ]
 
+# --- back office: the admin theme (django-unfold, docs/backoffice.md) ---------------------------------------
+# Unfold's app comes before django.contrib.admin: its templates and its admin site replace the stock ones.
+INSTALLED_APPS = ["unfold", "unfold.contrib.import_export", *INSTALLED_APPS]
+UNFOLD = {
+    "SITE_TITLE": _("Shopbee"),
+    "SITE_HEADER": _("Shopbee 店小蜂 客服后台"),
+    "SITE_SYMBOL": "hive",
+    "SITE_URL": "/",
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "config.backoffice.role_home",
+    "LOGIN": {"form": "config.backoffice.BackOfficeLoginForm"},
+    "COLORS": {
+        "primary": {
+            weight: f"oklch({lightness}% {chroma} 70)"
+            for weight, lightness, chroma in (
+                ("50", 98.7, 0.022),
+                ("100", 96.2, 0.059),
+                ("200", 92.4, 0.12),
+                ("300", 87.9, 0.169),
+                ("400", 82.8, 0.189),
+                ("500", 76.9, 0.188),
+                ("600", 66.6, 0.179),
+                ("700", 55.4, 0.135),
+                ("800", 47.6, 0.114),
+                ("900", 41.4, 0.112),
+                ("950", 27.9, 0.077),
+            )
+        }
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": "config.backoffice.is_superuser",
+        "navigation": "config.backoffice.navigation",
+    },
+}
+# Unfold's components run on Alpine.js, which evaluates its attribute expressions with new Function: the
+# admin's pages (behind the staff login) allow 'unsafe-eval'; every other page keeps the strict policy.
+CONTENT_SECURITY_POLICY_ADMIN = env.str(
+    "CONTENT_SECURITY_POLICY_ADMIN",
+    default="default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+MIDDLEWARE.append("config.backoffice.AdminContentSecurityPolicyMiddleware")  # after the general policy
+# --- end back office ------------------------------------------------------------------------------------------
+
 ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [
@@ -139,10 +185,23 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.EmbeddedChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: in-process unless a broker is configured.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: in-process unless a broker is configured. Redis with REDIS_URL (production); CELERY_BROKER_URL=
+# filesystem:// is the embedded broker `make run` starts a worker and beat on (Kombu's file-system transport:
+# messages are files in CELERY_BROKER_FOLDER, nothing to install; docs/backoffice.md).
+CELERY_BROKER_URL = REDIS_URL or env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_folder = Path(env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / ".celery")))
+    # One folder both ways: every process sends into it and the worker reads from it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"),
+        "data_folder_out": str(_broker_folder / "queue"),
+        "control_folder": str(_broker_folder / "control"),
+    }
+    # The transport reads folders it does not create: made by whichever process starts first.
+    for _folder in ("queue", "control"):
+        (_broker_folder / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -155,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     "close-idle-conversations": {"task": "chat.tasks.close_idle_conversations", "schedule": 300.0},
     # SLA response targets are minutes: a breach reaches the managers' alert bar within this many seconds.
     "check-sla-breaches": {"task": "chat.tasks.check_sla_breaches", "schedule": 30.0},
+    # Silent consoles' agents go offline; queues are assigned (service hours starting let left messages in).
+    "assign-queues": {"task": "chat.tasks.assign_queues", "schedule": 30.0},
     "count-card-hits": {"task": "knowledge.tasks.count_card_hits", "schedule": CARD_HITS_EVERY_SECONDS},
     # Webhook retries whose task was lost (a worker killed while it waited) are queued again.
     "sweep-webhook-deliveries": {"task": "api.tasks.sweep_webhook_deliveries", "schedule": 60.0},
@@ -176,7 +237,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
@@ -245,6 +305,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Django's own console handler (DEBUG) printed every django.* line a second time through the root's.
+    "loggers": {"django": {"handlers": [], "level": env.str("LOG_LEVEL", default="WARNING"), "propagate": True}},
 }
 
 # Analytics: what one agent-day costs the merchant (¥), for the dashboard's "cost saved by the bot".
@@ -271,6 +333,11 @@ SHOPBEE_LIMITS = {
     "chat.typing.visitor": "2/s",
     "chat.typing.ip": "30/s",
     "chat.typing.shop": "100/s",
+    # product_details frames (a product card opened): each one is a bot reply, stored.
+    "chat.details.socket": "3/s",
+    "chat.details.visitor": "3/s",
+    "chat.details.ip": "30/s",
+    "chat.details.shop": "50/s",
     # New shopper sockets per client IP (the page reconnects after 0.5 s, doubling to 10 s).
     "chat.connect.ip": "120/min",
     # Failures only: invalid API keys per client IP; wrong admin passwords per IP and per username.
@@ -282,6 +349,9 @@ _unknown_limits = set(env.dict("LIMITS", default={})) - set(SHOPBEE_LIMITS)
 if _unknown_limits:
     raise ImproperlyConfigured(f"LIMITS names unknown limits: {', '.join(sorted(_unknown_limits))}")
 SHOPBEE_LIMITS.update(env.dict("LIMITS", default={}))
+# The load test's floor (loadtest_chat --floor): a bare echo socket at /ws/bench/echo/, for benchmarking
+# only; it answers anyone without limits, so it stays off (the default) in production.
+BENCH_ECHO = env.bool("BENCH_ECHO", default=False)
 # The largest frame either socket parses, in characters: a 2,000-character message fits even with every
 # character escaped (\uXXXX); a larger frame gets "frame_too_large" before any parsing.
 CHAT_MAX_FRAME_SIZE = env.int("CHAT_MAX_FRAME_SIZE", default=16384)
@@ -291,3 +361,6 @@ CHAT_IDLE_CLOSE_MINUTES = env.int("CHAT_IDLE_CLOSE_MINUTES", default=30)
 # background or a client that only holds sockets. The page reconnects, with what it missed, as soon as it is
 # in front of the shopper again.
 CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)
+# An agent whose last console closed goes offline this long after (chats back to the queue's head), unless a
+# console of theirs is back by then: a reload or a dropped connection keeps them online.
+CHAT_PRESENCE_GRACE_SECONDS = env.int("CHAT_PRESENCE_GRACE_SECONDS", default=30)

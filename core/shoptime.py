@@ -5,7 +5,7 @@ datetime they return is in that zone. Whoever needs "today", "this month" or "is
 asks here, never the server's or the project's timezone.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -92,29 +92,55 @@ def after_window(moment: datetime, tz: ZoneInfo, start: time | None, end: time |
     return end_today if local < end_today else end_today + timedelta(days=1)
 
 
-def in_weekly_hours(moment: datetime, tz: ZoneInfo, hours: WeeklyHours) -> bool:
+def in_weekly_hours(moment: datetime, tz: ZoneInfo, hours: WeeklyHours, holidays: Collection[date] = ()) -> bool:
     """True when ``moment`` falls in one of the shop's weekly windows, read in local time. A window
-    past midnight belongs to the day it starts on: Friday 20:00–02:00 covers Saturday 01:00."""
+    past midnight belongs to the day it starts on: Friday 20:00–02:00 covers Saturday 01:00. A holiday
+    (a local date) opens no window: the day is closed, and so is the part past midnight of its window."""
     local = moment.astimezone(tz)
-    now, weekday = local.time(), local.weekday()
-    for start, end in hours.get(weekday, ()):
-        if (start <= now < end) if start < end else now >= start:
-            return True
-    yesterday = (weekday - 1) % 7
-    return any(not start < end and now < end for start, end in hours.get(yesterday, ()))
+    now, today = local.time(), local.date()
+    if today not in holidays:
+        for start, end in hours.get(today.weekday(), ()):
+            if (start <= now < end) if start < end else now >= start:
+                return True
+    yesterday = today - timedelta(days=1)
+    if yesterday in holidays:
+        return False
+    return any(not start < end and now < end for start, end in hours.get(yesterday.weekday(), ()))
 
 
-def add_working_time(start: datetime, tz: ZoneInfo, hours: WeeklyHours, duration: timedelta) -> datetime:
+def next_opening(
+    moment: datetime, tz: ZoneInfo, hours: WeeklyHours, holidays: Collection[date] = (), *, horizon_days: int = 400
+) -> datetime | None:
+    """``moment`` itself when it falls in the hours, otherwise the start of the next window (on a day that is
+    no holiday); None when no window opens within ``horizon_days`` (no hours at all, say)."""
+    if in_weekly_hours(moment, tz, hours, holidays):
+        return moment
+    first = local_date(moment, tz)
+    for offset in range(horizon_days + 1):
+        day = first + timedelta(days=offset)
+        if day in holidays:
+            continue
+        starts = sorted(datetime.combine(day, start, tzinfo=tz) for start, _end in hours.get(day.weekday(), ()))
+        for start in starts:
+            if start > moment:
+                return start
+    return None
+
+
+def add_working_time(
+    start: datetime, tz: ZoneInfo, hours: WeeklyHours, duration: timedelta, holidays: Collection[date] = ()
+) -> datetime:
     """The moment ``duration`` of time inside the weekly ``hours`` has passed since ``start`` (a response
-    target counted in business hours only): time outside the windows does not count. The windows of one
-    day must not overlap; a week without any window raises ValueError."""
+    target counted in business hours only): time outside the windows does not count, nor does a holiday
+    (a local date whose windows stay shut, as in ``in_weekly_hours``). The windows of one day must not
+    overlap; a week without any window raises ValueError."""
     if not any(hours.get(weekday) for weekday in range(7)):
         raise ValueError("no opening hours in the week")
     start = start.astimezone(UTC)
     remaining = duration
     day = local_date(start, tz) - timedelta(days=1)  # yesterday's window may run past midnight into today
     while True:
-        for opens, closes in sorted(hours.get(day.weekday(), ())):
+        for opens, closes in () if day in holidays else sorted(hours.get(day.weekday(), ())):
             # Through UTC: subtracting two datetimes of one ZoneInfo ignores a DST change between them.
             window_start = datetime.combine(day, opens, tzinfo=tz).astimezone(UTC)
             close_day = day if opens < closes else day + timedelta(days=1)

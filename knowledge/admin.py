@@ -103,12 +103,43 @@ class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInlin
         return super()._parent_allowed(request, roles, obj)
 
 
+class CardSourceFilter(admin.SimpleListFilter):
+    """Whose cards the list shows; it opens on the shops' own cards, not the ~140 shared industry templates."""
+
+    title = _("cards")
+    parameter_name = "source"
+    OWN, TEMPLATES, ALL = "own", "templates", "all"
+
+    def lookups(self, request, model_admin):
+        return [(self.OWN, _("Shop cards")), (self.TEMPLATES, _("Industry templates")), (self.ALL, _("All"))]
+
+    def value(self):
+        return super().value() or self.OWN
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == self.TEMPLATES:
+            return queryset.filter(shop__isnull=True)
+        if self.value() == self.ALL:
+            return queryset
+        return queryset.filter(shop__isnull=False)
+
+
 @admin.register(FAQCard)
 class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
     form = FAQCardForm
     change_list_template = "admin/knowledge/faqcard/change_list.html"
     list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
-    list_filter = ["shop", "industry", "category", "enabled"]
+    list_filter = [CardSourceFilter, "shop", "industry", "category", "enabled"]
+    # The cards shoppers reach most first: where a trainer's edit matters most.
+    ordering = ["-hit_count", "question"]
     search_fields = ["question", "answer", "similar_questions__text"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop", "products"]

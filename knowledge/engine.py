@@ -48,6 +48,10 @@ K1 = 1.2
 B = 0.75
 # Weights of the three signals in a text's raw score.
 W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
+# Weight of the card's answer (character bigrams) in the raw score: it only brings candidates in, since a
+# shopper's paraphrase often uses the answer's words (实体店 for a pick-up card that says 门店); the ranker
+# decides with its ``answer`` feature.
+W_ANSWER = 0.15
 
 
 # Query-level features, the same in every candidate row: what the confidence model reads.
@@ -55,6 +59,18 @@ UNKNOWN, SHORT = FEATURES.index("unknown"), FEATURES.index("short")
 
 # "A不A" / "A没A" questions ask about A: 透不透 → 透, 包不包邮 → 包邮, 有没有 → 有.
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
+# Numbers inside a promotion or payment term hide the term: 满99减10 is 满减, 分3期 is 分期, 7天无理由 is 七天无理由.
+_NUMBERED_TERMS = (
+    (re.compile(r"满\s?\d+(?:\.\d+)?\s?(?:元|块)?\s?减\s?(?:\d+(?:\.\d+)?\s?(?:元|块)?)?"), " 满减 "),
+    (re.compile(r"分\s?(?:\d+|[两三六十]|十二)\s?期"), " 分期 "),
+    (re.compile(r"(?:\d+|[七十]|十五)\s?天无理由"), " 七天无理由 "),
+)
+
+
+def _numbered_terms(text: str) -> str:
+    for pattern, term in _NUMBERED_TERMS:
+        text = pattern.sub(term, text)
+    return text
 
 
 def load_dictionary() -> None:
@@ -105,20 +121,28 @@ def _by_sound(words: dict[str, float], df: Counter) -> dict[str, str]:
 class Analyzer:
     """Tokens for one shop: its phrases kept whole, its synonyms mapped to one canonical word."""
 
+    # Words whose inner words are remembered; shoppers' text cannot grow it past this.
+    INSIDE_CACHE_SIZE = 50_000
+
     def __init__(
         self,
         phrases: Iterable[str] = (),
         synonyms: dict[str, str] | None = None,
         regions: Mapping[str, str] | None = None,
+        broader: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token."""
+        """``regions``: place name → region class (偏远地区 ...); a place in the text adds its class as a token.
+        ``broader``: canonical word → broader words it adds as tokens (夏威夷果 → 坚果)."""
         self.synonyms = dict(synonyms or {})
         self.regions = dict(regions or {})
+        self.broader = dict(broader or {})
+        self._inside_cache: dict[str, tuple[str, ...]] = {}
         # One-character canonical words (鞋, 裙): a compound ending in one is a kind of it (跑步鞋 → 鞋).
         self.heads = frozenset(c for c in self.synonyms.values() if len(c) == 1 and c not in STOPWORDS)
         words = {strip_punctuation(p) for p in phrases} | {w for w in self.synonyms if len(w) > 1}
         words |= {c for c in self.synonyms.values() if len(c) > 1}
         words |= set(self.regions) | set(self.regions.values())
+        words |= set(self.broader) | {w for heads in self.broader.values() for w in heads}
         words = {w for w in words if len(w) > 1 and " " not in w}
         self.phrases = frozenset(words)
         self._automaton = None
@@ -144,6 +168,19 @@ class Analyzer:
             words.extend(_jieba_cut(chunk[start:]))
         return words
 
+    def _inside(self, token: str) -> tuple[str, ...]:
+        """A long word also counts as the words inside it: 退货地址 still speaks of 退货 (jieba's search mode),
+        and 赠运费险 of the shop's phrase 运费险. Kept per analyser: the same words recur in every text."""
+        found = self._inside_cache.get(token)
+        if found is None:
+            words = set(_jieba_subwords(token))
+            if self._automaton is not None:
+                words.update(phrase for _, phrase in self._automaton.iter(token) if len(phrase) < len(token))
+            found = tuple(sorted({p for p in map(self._canonical, words) if p and p != token}))
+            if len(self._inside_cache) < self.INSIDE_CACHE_SIZE:
+                self._inside_cache[token] = found
+        return found
+
     def _canonical(self, word: str) -> str | None:
         if word in STOPWORDS:
             return None
@@ -162,7 +199,7 @@ class Analyzer:
         """Canonical tokens of ``text``. With ``vocabulary`` (a query against an index), a word the index
         does not know is replaced by the known words inside it: jieba glues "有券" or "鞋有" together."""
         result: list[str] = []
-        for chunk in _A_NOT_A.sub(r"\1", strip_punctuation(text)).split():
+        for chunk in _numbered_terms(_A_NOT_A.sub(r"\1", strip_punctuation(text))).split():
             for word in self._segment(chunk):
                 token = self._canonical(word)
                 if token is None:
@@ -177,9 +214,9 @@ class Analyzer:
                         result.extend(known)
                         continue
                 result.append(token)
+                result.extend(self.broader.get(token, ()))
                 if len(token) > 2:
-                    # A long word also counts as the words inside it: 退货地址 still speaks of 退货.
-                    result.extend(p for p in map(self._canonical, _jieba_subwords(token)) if p and p != token)
+                    result.extend(self._inside(token))
                 if len(token) > 1 and token[-1] in self.heads:
                     result.append(token[-1])
         return result
@@ -292,6 +329,19 @@ class Index:
         self.gram_postings = {g: np.asarray(docs, dtype=np.int64) for g, docs in gram_docs.items()}
         self.gram_by_sound = _by_sound(self.gram_idf, gram_df)
         self.inv_gram_norm = 1.0 / gram_norm
+        # Character bigrams of each card's answer, IDF-weighted like ``chars`` (no segmentation: cheap to build).
+        answer_grams = [char_bigrams(card.answer) for card in self.cards]
+        answer_df = Counter(g for grams in answer_grams for g in grams)
+        n_cards = len(self.cards)
+        self.answer_gram_idf = {g: _idf(n_cards, count) for g, count in answer_df.items()}
+        answer_docs: dict[str, list[int]] = {g: [] for g in answer_df}
+        answer_norm = np.ones(n_cards)
+        for pos, grams in enumerate(answer_grams):
+            for g in grams:
+                answer_docs[g].append(pos)
+            answer_norm[pos] = math.sqrt(sum(self.answer_gram_idf[g] ** 2 for g in grams)) or 1.0
+        self.answer_gram_postings = {g: np.asarray(cards, dtype=np.int64) for g, cards in answer_docs.items()}
+        self.inv_answer_norm = 1.0 / answer_norm
 
     @property
     def ranker(self) -> Ranker:
@@ -350,6 +400,9 @@ class Index:
             return [], np.zeros(0), feature_matrix([])
         lex, cover, chars = signals
         raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
+        answer = self._answer_signal(text)
+        if answer is not None:
+            raw = raw + W_ANSWER * answer[self.doc_card]
         if exclude is not None:
             raw[exclude] = 0.0
         matched = np.flatnonzero(raw)
@@ -372,6 +425,20 @@ class Index:
             for doc in docs
         ]
         return docs, raw[docs], feature_matrix(rows)
+
+    def _answer_signal(self, text: str) -> np.ndarray | None:
+        """IDF-weighted cosine of the question's character bigrams with each card's answer."""
+        scores = np.zeros(len(self.cards))
+        norm = 0.0
+        for g in char_bigrams(text):
+            idf = self.answer_gram_idf.get(g)
+            if idf is None:
+                continue
+            norm += idf * idf
+            scores[self.answer_gram_postings[g]] += idf * idf
+        if not norm:
+            return None
+        return scores * self.inv_answer_norm / math.sqrt(norm)
 
     def _text_facts(self, doc: int) -> TextFacts:
         facts = self._facts.get(doc)

@@ -14,7 +14,7 @@ from shops.models import Shop
 
 from .engine import Analyzer, Index, IndexedCard
 from .models import DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup
-from .vocabulary import region_classes, shop_synonyms
+from .vocabulary import broader_words, region_classes, shop_synonyms
 
 
 def build_analyzer(
@@ -23,8 +23,10 @@ def build_analyzer(
     shop_groups: Iterable[tuple[str, Iterable[str]]],
 ) -> Analyzer:
     """A shop's analyser: its words kept whole, the language pack under the global and the shop's synonym
-    groups (``vocabulary.shop_synonyms``), place names tagged with their region class."""
-    return Analyzer(phrases, shop_synonyms(global_groups, shop_groups), region_classes())
+    groups (``vocabulary.shop_synonyms``), place names tagged with their region class, narrower words with
+    their broader ones (``vocabulary.broader_words``)."""
+    synonyms = shop_synonyms(global_groups, shop_groups)
+    return Analyzer(phrases, synonyms, region_classes(), broader_words(synonyms))
 
 
 def load_index(shop_id: int) -> Index:

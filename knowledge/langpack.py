@@ -1,10 +1,11 @@
-"""The Chinese e-commerce language pack shipped with Shopbee: synonyms, question types, regions, abbreviations.
+"""The Chinese e-commerce language pack shipped with Shopbee: synonyms, broader words, question types, regions,
+abbreviations.
 
 The pack is data, not code: the tab-separated files in ``knowledge/langpack/`` (one entry a line, ``#`` comments,
 a ``# version:`` header). This module reads and checks them; it imports nothing but the standard library, so
 the engine, a management command or a test can use it without Django.
 
-Every entry has a stable id (``syn:<canonical>``, ``qt:<type>``, ``region:<name>``, ``abbr:<domain>:<term>``)
+Every entry has a stable id (``syn:<canonical>``, ``broader:<word>``, ``qt:<type>``, ``region:<name>``, ``abbr:<domain>:<term>``)
 that a shop can switch off. ``effective_synonyms`` applies the override rule: switched-off pack groups drop
 out, and a shop's own group replaces every pack group it shares a word with.
 """
@@ -23,6 +24,7 @@ SYNONYMS_FILE = "synonyms.tsv"
 QUESTION_TYPES_FILE = "question_types.tsv"
 REGIONS_FILE = "regions.tsv"
 ABBREVIATIONS_FILE = "abbreviations.tsv"
+BROADER_FILE = "broader.tsv"
 
 GENERAL_DOMAINS = (
     "logistics",
@@ -81,6 +83,16 @@ class SynonymEntry:
 
 
 @dataclass(frozen=True)
+class BroaderEntry:
+    """A word and the narrower words that also speak of it: a shopper's 夏威夷果 is a 坚果, a 划痕 a 质量问题."""
+
+    id: str
+    domain: str
+    broader: str
+    narrower: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class QuestionType:
     """What kind of answer a question asks for, and the cues that say so."""
 
@@ -118,11 +130,13 @@ class LanguagePack:
     regions: tuple[Region, ...]
     abbreviations: tuple[Abbreviation, ...]
     _regions_by_name: Mapping[str, Region] = field(repr=False, compare=False)
+    broader: tuple[BroaderEntry, ...] = ()
 
     @property
     def entry_ids(self) -> frozenset[str]:
-        groups: tuple[tuple[SynonymEntry | QuestionType | Region | Abbreviation, ...], ...] = (
+        groups: tuple[tuple[SynonymEntry | BroaderEntry | QuestionType | Region | Abbreviation, ...], ...] = (
             self.synonyms,
+            self.broader,
             self.question_types,
             self.regions,
             self.abbreviations,
@@ -251,6 +265,38 @@ def _load_synonyms(path: Path) -> tuple[_Version, tuple[SynonymEntry, ...]]:
     return version, tuple(entries)
 
 
+def _load_broader(path: Path) -> tuple[_Version, tuple[BroaderEntry, ...]]:
+    version, rows = _rows(path, 3, 3)
+    entries: list[BroaderEntry] = []
+    broader_line: dict[str, int] = {}
+    owner: dict[str, tuple[str, int]] = {}  # narrower word -> (broader word, line)
+    for line, (domain, broader, members) in rows:
+        if domain not in SYNONYM_DOMAINS:
+            raise LanguagePackError(
+                path, line, f"unknown domain '{domain}'; known: {', '.join(sorted(SYNONYM_DOMAINS))}"
+            )
+        _check_word(path, line, broader, "entry")
+        if broader in broader_line:
+            raise LanguagePackError(
+                path, line, f"an entry for '{broader}' already exists (line {broader_line[broader]})"
+            )
+        words = _words(path, line, members, "entry")
+        if not words:
+            raise LanguagePackError(path, line, f"the entry '{broader}' has no narrower words")
+        if broader in words:
+            raise LanguagePackError(path, line, f"'{broader}' cannot be narrower than itself")
+        for word in words:
+            other = owner.get(word)
+            if other is not None:
+                raise LanguagePackError(
+                    path, line, f"'{word}' is already narrower than '{other[0]}' (line {other[1]})"
+                )
+            owner[word] = (broader, line)
+        broader_line[broader] = line
+        entries.append(BroaderEntry(f"broader:{broader}", domain, broader, words))
+    return version, tuple(entries)
+
+
 def _load_question_types(path: Path) -> tuple[_Version, tuple[QuestionType, ...]]:
     version, rows = _rows(path, 4, 4)
     labels: dict[str, str] = {}
@@ -364,12 +410,13 @@ def _load_abbreviations(path: Path) -> tuple[_Version, tuple[Abbreviation, ...]]
 
 
 def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
-    """Read and check the four pack files; raises ``LanguagePackError`` naming the file and line of a fault.
+    """Read and check the five pack files; raises ``LanguagePackError`` naming the file and line of a fault.
 
     The pack is released as one: every file carries the same version.
     """
     versions: dict[str, _Version] = {}
     versions[SYNONYMS_FILE], synonyms = _load_synonyms(directory / SYNONYMS_FILE)
+    versions[BROADER_FILE], broader = _load_broader(directory / BROADER_FILE)
     versions[QUESTION_TYPES_FILE], question_types = _load_question_types(directory / QUESTION_TYPES_FILE)
     versions[REGIONS_FILE], regions, by_name = _load_regions(directory / REGIONS_FILE)
     versions[ABBREVIATIONS_FILE], abbreviations = _load_abbreviations(directory / ABBREVIATIONS_FILE)
@@ -379,7 +426,9 @@ def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
             raise LanguagePackError(
                 directory / name, other.line, f"version '{other.text}' differs from {SYNONYMS_FILE}'s '{version}'"
             )
-    return LanguagePack(version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name))
+    return LanguagePack(
+        version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name), broader
+    )
 
 
 @cache

@@ -49,6 +49,7 @@ __all__ = [
     "group_unanswered",
     "ignore_questions",
     "import_template",
+    "most_asked_questions",
     "record_answers",
     "save_faq_card",
     "set_similar_questions",
@@ -209,6 +210,19 @@ def count_card_hits(since: datetime) -> int:
             last_hit_at=Subquery(logs.order_by("-created_at").values("created_at")[:1]),
         )
     return updated
+
+
+def most_asked_questions(shop: Shop, limit: int = 4) -> list[str]:
+    """The standard questions of the shop's most asked cards (hit counts), for the chat's 猜你想问 buttons:
+    enabled, in their validity window, asked at least once."""
+    now = timezone.now()
+    return list(
+        FAQCard.objects.filter(shop=shop, enabled=True, hit_count__gt=0)
+        .exclude(valid_from__gt=now)
+        .exclude(valid_to__lte=now)
+        .order_by("-hit_count", "pk")
+        .values_list("question", flat=True)[:limit]
+    )
 
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:

@@ -7,11 +7,12 @@ matches text against text first passes through ``normalize``.
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
+import opencc
 from opencc import OpenCC
 
 _T2S = OpenCC("t2s")
-_SPACES = re.compile(r"\s+")
 
 
 def _is_emoji_or_symbol(char: str) -> bool:
@@ -19,13 +20,53 @@ def _is_emoji_or_symbol(char: str) -> bool:
     return unicodedata.category(char) in {"So", "Sk", "Cs", "Co"} or char in "\u200d\ufe0f\ufe0e"
 
 
+@lru_cache(maxsize=1)
+def _t2s_triggers() -> tuple[frozenset[str], re.Pattern[str]]:
+    """What the OpenCC ``t2s`` dictionaries change, read once: the Traditional characters, and the phrases
+    made of none of them. Text holding neither is its own Simplified form and skips the converter, whose
+    pure-Python phrase matching was most of a normalisation."""
+    keys: list[str] = []
+    for name in ("TSPhrases.txt", "TSCharacters.txt"):
+        path = Path(opencc.__file__).parent / "dictionary" / name
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.strip().partition("\t")
+            if key and value != key:
+                keys.append(key)
+    characters = frozenset(key for key in keys if len(key) == 1)
+    phrases = [key for key in keys if len(key) > 1 and characters.isdisjoint(key)]
+    return characters, re.compile("|".join(map(re.escape, phrases)) or "(?!)")
+
+
+@lru_cache(maxsize=1)
+def _unusual() -> re.Pattern[str]:
+    """A character outside the common ranges (ASCII, Latin, punctuation, kana, CJK, full-width forms) or an
+    emoji or symbol inside them: text without one has nothing for the emoji filter to drop."""
+    spans: list[list[int]] = []
+    for low, high in ((0x00, 0x24F), (0x2000, 0x206F), (0x3000, 0x30FF), (0x3400, 0x9FFF), (0xFF00, 0xFFEF)):
+        for code in range(low, high + 1):
+            if _is_emoji_or_symbol(chr(code)):
+                continue
+            if spans and spans[-1][1] == code - 1:
+                spans[-1][1] = code
+            else:
+                spans.append([code, code])
+    members = "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+    return re.compile(f"[^{members}]")
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Half-width, Simplified, lower-case text without emoji, with single spaces. Punctuation is kept."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if not _is_emoji_or_symbol(ch))
-    text = _T2S.convert(text).lower()
-    return _SPACES.sub(" ", text).strip()
+    """Half-width, Simplified, lower-case text without emoji, with single spaces. Punctuation is kept.
+
+    Each step is skipped when a compiled check shows it would change nothing: the result is the same."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if _unusual().search(text) is not None:
+        text = "".join(ch for ch in text if not _is_emoji_or_symbol(ch))
+    characters, phrases = _t2s_triggers()
+    if not characters.isdisjoint(text) or phrases.search(text) is not None:
+        text = _T2S.convert(text)
+    return " ".join(text.lower().split())  # str.split's whitespace is the same as re's \s
 
 
 # Punctuation (ASCII and CJK) becomes a space before segmentation: it never carries meaning for matching.

@@ -4,6 +4,8 @@
   for every word it defines (``langpack.effective_synonyms``): the pack's groups (and its abbreviations and
   units), the global ``SynonymGroup`` rows an operator entered, the shop's own rows. A person's group
   always beats a shipped default, and the shop beats the operator.
+* ``broader_words``: a narrower word also counts as its broader one (the pack's ``broader.tsv``): a shopper
+  asking whether 夏威夷果 ship by 顺丰 meets the card about 坚果, "没声音" (故障) meets 质量问题.
 * ``REGION_CLASSES``: place names whose parcels are special (偏远地区 / 港澳台 / 海外), so "乌鲁木齐包邮吗"
   carries the token 偏远地区 and meets the remote-area card.
 * ``question_types``: what kind of answer a question asks for (when / price / size / how ...).
@@ -12,7 +14,7 @@
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -70,6 +72,19 @@ def shop_synonyms(
             if word and word != group.canonical:
                 table[word] = group.canonical
     return table
+
+
+def broader_words(synonyms: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Canonical word → the broader words it also counts as (夏威夷果 → 坚果, 划痕 → 质量问题), from the pack,
+    each word taken through the shop's ``synonyms`` first so that both sides are the words its analyser emits."""
+    table: dict[str, list[str]] = {}
+    for entry in language_pack().broader:
+        head = synonyms.get(entry.broader, entry.broader)
+        for word in entry.narrower:
+            key = synonyms.get(word, word)
+            if key != head and head not in table.setdefault(key, []):
+                table[key].append(head)
+    return {key: tuple(heads) for key, heads in table.items() if heads}
 
 
 @cache

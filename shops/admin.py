@@ -3,11 +3,24 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
+from .models import (
+    Customer,
+    EmbedOrigin,
+    Holiday,
+    Membership,
+    OpeningHours,
+    Order,
+    OrderLine,
+    Product,
+    QuotaWarning,
+    Refund,
+    Shop,
+)
 from .overview import shop_figures
 from .quota import current_warnings, quota_usage, warning_text
 from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
@@ -22,6 +35,27 @@ class MembershipInline(ShopScopedInline, admin.TabularInline):
     extra = 0
 
 
+class OpeningHoursInline(ShopScopedInline, admin.TabularInline):
+    """Weekly service hours in the shop's timezone: outside them a hand-off becomes a left message."""
+
+    model = OpeningHours
+    extra = 0
+
+
+class HolidayInline(ShopScopedInline, admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+class EmbedOriginInline(ShopScopedInline, admin.TabularInline):
+    """The sites allowed to embed the chat widget (docs/chat.md#the-widget)."""
+
+    model = EmbedOrigin
+    extra = 0
+    fields = ["origin", "created_at"]
+    readonly_fields = ["created_at"]
+
+
 def format_usage(used: int, quota: int | None) -> str:
     if quota is None:
         return _("%(used)d (no limit)") % {"used": used}
@@ -31,19 +65,25 @@ def format_usage(used: int, quota: int | None) -> str:
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdmin):
     shop_field = "pk"
-    list_display = ["name", "slug", "industry", "plan", "bot_usage", "timezone", "is_active"]
+    list_display = ["name", "slug", "industry", "plan", "bot_usage", "timezone", "is_active", "chat_page"]
     list_filter = ["industry", "plan", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["bot_usage"]
     # The plan decides the monthly bot quota: what a shop pays for is the platform's to set, not its manager's.
     billing_fields = ["plan"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, OpeningHoursInline, HolidayInline, EmbedOriginInline]
     change_list_template = "admin/shops/shop/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else [*fields, *self.billing_fields]
+
+    @admin.display(description=_("Shop chat page"))
+    def chat_page(self, obj: Shop):
+        url = reverse("chat:shopper", args=[obj.slug])
+        link = '<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>'
+        return format_html(link, url, url)
 
     @admin.display(description=_("bot conversations this month"))
     def bot_usage(self, obj: Shop) -> str:

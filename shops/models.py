@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -13,9 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from core import shoptime
 from core.validators import validate_timezone_name
 
+from .validators import normalise_origin, validate_embed_origin, validate_hex_colour
+
 
 def new_widget_secret() -> str:
     return secrets.token_hex(32)
+
+
+DEFAULT_WIDGET_COLOUR = "#ffb400"
+DEFAULT_WIDGET_GREETING = "您好，我是智能客服小蜂，有什么可以帮您？"
 
 
 class Shop(models.Model):
@@ -43,6 +50,21 @@ class Shop(models.Model):
     # Signs the shopper identity the merchant's site passes to the chat widget (HMAC), so a shopper
     # can only be linked to their own customer record and orders.
     widget_secret = models.CharField(_("widget signing secret"), max_length=64, default=new_widget_secret)
+    # The chat widget's look: its button and header colour, and the greeting shown when the chat opens.
+    widget_colour = models.CharField(
+        _("widget colour"), max_length=7, default=DEFAULT_WIDGET_COLOUR, validators=[validate_hex_colour]
+    )
+    widget_greeting = models.CharField(
+        _("widget greeting"),
+        max_length=200,
+        default=DEFAULT_WIDGET_GREETING,
+        help_text=_("Shown by the bot when a shopper opens the chat, above the most asked questions."),
+    )
+    listed_on_front_page = models.BooleanField(
+        _("listed on the front page"),
+        default=False,
+        help_text=_("Show a link to this shop's chat on Shopbee's front page (the demo shops are listed)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -57,6 +79,37 @@ class Shop(models.Model):
     def tz(self) -> ZoneInfo:
         """The shop's timezone, which its days, months and quiet hours are counted in (core.shoptime)."""
         return shoptime.zone(self.timezone)
+
+
+class EmbedOrigin(models.Model):
+    """A site allowed to embed the shop's chat widget (CSP ``frame-ancestors`` of the embedded chat page)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="embed_origins", verbose_name=_("shop"))
+    origin = models.CharField(
+        _("site origin"),
+        max_length=200,
+        validators=[validate_embed_origin],
+        help_text=_("Scheme, host and port only, such as https://www.example.com"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("widget site")
+        verbose_name_plural = _("widget sites")
+        ordering = ["shop", "origin"]
+        constraints = [models.UniqueConstraint(fields=["shop", "origin"], name="embed_origin_unique_per_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.origin}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.origin = normalise_origin(self.origin)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.origin:
+            self.origin = normalise_origin(self.origin)
 
 
 class Membership(models.Model):
@@ -102,6 +155,12 @@ class Product(models.Model):
         help_text=_("Months of warranty from receipt; 0 means no warranty is stated. The chat bot answers with it."),
     )
     on_sale = models.BooleanField(_("on sale"), default=True)
+    image_url = models.URLField(
+        _("image URL"),
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("An https picture of the product, shown on its card in the chat."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -295,3 +354,52 @@ class QuotaWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop} · {self.month:%Y-%m} · {self.threshold}% ({self.used}/{self.quota})"
+
+
+class OpeningHours(models.Model):
+    """One window of a shop's weekly service hours, in the shop's own timezone. A shop without any window
+    serves around the clock; a window whose end is not after its start runs past midnight."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("shop"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"), help_text=_("Local time; before the opening time means past midnight."))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["shop", "weekday", "opens"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "weekday", "opens"], name="opening_hours_one_window_per_start"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday_0_to_6"),
+            models.CheckConstraint(condition=~Q(opens=F("closes")), name="opening_hours_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    """A local date the shop's agents do not serve (the bot still answers)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("shop"))
+    day = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["shop", "day"]
+        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="holiday_one_per_shop_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"

@@ -1,6 +1,7 @@
 """Tenant scoping for the Django admin.
 
-Every ModelAdmin of shop-owned data inherits ``ShopScopedAdmin`` (inlines: ``ShopScopedInline``).
+Every ModelAdmin of shop-owned data inherits ``ShopScopedAdmin`` (inlines: ``ShopScopedInline``), which
+also bring the back office's theme (django-unfold): the theme's base classes are named here and nowhere else.
 A staff member sees only rows of shops where they hold a role, gets a 404 on anyone else's
 object, and finds only their shops' rows among foreign-key choices and autocomplete results.
 Roles decide what they may do: ``view_roles`` may read, ``edit_roles`` may add, change and delete.
@@ -28,10 +29,17 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
+from unfold.admin import BaseInlineMixin as ThemedInlineMixin
+from unfold.admin import ModelAdmin as ThemedModelAdmin
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.forms import PaginationInlineFormSet
+from unfold.mixins import BaseModelAdminMixin as ThemedFieldsMixin
 
 from .models import Membership, Shop
 from .services import ALL_ROLES, visible_shop_ids, visible_shops
 from .spreadsheets import neutralised_dataset
+from .switcher import CURRENT_SHOP_SESSION_KEY as CURRENT_SHOP_SESSION_KEY  # re-exported: the shop admin's
+from .switcher import current_shop_id
 
 Role = Membership.Role
 
@@ -52,16 +60,6 @@ def _shop_id_by_path(obj: models.Model, path: str) -> int | None:
         if obj is None:
             return None
     return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
-
-
-# The admin's shop switcher: a manager of many shops may narrow every page to one shop ("all shops" clears it).
-CURRENT_SHOP_SESSION_KEY = "shopbee_current_shop"
-
-
-def current_shop_id(request: HttpRequest) -> int | None:
-    session = getattr(request, "session", None)
-    value = session.get(CURRENT_SHOP_SESSION_KEY) if session is not None else None
-    return value if isinstance(value, int) else None
 
 
 def _request_shop_ids(request: HttpRequest, roles: Iterable[str]) -> set[int]:
@@ -124,7 +122,7 @@ class VisibleShopsFilter(admin.RelatedFieldListFilter):
         return [(shop.pk, str(shop)) for shop in visible_shops(request.user, roles).order_by("name")]
 
 
-class ShopScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
+class ShopScopedAdmin(ShopScopedMixin, ThemedModelAdmin):
     """ModelAdmin for a model owned by a shop; ``shop_field`` is the lookup path to that shop."""
 
     shop_field: str = "shop"
@@ -244,6 +242,8 @@ class ShopScopedImportExportMixin(ImportExportMixin):
     """
 
     export_formats = [base_formats.CSV, base_formats.XLSX]
+    import_form_class = ImportForm
+    export_form_class = ExportForm
 
     def get_data_for_export(self, request: HttpRequest, queryset, **kwargs):
         return neutralised_dataset(super().get_data_for_export(request, queryset, **kwargs))
@@ -275,8 +275,11 @@ class ShopScopedImportExportMixin(ImportExportMixin):
         return {**super().get_import_resource_kwargs(request, **kwargs), "shop": cleaned.get("shop")}
 
 
-class ShopScopedInline(ShopScopedMixin, InlineMixinBase):
-    """Inline rows follow their parent's shop: permission is checked against the parent object."""
+class ShopScopedInline(ShopScopedMixin, ThemedInlineMixin, ThemedFieldsMixin, InlineMixinBase):
+    """Inline rows follow their parent's shop: permission is checked against the parent object. Listed before
+    ``admin.TabularInline`` (or ``StackedInline``), it brings the theme's widgets and inline formset."""
+
+    formset = PaginationInlineFormSet
 
     def _parent_allowed(self, request: HttpRequest, roles: Iterable[str], obj) -> bool:
         if obj is None:

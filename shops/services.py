@@ -41,7 +41,7 @@ def copy_product_to_shop(product: Product, shop: Shop) -> Product:
     """Put the product into another shop's catalogue, refreshing the row with the same SKU there."""
     fields = [
         "title", "category", "price", "colors", "sizes", "uses", "selling_points", "stock", "warranty_months",
-        "on_sale",
+        "on_sale", "image_url",
     ]  # fmt: skip
     copy, _ = Product.objects.update_or_create(
         shop=shop, sku=product.sku, defaults={name: getattr(product, name) for name in fields}

@@ -68,6 +68,25 @@ def shop_b(db):
     return ShopFactory(name="店铺B", slug="shop-b")
 
 
+def shop_change_form(shop, **changes) -> dict:
+    """The shop admin's change form as posted, with ``changes`` (inline rows: their formset fields)."""
+    data = {
+        "name": shop.name,
+        "slug": shop.slug,
+        "industry": shop.industry,
+        "plan": shop.plan,
+        "timezone": shop.timezone,
+        "is_active": "on",
+        "widget_secret": shop.widget_secret,
+        "widget_colour": shop.widget_colour,
+        "widget_greeting": shop.widget_greeting,
+    }
+    for prefix in ("memberships", "embed_origins"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
+        data[f"{prefix}-MIN_NUM_FORMS"] = 0
+    return {**data, **changes}
+
+
 def staff_of(shop, role: str, username: str | None = None):
     user = UserFactory(username=username or f"{role}-{shop.slug}")
     MembershipFactory(user=user, shop=shop, role=role)

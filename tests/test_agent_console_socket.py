@@ -250,7 +250,9 @@ async def test_transfer_hands_the_conversation_to_an_online_colleague(shop_a, ag
     shopper, _ = await shopper_socket(shop_a.slug, visitor=conversation.visitor_token)
     await first.send_json_to({"type": "history", "conversation": conversation.pk})
     history = await first.receive_json_from()
-    assert history["colleagues"] == [{"id": colleague.pk, "name": "agent-two"}]
+    assert history["colleagues"] == [
+        {"id": colleague.pk, "name": "agent-two", "presence": "online", "skill_group": "", "load": 0, "max_chats": 5}
+    ]
     await first.send_json_to({"type": "transfer", "conversation": conversation.pk, "agent": colleague.pk})
     received = (await frames_until(second, of_type("history")))[-1]
     assert received["conversation"] == conversation.pk and received["agent_id"] == colleague.pk

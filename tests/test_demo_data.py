@@ -1,5 +1,9 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
+from django.db.models import F, Q
+from django.utils import timezone
 
 from shops.models import Customer, Membership, Order, Product, Shop
 
@@ -34,3 +38,25 @@ def test_demo_shoes_and_the_spray_mop_have_a_warranty_and_cleaning_products_none
     jingjia = Product.objects.filter(shop__slug="jingjia-clean")
     assert jingjia.get(title="净佳喷雾拖把 带水箱").warranty_months == 12
     assert jingjia.filter(warranty_months__gt=0).count() == 1
+
+
+def test_no_demo_order_is_paid_or_shipped_in_the_future_or_before_it_was_placed():
+    call_command("load_demo")
+    now = timezone.now()
+    orders = Order.objects.all()
+    assert orders.filter(shipped_at__isnull=False).exists()
+    assert not orders.filter(Q(shipped_at__gt=now) | Q(paid_at__gt=now)).exists()
+    assert not orders.filter(Q(shipped_at__lt=F("created_at")) | Q(paid_at__lt=F("created_at"))).exists()
+
+
+def test_the_demo_shops_are_on_the_front_page_and_embeddable_from_a_local_page():
+    call_command("load_demo", stdout=StringIO())
+    listed = Shop.objects.filter(listed_on_front_page=True)
+    assert set(listed.values_list("slug", flat=True)) == {"swift-sports", "lanyi-women", "jingjia-clean"}
+    assert all(shop.embed_origins.filter(origin="http://127.0.0.1:8080").exists() for shop in listed)
+
+
+def test_load_demo_prints_the_address_the_server_will_use():
+    out = StringIO()
+    call_command("load_demo", "--site", "http://127.0.0.1:8765", stdout=out)
+    assert "http://127.0.0.1:8765/admin/" in out.getvalue()

@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from chat import services
+from chat.messaging import message_frame
+from chat.models import Message
 from shops.models import Order, Refund
 from tests.dialogue_support import Shopper
-from tests.factories import CustomerFactory, OrderFactory, RefundFactory
+from tests.factories import CustomerFactory, OrderFactory, OrderLineFactory, RefundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +131,28 @@ def test_traditional_and_full_width_order_questions_are_understood(shop_a, shipp
     assert "后四位" in shopper.reply
     shopper.says("ＳＡ１０００01，尾號５６７８")
     assert "SF1234567890" in shopper.reply
+
+
+def test_an_order_answer_carries_an_order_card_in_the_message_frame(shop_a, alice, shipped):
+    OrderLineFactory(order=shipped, title="轻风缓震跑步鞋", quantity=2, color="黑色", size="42")
+    visitor = services.open_visitor(shop_a, visitor_token=services.new_visitor_token(), customer=alice)
+    services.receive_visitor_message(visitor, "我的快递到哪了", "m-1")
+    answer = Message.objects.filter(sender=Message.Sender.BOT).get()
+    card = message_frame(answer)["order"]
+    assert card == {
+        "number": "SA100001",
+        "status": "shipped",
+        "status_text": "已发货",
+        "total": f"{shipped.total_amount:.2f}",
+        "created_at": shipped.created_at.astimezone(shop_a.tz).strftime("%m月%d日 %H:%M"),
+        "carrier": "顺丰速运",
+        "tracking_number": "SF1234567890",
+        "lines": [{"title": "轻风缓震跑步鞋", "quantity": 2, "options": "黑色 42"}],
+        "more_lines": 0,
+    }
+
+
+def test_a_reply_about_no_order_has_no_order_card(shop_a, alice):
+    visitor = services.open_visitor(shop_a, visitor_token=services.new_visitor_token(), customer=alice)
+    services.receive_visitor_message(visitor, "我的快递到哪了", "m-1")
+    assert "order" not in message_frame(Message.objects.filter(sender=Message.Sender.BOT).get())

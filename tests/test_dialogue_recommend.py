@@ -78,6 +78,7 @@ def test_the_bot_asks_the_budget_then_recommends_within_it_remembering_the_categ
         "colors": ["黑色", "灰色"],
         "sizes": ["39", "40", "41"],
         "stock": 100,
+        "image": "",
     }
     assert shopper.state["slots"]["categories"] == ["跑步鞋"]
 

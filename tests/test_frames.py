@@ -31,6 +31,7 @@ FRAME_BUILDERS = {
     "chat/consumers.py": {**SHOPPER, **CONSOLE},
     "chat/services.py": {**SHOPPER, **CONSOLE},
     "chat/messaging.py": {**SHOPPER, **CONSOLE},
+    "chat/assignment.py": {**SHOPPER, **CONSOLE},
     "analytics/consumers.py": ALERTS,
     "analytics/alerts.py": ALERTS,
 }

@@ -109,6 +109,9 @@ def test_the_committed_mo_file_matches_the_po_file():
         if "msgid_plural" in entry:
             found = compiled.ngettext(entry["msgid"], entry["msgid_plural"], 1)
             expected = entry["msgstr[0]"]
+        elif "msgctxt" in entry:
+            found = compiled.pgettext(entry["msgctxt"], entry["msgid"])
+            expected = entry["msgstr"]
         else:
             found = compiled.gettext(entry["msgid"])
             expected = entry["msgstr"]

@@ -56,7 +56,7 @@ def _page(client, name, *args, **params) -> str:
 
 def test_a_trainer_sees_only_their_shops_rows_and_shared_templates_on_every_list(client, trainer_a, rows):
     client.force_login(trainer_a)
-    cards = _page(client, "admin:knowledge_faqcard_changelist")
+    cards = _page(client, "admin:knowledge_faqcard_changelist", source="all")
     assert "A店发什么快递" in cards and "模板包邮吗" in cards and "B店" not in cards
     for name in [
         "admin:knowledge_synonymgroup_changelist",
@@ -252,7 +252,7 @@ def test_admin_export_holds_only_visible_cards(client, trainer_a, rows):
 
 def test_import_template_action_offers_only_shops_the_user_edits(client, trainer_a, shop_a, rows):
     client.force_login(trainer_a)
-    url = reverse("admin:knowledge_faqcard_changelist")
+    url = reverse("admin:knowledge_faqcard_changelist") + "?source=templates"  # the list of templates
     page = client.post(url, {"action": "import_into_shop", ACTION_CHECKBOX_NAME: [rows["template"].pk]})
     assert list(page.context["form"].fields["shops"].queryset) == [shop_a]
     client.post(

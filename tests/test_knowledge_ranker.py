@@ -198,3 +198,14 @@ def test_an_answer_carries_the_rankers_confidence(shop_a):
     answer = answer_question(shop_a, "你们用的什么快递", record=False)
     assert answer.outcome == AnswerOutcome.ANSWER
     assert 0 < answer.score <= 1
+
+
+def test_a_question_in_the_words_of_a_cards_answer_only_reaches_that_card_as_a_candidate():
+    questions = ["可以自提吗", "付款后多久发货", "可以开发票吗"]
+    answers = ["可以到成都门店或者实体店自取，营业时间9点到18点", "48小时内发出", "可以开电子发票"]
+    cards = [IndexedCard(pos, q, a) for pos, (q, a) in enumerate(zip(questions, answers, strict=True))]
+    index = Index(build_analyzer([], [], []), cards, list(enumerate(questions)))
+    docs, _, _ = index.candidates("有实体店吗", index.query_tokens("有实体店吗"))
+    assert [int(index.doc_card[d]) for d in docs][:1] == [0]
+    # A question sharing nothing with any card or answer still finds no candidate.
+    assert index.candidates("天气怎么样", index.query_tokens("天气怎么样"))[0] == []

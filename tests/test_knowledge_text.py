@@ -33,6 +33,20 @@ def test_a_not_a_questions_reduce_to_the_word_asked_about():
     assert analyzer.tokens("包不包邮") == analyzer.tokens("包邮")
 
 
+def test_numbers_inside_promotion_and_payment_terms_leave_the_term():
+    analyzer = Analyzer(phrases=["满减", "分期", "七天无理由"])
+    assert "满减" in analyzer.tokens("满９９减多少")
+    assert "满减" in analyzer.tokens("满200元减30元的活动还有吗")
+    assert "分期" in analyzer.tokens("分３期有手续费吗")
+    assert "七天无理由" in analyzer.tokens("支持7天无理由吗")
+    assert "满减" not in analyzer.tokens("满意吗")
+
+
+def test_a_long_word_also_counts_as_the_shop_phrases_inside_it():
+    analyzer = Analyzer(synonyms={"送运费险": "赠运费险", "退货险": "运费险"})
+    assert "运费险" in analyzer.tokens("送运费险吗")
+
+
 def test_an_unknown_glued_word_backs_off_to_the_known_words_inside_it():
     analyzer = Analyzer(synonyms={"券": "优惠券"})
     vocabulary = {"有": 1.0, "优惠券": 2.0}

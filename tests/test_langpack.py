@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from knowledge.engine import Analyzer
+from knowledge.index import build_analyzer
 from knowledge.langpack import (
     ABBREVIATIONS_FILE,
+    BROADER_FILE,
     GREATER_CHINA,
     MAINLAND,
     OVERSEAS,
@@ -30,6 +32,7 @@ VALID = {
     QUESTION_TYPES_FILE: "# version: 9\nwhen\t时间\tword\t哪天 几号\nwhen\t时间\tpattern\t几号(到|发)\n",
     REGIONS_FILE: "# version: 9\n新疆\t偏远地区\t-\t新疆维吾尔自治区\n乌鲁木齐\t偏远地区\t新疆\t乌市\n",
     ABBREVIATIONS_FILE: "# version: 9\nunit\tkg\t公斤 千克\t1公斤=2斤\ndigital\ttype-c\ttypec\n",
+    BROADER_FILE: "# version: 9\nfood\t坚果\t核桃 腰果\naftersales\t质量问题\t划痕\n",
 }
 
 
@@ -66,13 +69,14 @@ def test_the_shipped_pack_is_large_enough_to_matter(pack):
 
 
 def test_every_shipped_entry_has_its_own_stable_id(pack):
-    entries = (*pack.synonyms, *pack.question_types, *pack.regions, *pack.abbreviations)
+    entries = (*pack.synonyms, *pack.broader, *pack.question_types, *pack.regions, *pack.abbreviations)
     assert len(pack.entry_ids) == len(entries)
-    assert "syn:快递" in pack.entry_ids and "region:乌鲁木齐" in pack.entry_ids and "qt:when" in pack.entry_ids
+    assert "broader:坚果" in pack.entry_ids and "syn:快递" in pack.entry_ids and "region:乌鲁木齐" in pack.entry_ids and "qt:when" in pack.entry_ids
 
 
 def test_shipped_words_are_already_in_the_engines_normal_form(pack):
     words = [w for g in pack.synonyms for w in g.all_words]
+    words += [w for b in pack.broader for w in (b.broader, *b.narrower)]
     words += [n for r in pack.regions for n in (r.name, *r.aliases)]
     words += [w for qt in pack.question_types for w in (*qt.words, *qt.suffixes)]
     words += [w for a in pack.abbreviations for w in (a.term, *a.equivalents)]
@@ -99,6 +103,31 @@ def test_the_engine_turns_every_shipped_synonym_into_its_canonical_word(pack):
         for group in pack.synonyms
         for word in group.words
         if analyzer.tokens(word)[:1] != [group.canonical]
+    }
+    assert lost == {}
+
+
+def test_a_narrower_word_also_speaks_of_its_broader_word_through_the_shops_synonyms():
+    analyzer = build_analyzer([], [], [])
+    assert {"夏威夷果", "坚果"} <= set(analyzer.tokens("夏威夷果能发顺丰吗"))
+    # 没声音 is a 故障 (a synonym group), and every 故障 is a 质量问题.
+    assert {"故障", "质量问题"} <= set(analyzer.tokens("耳机没声音了"))
+    assert "坚果" not in analyzer.tokens("榴莲能发顺丰吗")
+
+
+def test_a_shop_synonym_decides_which_word_a_broader_entry_reaches():
+    analyzer = build_analyzer([], [], [("干果", ["坚果"])])
+    assert {"夏威夷果", "干果"} <= set(analyzer.tokens("夏威夷果"))
+
+
+def test_every_shipped_broader_word_is_reached_by_its_narrower_words(pack):
+    analyzer = build_analyzer([], [], [])
+    synonyms = analyzer.synonyms
+    lost = {
+        word: analyzer.tokens(word)
+        for entry in pack.broader
+        for word in entry.narrower
+        if synonyms.get(entry.broader, entry.broader) not in analyzer.tokens(word)
     }
     assert lost == {}
 
@@ -152,6 +181,10 @@ def test_a_valid_pack_in_any_directory_loads(tmp_path):
     assert loaded.region_class("乌市") == REMOTE
     assert loaded.abbreviations[1].id == "abbr:digital:type-c"
     assert loaded.abbreviations[0].note == "1公斤=2斤"
+    assert [(b.id, b.broader, b.narrower) for b in loaded.broader] == [
+        ("broader:坚果", "坚果", ("核桃", "腰果")),
+        ("broader:质量问题", "质量问题", ("划痕",)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -216,6 +249,15 @@ def test_a_valid_pack_in_any_directory_loads(tmp_path):
         ("abbreviations", "# version: 9\nunit\tkg\t\n", "line 2: 'kg' has no equivalents"),
         ("abbreviations", "# version: 9\nunit\tkg\t公斤\nunit\tkg\t千克\n", "line 3: 'kg' is already defined for unit"),
         ("abbreviations", "# version: 9\nweights\tkg\t公斤\n", "line 2: unknown domain 'weights'"),
+        ("broader", "# version: 9\nfood\t坚果\t\n", "line 2: the entry '坚果' has no narrower words"),
+        ("broader", "# version: 9\nfood\t坚果\t坚果 核桃\n", "line 2: '坚果' cannot be narrower than itself"),
+        (
+            "broader",
+            "# version: 9\nfood\t坚果\t核桃\nfood\t零食\t核桃\n",
+            "line 3: '核桃' is already narrower than '坚果' (line 2)",
+        ),
+        ("broader", "# version: 9\nfood\t坚果\t核桃\nhome\t坚果\t腰果\n", "line 3: an entry for '坚果' already"),
+        ("broader", "# version: 9\nsnacks\t坚果\t核桃\n", "line 2: unknown domain 'snacks'"),
     ],
 )
 def test_a_malformed_file_fails_naming_the_file_and_the_line(tmp_path, file, text, message):

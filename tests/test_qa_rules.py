@@ -1,5 +1,6 @@
 """Each QA rule fires on the messages that break it and stays quiet on the ones that do not."""
 
+import unicodedata
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -7,12 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analytics.default_rules import install_default_rules
 from analytics.models import QAFinding, QARule, Severity
 from analytics.rule_kinds.personal_data import id_number_checksum_ok
 from analytics.services.inspection import inspect_message, rules_for_shop
-from analytics.services.rules import fold
+from analytics.services.rules import _fold_table, fold
 from chat.messaging import store_message
 from chat.models import Conversation, Message
 from chat.signals import conversation_closed
@@ -233,6 +236,15 @@ def test_inspecting_a_message_twice_records_each_finding_once(conversation, agen
 
 def test_folding_makes_traditional_full_width_and_spaced_text_comparable():
     assert fold("我們 保證 １００％") == "我们保证100%"
+
+
+# Plain characters (one translate table) mixed with those that compose, reorder or lower-case by context.
+_FOLD_ALPHABET = "我們保證發貨１００％ＡＢ，。？ 　\t\nAbcｶｷ｡ｰ가한ㄱᄀ\u1161e\u0301éΣςİ\u3099ガﾞ①㍿…ﬁ😀"
+
+
+@given(st.text(alphabet=_FOLD_ALPHABET, max_size=12))
+def test_folding_one_character_at_a_time_gives_the_same_text_as_folding_the_whole(text):
+    assert fold(text) == unicodedata.normalize("NFKC", text).lower().translate(_fold_table())
 
 
 def test_the_install_command_gives_a_new_shop_the_default_rules_once(shop_a):

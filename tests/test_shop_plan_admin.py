@@ -4,26 +4,14 @@ import pytest
 from django.urls import reverse
 
 from shops.models import Shop
+from tests.conftest import shop_change_form
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def shop_form(shop: Shop, **changes) -> dict:
-    data = {
-        "name": shop.name,
-        "slug": shop.slug,
-        "industry": shop.industry,
-        "plan": shop.plan,
-        "timezone": shop.timezone,
-        "is_active": "on",
-        "widget_secret": shop.widget_secret,
-        "memberships-TOTAL_FORMS": 0,
-        "memberships-INITIAL_FORMS": 0,
-        "memberships-MIN_NUM_FORMS": 0,
-        "memberships-MAX_NUM_FORMS": 1000,
-    }
-    return {**data, **changes}
+    return shop_change_form(shop, **changes)
 
 
 def test_a_manager_cannot_put_their_shop_on_the_unlimited_plan(client, manager_a, shop_a):

@@ -7,6 +7,7 @@ from django.utils import translation
 from rest_framework import serializers
 
 from shops.models import Shop
+from tests.conftest import shop_change_form
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,19 +26,7 @@ def test_a_shop_with_an_iana_timezone_validates(shop_a):
 
 
 def change_form(shop: Shop, timezone: str) -> dict:
-    return {
-        "name": shop.name,
-        "slug": shop.slug,
-        "industry": shop.industry,
-        "plan": shop.plan,
-        "timezone": timezone,
-        "is_active": "on",
-        "widget_secret": shop.widget_secret,
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
+    return shop_change_form(shop, timezone=timezone)
 
 
 def test_the_admin_refuses_an_unknown_timezone_with_a_chinese_field_error(client, shop_a):

@@ -20,6 +20,17 @@ Responder = Callable[[], DialogueResult]
 
 
 @dataclass(frozen=True)
+class FullAnswer:
+    """A responder that answers every question of the message itself, the shop knowledge's ones too ("给孩子
+    买个登山包，顺便问下包邮吗": products and the shipping answer), so the router takes it as it is."""
+
+    respond: Responder
+
+    def __call__(self) -> DialogueResult:
+        return self.respond()
+
+
+@dataclass(frozen=True)
 class Verified:
     """A visitor proved an order is theirs: the handler of what they first asked goes on with it."""
 

@@ -8,8 +8,10 @@ Nothing is said about an order that is not the shopper's, not even whether it ex
 
 import re
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import translation
 
 from chat.intents import Intent
 from shops.models import Order, Refund
@@ -188,7 +190,32 @@ def answer(turn: Turn, order: Order, purpose: str) -> DialogueResult:
         quick = [f"查订单 {o.external_id}" for o in others]
     if order.status == Order.Status.SHIPPED:
         quick.append("修改收货地址")
-    return reply(intent, text, quick)
+    return reply(intent, text, quick, order=order_card(order))
+
+
+# Lines shown on an order card; the rest are counted.
+ORDER_CARD_LINES = 3
+
+
+def order_card(order: Order) -> dict[str, Any]:
+    """The order card of the chat protocol: what the shopper sees of their order at a glance."""
+    lines = list(order.lines.order_by("pk"))
+    with translation.override("zh-hans"):
+        status = str(order.get_status_display())
+    return {
+        "number": order.external_id,
+        "status": order.status,
+        "status_text": status,
+        "total": money(order.total_amount),
+        "created_at": _local(order.created_at, order),
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
+        "lines": [
+            {"title": line.title, "quantity": line.quantity, "options": " ".join(filter(None, [line.color, line.size]))}
+            for line in lines[:ORDER_CARD_LINES]
+        ],
+        "more_lines": max(0, len(lines) - ORDER_CARD_LINES),
+    }
 
 
 def _local(moment: datetime, order: Order) -> str:

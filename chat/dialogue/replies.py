@@ -15,6 +15,14 @@ class BotReply:
     products: list[dict[str, Any]] = field(default_factory=list)  # product cards, see product_card()
     intent: Intent = field(kw_only=True)
     confidence: float | None = None
+    order: dict[str, Any] | None = field(default=None, kw_only=True)  # an order card (chat.dialogue.orders)
+
+    def payload(self) -> dict[str, Any]:
+        """The structured parts stored with the message (``Message.payload``) and sent in its frame."""
+        parts: dict[str, Any] = {"quick_replies": self.quick_replies, "products": self.products}
+        if self.order is not None:
+            parts["order"] = self.order
+        return parts
 
 
 @dataclass
@@ -25,10 +33,16 @@ class DialogueResult:
 
 
 def reply(
-    intent: Intent, text: str, quick_replies: list[str] | None = None, products: list[dict[str, Any]] | None = None
+    intent: Intent,
+    text: str,
+    quick_replies: list[str] | None = None,
+    products: list[dict[str, Any]] | None = None,
+    *,
+    order: dict[str, Any] | None = None,
 ) -> DialogueResult:
     """A result made of one bot reply carrying the same intent as the shopper's message."""
-    return DialogueResult(intent, [BotReply(text, list(quick_replies or []), list(products or []), intent=intent)])
+    bot_reply = BotReply(text, list(quick_replies or []), list(products or []), intent=intent, order=order)
+    return DialogueResult(intent, [bot_reply])
 
 
 def money(amount: Decimal) -> str:
@@ -59,6 +73,9 @@ class Sellable(Protocol):
     @property
     def sizes(self) -> Iterable[str]: ...
 
+    @property
+    def image_url(self) -> str: ...
+
 
 def product_card(product: Sellable) -> dict[str, Any]:
     """The product card dict of the chat protocol, from a Product or a catalogue item."""
@@ -70,6 +87,7 @@ def product_card(product: Sellable) -> dict[str, Any]:
         "colors": list(product.colors),
         "sizes": list(product.sizes),
         "stock": product.stock,
+        "image": product.image_url,
     }
 
 

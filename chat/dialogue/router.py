@@ -24,9 +24,10 @@ from django.db import transaction
 from chat.intents import HandoffReason, Intent
 from chat.models import Conversation
 from knowledge.services import split_questions
+from shops.models import Product
 
-from . import faq, handoff, smalltalk
-from .handler import Responder, Stage, Verified
+from . import faq, handoff, recommend, smalltalk
+from .handler import FullAnswer, Responder, Stage, Verified
 from .orders import ORDER_NUMBER
 from .registry import HANDLERS, answering, owner
 from .replies import BotReply, DialogueResult, reply
@@ -71,6 +72,16 @@ def decide(conversation: Conversation, text: str) -> DialogueResult:
     return result
 
 
+def product_details(conversation: Conversation, product: Product) -> BotReply:
+    """The bot's reply when the shopper opens a product's card: its details, and it is the product in focus.
+    For a caller holding the conversation's row lock; leaves the new state on ``conversation``."""
+    turn = Turn.start(conversation, "")
+    result = recommend.show_product(turn, product)
+    turn.clear_pending()  # a slot question is not waited on any more: the shopper moved to a product
+    conversation.state = turn.state
+    return result.replies[0]
+
+
 def _detect(turn: Turn, stage: Stage) -> Responder | None:
     """The responder of the first handler of the stage that takes the message."""
     for handler in HANDLERS:
@@ -82,7 +93,7 @@ def _detect(turn: Turn, stage: Stage) -> Responder | None:
 def _task(turn: Turn) -> Responder | None:
     """The task handler that takes the message, unless it is a question the shop's FAQ answers confidently."""
     task = _detect(turn, Stage.TASK)
-    if task is None or _WANTS_TASK.search(turn.text) or ORDER_NUMBER.search(turn.text):
+    if task is None or isinstance(task, FullAnswer) or _WANTS_TASK.search(turn.text) or ORDER_NUMBER.search(turn.text):
         return task
     return None if faq.knows(turn) else task
 
@@ -132,6 +143,8 @@ def _route_fresh(turn: Turn) -> DialogueResult:
     task = _task(turn)
     if task is None:
         return _knowledge(turn)  # the knowledge engine answers each question of the message itself
+    if isinstance(task, FullAnswer):
+        return task()  # it answers every question of the message itself
     if _SEVERAL.search(turn.text) and len(questions := split_questions(turn.raw)) > 1:
         # 长句多问 mixing a task with other questions: each question goes to its own handler, in order.
         parts = [turn.part(question) for question in questions]

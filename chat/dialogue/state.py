@@ -28,11 +28,23 @@ class PendingQuestion(TypedDict, total=False):
     slot: str
 
 
+class Amount(TypedDict, total=False):
+    """An amount with a unit the shopper asked for (catalogue.Amount as JSON): "20000毫安以上"."""
+
+    kind: str  # "capacity", "power", "volume", "weight", "length"
+    value: str  # Decimal as text, in the kind's base unit (mAh, W, ml, g, m)
+    op: str  # "=", ">=", "<="
+    said: str  # as the shopper wrote it
+
+
 class Slots(TypedDict, total=False):
-    """What the shopper wants, collected over a recommendation (recommend.py)."""
+    """What the shopper wants, collected over a recommendation (recommend.py). Category, keywords, features
+    and attrs are strict; colour, size and use may be relaxed, saying so."""
 
     categories: list[str]
-    keywords: list[str]
+    keywords: list[str]  # title words
+    features: list[str]  # title and selling-point words every product shown must have
+    attrs: list[Amount]
     low: str | None  # Decimal as text
     high: str | None
     colour: str

@@ -15,6 +15,7 @@ SHOPS = [
         "name": "迅驰运动旗舰店",
         "industry": "sportswear",
         "plan": "unlimited",
+        "widget_colour": "#1f6feb",
         # 鞋类质保 180 天 (six months): shoes only, not clothes or accessories.
         "warranty_months": {"跑步鞋": 6, "篮球鞋": 6, "休闲鞋": 6, "训练鞋": 6},
         "products": [
@@ -287,6 +288,7 @@ SHOPS = [
         "name": "兰衣女装",
         "industry": "apparel",
         "plan": "basic",
+        "widget_colour": "#d6457a",
         # 开线、掉扣 covered 30 days (one month) on clothes; not on accessories.
         "warranty_months": dict.fromkeys(("连衣裙", "衬衫", "上衣", "裤装", "半身裙", "外套", "套装", "家居服"), 1),
         "products": [
@@ -551,6 +553,7 @@ SHOPS = [
         "name": "净佳家居清洁",
         "industry": "household",
         "plan": "basic",
+        "widget_colour": "#1a9e6e",
         # Cleaning products are used up; the spray mop, a device, is guaranteed a year.
         "warranty_months": {"净佳喷雾拖把 带水箱": 12},
         "products": [

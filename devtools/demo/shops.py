@@ -8,11 +8,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from shops.models import Customer, Membership, Order, OrderLine, Product, Refund, Shop
+from shops.models import Customer, EmbedOrigin, Membership, Order, OrderLine, Product, Refund, Shop
 
 from .shop_catalog import SHOPS
 
 DEMO_PASSWORD = "shopbee-demo"
+# Sites allowed to embed the demo shops' widget: a page served on this machine, port 8080.
+DEMO_EMBED_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 Role = Membership.Role
 Status = Order.Status
 
@@ -93,8 +95,26 @@ def _staff() -> list[tuple[str, str]]:
 
 def _shop(spec: dict) -> Shop:
     shop, _ = Shop.objects.update_or_create(
-        slug=spec["slug"], defaults={"name": spec["name"], "industry": spec["industry"], "plan": spec["plan"]}
+        slug=spec["slug"],
+        defaults={
+            "name": spec["name"],
+            "industry": spec["industry"],
+            "plan": spec["plan"],
+            "listed_on_front_page": True,
+        },
+        # The widget's look is the manager's to change: set once, kept by later loads.
+        create_defaults={
+            "name": spec["name"],
+            "industry": spec["industry"],
+            "plan": spec["plan"],
+            "listed_on_front_page": True,
+            "widget_colour": spec["widget_colour"],
+            "widget_greeting": f"您好，欢迎光临{spec['name']}！我是智能客服小蜂，有什么可以帮您？",
+        },
     )
+    # A page served locally (docs/chat.md, "Try the widget") may embed the demo shops' chat.
+    for origin in DEMO_EMBED_ORIGINS:
+        EmbedOrigin.objects.get_or_create(shop=shop, origin=origin)
     warranty = spec["warranty_months"]
     for n, (category, title, price, colors, sizes, uses, points) in enumerate(spec["products"], start=1):
         Product.objects.update_or_create(
@@ -152,6 +172,11 @@ def _make_order(shop, external_id, status, customer, products, created, rng) -> 
     deposit = (total * Decimal("0.2")).quantize(Decimal("0.01")) if presale else Decimal("0")
     paid = Decimal("0") if status in (Status.UNPAID, Status.CLOSED) else (deposit if presale else total)
     shipped = status in (Status.SHIPPED, Status.COMPLETED, Status.REFUND_REQUESTED, Status.REFUNDED)
+    # Paid and shipped soon after the order, but never later than now: an order placed an hour ago was paid
+    # and shipped within that hour, not tomorrow.
+    elapsed = timezone.now() - created
+    paid_after = min(timedelta(minutes=5), elapsed / 4)
+    shipped_after = min(timedelta(days=1), elapsed / 2)
     order = Order.objects.create(
         shop=shop,
         customer=customer,
@@ -164,8 +189,8 @@ def _make_order(shop, external_id, status, customer, products, created, rng) -> 
         receiver_phone=customer.phone,
         shipping_address=rng.choice(CITIES),
         created_at=created,
-        paid_at=created + timedelta(minutes=5) if paid else None,
-        shipped_at=created + timedelta(days=1) if shipped else None,
+        paid_at=created + paid_after if paid else None,
+        shipped_at=created + shipped_after if shipped else None,
         carrier=rng.choice(CARRIERS) if shipped else "",
         tracking_number=f"SF{rng.randrange(10**12):012d}" if shipped else "",
         final_payment_due=created + timedelta(days=10) if presale else None,

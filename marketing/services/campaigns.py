@@ -56,6 +56,10 @@ REENQUEUE_AFTER = timedelta(minutes=15)
 SEND_BATCH = 500
 # The Celery task that sends a batch (marketing.tasks.send_touches, registered under this name).
 SEND_TASK = "marketing.tasks.send_touches"
+# A scan inserting at least this many touches refreshes PostgreSQL's statistics of the touch table: planned on
+# the old ones, the next statements (retiring, the second scan) took a nested loop over every pending touch
+# for each one (over 13 minutes at 20,000 customers instead of seconds).
+ANALYZE_AFTER_ROWS = 5_000
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
 
@@ -128,7 +132,10 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
     )
     with _set_based_transaction(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()], send_now
+        created = [row[0] for row in cursor.fetchall()]
+        if len(created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {table}")
+    return created, send_now
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------

@@ -5,8 +5,8 @@ from django import template
 
 from shops.models import Membership
 from shops.quota import current_warnings, warning_text
-from shops.scoping import current_shop_id
 from shops.services import visible_shops
+from shops.switcher import current_shop_id
 
 register = template.Library()
 

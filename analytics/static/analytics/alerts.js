@@ -10,6 +10,7 @@
 
   function show(alert) {
     const line = document.createElement("li");
+    line.className = "flex gap-3 items-baseline";
     const title = document.createElement("strong");
     // A missed SLA response target comes on the same socket, as an "sla_breach" frame.
     const label = alert.type === "sla_breach" ? bar.dataset.slaLabel : bar.dataset.label;
@@ -18,9 +19,11 @@
     text.textContent = alert.text || alert.evidence;
     const link = document.createElement("a");
     link.href = alert.url;
+    link.className = "underline";
     link.textContent = "#" + alert.conversation;
     const close = document.createElement("button");
     close.type = "button";
+    close.className = "ml-auto border border-white rounded-default px-2";
     close.textContent = bar.dataset.dismiss;
     close.addEventListener("click", function () {
       line.remove();

@@ -19,17 +19,17 @@
 
   function ask() {
     var value = input.value;
-    var conversation = ShopbeeConsole.current();
+    var conversation = Shopbee.consoleCurrent();
     if (!conversation || (value.charAt(0) !== "/" && value.charAt(0) !== "／")) { hide(); return; }
     asked = value.slice(1, 31);
-    ShopbeeConsole.send({ type: "canned", conversation: conversation, query: asked });
+    Shopbee.consoleSocket.send({ type: "canned", conversation: conversation, query: asked });
   }
 
   function use(item) {
     hide();
     if (item.macro.length) {
-      ShopbeeConsole.send({
-        type: "macro", conversation: ShopbeeConsole.current(), canned: item.id, client_msg_id: Shopbee.newId(),
+      Shopbee.consoleSocket.send({
+        type: "macro", conversation: Shopbee.consoleCurrent(), canned: item.id, client_msg_id: Shopbee.newId(),
       });
       input.value = "";
     } else {
@@ -56,13 +56,13 @@
     menu.hidden = false;
   }
 
-  ShopbeeConsole.listen(function (frame) {
-    if (frame.type !== "canned" || frame.query !== asked || frame.conversation !== ShopbeeConsole.current()) return;
+  Shopbee.consoleListeners = (Shopbee.consoleListeners || []).concat([function (frame) {
+    if (frame.type !== "canned" || frame.query !== asked || frame.conversation !== Shopbee.consoleCurrent()) return;
     if (input.value.charAt(0) !== "/" && input.value.charAt(0) !== "／") return;
     items = frame.items;
     chosen = 0;
     render();
-  });
+  }]);
 
   input.addEventListener("input", ask);
   input.addEventListener("blur", hide);

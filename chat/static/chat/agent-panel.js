@@ -105,24 +105,24 @@
     tick();
   }
 
-  ShopbeeConsole.listen(function (frame) {
+  Shopbee.consoleListeners = (Shopbee.consoleListeners || []).concat([function (frame) {
     switch (frame.type) {
       case "queue":
         decorateQueue(frame);
         break;
       case "history":
-        if (frame.conversation !== ShopbeeConsole.current()) return;
+        if (frame.conversation !== Shopbee.consoleCurrent()) return;
         renderPacket(frame);
         shownPanel = frame.conversation;
-        ShopbeeConsole.send({ type: "panel", conversation: frame.conversation });
+        Shopbee.consoleSocket.send({ type: "panel", conversation: frame.conversation });
         break;
       case "panel":
         if (frame.conversation === shownPanel) renderPanel(frame);
         break;
       case "message":
         // A new shopper or agent message moves the SLA clock: the queue frame brings the new one.
-        if (frame.sender === "shopper" || frame.sender === "agent") ShopbeeConsole.send({ type: "queue" });
+        if (frame.sender === "shopper" || frame.sender === "agent") Shopbee.consoleSocket.send({ type: "queue" });
         break;
     }
-  });
+  }]);
 })();

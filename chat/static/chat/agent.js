@@ -7,6 +7,7 @@
   var el = Shopbee.el;
   var conversations = {};   // id -> {info, messages: {id: frame}, suggestions: []}
   var current = null;
+  var wanted = null;  // the conversation the agent clicked 接入 on: shown as soon as it is theirs
   var typingTimer = null;
   var lastTypingSent = 0;
 
@@ -18,16 +19,15 @@
     close: function (event) {
       $("status").textContent = event.code === 4403 ? "没有接待权限" : "连接中断，正在重连…";
     },
-    frame: onFrame,
+    frame: function (frame) {
+      onFrame(frame);
+      // Extensions of the console in their own files (agent-queue.js: presence, load, group transfer;
+      // agent-canned.js: canned replies and macros; agent-panel.js: hand-off packet, customer panel, SLA timers).
+      (Shopbee.consoleListeners || []).forEach(function (listen) { listen(frame); });
+    },
   });
-  // --- agent tools (agent-canned.js, agent-panel.js) see every frame and send through this socket ---
-  var listeners = [];
-  window.ShopbeeConsole = {
-    send: function (frame) { return socket.send(frame); },
-    current: function () { return current; },
-    listen: function (callback) { listeners.push(callback); },
-  };
-  // --- end of agent tools ---
+  Shopbee.consoleSocket = socket;
+  Shopbee.consoleCurrent = function () { return current; };  // the open conversation (agent-canned.js, agent-panel.js)
   // Presence: the server counts this console as online while it hears from it.
   setInterval(function () { socket.send({ type: "ping" }); }, 20000);
 
@@ -47,7 +47,10 @@
     } else {
       var accept = el("button", "accept", "接入");
       accept.type = "button";
-      accept.addEventListener("click", function () { socket.send({ type: "accept", conversation: item.conversation }); });
+      accept.addEventListener("click", function () {
+        wanted = item.conversation;
+        socket.send({ type: "accept", conversation: item.conversation });
+      });
       li.appendChild(accept);
     }
     return li;
@@ -56,6 +59,11 @@
   function renderQueue(frame) {
     $("waiting").replaceChildren.apply($("waiting"), frame.waiting.map(function (i) { return queueItem(i, false); }));
     $("mine").replaceChildren.apply($("mine"), frame.mine.map(function (i) { return queueItem(i, true); }));
+  }
+
+  function holdsCurrent() {
+    var data = current && conversations[current];
+    return Boolean(data && data.info && data.info.status === "agent");
   }
 
   function open(id) {
@@ -92,7 +100,7 @@
     var select = $("transfer-to");
     select.replaceChildren();
     (data.info.colleagues || []).forEach(function (c) {
-      var option = el("option", null, c.name);
+      var option = el("option", null, c.max_chats ? c.name + "（" + c.load + "/" + c.max_chats + "）" : c.name);
       option.value = c.id;
       select.appendChild(option);
     });
@@ -112,7 +120,11 @@
         data = entry(frame.conversation);
         data.info = frame;
         frame.messages.forEach(function (m) { data.messages[m.id] = m; });
-        if (!current || frame.status === "agent") current = frame.conversation;
+        // An accepted conversation opens; one assigned automatically opens only if the agent is not in
+        // a chat they hold (it waits under 我的会话 instead of taking the reply box away mid-sentence).
+        if (!current || frame.conversation === wanted || (frame.status === "agent" && !holdsCurrent())) {
+          current = frame.conversation;
+        }
         render();
         break;
       case "message":
@@ -141,7 +153,6 @@
         $("status").textContent = frame.message;
         break;
     }
-    listeners.forEach(function (callback) { callback(frame); });
   }
 
   function reply(text) {

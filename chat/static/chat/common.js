@@ -69,24 +69,82 @@ var Shopbee = (function () {
 
   function price(value) { return "¥" + value; }
 
-  /* One message bubble. onChoose(text) is called when a quick reply or product card is clicked. */
-  function messageNode(frame, onChoose) {
-    var node = el("div", "message " + frame.sender);
+  // Who wrote a message, shown beside it: avatar letter and name (options.names overrides the names).
+  var SENDERS = {
+    bot: { avatar: "蜂", name: "智能客服小蜂" },
+    agent: { avatar: "客", name: "人工客服" },
+    system: { avatar: "i", name: "系统通知" },
+    shopper: { avatar: "顾", name: "顾客" },
+  };
+
+  function productCard(product, onAsk) {
+    var card = el("div", "product");
+    card.dataset.productId = product.id;
+    if (product.image) {
+      var image = el("img", "image");
+      image.src = product.image;  // an attribute, never markup
+      image.alt = "";
+      card.appendChild(image);
+    } else {
+      card.appendChild(el("span", "image placeholder", (product.title || "?").charAt(0)));
+    }
+    card.appendChild(el("span", "title", product.title));
+    card.appendChild(el("span", "price", price(product.price)));
+    var options = [].concat(product.colors || [], product.sizes || []).join(" / ");
+    if (options) card.appendChild(el("span", "options", options));
+    if (onAsk) {
+      var ask = el("button", "ask-product", "问问这款");
+      ask.type = "button";
+      ask.addEventListener("click", function () { onAsk(product); });
+      card.appendChild(ask);
+    }
+    return card;
+  }
+
+  function orderCard(order) {
+    var card = el("div", "order-card");
+    var head = el("div", "order-head");
+    head.appendChild(el("span", "order-number", "订单 " + order.number));
+    head.appendChild(el("span", "order-status " + order.status, order.status_text));
+    card.appendChild(head);
+    var lines = el("ul", "order-lines");
+    order.lines.forEach(function (line) {
+      var item = el("li");
+      item.appendChild(el("span", "line-title", line.title));
+      if (line.options) item.appendChild(el("span", "line-options", line.options));
+      item.appendChild(el("span", "line-quantity", "×" + line.quantity));
+      lines.appendChild(item);
+    });
+    if (order.more_lines) lines.appendChild(el("li", "more", "另有 " + order.more_lines + " 件商品"));
+    card.appendChild(lines);
+    var foot = el("div", "order-foot");
+    foot.appendChild(el("span", "order-time", "下单 " + order.created_at));
+    foot.appendChild(el("span", "order-total", "合计 " + price(order.total)));
+    card.appendChild(foot);
+    if (order.tracking_number) {
+      card.appendChild(el("div", "order-tracking", order.carrier + " " + order.tracking_number));
+    }
+    return card;
+  }
+
+  /* One message: avatar, name, bubble, product cards, quick replies. onChoose(text) is called when a quick
+     reply is clicked; options.askProduct(product), when given, puts a 问问这款 button on each product card. */
+  function messageNode(frame, onChoose, options) {
+    options = options || {};
+    var sender = SENDERS[frame.sender] ? frame.sender : "system";
+    var node = el("div", "message " + sender);
     node.dataset.id = frame.id;
-    node.appendChild(el("div", "bubble", frame.text));
+    var name = (options.names && options.names[sender]) || SENDERS[sender].name;
+    node.appendChild(el("span", "avatar " + sender, name === SENDERS[sender].name ? SENDERS[sender].avatar : name.charAt(0)));
+    var body = el("div", "body");
+    node.appendChild(body);
+    body.appendChild(el("div", "name", name));
+    body.appendChild(el("div", "bubble", frame.text));
+    if (frame.order) body.appendChild(orderCard(frame.order));
     if (frame.products && frame.products.length) {
       var cards = el("div", "products");
-      frame.products.forEach(function (product) {
-        var card = el("button", "product");
-        card.type = "button";
-        card.appendChild(el("span", "title", product.title));
-        card.appendChild(el("span", "price", price(product.price)));
-        var options = [].concat(product.colors || [], product.sizes || []).join(" / ");
-        if (options) card.appendChild(el("span", "options", options));
-        card.addEventListener("click", function () { onChoose("我想了解一下" + product.title); });
-        cards.appendChild(card);
-      });
-      node.appendChild(cards);
+      frame.products.forEach(function (product) { cards.appendChild(productCard(product, options.askProduct)); });
+      body.appendChild(cards);
     }
     if (frame.quick_replies && frame.quick_replies.length) {
       var replies = el("div", "quick-replies");
@@ -96,7 +154,7 @@ var Shopbee = (function () {
         button.addEventListener("click", function () { onChoose(text); });
         replies.appendChild(button);
       });
-      node.appendChild(replies);
+      body.appendChild(replies);
     }
     return node;
   }

@@ -1,9 +1,12 @@
-/* The shopper chat page: one socket to /ws/chat/<shop>/, resumed after every reconnect with
-   ?visitor=&since=, unacknowledged messages sent again under the same client_msg_id. */
+/* The shopper chat page, full page or inside the widget's frame: one socket to /ws/chat/<shop>/, resumed
+   after every reconnect with ?visitor=&since=, unacknowledged messages sent again under the same
+   client_msg_id. Opens with the shop's greeting and its most asked questions (猜你想问). */
 "use strict";
 
 (function () {
   var shop = document.body.dataset.shop;
+  var embedded = document.body.classList.contains("embedded");
+  var opening = JSON.parse(document.getElementById("opening").textContent);
   var tokenKey = "shopbee.visitor." + shop;
   var page = new URLSearchParams(location.search);
   var messages = document.getElementById("messages");
@@ -16,22 +19,57 @@
   var pending = [];       // [{client_msg_id, text, node}] sent but not yet acknowledged
   var typingTimer = null;
   var lastTypingSent = 0;
+  var current = { status: "bot", agent: "" };
+  var NAMES = { shopper: "我" };
 
   var STATUS_TEXT = { bot: "智能客服小蜂为您服务", waiting: "正在为您转接人工客服…", closed: "会话已结束" };
 
   function showStatus(status, agent) {
+    current = { status: status, agent: agent || "" };
     statusLine.textContent = status === "agent" ? "客服 " + agent + " 为您服务" : (STATUS_TEXT[status] || "");
     rating.hidden = status !== "closed";
   }
 
   function scroll() { messages.scrollTop = messages.scrollHeight; }
 
-  function show(frame) {
+  /* The widget's page counts what arrives while its panel is closed (the unread badge). */
+  function tellWidget(frame) {
+    if (embedded && window.parent !== window) {
+      window.parent.postMessage({ shopbee: "message", sender: frame.sender }, "*");
+    }
+  }
+
+  function showTyping(seconds) {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing.hidden = true; }, seconds * 1000);
+    scroll();
+  }
+
+  function show(frame, live) {
     if (seen[frame.id]) return;
     seen[frame.id] = true;
     lastId = Math.max(lastId, frame.id);
-    messages.appendChild(Shopbee.messageNode(frame, say));
+    messages.appendChild(Shopbee.messageNode(frame, say, { askProduct: askProduct, names: NAMES }));
     scroll();
+    if (live && frame.sender !== "shopper") tellWidget(frame);
+  }
+
+  function showOpening() {
+    var greeting = Shopbee.messageNode({ id: "", sender: "bot", text: opening.greeting }, say, { names: NAMES });
+    greeting.classList.add("greeting");
+    if (opening.questions.length) {
+      var box = Shopbee.el("div", "suggested");
+      box.appendChild(Shopbee.el("div", "label", "猜你想问"));
+      opening.questions.forEach(function (question) {
+        var button = Shopbee.el("button", "suggested-question", question);
+        button.type = "button";
+        button.addEventListener("click", function () { say(question); });
+        box.appendChild(button);
+      });
+      greeting.querySelector(".body").appendChild(box);
+    }
+    messages.appendChild(greeting);
   }
 
   function url() {
@@ -56,6 +94,8 @@
     });
   }
 
+  showOpening();
+
   var socket = Shopbee.reconnecting(url, {
     close: function () { statusLine.textContent = "连接中断，正在重连…"; },
     frame: function (frame) {
@@ -65,7 +105,7 @@
           frame.messages.forEach(function (message) {
             // Our own message stored before the connection dropped: it is the pending bubble.
             if (message.client_msg_id) acknowledged(message.client_msg_id, message.id);
-            show(message);
+            show(message, false);
           });
           showStatus(frame.status, frame.agent);
           // Whatever is still unacknowledged goes again under the same id: stored at most once.
@@ -78,22 +118,27 @@
           break;
         case "message":
           typing.hidden = true;
-          show(frame);
+          show(frame, true);
           break;
         case "status":
           showStatus(frame.status, frame.agent);
           break;
+        case "queue_position":
+          statusLine.textContent = frame.opens_at
+            ? "已留言，客服将于 " + new Date(frame.opens_at).toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) + " 上班后回复您（排第 " + frame.position + " 位）"
+            : "排队中：您排在第 " + frame.position + " 位，前面还有 " + (frame.position - 1) + " 位顾客";
+          statusLine.dataset.position = frame.position;
+          break;
         case "typing":
-          typing.hidden = false;
-          clearTimeout(typingTimer);
-          typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
+          showTyping(4);
           break;
         case "error":
+          typing.hidden = true;
           if (frame.client_msg_id) {
             pending = pending.filter(function (item) {
               if (item.client_msg_id !== frame.client_msg_id) return true;
               item.node.classList.add("failed");
-              item.node.appendChild(Shopbee.el("div", "error", frame.message));
+              item.node.querySelector(".body").appendChild(Shopbee.el("div", "error", frame.message));
               return false;
             });
           } else {
@@ -108,12 +153,19 @@
     text = text.trim();
     if (!text) return;
     var item = { client_msg_id: Shopbee.newId(), text: text };
-    item.node = Shopbee.messageNode({ id: "", sender: "shopper", text: text }, say);
+    item.node = Shopbee.messageNode({ id: "", sender: "shopper", text: text }, say, { names: NAMES });
     item.node.classList.add("pending");
     messages.appendChild(item.node);
-    scroll();
     pending.push(item);
-    socket.send({ type: "message", text: text, client_msg_id: item.client_msg_id });
+    if (socket.send({ type: "message", text: text, client_msg_id: item.client_msg_id }) && current.status === "bot") {
+      showTyping(8);  // the bot is answering; hidden by its reply
+    }
+    scroll();
+  }
+
+  /* A product card's 问问这款: the bot answers about that very product (by id, from the catalogue). */
+  function askProduct(product) {
+    if (socket.send({ type: "product_details", product_id: product.id })) showTyping(8);
   }
 
   document.getElementById("composer").addEventListener("submit", function (event) {
@@ -134,4 +186,12 @@
       rating.hidden = true;
     }
   });
+  if (embedded) {
+    document.getElementById("close-widget").addEventListener("click", function () {
+      window.parent.postMessage({ shopbee: "close" }, "*");
+    });
+    window.addEventListener("message", function (event) {
+      if (event.source === window.parent && event.data && event.data.shopbee === "opened") input.focus();
+    });
+  }
 })();

@@ -20,6 +20,10 @@ rate limits (core.limits: 5 messages a second per socket, 50 per shop, 30 per ad
 a minute per address by default) apply to every run from one machine to one shop: start the server with
 them raised (LIMITS=..., docs/chat.md "Load test"), or refused questions count as lost.
 
+``--floor`` runs the same test again right after against the server's bare echo socket (devtools.consumers,
+served when the server runs with BENCH_ECHO=true) and prints ``ratio=`` lines: replies per second over the
+echo's, and (with --server-pid) the server's CPU per answered question over the echo's CPU per reply.
+
 replies_per_s counts reply frames from the first scheduled question to the last reply received.
 Lost: questions never acknowledged or never answered within --timeout of being sent. Duplicated: a
 message id delivered twice to the same socket, or two different questions acknowledged with the same id.
@@ -28,6 +32,7 @@ message id delivered twice to the same socket, or two different questions acknow
 import asyncio
 import json
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -90,6 +95,19 @@ class Run:
     def scheduled(self, number: int, index: int) -> float:
         """When shopper ``number`` is to ask its ``index``-th question (paced mode, interval > 0)."""
         return self.start + number * self.interval / self.clients + index * self.interval
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU seconds the processes have used so far (Linux /proc); None if one cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime and stime, fields 14 and 15
+    return total
 
 
 def rss_mb(pid: int) -> float | None:
@@ -234,7 +252,14 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for a connect or a reply")
         parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight at once")
         parser.add_argument("--questions", type=Path, help="a file with one question per line")
-        parser.add_argument("--server-pid", type=int, action="append", default=[], help="report this PID's memory")
+        parser.add_argument(
+            "--server-pid", type=int, action="append", default=[], help="report this PID's memory and CPU time"
+        )
+        parser.add_argument(
+            "--floor",
+            action="store_true",
+            help="then run the same test on the server's echo socket (BENCH_ECHO=true) and print the ratios",
+        )
 
     def handle(self, *args, **options):
         if options["clients"] < 1 or options["messages"] < 1:
@@ -250,15 +275,50 @@ class Command(BaseCommand):
             raise CommandError("--url must start with ws:// or wss://")
         questions = shop_questions(options["shop"], options["questions"])
         origin = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
-        total = options["clients"] * options["messages"]
         memory_before = {pid: rss_mb(pid) for pid in options["server_pid"]}
-        with tqdm(total=total, desc="questions", unit="q", disable=None) as progress:
-            results, elapsed = asyncio.run(self.run(base, origin, questions, options, progress))
-        self.report(results, elapsed, options, memory_before)
+        shop_path = f"/ws/chat/{options['shop']}/"
+        replies_per_s, cpu = self.measure(base + shop_path, origin, questions, options, "questions")
+        self.report_memory(memory_before)
+        if not options["floor"]:
+            return
+        self.stdout.write("floor: the same test on the bare echo socket of the same server")
+        echo_per_s, echo_cpu = self.measure(base + "/ws/bench/echo/", origin, questions, options, "echo floor")
+        clients = options["clients"]
+        self.stdout.write(
+            f"bench chat_replies_per_s_{clients} figure={replies_per_s:.1f} floor={echo_per_s:.1f} unit=replies/s "
+            f"ratio={replies_per_s / echo_per_s:.2f} goal>=0.3"
+        )
+        if cpu is not None and echo_cpu is not None:
+            self.stdout.write(
+                f"bench chat_cpu_per_reply_{clients} figure={cpu:.2f} floor={echo_cpu:.2f} unit=ms_cpu "
+                f"ratio={cpu / echo_cpu:.2f} goal<=2.5"
+            )
 
-    async def run(self, base: str, origin: str, questions: list[str], options: dict, progress: tqdm):
+    def measure(
+        self, url: str, origin: str, questions: list[str], options: dict, desc: str
+    ) -> tuple[float, float | None]:
+        """One run against ``url``: its report printed; replies per second and the server's CPU ms per reply."""
+        total = options["clients"] * options["messages"]
+        cpu_before = cpu_seconds(options["server_pid"]) if options["server_pid"] else None
+        with tqdm(total=total, desc=desc, unit="q", disable=None) as progress:
+            results, elapsed = asyncio.run(self.run(url, origin, questions, options, progress))
+        cpu_after = cpu_seconds(options["server_pid"]) if options["server_pid"] else None
+        replies = self.report(results, elapsed, options)
+        cpu = None
+        if cpu_before is not None and cpu_after is not None and replies:
+            cpu = (cpu_after - cpu_before) * 1000 / replies
+            self.stdout.write(f"server CPU per reply: {cpu:.2f} ms")
+        return replies / elapsed, cpu
+
+    def report_memory(self, memory_before: dict) -> None:
+        for pid, before in memory_before.items():
+            after = rss_mb(pid)
+            if before is not None and after is not None:
+                self.stdout.write(f"server pid {pid} RSS MB: before={before:.0f} after={after:.0f}")
+
+    async def run(self, url: str, origin: str, questions: list[str], options: dict, progress: tqdm):
         run = Run(
-            url=f"{base}/ws/chat/{options['shop']}/",
+            url=url,
             origin=origin,
             questions=questions,
             messages=options["messages"],
@@ -275,7 +335,8 @@ class Command(BaseCommand):
         finished = max((r.last_reply_at for r in results), default=0.0) or max(r.finished_at for r in results)
         return results, max(finished - run.start, 1e-9)
 
-    def report(self, results: list[ClientResult], elapsed: float, options: dict, memory_before: dict) -> None:
+    def report(self, results: list[ClientResult], elapsed: float, options: dict) -> int:
+        """Print the run's figures; the number of replies."""
         failed = [r.error for r in results if r.error]
         if failed and all(r.acked == 0 for r in results):
             raise CommandError(f"no question got through: {failed[0]}")
@@ -300,11 +361,8 @@ class Command(BaseCommand):
                 f"p99={percentile(round_trips, 0.99):.1f} max={max(round_trips):.1f} "
                 f"mean={statistics.fmean(round_trips):.1f}"
             )
-        for pid, before in memory_before.items():
-            after = rss_mb(pid)
-            if before is not None and after is not None:
-                write(f"server pid {pid} RSS MB: before={before:.0f} after={after:.0f}")
         write(
             f"replies_per_s={replies / elapsed:.1f} p99_ms={percentile(round_trips, 0.99):.1f} "
             f"lost={lost} dup={duplicated}"
         )
+        return replies

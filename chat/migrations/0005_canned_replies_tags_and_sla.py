@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0003_lean_chat_indexes'),
+        ('chat', '0004_agent_seats_service_desk_and_queue'),
         ('shops', '0005_product_warranty_months'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

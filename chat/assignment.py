@@ -1,0 +1,431 @@
+"""Who serves a waiting shopper: agents' presence and capacity, the shop's rule, the FIFO queue, service hours.
+
+A hand-off puts the conversation in its shop's queue (``QueueEntry``); ``assign_waiting`` then gives the
+queue's entries, first come first served, to online agents with a free slot, by the shop's rule (round robin
+or least busy) and the entry's skill group. It runs whenever something may let a waiting shopper through: a
+hand-off, an agent freeing a slot (close, transfer), going online or getting more capacity, service hours
+starting (the beat task ``chat.tasks.assign_queues``).
+
+Exactly one agent per conversation, whatever runs at once: every assignment of a shop happens under the row
+lock of its ``ServiceDesk``, so agents' loads are read and raised by one transaction at a time, and a
+conversation leaves the queue only by a conditional UPDATE (waiting → with this agent). Lock order: a
+transaction that locks a conversation row never waits for a desk afterwards; callers schedule
+``assign_waiting`` for after their commit (``schedule_assignment``), and the desk holder may wait on
+conversation rows.
+"""
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from chat.intents import HandoffReason, Intent
+from shops.hours import ServiceHours, service_hours
+from shops.models import Membership, Shop
+from shops.services import visible_shop_ids
+
+from .frames import Colleague, GroupLoad, PresenceFrame, QueuePositionFrame, SeatLoad
+from .messaging import (
+    Outbox,
+    agent_name,
+    announce_assignment,
+    announce_queue,
+    announce_status,
+    deliver,
+    post_message,
+)
+from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
+
+Role = Membership.Role
+Status = Conversation.Status
+Presence = AgentSeat.Presence
+Rule = ServiceDesk.Rule
+
+# Staff who serve shoppers: the agent console, the conversation admin.
+SERVICE_ROLES: tuple[str, ...] = (Role.MANAGER, Role.AGENT)
+# A console that has not been heard from for this long counts as offline (its process may have died).
+PRESENCE_TTL = timedelta(seconds=60)
+DEFAULT_MAX_CHATS = AgentSeat._meta.get_field("max_chats").default
+
+# The bot's intents that make a hand-off a pre-sales or an after-sales one; anything else goes to either group.
+PRESALES_INTENTS = frozenset({Intent.RECOMMEND, Intent.PRODUCT_DETAIL, Intent.PRESALE, Intent.BUNDLE, Intent.LIVE})
+AFTERSALES_INTENTS = frozenset({Intent.ORDER_STATUS, Intent.WARRANTY, Intent.INVOICE, Intent.ADDRESS_CHANGE})
+DEFAULT_AWAY_MESSAGE = "您好，现在是非工作时间，人工客服暂时不在线。"
+
+_ENCODER = DjangoJSONEncoder()
+
+
+def iso(moment: datetime) -> str:
+    return _ENCODER.default(moment)
+
+
+def queue_group(shop_id: int) -> str:
+    """The Channels group of the shopper sockets of one shop's waiting conversations (queue positions)."""
+    return f"queue.shop.{shop_id}"
+
+
+def online_agent_ids(shop_id: int) -> set[int]:
+    """Agents and managers of the shop (and superusers) with a console heard from within the TTL."""
+    fresh = AgentPresence.objects.filter(last_seen_at__gte=timezone.now() - PRESENCE_TTL)
+    return set(
+        fresh.filter(
+            Q(user__is_superuser=True)
+            | Q(user__memberships__shop_id=shop_id, user__memberships__role__in=SERVICE_ROLES)
+        )
+        .filter(user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def skill_group_for(conversation: Conversation, reason: str) -> str:
+    """The group a hand-off goes to: after-sales for an angry shopper, else by the latest shopper message the
+    bot recognised as pre- or after-sales; empty (either group) when none says."""
+    if reason == HandoffReason.ANGRY:
+        return SkillGroup.AFTERSALES
+    recent = (
+        conversation.messages.filter(sender=Message.Sender.SHOPPER)
+        .exclude(intent="")
+        .order_by("-pk")
+        .values_list("intent", flat=True)[:10]
+    )
+    for intent in recent:
+        if intent in PRESALES_INTENTS:
+            return SkillGroup.PRESALES
+        if intent in AFTERSALES_INTENTS:
+            return SkillGroup.AFTERSALES
+    return ""
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+
+def enqueue(
+    conversation: Conversation, *, skill_group: str = "", at_head: bool = False, left_message: bool = False
+) -> QueueEntry:
+    """The waiting conversation's queue entry (kept as it is when it already has one)."""
+    entry, _created = QueueEntry.objects.get_or_create(
+        conversation=conversation,
+        defaults={
+            "shop_id": conversation.shop_id,
+            "skill_group": skill_group,
+            "at_head": at_head,
+            "left_message": left_message,
+            "queued_at": conversation.handed_over_at or timezone.now(),
+        },
+    )
+    return entry
+
+
+def queue_order(shop_id: int) -> list[int]:
+    """The shop's waiting conversations, first to be served first."""
+    entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
+    return list(entries.values_list("conversation_id", flat=True))
+
+
+def queued_shop_ids() -> list[int]:
+    return list(QueueEntry.objects.order_by("shop_id").values_list("shop_id", flat=True).distinct())
+
+
+def position_frame(conversation_id: int, order: list[int], opens_at: str | None) -> QueuePositionFrame:
+    return {
+        "type": "queue_position",
+        "conversation": conversation_id,
+        "position": order.index(conversation_id) + 1,
+        "waiting": len(order),
+        "opens_at": opens_at,
+    }
+
+
+def _opens_at(hours: ServiceHours, now: datetime) -> str | None:
+    """When agents next serve, for a shop outside its hours (None while they serve, or with no hours ahead)."""
+    if hours.is_open(now):
+        return None
+    opening = hours.next_opening(now)
+    return iso(opening) if opening is not None else None
+
+
+def current_position(conversation: Conversation) -> QueuePositionFrame | None:
+    """Where the conversation stands in its shop's queue now (None: it is not queued)."""
+    order = queue_order(conversation.shop_id)
+    if conversation.pk not in order:
+        return None
+    now = timezone.now()
+    return position_frame(conversation.pk, order, _opens_at(service_hours(conversation.shop, now), now))
+
+
+def announce_queue_order(shop_id: int, hours: ServiceHours, now: datetime, outbox: Outbox | None) -> None:
+    """Every waiting shopper of the shop hears their position: one group event with the whole order."""
+    event = {
+        "type": "chat.queue_order",
+        "shop": shop_id,
+        "order": queue_order(shop_id),
+        "opens_at": _opens_at(hours, now),
+    }
+    deliver(queue_group(shop_id), event, outbox)
+
+
+# --- seats: presence, capacity, load --------------------------------------------------------------
+
+
+@dataclass
+class Seat:
+    """An online agent's seat at one shop, with the conversations they hold there now."""
+
+    row: AgentSeat
+    load: int
+
+    @property
+    def free(self) -> bool:
+        return self.load < self.row.max_chats
+
+    def takes(self, skill_group: str) -> bool:
+        return self.free and (not skill_group or not self.row.skill_group or self.row.skill_group == skill_group)
+
+
+def ensure_seats(user: User, shop_ids: set[int]) -> None:
+    AgentSeat.objects.bulk_create([AgentSeat(user=user, shop_id=s) for s in sorted(shop_ids)], ignore_conflicts=True)
+
+
+def loads(shop_id: int, user_ids: set[int] | None = None) -> Counter[int]:
+    """Conversations each agent holds in the shop now."""
+    held = Conversation.objects.filter(shop_id=shop_id, status=Status.AGENT, assigned_agent__isnull=False)
+    if user_ids is not None:
+        held = held.filter(assigned_agent_id__in=user_ids)
+    counts = held.values("assigned_agent_id").annotate(n=Count("id")).values_list("assigned_agent_id", "n")
+    return Counter(dict(counts))
+
+
+def available_seats(shop_id: int, console_user_ids: set[int]) -> list[Seat]:
+    """Seats of the shop's online agents (switched online, with a live console), with their load."""
+    rows = list(
+        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user_id__in=console_user_ids)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    counts = loads(shop_id, {row.user_id for row in rows})
+    return [Seat(row, counts[row.user_id]) for row in rows]
+
+
+def _never(seat: Seat) -> datetime:
+    return seat.row.last_assigned_at or datetime.min.replace(tzinfo=UTC)
+
+
+def pick(seats: list[Seat], skill_group: str, rule: str) -> Seat | None:
+    """The seat the rule gives the next conversation of ``skill_group`` to: round robin takes the agent
+    assigned longest ago, least busy the one holding fewest (then the one assigned longest ago)."""
+    able = [seat for seat in seats if seat.takes(skill_group)]
+    if not able:
+        return None
+    if rule == Rule.LEAST_BUSY:
+        return min(able, key=lambda seat: (seat.load, _never(seat), seat.row.user_id))
+    return min(able, key=lambda seat: (_never(seat), seat.row.user_id))
+
+
+def seat_capacity(user_id: int, shop_id: int) -> int:
+    seat = AgentSeat.objects.filter(user_id=user_id, shop_id=shop_id).only("max_chats").first()
+    return seat.max_chats if seat is not None else DEFAULT_MAX_CHATS
+
+
+# --- assignment -----------------------------------------------------------------------------------
+
+
+def locked_desk(shop_id: int) -> ServiceDesk:
+    """The shop's desk row, locked until the transaction ends: the shop's assignments go one at a time."""
+    desk = ServiceDesk.objects.select_for_update().filter(shop_id=shop_id).first()
+    if desk is None:
+        ServiceDesk.objects.bulk_create([ServiceDesk(shop_id=shop_id)], ignore_conflicts=True)
+        desk = ServiceDesk.objects.select_for_update().get(shop_id=shop_id)
+    return desk
+
+
+def take(shop_id: int, conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> Conversation | None:
+    """Give a waiting conversation of the shop to ``agent`` (the caller holds the desk lock and has checked
+    capacity). None when it no longer waits: closed meanwhile, or someone else has it."""
+    taken = Conversation.objects.filter(pk=conversation_id, shop_id=shop_id, status=Status.WAITING).update(
+        status=Status.AGENT, assigned_agent=agent
+    )
+    QueueEntry.objects.filter(conversation_id=conversation_id).delete()
+    if not taken:
+        return None
+    # What the announcements and the notice need, without reading the row back.
+    conversation = Conversation(pk=conversation_id, shop_id=shop_id, status=Status.AGENT, assigned_agent=agent)
+    AgentSeat.objects.filter(user=agent, shop_id=shop_id).update(last_assigned_at=timezone.now())
+    announce_status(conversation, outbox)
+    announce_assignment(conversation, outbox)
+    announce_queue(shop_id, outbox)
+    text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
+    post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox, agent=agent)
+    return conversation
+
+
+def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conversation]:
+    """Give the shop's queue, head first, to its online agents with free slots (not under the manual rule, and
+    only in service hours); every waiting shopper then hears their position. Returns what was assigned.
+
+    What needs no lock (the hours, who has a live console) is read before the desk is locked, so the part
+    that runs one at a time per shop is short."""
+    now = timezone.now()
+    hours = service_hours(Shop.objects.get(pk=shop_id), now)
+    online = online_agent_ids(shop_id) if hours.is_open(now) else set()
+    assigned: list[Conversation] = []
+    with transaction.atomic():
+        desk = locked_desk(shop_id)
+        seats = available_seats(shop_id, online) if desk.rule != Rule.MANUAL and online else []
+        if any(seat.free for seat in seats):
+            entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
+            for conversation_id, skill_group in entries.values_list("conversation_id", "skill_group"):
+                if not any(seat.free for seat in seats):
+                    break
+                seat = pick(seats, skill_group, desk.rule)
+                if seat is None:
+                    continue  # nobody of its group is free: later entries of the other group may go ahead
+                conversation = take(shop_id, conversation_id, seat.row.user, outbox=outbox)
+                if conversation is None:
+                    continue
+                seat.load += 1
+                seat.row.last_assigned_at = timezone.now()  # as take() stored it: the next in turn differs
+                assigned.append(conversation)
+    announce_queue_order(shop_id, hours, now, outbox)
+    return assigned
+
+
+def schedule_assignment(shop_id: int, outbox: Outbox | None = None) -> None:
+    """Run ``assign_waiting`` for the shop once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: assign_waiting(shop_id, outbox=outbox))
+
+
+def requeue_held(user_id: int, *, keep_shop_ids: Collection[int] = (), outbox: Outbox | None = None) -> set[int]:
+    """The conversations the agent holds (outside ``keep_shop_ids``) go back to the head of their shop's
+    queue, each shopper told so. Returns the shops whose queues changed (their assignment is scheduled)."""
+    held = Conversation.objects.filter(assigned_agent_id=user_id, status=Status.AGENT).exclude(
+        shop_id__in=keep_shop_ids
+    )
+    shops: set[int] = set()
+    for conversation_id in held.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.select_for_update(of=("self",)).select_related("shop").get(pk=conversation_id)
+            )
+            if conversation.assigned_agent_id != user_id or conversation.status != Status.AGENT:
+                continue
+            conversation.status = Status.WAITING
+            conversation.assigned_agent = None
+            conversation.save(update_fields=["status", "assigned_agent"])
+            group = skill_group_for(conversation, conversation.handoff_reason)
+            QueueEntry.objects.update_or_create(
+                conversation=conversation,
+                defaults={
+                    "shop_id": conversation.shop_id,
+                    "skill_group": group,
+                    "at_head": True,
+                    "left_message": False,
+                    "queued_at": conversation.handed_over_at or timezone.now(),
+                },
+            )
+            announce_status(conversation, outbox)
+            announce_queue(conversation.shop_id, outbox)
+            text = "刚才的客服暂时离开了，正在为您优先转接其他客服，请稍候～"
+            post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox)
+            shops.add(conversation.shop_id)
+    for shop_id in shops:
+        schedule_assignment(shop_id, outbox)
+    return shops
+
+
+def serving_shop_ids(user: User | AnonymousUser) -> set[int]:
+    """Shops whose shoppers ``user`` may serve (agent or manager role; every shop for a superuser)."""
+    return visible_shop_ids(user, SERVICE_ROLES)
+
+
+def set_presence(user: User, presence: str, *, outbox: Outbox | None = None) -> None:
+    """Switch the agent online, away or offline in every shop they serve. Online lets the queues through to
+    them at once; offline sends the chats they hold back to the head of the queue; away keeps them."""
+    shop_ids = serving_shop_ids(user)
+    ensure_seats(user, shop_ids)
+    AgentSeat.objects.filter(user=user, shop_id__in=shop_ids).exclude(presence=presence).update(
+        presence=presence, presence_changed_at=timezone.now()
+    )
+    if presence == Presence.OFFLINE:
+        requeue_held(user.pk, outbox=outbox)
+    elif presence == Presence.ONLINE:
+        for shop_id in sorted(shop_ids):
+            schedule_assignment(shop_id, outbox)
+
+
+def save_seat(seat: AgentSeat) -> AgentSeat:
+    """A manager changed an agent's maximum or group (the admin): the queue may now go through to them."""
+    seat.save(update_fields=["max_chats", "skill_group"])
+    schedule_assignment(seat.shop_id)
+    return seat
+
+
+def save_desk(desk: ServiceDesk) -> ServiceDesk:
+    """A manager changed the shop's rule or away message (the admin): from manual on, the queue is assigned."""
+    desk.save()
+    schedule_assignment(desk.shop_id)
+    return desk
+
+
+def presence_frame(user: User) -> PresenceFrame:
+    """The agent's presence and, per shop, the chats they hold against their maximum."""
+    seats = list(
+        AgentSeat.objects.filter(user=user, shop_id__in=serving_shop_ids(user))
+        .select_related("shop")
+        .order_by("shop__name")
+    )
+    rows: list[SeatLoad] = []
+    for seat in seats:
+        rows.append(
+            {
+                "shop": seat.shop_id,
+                "shop_name": seat.shop.name,
+                "load": loads(seat.shop_id, {user.pk})[user.pk],
+                "max_chats": seat.max_chats,
+                "skill_group": seat.skill_group,
+            }
+        )
+    present = {seat.presence for seat in seats}
+    presence = next((p for p in (Presence.ONLINE, Presence.AWAY) if p in present), Presence.OFFLINE)
+    return {"type": "presence", "status": presence, "seats": rows}
+
+
+def transfer_options(shop_id: int, exclude_user_id: int) -> tuple[list[Colleague], list[GroupLoad]]:
+    """Who a conversation of the shop can go to: online colleagues with their load, and each skill group with
+    its online agents' load and capacity."""
+    online = online_agent_ids(shop_id)
+    online_seats = AgentSeat.objects.filter(shop_id=shop_id, user_id__in=online).select_related("user")
+    seats = {seat.user_id: seat for seat in online_seats}
+    counts = loads(shop_id, online)
+    colleagues: list[Colleague] = []
+    for user_id, seat in sorted(seats.items(), key=lambda item: agent_name(item[1].user)):
+        if user_id == exclude_user_id:
+            continue
+        colleagues.append(
+            {
+                "id": user_id,
+                "name": agent_name(seat.user),
+                "presence": seat.presence,
+                "skill_group": seat.skill_group,
+                "load": counts[user_id],
+                "max_chats": seat.max_chats,
+            }
+        )
+    groups: list[GroupLoad] = []
+    for value, label in SkillGroup.choices:
+        members = [s for s in seats.values() if s.presence == Presence.ONLINE and s.skill_group in ("", value)]
+        groups.append(
+            {
+                "group": value,
+                "name": str(label),
+                "online": len(members),
+                "load": sum(counts[s.user_id] for s in members),
+                "capacity": sum(s.max_chats for s in members),
+            }
+        )
+    return colleagues, groups

@@ -1,0 +1,187 @@
+"""Benchmark: N shoppers asking for a human at the same instant against M online agents of capacity C.
+
+On PostgreSQL only (its row locks are what assignment relies on; SQLite serialises every writer). A throwaway
+shop gets M agents with a live console, switched online, under the chosen rule, and N conversations with the
+bot. Shopper threads (each its own database connection) then all call ``request_handoff`` at once; agent
+threads close each chat their agents are given (after ``--serve-ms``), freeing the slot for the head of the
+queue, until every conversation has been assigned. Printed: the time from the request (the common start) to
+the assignment (the "客服 X 为您服务" message's stored time) p50/p99/max, for those served at once and for
+all, the throughput, and the checks: every conversation assigned exactly once, no agent ever over capacity.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/shopbee DEBUG=true \\
+        python manage.py bench_assignment --shoppers 200 --agents 20 --capacity 5
+"""
+
+import secrets
+import threading
+import time
+from collections import Counter
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.utils import timezone
+from tqdm import tqdm
+
+from chat import services
+from chat.messaging import post_message
+from chat.models import AgentSeat, Conversation, Message, ServiceDesk
+from devtools.stats import percentile
+from shops.models import Membership, Shop
+
+SERVING = "为您服务"
+
+
+def _greetings(shop: Shop):
+    return Message.objects.filter(shop=shop, sender=Message.Sender.SYSTEM, text__contains=SERVING)
+
+
+class Command(BaseCommand):
+    help = "N shoppers asking for a human at once against M agents of capacity C (PostgreSQL): p50/p99 to assignment"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--shoppers", type=int, default=200)
+        parser.add_argument("--agents", type=int, default=20)
+        parser.add_argument("--capacity", type=int, default=5)
+        parser.add_argument(
+            "--rule", choices=[ServiceDesk.Rule.ROUND_ROBIN, ServiceDesk.Rule.LEAST_BUSY], default="round_robin"
+        )
+        parser.add_argument("--threads", type=int, default=8, help="shopper threads asking at once")
+        parser.add_argument("--agent-threads", type=int, default=4, help="threads closing the agents' chats")
+        parser.add_argument("--serve-ms", type=float, default=0.0, help="how long an agent keeps each chat")
+        parser.add_argument("--timeout", type=float, default=120.0)
+        parser.add_argument("--keep", action="store_true", help="keep the benchmark shop afterwards")
+
+    def handle(self, *args, **options) -> None:
+        if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+            raise CommandError("bench_assignment needs PostgreSQL: set DATABASE_URL=postgres://…")
+        for name in ("shoppers", "agents", "capacity", "threads", "agent_threads"):
+            if options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
+        if options["capacity"] > 50:
+            raise CommandError("--capacity must be at most 50 (an agent's maximum)")
+        shop, agents, conversations = self.prepare(options)
+        try:
+            self.run(shop, agents, conversations, options)
+        finally:
+            if not options["keep"]:
+                Shop.objects.filter(pk=shop.pk).delete()
+                get_user_model().objects.filter(pk__in=[a.pk for a in agents]).delete()
+
+    def prepare(self, options):
+        tag = secrets.token_hex(3)
+        shop = Shop.objects.create(name=f"分配压测 {tag}", slug=f"bench-assign-{tag}", plan=Shop.Plan.UNLIMITED)
+        ServiceDesk.objects.create(shop=shop, rule=options["rule"])
+        users = get_user_model().objects
+        agents = []
+        for n in range(options["agents"]):
+            agent = users.create_user(username=f"bench-assign-{tag}-{n}", is_staff=True)
+            Membership.objects.create(user=agent, shop=shop, role=Membership.Role.AGENT)
+            AgentSeat.objects.create(user=agent, shop=shop, max_chats=options["capacity"])
+            services.register_console(agent, f"bench-assign-{tag}-{n}")  # a live console: online
+            agents.append(agent)
+        conversations = []
+        for _ in tqdm(range(options["shoppers"]), desc="shoppers", unit="conv"):
+            conversation = Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
+            post_message(conversation, Message.Sender.SHOPPER, "转人工")
+            conversations.append(conversation)
+        return shop, agents, conversations
+
+    def run(self, shop, agents, conversations, options) -> None:
+        total = len(conversations)
+        errors: list[BaseException] = []
+        peak: Counter[int] = Counter()  # the most chats each agent was seen holding
+        done = threading.Event()
+        start_barrier = threading.Barrier(options["threads"] + 1)
+        started_at: list = []
+
+        def shopper_thread(batch):
+            try:
+                start_barrier.wait()
+                for conversation in batch:
+                    services.request_handoff(conversation, "requested")
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        def agent_thread(mine):
+            try:
+                pause = options["serve_ms"] / 1000
+                while not done.is_set():
+                    held = list(
+                        Conversation.objects.filter(
+                            shop=shop, status=Conversation.Status.AGENT, assigned_agent__in=mine
+                        ).values_list("pk", "assigned_agent_id")
+                    )
+                    for agent_id, count in Counter(a for _pk, a in held).items():
+                        peak[agent_id] = max(peak[agent_id], count)
+                    if not held:
+                        time.sleep(0.01)
+                        continue
+                    if pause:
+                        time.sleep(pause)
+                    by_id = {a.pk: a for a in mine}
+                    for pk, agent_id in held:
+                        services.close_held_conversation(by_id[agent_id], pk)
+            except BaseException as error:
+                errors.append(error)
+                done.set()
+            finally:
+                connections.close_all()
+
+        batches = [conversations[n :: options["threads"]] for n in range(options["threads"])]
+        shoppers = [threading.Thread(target=shopper_thread, args=(b,)) for b in batches]
+        closers = [
+            threading.Thread(target=agent_thread, args=(agents[n :: options["agent_threads"]],))
+            for n in range(min(options["agent_threads"], len(agents)))
+        ]
+        for thread in shoppers + closers:
+            thread.start()
+        started_at.append(timezone.now())
+        start_barrier.wait()  # every shopper thread asks from this instant on
+        clock = time.monotonic()
+        with tqdm(total=total, desc="assigned", unit="conv") as progress:
+            seen = 0
+            while seen < total and not errors and time.monotonic() - clock < options["timeout"]:
+                time.sleep(0.05)
+                now_seen = _greetings(shop).values("conversation").distinct().count()
+                progress.update(now_seen - seen)
+                seen = now_seen
+        elapsed = time.monotonic() - clock
+        done.set()
+        for thread in shoppers + closers:
+            thread.join(timeout=60)
+        if errors:
+            raise CommandError(f"a thread failed: {errors[0]!r}")
+        self.report(shop, conversations, started_at[0], elapsed, peak, options)
+
+    def report(self, shop, conversations, start, elapsed, peak, options) -> None:
+        greetings = list(_greetings(shop).values_list("conversation_id", "created_at"))
+        per_conversation = Counter(c for c, _ in greetings)
+        waits = sorted((at - start).total_seconds() * 1000 for _, at in greetings)
+        total = len(conversations)
+        slots = options["agents"] * options["capacity"]
+        first_wave = waits[: min(slots, len(waits))]
+        self.stdout.write(
+            f"{total} shoppers, {options['agents']} agents × {options['capacity']}, rule {options['rule']}, "
+            f"{options['threads']} shopper threads, serve {options['serve_ms']:g} ms"
+        )
+        self.stdout.write(
+            f"request → assignment, the first {len(first_wave)} (free slots): "
+            f"p50 {percentile(first_wave, 0.5):.1f} ms, p99 {percentile(first_wave, 0.99):.1f} ms"
+        )
+        self.stdout.write(
+            f"request → assignment, all {len(waits)}: p50 {percentile(waits, 0.5):.1f} ms, "
+            f"p99 {percentile(waits, 0.99):.1f} ms, max {max(waits, default=0):.1f} ms"
+        )
+        self.stdout.write(f"throughput: {len(waits) / elapsed:.0f} assignments/s over {elapsed:.2f} s")
+        once = all(per_conversation[c.pk] == 1 for c in conversations)
+        over = {agent: n for agent, n in peak.items() if n > options["capacity"]}
+        self.stdout.write(
+            f"every conversation assigned exactly once: {'yes' if once else 'NO'}; "
+            f"most chats held by one agent: {max(peak.values(), default=0)} (capacity {options['capacity']})"
+        )
+        if not once or over:
+            raise CommandError("an assignment check failed (see above)")
