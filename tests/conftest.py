@@ -81,7 +81,7 @@ def shop_change_form(shop, **changes) -> dict:
         "widget_colour": shop.widget_colour,
         "widget_greeting": shop.widget_greeting,
     }
-    for prefix in ("memberships", "embed_origins"):
+    for prefix in ("memberships", "opening_hours", "holidays", "embed_origins"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
         data[f"{prefix}-MIN_NUM_FORMS"] = 0
     return {**data, **changes}
