@@ -83,6 +83,7 @@ def test_a_manager_sets_service_hours_and_holidays_on_their_shop(client, manager
         ("memberships", []),
         ("opening_hours", [{"weekday": "0", "opens": "09:00", "closes": "18:00"}]),
         ("holidays", [{"day": "2026-12-25", "name": "圣诞节"}]),
+        ("embed_origins", []),
     ):
         data |= {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0"}
         for n, row in enumerate(rows):
