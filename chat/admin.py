@@ -301,9 +301,6 @@ class SlaPolicyAdmin(ShopScopedAdmin):
         "first_response_minutes",
         "next_response_minutes",
         "business_hours_only",
-        "opens_at",
-        "closes_at",
-        "business_days",
     ]
     list_select_related = ["shop"]
 

@@ -19,7 +19,7 @@ from shops.models import Order
 from . import services
 from .frames import CannedFrame, CannedItem, PanelFrame
 from .messaging import Outbox
-from .models import CannedReply, Conversation, ConversationTag, Message, ServiceGroup
+from .models import CannedReply, Conversation, ConversationTag, Message, SkillGroup
 from .packet import customer_panel
 from .services import ChatError
 
@@ -90,7 +90,7 @@ def macro_steps(reply: CannedReply) -> list[str]:
     if reply.add_tag:
         steps.append(f"打标签「{reply.add_tag}」")
     if reply.transfer_group:
-        steps.append(f"转{services.GROUP_NAMES[ServiceGroup(reply.transfer_group)]}组排队")
+        steps.append(f"转{SkillGroup(reply.transfer_group).label}组排队")
     if reply.close_after:
         steps.append("结束会话")
     return steps
@@ -150,7 +150,8 @@ def apply_macro(
     agent: User, conversation_id: Any, canned_id: Any, client_msg_id: str = "", *, outbox: Outbox | None = None
 ) -> Message:
     """Run a canned reply or macro on a conversation the agent holds, all or nothing: send its reply (every
-    variable must be known), add its tag, then requeue the conversation for its group or close it.
+    variable must be known), add its tag, then hand the conversation to its skill group
+    (``services.transfer_to_group``: the queue and the shop's assignment rule take it on) or close it.
     Returns the reply sent."""
     conversation = services.held_conversation(agent, conversation_id)
     reply = (
@@ -168,7 +169,7 @@ def apply_macro(
             if reply.add_tag:
                 tag_conversation(conversation, reply.add_tag, agent)
             if reply.transfer_group:
-                services.requeue_for_group(agent, conversation.pk, reply.transfer_group, outbox=outbox)
+                services.transfer_to_group(agent, conversation.pk, reply.transfer_group, outbox=outbox)
             elif reply.close_after:
                 services.close_held_conversation(agent, conversation.pk, outbox=outbox)
     except Exception:

@@ -1,24 +1,21 @@
 """Conversations between shoppers and the shop (bot or human), and the service records they produce."""
 
-from datetime import time
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Customer, Order, Shop
 from shops.validators import validate_credit_code
 
 
-class ServiceGroup(models.TextChoices):
-    """The skill groups a conversation can be queued for (a macro's "transfer to a group")."""
+class SkillGroup(models.TextChoices):
+    """What a hand-off is about, and which agents take it (an agent without a group takes both)."""
 
-    ANY = "any", _("Any group")
-    PRESALE = "presale", _("Pre-sale (售前)")
-    AFTERSALE = "aftersale", _("After-sale (售后)")
+    PRESALES = "presales", _("Pre-sales")
+    AFTERSALES = "aftersales", _("After-sales")
 
 
 class Conversation(models.Model):
@@ -60,10 +57,6 @@ class Conversation(models.Model):
     )
     handoff_reason = models.CharField(_("hand-off reason"), max_length=30, blank=True)
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
-    # The group the conversation waits for (a macro requeued it); "any" until someone picks one.
-    service_group = models.CharField(
-        _("service group"), max_length=10, choices=ServiceGroup.choices, default=ServiceGroup.ANY
-    )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -300,8 +293,8 @@ class AgentPresence(models.Model):
 class CannedReply(models.Model):
     """A 快捷短语: a shop's (managers write it) or one agent's own (``owner`` set). Its text may hold
     variables ({顾客昵称}, {店铺名}, {订单号}, {物流单号}, {客服昵称}) filled from the conversation when used.
-    With any action set it is a macro: the reply is sent, then the tag added, the conversation requeued
-    for a group, and closed, in that order."""
+    With any action set it is a macro: the reply is sent, then the tag added, the conversation handed to
+    a skill group (back to the queue, assigned by the shop's rule) or closed, in that order."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="canned_replies", verbose_name=_("shop"))
     owner = models.ForeignKey(
@@ -324,7 +317,7 @@ class CannedReply(models.Model):
     )
     add_tag = models.CharField(_("macro: add tag"), max_length=20, blank=True)
     transfer_group = models.CharField(
-        _("macro: requeue for group"), max_length=10, choices=ServiceGroup.choices, blank=True
+        _("macro: requeue for group"), max_length=20, choices=SkillGroup.choices, blank=True
     )
     close_after = models.BooleanField(_("macro: close the conversation"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -395,16 +388,7 @@ class SlaPolicy(models.Model):
     business_hours_only = models.BooleanField(
         _("count business hours only"),
         default=False,
-        help_text=_("The clock runs only within the hours below, in the shop's timezone."),
-    )
-    opens_at = models.TimeField(_("business hours start"), default=time(9))
-    closes_at = models.TimeField(_("business hours end"), default=time(18))
-    business_days = models.CharField(
-        _("business days"),
-        max_length=7,
-        default="12345",
-        validators=[RegexValidator(r"^[1-7]{1,7}$", _("Digits 1 (Monday) to 7 (Sunday), e.g. 12345."))],
-        help_text=_("Digits 1 (Monday) to 7 (Sunday), e.g. 12345."),
+        help_text=_("The clock runs only within the shop's service hours (weekly hours, holidays), in its timezone."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -415,7 +399,6 @@ class SlaPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(first_response_minutes__gt=0, next_response_minutes__gt=0), name="sla_targets_positive"
             ),
-            models.CheckConstraint(condition=~Q(opens_at=F("closes_at")), name="sla_business_hours_not_empty"),
         ]
 
     def __str__(self) -> str:
@@ -461,13 +444,6 @@ class SlaBreach(models.Model):
 
 
 # --- assignment: seats, the shop's desk, the queue (chat.assignment) ------------------------------
-
-
-class SkillGroup(models.TextChoices):
-    """What a hand-off is about, and which agents take it (an agent without a group takes both)."""
-
-    PRESALES = "presales", _("Pre-sales")
-    AFTERSALES = "aftersales", _("After-sales")
 
 
 class AgentSeat(models.Model):

@@ -54,7 +54,7 @@ from .messaging import announce_assignment as _announce_assignment
 from .messaging import announce_queue as _announce_queue
 from .messaging import announce_status as _announce_status
 from .messaging import status_frame as status_frame  # the consumers' name for it
-from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, ServiceGroup, SkillGroup
+from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
 from .packet import handoff_packet
 from .signals import conversation_closed
 
@@ -685,28 +685,6 @@ def transfer_conversation(
     return post_message(
         conversation, Sender.SYSTEM, f"已为您转接给客服 {agent_name(target)}，请稍候～", outbox=outbox, agent=target
     )
-
-
-# How the shopper hears of each group (a requeue's notice).
-GROUP_NAMES = {ServiceGroup.ANY: "人工", ServiceGroup.PRESALE: "售前", ServiceGroup.AFTERSALE: "售后"}
-
-
-@transaction.atomic
-def requeue_for_group(agent: User, conversation_id: Any, group: Any, *, outbox: Outbox | None = None) -> Message:
-    """Put a held conversation back at the waiting queue for a service group (a macro's "transfer to a
-    group"). The one seam for group routing: the conversation waits, marked with its group, for whoever
-    serves that group to take it."""
-    if group not in ServiceGroup.values:
-        raise ChatError("invalid_group", "没有这个客服分组")
-    conversation = held_conversation(agent, conversation_id)
-    conversation.status = Status.WAITING
-    conversation.assigned_agent = None
-    conversation.service_group = group
-    conversation.save(update_fields=["status", "assigned_agent", "service_group"])
-    _announce_status(conversation, outbox)
-    _announce_queue(conversation.shop_id, outbox)
-    text = f"正在为您转接{GROUP_NAMES[ServiceGroup(group)]}客服，请稍候～"
-    return post_message(conversation, Sender.SYSTEM, text, outbox=outbox, intent=Intent.HANDOFF)
 
 
 @transaction.atomic

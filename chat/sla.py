@@ -10,13 +10,13 @@ with ``chat.signals.sla_breached`` (analytics alerts the shop's managers).
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.shoptime import WeeklyHours, add_working_time
+from core.shoptime import add_working_time
+from shops.hours import ServiceHours, service_hours
 from shops.models import Shop
 
 from .frames import SlaTimerInfo
@@ -44,17 +44,19 @@ def policy_of(shop: Shop) -> SlaPolicy | None:
         return None
 
 
-def business_hours(policy: SlaPolicy) -> WeeklyHours:
-    """The weekly hours a business-hours-only clock counts: the policy's own days and hours. (The seam for
-    the shop's business hours, once a shop has them: return those here.)"""
-    return {int(day) - 1: [(policy.opens_at, policy.closes_at)] for day in policy.business_days}
-
-
-def due_at(policy: SlaPolicy, tz: Any, started_at: datetime, minutes: int) -> datetime:
+def due_at(policy: SlaPolicy, started_at: datetime, minutes: int, hours: ServiceHours | None = None) -> datetime:
+    """When a clock started at ``started_at`` runs out. A business-hours-only clock counts the shop's service
+    hours alone (``shops.hours``: its weekly windows, not its holidays, in its timezone; the hours the queue
+    is assigned in), ``hours`` read from the day before ``started_at`` on unless given; a shop without
+    any window serves around the clock."""
     target = timedelta(minutes=minutes)
-    if policy.business_hours_only:
-        return add_working_time(started_at, tz, business_hours(policy), target)
-    return started_at + target
+    if not policy.business_hours_only:
+        return started_at + target
+    shop = policy.shop
+    hours = hours or service_hours(shop, started_at)
+    if hours.always_open:
+        return started_at + target
+    return add_working_time(started_at, shop.tz, hours.weekly, target, hours.holidays)
 
 
 def running_timer(conversation: Conversation, policy: SlaPolicy | None) -> Timer | None:
@@ -63,10 +65,9 @@ def running_timer(conversation: Conversation, policy: SlaPolicy | None) -> Timer
         return None
     since = conversation.messages.filter(created_at__gte=conversation.handed_over_at)
     last_answer = since.filter(sender=Message.Sender.AGENT).order_by("-pk").values_list("pk", flat=True).first()
-    tz = conversation.shop.tz
     if last_answer is None:
         started = conversation.handed_over_at
-        return Timer(Kind.FIRST_RESPONSE, started, due_at(policy, tz, started, policy.first_response_minutes))
+        return Timer(Kind.FIRST_RESPONSE, started, due_at(policy, started, policy.first_response_minutes))
     waiting_since = (
         since.filter(sender=Message.Sender.SHOPPER, pk__gt=last_answer)
         .order_by("pk")
@@ -75,7 +76,7 @@ def running_timer(conversation: Conversation, policy: SlaPolicy | None) -> Timer
     )
     if waiting_since is None:
         return None
-    return Timer(Kind.NEXT_RESPONSE, waiting_since, due_at(policy, tz, waiting_since, policy.next_response_minutes))
+    return Timer(Kind.NEXT_RESPONSE, waiting_since, due_at(policy, waiting_since, policy.next_response_minutes))
 
 
 def timer_info(conversation: Conversation) -> SlaTimerInfo | None:

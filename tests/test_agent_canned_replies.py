@@ -8,8 +8,18 @@ from django.test import Client
 
 from chat import agent_tools, services
 from chat.messaging import post_message
-from chat.models import CannedReply, Conversation, ConversationTag, Message, ServiceGroup, SlaPolicy
+from chat.models import (
+    CannedReply,
+    Conversation,
+    ConversationTag,
+    Message,
+    QueueEntry,
+    ServiceDesk,
+    SkillGroup,
+    SlaPolicy,
+)
 from shops.models import Membership, Shop
+from tests.assignment_support import holder, online_agent, set_rule, shopper_asking
 from tests.chat_sockets import agent_socket, frames_until
 from tests.conftest import staff_of
 from tests.factories import CustomerFactory, OrderFactory
@@ -111,7 +121,7 @@ def test_shortcut_matches_come_before_category_and_text_matches(shop_a):
 def test_a_macro_says_what_it_will_do_in_the_search(shop_a):
     agent = staff_of(shop_a, Role.AGENT)
     conversation = held_by(agent, shop_a)
-    canned(shop_a, "转售后", "帮您转给售后同事", add_tag="售后", transfer_group=ServiceGroup.AFTERSALE)
+    canned(shop_a, "转售后", "帮您转给售后同事", add_tag="售后", transfer_group=SkillGroup.AFTERSALES)
     item = agent_tools.search_canned(agent, conversation.pk, "转")["items"][0]
     assert item["macro"] == ["打标签「售后」", "转售后组排队"]
 
@@ -120,12 +130,12 @@ def test_a_macro_says_what_it_will_do_in_the_search(shop_a):
 
 
 @pytest.mark.django_db
-def test_a_macro_replies_tags_and_requeues_the_conversation_for_its_group(shop_a):
+def test_a_macro_replies_tags_and_puts_the_conversation_at_the_head_of_the_queue_for_its_skill_group(shop_a):
     agent = staff_of(shop_a, Role.AGENT)
     customer = CustomerFactory(shop=shop_a, nickname="阿杰")
     conversation = held_by(agent, shop_a, customer)
     macro = canned(
-        shop_a, "转售后", "{顾客昵称}，帮您转给售后同事", add_tag="售后", transfer_group=ServiceGroup.AFTERSALE
+        shop_a, "转售后", "{顾客昵称}，帮您转给售后同事", add_tag="售后", transfer_group=SkillGroup.AFTERSALES
     )
 
     reply = agent_tools.apply_macro(agent, conversation.pk, macro.pk, "m-1")
@@ -135,7 +145,8 @@ def test_a_macro_replies_tags_and_requeues_the_conversation_for_its_group(shop_a
     assert list(conversation.tags.values_list("name", flat=True)) == ["售后"]
     assert conversation.status == Conversation.Status.WAITING
     assert conversation.assigned_agent is None
-    assert conversation.service_group == ServiceGroup.AFTERSALE
+    entry = QueueEntry.objects.get(conversation=conversation)
+    assert entry.skill_group == SkillGroup.AFTERSALES and entry.at_head
     last = conversation.messages.order_by("-pk").first()
     assert last.sender == Message.Sender.SYSTEM and last.text == "正在为您转接售后客服，请稍候～"
 
@@ -182,13 +193,19 @@ def test_a_macro_of_another_shop_or_a_colleagues_personal_one_is_refused(shop_a,
     assert not conversation.messages.filter(sender=Message.Sender.AGENT).exists()
 
 
-@pytest.mark.django_db
-def test_the_requeue_refuses_an_unknown_group(shop_a):
-    agent = staff_of(shop_a, Role.AGENT)
-    conversation = held_by(agent, shop_a)
-    with pytest.raises(services.ChatError) as refused:
-        services.requeue_for_group(agent, conversation.pk, "vip")
-    assert refused.value.code == "invalid_group"
+@pytest.mark.django_db(transaction=True)  # assignment runs once the macro's transaction commits
+def test_a_transferring_macro_goes_to_the_next_free_agent_of_its_skill_group(shop_a):
+    set_rule(shop_a, ServiceDesk.Rule.ROUND_ROBIN)
+    general = online_agent(shop_a, "general")
+    conversation = shopper_asking(shop_a)
+    after = online_agent(shop_a, "after", skill_group=SkillGroup.AFTERSALES)
+    assert holder(conversation) == general.pk
+    macro = canned(shop_a, "转售后", "帮您转给售后同事", transfer_group=SkillGroup.AFTERSALES)
+
+    agent_tools.apply_macro(general, conversation.pk, macro.pk)
+
+    assert holder(conversation) == after.pk
+    assert not QueueEntry.objects.filter(conversation=conversation).exists()
 
 
 # --- the socket ----------------------------------------------------------------------------------
@@ -305,4 +322,4 @@ def test_the_demo_gives_every_shop_sla_targets_and_canned_replies_once():
     shops = Shop.objects.count()
     assert SlaPolicy.objects.count() == shops
     assert CannedReply.objects.filter(shortcut="发货", owner=None).count() == shops
-    assert CannedReply.objects.get(shop__slug="swift-sports", shortcut="转售后").transfer_group == "aftersale"
+    assert CannedReply.objects.get(shop__slug="swift-sports", shortcut="转售后").transfer_group == "aftersales"

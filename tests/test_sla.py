@@ -17,7 +17,7 @@ from chat.messaging import post_message
 from chat.models import Conversation, Message, SlaBreach, SlaPolicy
 from chat.tasks import check_sla_breaches
 from core.shoptime import add_working_time
-from shops.models import Membership
+from shops.models import Holiday, Membership, OpeningHours
 from tests.chat_sockets import agent_socket
 from tests.conftest import staff_of
 from tests.factories import ShopFactory
@@ -167,9 +167,8 @@ async def test_a_breach_is_recorded_once_and_alerts_the_shops_managers_only(shop
 @pytest.mark.django_db
 def test_a_business_hours_clock_in_new_york_does_not_breach_over_the_weekend(agent_a):
     shop = ShopFactory(timezone="America/New_York")
-    SlaPolicy.objects.create(
-        shop=shop, first_response_minutes=5, business_hours_only=True, opens_at=time(9), closes_at=time(18)
-    )
+    weekdays_9_to_18(shop)
+    SlaPolicy.objects.create(shop=shop, first_response_minutes=5, business_hours_only=True)
     friday_evening = datetime(2026, 11, 27, 17, 58, tzinfo=NEW_YORK)
     handed_over(shop, friday_evening)
     with time_machine.travel(datetime(2026, 11, 30, 9, 2, tzinfo=NEW_YORK), tick=False):
@@ -178,6 +177,30 @@ def test_a_business_hours_clock_in_new_york_does_not_breach_over_the_weekend(age
         assert check_sla_breaches.apply().get() == 1
     breach = SlaBreach.objects.get()
     assert breach.due_at == datetime(2026, 11, 30, 9, 3, tzinfo=NEW_YORK)
+
+
+def weekdays_9_to_18(shop) -> None:
+    """The shop's service hours (shops.hours), the ones the queue is assigned in."""
+    for weekday in range(5):
+        OpeningHours.objects.create(shop=shop, weekday=weekday, opens=time(9), closes=time(18))
+
+
+@pytest.mark.django_db
+def test_a_business_hours_clock_skips_the_shops_holidays(agent_a):
+    shop = ShopFactory(timezone="America/New_York")
+    weekdays_9_to_18(shop)
+    Holiday.objects.create(shop=shop, day=date(2026, 11, 30), name="店休")
+    policy = SlaPolicy.objects.create(shop=shop, first_response_minutes=5, business_hours_only=True)
+    conversation = handed_over(shop, datetime(2026, 11, 27, 17, 58, tzinfo=NEW_YORK))  # Friday evening
+    timer = sla.running_timer(conversation, policy)
+    assert timer is not None and timer.due_at == datetime(2026, 12, 1, 9, 3, tzinfo=NEW_YORK)  # Tuesday
+
+
+@pytest.mark.django_db
+def test_a_business_hours_clock_runs_around_the_clock_for_a_shop_without_service_hours(shop_a):
+    policy = SlaPolicy.objects.create(shop=shop_a, first_response_minutes=5, business_hours_only=True)
+    timer = sla.running_timer(handed_over(shop_a), policy)
+    assert timer is not None and timer.due_at == HANDED_OVER + timedelta(minutes=5)
 
 
 @pytest.mark.django_db
@@ -274,12 +297,9 @@ def test_managers_set_their_shops_sla_and_never_see_another_shops_policy_or_brea
         "shop": shop_a.pk,
         "first_response_minutes": 3,
         "next_response_minutes": 10,
-        "opens_at": "09:00",
-        "closes_at": "18:00",
-        "business_days": "12345",
     }
     assert agent.post("/admin/chat/slapolicy/add/", form).status_code == 403
-    assert manager.post("/admin/chat/slapolicy/add/", {**form, "business_days": "189"}).status_code == 200
+    assert manager.post("/admin/chat/slapolicy/add/", {**form, "first_response_minutes": 0}).status_code == 200
     assert manager.post("/admin/chat/slapolicy/add/", {**form, "shop": shop_b.pk}).status_code == 200
     assert manager.post("/admin/chat/slapolicy/add/", form).status_code == 302
     assert SlaPolicy.objects.get(shop=shop_a).first_response_minutes == 3

@@ -19,7 +19,7 @@ from django.utils import timezone
 from chat.models import Conversation, Message, SlaBreach, SlaPolicy
 from chat.services import agent_name
 from chat.sla import due_at
-from core.shoptime import zone
+from shops.hours import ServiceHours, service_hours
 
 
 @dataclass
@@ -65,11 +65,12 @@ def service_levels(conversations: QuerySet[Conversation], now: datetime | None =
                 SlaBreach.objects.filter(conversation_id=OuterRef("pk"), kind=SlaBreach.Kind.NEXT_RESPONSE)
             ),
         )
-        .values(
-            "shop_id", "shop__name", "shop__timezone", "handed_over_at", "answered_at", "answered_by", "next_missed"
-        )
+        .values("shop_id", "shop__name", "handed_over_at", "answered_at", "answered_by", "next_missed")
+        .order_by("handed_over_at")  # earliest first: a shop's hours are read from its first hand-off on
     )
-    policies = {p.shop_id: p for p in SlaPolicy.objects.filter(shop_id__in=conversations.values("shop_id"))}
+    policies = SlaPolicy.objects.filter(shop_id__in=conversations.values("shop_id")).select_related("shop")
+    policy_of = {p.shop_id: p for p in policies}
+    hours: dict[int, ServiceHours] = {}
     shops: dict[int, ServiceLevel] = {}
     agents: dict[int, ServiceLevel] = defaultdict(lambda: ServiceLevel(""))
     for row in rows:
@@ -77,12 +78,14 @@ def service_levels(conversations: QuerySet[Conversation], now: datetime | None =
         counted = [level]
         if row["answered_by"] is not None:
             counted.append(agents[row["answered_by"]])
-        policy = policies.get(row["shop_id"])
+        policy = policy_of.get(row["shop_id"])
         met: bool | None = None
         started = row["handed_over_at"]
         assert started is not None  # handed-over conversations only
         if policy is not None:
-            due = due_at(policy, zone(row["shop__timezone"]), started, policy.first_response_minutes)
+            if policy.business_hours_only and policy.shop_id not in hours:
+                hours[policy.shop_id] = service_hours(policy.shop, started)
+            due = due_at(policy, started, policy.first_response_minutes, hours.get(policy.shop_id))
             answered = row["answered_at"]
             if answered is not None:
                 met = answered <= due and not row["next_missed"]

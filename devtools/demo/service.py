@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from chat.models import CannedReply, ServiceGroup, SlaPolicy
+from chat.models import CannedReply, SkillGroup, SlaPolicy
 from shops.models import Shop
 
 # shortcut, category, text, macro actions
@@ -14,7 +14,7 @@ CANNED: list[tuple[str, str, str, dict[str, Any]]] = [
         "转售后",
         "售后",
         "{顾客昵称}，这个问题我帮您转给售后同事处理，请稍候～",
-        {"add_tag": "售后", "transfer_group": ServiceGroup.AFTERSALE},
+        {"add_tag": "售后", "transfer_group": SkillGroup.AFTERSALES},
     ),
     ("再见", "结束", "感谢您光临{店铺名}，我是客服{客服昵称}，祝您生活愉快，再见～", {"close_after": True}),
 ]
