@@ -45,10 +45,10 @@ def policy_of(shop: Shop) -> SlaPolicy | None:
 
 
 def due_at(policy: SlaPolicy, started_at: datetime, minutes: int, hours: ServiceHours | None = None) -> datetime:
-    """When a clock started at ``started_at`` runs out. A business-hours-only clock counts the shop's service
-    hours alone (``shops.hours``: its weekly windows, not its holidays, in its timezone; the hours the queue
-    is assigned in), ``hours`` read from the day before ``started_at`` on unless given; a shop without
-    any window serves around the clock."""
+    """When a clock started at ``started_at`` runs out. A business-hours-only clock counts only the time
+    inside the shop's service hours (``shops.hours``, the hours its queue is assigned in: the weekly
+    windows minus the holidays, in the shop's timezone), read from the day before ``started_at`` on
+    unless ``hours`` is given; for a shop without any window it runs around the clock."""
     target = timedelta(minutes=minutes)
     if not policy.business_hours_only:
         return started_at + target

@@ -67,6 +67,9 @@ def test_an_agent_sees_the_timer_packet_and_panel_and_inserts_a_canned_reply_wit
     log_in(page, base_url, agent.username)
     expect(page.locator("#status")).to_have_text("在线", timeout=TIMEOUT_MS)
     expect(page.locator("#waiting .sla-timer")).to_contain_text("首次响应 剩余", timeout=TIMEOUT_MS)
+    # Beside assignment's part of the console: the presence switch and the waiting shopper's place.
+    expect(page.locator("#presence")).to_have_value("online")
+    expect(page.locator("#waiting .queue-item").first.locator(".position")).to_have_text("#1")
     # Nothing open yet: no empty conversation pane, packet or panel.
     expect(page.locator("#conversation")).to_be_hidden()
     expect(page.locator("#customer-panel")).to_be_hidden()
