@@ -5,41 +5,57 @@ may read it. Rows without a shop (industry templates, global synonym groups) are
 editable by superusers only.
 """
 
+import copy
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import Membership
+from shops.models import Membership, Shop
 from shops.scoping import (
     ModelAdminMixinBase,
     ShopScopedAdmin,
     ShopScopedImportExportMixin,
     ShopScopedInline,
     copy_to_shops,
+    current_shop_id,
 )
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
-from . import services
+from . import impact, services
 from .forms import (
     AttachToCardForm,
     CardFromQuestionsForm,
     FAQCardForm,
+    PackPageForm,
+    PackSwitchForm,
     ShopConfirmImportForm,
     ShopImportForm,
     ShopsForm,
     TryBotForm,
 )
-from .models import AnswerLog, DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup, UnansweredQuestion
+from .impact import CardDraft, Draft, SynonymDraft
+from .models import (
+    AnswerLog,
+    DictionaryWord,
+    FAQCard,
+    SimilarQuestion,
+    SwitchedOffPackEntry,
+    SynonymGroup,
+    UnansweredQuestion,
+)
 from .resources import FAQCardResource
+from .shop_pack import EntryKind, shop_pack_entries, switch_pack_entry
 
 Role = Membership.Role
 EDITORS = (Role.MANAGER, Role.TRAINER)
@@ -93,6 +109,83 @@ class SharedRowsMixin(KnowledgeRoles, ModelAdminMixinBase):
         return form
 
 
+def _similar_texts(formsets) -> list[str]:
+    """The similar questions the card form's inline holds, without the rows marked for deletion."""
+    return [
+        row.cleaned_data["text"]
+        for formset in formsets
+        for row in formset.forms
+        if row.cleaned_data and not row.cleaned_data.get("DELETE")
+    ]
+
+
+class ImpactPreviewMixin(ModelAdminMixinBase):
+    """ "预览影响" beside the save button: the change form's data is posted to ``…/preview/`` (by
+    ``knowledge/impact_preview.js``), validated like a save, and the shop's recent logged questions are replayed
+    with and without the change (``knowledge.impact``); nothing is saved. The normal save is untouched."""
+
+    change_form_template = "admin/knowledge/impact_change_form.html"
+
+    def impact_draft(self, form, formsets, obj: Any) -> tuple[Shop | None, Draft]:
+        """The shop and the change the valid form describes; ``obj``: the row as saved (None when adding)."""
+        raise NotImplementedError
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.impact_view)
+        return [
+            path("preview/", view, name="{}_{}_preview_add".format(*info)),
+            path("<path:object_id>/preview/", view, name="{}_{}_preview".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        info = self.opts.app_label, self.opts.model_name
+        context["impact_url"] = (
+            reverse("admin:{}_{}_preview".format(*info), args=[quote(obj.pk)])
+            if obj is not None and obj.pk
+            else reverse("admin:{}_{}_preview_add".format(*info))
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def impact_view(self, request: HttpRequest, object_id: str | None = None):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id)) if object_id else None  # another shop's: 404
+        if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
+            raise PermissionDenied
+        saved = copy.copy(obj)  # validating the form writes the posted values into ``obj``
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, request.FILES, instance=obj or self.model()
+        )
+        formsets = [
+            formset_class(
+                data=request.POST,
+                files=request.FILES,
+                instance=form.instance,
+                prefix=formset_class.get_default_prefix(),
+                queryset=inline.get_queryset(request),
+            )
+            for formset_class, inline in self.get_formsets_with_inlines(request, obj)
+        ]
+        context: dict[str, Any] = {"errors": [], "impact": None}
+        if form.is_valid() and all(formset.is_valid() for formset in formsets):
+            shop, draft = self.impact_draft(form, formsets, saved)
+            if shop is None:
+                context["errors"] = [_("Shared rows have no answer log of their own: choose a shop to preview.")]
+            else:
+                context.update(impact=impact.preview(shop, draft), shop=shop, days=impact.PREVIEW_DAYS)
+        else:
+            context["errors"] = [
+                f"{form.fields[name].label if name in form.fields else ''} {message}".strip()
+                for name, messages_ in form.errors.items()
+                for message in messages_
+            ] + [str(error) for formset in formsets for error in formset.errors if error]
+            context["errors"] = context["errors"] or [_("Please correct the errors in the form.")]
+        status = 400 if context["errors"] else 200
+        return TemplateResponse(request, "admin/knowledge/impact.html", context, status=status)
+
+
 class SimilarQuestionInline(KnowledgeRoles, ShopScopedInline, admin.TabularInline):
     model = SimilarQuestion
     extra = 3
@@ -133,7 +226,7 @@ class CardSourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(FAQCard)
-class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
+class FAQCardAdmin(ImpactPreviewMixin, SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin):
     form = FAQCardForm
     change_list_template = "admin/knowledge/faqcard/change_list.html"
     list_display = ["question", "shop", "industry", "category", "enabled", "hit_count", "last_hit_at", "updated_at"]
@@ -165,14 +258,28 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
     def save_related(self, request, form, formsets, change: bool) -> None:
         # One call of the knowledge service, as the open API and the import make: same checks, same editor.
         fields = {name: value for name, value in form.cleaned_data.items() if name != "products"}
-        similar = [
-            row.cleaned_data["text"]
-            for formset in formsets
-            for row in formset.forms
-            if row.cleaned_data and not row.cleaned_data.get("DELETE")
-        ]
         services.save_faq_card(
-            fields["shop"], form.instance, fields, similar, form.cleaned_data["products"], user=request.user
+            fields["shop"],
+            form.instance,
+            fields,
+            _similar_texts(formsets),
+            form.cleaned_data["products"],
+            user=request.user,
+        )
+
+    def impact_draft(self, form, formsets, obj: FAQCard | None) -> tuple[Shop | None, Draft]:
+        data = form.cleaned_data
+        shop = data["shop"]
+        return shop, CardDraft(
+            obj.pk if obj is not None and shop is not None and obj.shop_id == shop.pk else None,
+            data["question"],
+            data["answer"],
+            data["enabled"],
+            tuple(_similar_texts(formsets)),
+            data["valid_from"],
+            data["valid_to"],
+            tuple(data["quick_replies"]),
+            data["image_url"],
         )
 
     def construct_change_message(self, request, form, formsets, add: bool = False):
@@ -244,12 +351,84 @@ class FAQCardAdmin(SharedRowsMixin, ShopScopedImportExportMixin, ShopScopedAdmin
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(SharedRowsMixin, ShopScopedAdmin):
+class SynonymGroupAdmin(ImpactPreviewMixin, SharedRowsMixin, ShopScopedAdmin):
+    change_list_template = "admin/knowledge/synonymgroup/change_list.html"
     list_display = ["canonical", "words", "shop", "updated_at"]
     list_filter = ["shop"]
     search_fields = ["canonical", "words"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
+
+    def impact_draft(self, form, formsets, obj: SynonymGroup | None) -> tuple[Shop | None, Draft]:
+        shop = form.cleaned_data["shop"]
+        original = obj.canonical if obj is not None and shop is not None and obj.shop_id == shop.pk else None
+        instance = form.instance
+        return shop, SynonymDraft(instance.canonical, tuple(instance.word_list), original=original)
+
+
+@admin.register(SwitchedOffPackEntry)
+class SwitchedOffPackEntryAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """The pack entries each shop switched off; the language pack page lists every entry and switches them."""
+
+    change_list_template = "admin/knowledge/switchedoffpackentry/change_list.html"
+    list_display = ["entry_id", "shop", "switched_off_by", "created_at"]
+    list_filter = ["shop"]
+    search_fields = ["entry_id"]
+    list_select_related = ["shop", "switched_off_by"]
+    readonly_fields = ["shop", "entry_id", "switched_off_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # entries are switched off on the language pack page, which checks the id
+
+    PAGE_SIZE = 100
+
+    def get_urls(self):
+        return [
+            path("pack/", self.admin_site.admin_view(self.pack_view), name="knowledge_language_pack"),
+            *super().get_urls(),
+        ]
+
+    def pack_view(self, request: HttpRequest):
+        """The language pack as one shop's engine sees it; a trainer switches entries off or on here."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        editable = visible_shops(request.user, self.edit_roles)
+        if request.method == "POST":
+            switch = PackSwitchForm(request.POST, shops=editable)
+            if not switch.is_valid():
+                return HttpResponseBadRequest(_("Choose an entry of a shop you edit."))
+            shop, entry_id, on = (switch.cleaned_data[name] for name in ("shop", "entry_id", "on"))
+            try:
+                switch_pack_entry(shop, entry_id, on=on, user=request.user)
+            except ValidationError as error:
+                return HttpResponseBadRequest(" ".join(error.messages))
+            done = _("“%(entry)s” switched on for %(shop)s.") if on else _("“%(entry)s” switched off for %(shop)s.")
+            self.message_user(request, done % {"entry": entry_id, "shop": shop}, messages.SUCCESS)
+            return HttpResponseRedirect(request.get_full_path())
+        shops = visible_shops(request.user, set(self.view_roles) | set(self.edit_roles)).order_by("name")
+        data = request.GET.copy()
+        data.pop("page", None)
+        if "shop" not in data:
+            first = current_shop_id(request) or shops.values_list("pk", flat=True).first()
+            data["shop"] = str(first or "")
+        data.setdefault("kind", EntryKind.SYNONYMS)
+        form = PackPageForm(data, shops=shops)
+        page = shop = None
+        if form.is_valid():
+            shop = form.cleaned_data["shop"]
+            rows = shop_pack_entries(shop, form.cleaned_data["kind"], form.cleaned_data["q"])
+            page = Paginator(rows, self.PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Language pack"),
+            "form": form,
+            "shop": shop,
+            "page": page,
+            "can_edit": shop is not None and self.has_change_permission(request, SwitchedOffPackEntry(shop=shop)),
+            "query_string": data.urlencode(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/switchedoffpackentry/pack.html", context)
 
 
 @admin.register(DictionaryWord)

@@ -390,19 +390,28 @@ class Index:
             chars * self.inv_gram_norm / query_gram_norm,
         )
 
-    def candidates(
-        self, text: str, tokens: list[str], *, moment: datetime | None = None, exclude: int | None = None
-    ) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """The best ``RERANK_TEXTS`` texts by the raw score (valid cards only; ``exclude``: a text left out, for
-        training), their raw scores and their ranker features, best raw score first."""
+    def raw_scores(self, text: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``lex``, ``cover``, ``chars`` and the raw score that picks candidates, for every indexed text (the
+        impact preview reads them to tell which questions a change can reach)."""
         signals = self._signals(tokens)
         if signals is None:
-            return [], np.zeros(0), feature_matrix([])
+            return None
         lex, cover, chars = signals
         raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
         answer = self._answer_signal(text)
         if answer is not None:
             raw = raw + W_ANSWER * answer[self.doc_card]
+        return lex, cover, chars, raw
+
+    def candidates(
+        self, text: str, tokens: list[str], *, moment: datetime | None = None, exclude: int | None = None
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The best ``RERANK_TEXTS`` texts by the raw score (valid cards only; ``exclude``: a text left out, for
+        training), their raw scores and their ranker features, best raw score first."""
+        scores = self.raw_scores(text, tokens)
+        if scores is None:
+            return [], np.zeros(0), feature_matrix([])
+        lex, cover, chars, raw = scores
         if exclude is not None:
             raw[exclude] = 0.0
         matched = np.flatnonzero(raw)
@@ -478,43 +487,3 @@ class Index:
             Scored(self.cards[pos], value, float(confidence), self.doc_text[doc], probability, covered)
             for (pos, (probability, value, doc, covered)), confidence in zip(ranked[:limit], confidences, strict=False)
         ]
-
-    def text_features(self, text: str) -> "TextFeatures":
-        """What ``similarity`` compares; compute once per text when comparing one text with many."""
-        tokens = self.query_tokens(text)
-        joined = "".join(tokens)
-        return TextFeatures(
-            strip_punctuation(text), frozenset(tokens), frozenset(char_bigrams(joined)), frozenset(joined)
-        )
-
-    def similarity(self, a: "str | TextFeatures", b: "str | TextFeatures") -> float:
-        """Symmetric 0..1 similarity of two texts with this shop's analyser and IDF weights.
-
-        Weighted Jaccard of canonical words and of their character bigrams, plus the Dice overlap of
-        plain characters, which keeps two phrasings close when jieba cuts them differently
-        ("能寄到国外" / "可以寄国外").
-        """
-        fa = a if isinstance(a, TextFeatures) else self.text_features(a)
-        fb = b if isinstance(b, TextFeatures) else self.text_features(b)
-        if not fa.terms and not fb.terms:
-            return 1.0 if fa.plain == fb.plain else 0.0
-
-        def weighted_jaccard(x: frozenset[str], y: frozenset[str], idf: dict[str, float]) -> float:
-            union = sum(idf.get(item, self.oov_idf) for item in x | y)
-            return sum(idf.get(item, self.oov_idf) for item in x & y) / union if union else 0.0
-
-        chars = len(fa.chars) + len(fb.chars)
-        dice = 2 * len(fa.chars & fb.chars) / chars if chars else 0.0
-        return (
-            0.4 * weighted_jaccard(fa.terms, fb.terms, self.term_idf)
-            + 0.3 * weighted_jaccard(fa.grams, fb.grams, self.gram_idf)
-            + 0.3 * dice
-        )
-
-
-@dataclass(frozen=True)
-class TextFeatures:
-    plain: str
-    terms: frozenset[str]
-    grams: frozenset[str]
-    chars: frozenset[str]

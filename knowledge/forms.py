@@ -11,6 +11,7 @@ from shops.models import Shop
 
 from .models import FAQCard
 from .resources import CardImportError, check_file_size
+from .shop_pack import EntryKind
 
 
 class QuickRepliesField(forms.Field):
@@ -125,3 +126,29 @@ class AttachToCardForm(forms.Form):
     def __init__(self, *args, cards, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, "card", cards)
+
+
+class PackPageForm(forms.Form):
+    """The language pack page's filter: which shop, which kind of entry, which word (GET)."""
+
+    shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=EntryKind.choices, initial=EntryKind.SYNONYMS)
+    q = forms.CharField(label=_("Word"), max_length=50, required=False)
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "shop", shops)
+
+
+class PackSwitchForm(forms.Form):
+    """Switch one pack entry off or back on for a shop the user edits (POST)."""
+
+    shop = forms.ModelChoiceField(queryset=Shop.objects.none(), widget=forms.HiddenInput)
+    entry_id = forms.CharField(max_length=120, widget=forms.HiddenInput)
+    on = forms.TypedChoiceField(
+        choices=[("1", _("Switch on")), ("0", _("Switch off"))], coerce=lambda value: value == "1"
+    )
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "shop", shops)

@@ -5,9 +5,9 @@ The pack is data, not code: the tab-separated files in ``knowledge/langpack/`` (
 a ``# version:`` header). This module reads and checks them; it imports nothing but the standard library, so
 the engine, a management command or a test can use it without Django.
 
-Every entry has a stable id (``syn:<canonical>``, ``broader:<word>``, ``qt:<type>``, ``region:<name>``, ``abbr:<domain>:<term>``)
-that a shop can switch off. ``effective_synonyms`` applies the override rule: switched-off pack groups drop
-out, and a shop's own group replaces every pack group it shares a word with.
+Every entry has a stable id (``syn:<canonical>``, ``broader:<word>``, ``qt:<type>``, ``region:<name>``,
+``abbr:<domain>:<term>``) that a shop can switch off. ``effective_synonyms`` applies the override rule:
+switched-off pack groups drop out, and a shop's own group replaces every pack group it shares a word with.
 """
 
 import re
@@ -288,9 +288,7 @@ def _load_broader(path: Path) -> tuple[_Version, tuple[BroaderEntry, ...]]:
         for word in words:
             other = owner.get(word)
             if other is not None:
-                raise LanguagePackError(
-                    path, line, f"'{word}' is already narrower than '{other[0]}' (line {other[1]})"
-                )
+                raise LanguagePackError(path, line, f"'{word}' is already narrower than '{other[0]}' (line {other[1]})")
             owner[word] = (broader, line)
         broader_line[broader] = line
         entries.append(BroaderEntry(f"broader:{broader}", domain, broader, words))
@@ -426,9 +424,7 @@ def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
             raise LanguagePackError(
                 directory / name, other.line, f"version '{other.text}' differs from {SYNONYMS_FILE}'s '{version}'"
             )
-    return LanguagePack(
-        version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name), broader
-    )
+    return LanguagePack(version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name), broader)
 
 
 @cache

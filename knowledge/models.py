@@ -258,3 +258,37 @@ class AnswerLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question} → {self.get_outcome_display()} ({self.score:.2f})"
+
+
+class SwitchedOffPackEntry(models.Model):
+    """A language pack entry (``knowledge.langpack``, id such as ``syn:发货``) a shop's engine does without.
+
+    The pack is global by default; a row here switches one entry off for one shop. Ids a newer pack no longer
+    has are ignored by the engine, so a pack upgrade never breaks a shop.
+    """
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="switched_off_pack_entries", verbose_name=_("shop")
+    )
+    entry_id = models.CharField(_("pack entry"), max_length=120)
+    switched_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("switched off by"),
+    )
+    created_at = models.DateTimeField(_("switched off at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("switched-off language pack entry")
+        verbose_name_plural = _("switched-off language pack entries")
+        ordering = ["shop", "entry_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "entry_id"], name="pack_entry_switched_off_once_per_shop"),
+            models.CheckConstraint(condition=~Q(entry_id=""), name="pack_entry_id_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} ({self.shop})"

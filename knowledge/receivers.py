@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from core.caching import bump
 from core.models import ChangeStamp
 
-from .models import DictionaryWord, FAQCard, SimilarQuestion, SynonymGroup
+from .models import DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
 
 KNOWLEDGE = ChangeStamp.Kind.KNOWLEDGE
 
@@ -40,4 +40,9 @@ def synonyms_changed(sender, instance: SynonymGroup, **kwargs) -> None:
 
 @receiver([post_save, post_delete], sender=DictionaryWord)
 def dictionary_changed(sender, instance: DictionaryWord, **kwargs) -> None:
+    bump(instance.shop_id, KNOWLEDGE)
+
+
+@receiver([post_save, post_delete], sender=SwitchedOffPackEntry)
+def pack_entry_switched(sender, instance: SwitchedOffPackEntry, **kwargs) -> None:
     bump(instance.shop_id, KNOWLEDGE)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from core import rows
 from shops.models import Product, Shop
 
-from .engine import Index, Scored, TextFeatures
+from .engine import Index, IndexedCard, Scored
 from .index import shop_index
 from .models import (
     AnswerLog,
@@ -29,6 +30,7 @@ from .models import (
 )
 from .ranker import Bands
 from .splitting import split_questions, two_question_cuts
+from .template_packs import template_questions
 from .text import normalize, strip_punctuation
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Candidate",
     "Explanation",
     "add_similar_questions",
+    "answer_from_index",
     "answer_message",
     "answer_question",
     "answer_with_index",
@@ -50,6 +53,7 @@ __all__ = [
     "ignore_questions",
     "import_template",
     "most_asked_questions",
+    "paraphrase_probabilities",
     "record_answers",
     "save_faq_card",
     "set_similar_questions",
@@ -227,13 +231,14 @@ def most_asked_questions(shop: Shop, limit: int = 4) -> list[str]:
 
 def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> Answer:
     """Answer one question; ``record`` writes the log, the card's hit and (on fallback) the unanswered queue."""
-    answer = _answer(shop_index(shop), text)
+    answer = answer_from_index(shop_index(shop), text)
     if record:
         _record(shop, answer, conversation_id)
     return answer
 
 
-def _answer(index: Index, text: str) -> Answer:
+def answer_from_index(index: Index, text: str) -> Answer:
+    """One question answered from a given index, recording nothing (the impact preview replays the log)."""
     tokens = index.query_tokens(text)
     has_content = bool(tokens)
     results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
@@ -242,7 +247,7 @@ def _answer(index: Index, text: str) -> Answer:
 
 def answer_with_index(index: Index, text: str) -> list[Answer]:
     """What ``answer_message(record=False)`` answers, from a given index (evaluation of another model)."""
-    return [_answer(index, question) for question in questions_in(index, text)]
+    return [answer_from_index(index, question) for question in questions_in(index, text)]
 
 
 def questions_in(index: Index, text: str) -> list[str]:
@@ -275,9 +280,39 @@ def suggest_answers(shop: Shop, text: str, limit: int = 3) -> list[Candidate]:
     return [_candidate(s) for s in results if s.confidence >= SUGGEST_FLOOR]
 
 
+def paraphrase_probabilities(index: Index, texts: list[str]) -> dict[tuple[int, int], float]:
+    """``{(i, j): p}``: the ranker's probability that ``texts[j]`` asks what ``texts[i]`` asks.
+
+    The texts become cards of an index of their own, read with the shop's analyser (normalisation, language
+    pack and shop synonyms), beside the template packs' questions (``template_questions``): general e-commerce
+    questions that give words their weight and the texts something else to be closer to, as a shop's cards do
+    when the engine answers. Each text is asked with itself left out, exactly as the ranker was trained on a
+    card's texts. Pairs the engine does not even consider (no shared word or character pair, or not among the
+    text's best candidates) are absent: probability 0.
+    """
+    everything = [*texts, *template_questions()]
+    cards = [IndexedCard(n, text, "") for n, text in enumerate(everything)]
+    pairs = Index(index.analyzer, cards, list(enumerate(everything)), ranker=index.ranker)
+    found: dict[tuple[int, int], float] = {}
+    for doc in np.flatnonzero(pairs.doc_card < len(texts)).tolist():
+        text = pairs.doc_text[doc]
+        docs, _, features = pairs.candidates(text, pairs.query_tokens(text), exclude=doc)
+        if docs:
+            asked = int(pairs.doc_card[doc])
+            for other, probability in zip(docs, pairs.ranker.probabilities(features).tolist(), strict=True):
+                answered = int(pairs.doc_card[other])
+                if answered < len(texts) and answered != asked:
+                    found[asked, answered] = max(found.get((asked, answered), 0.0), probability)
+    return found
+
+
 def similarity(shop: Shop, a: str, b: str) -> float:
-    """0..1 text similarity with the shop's segmentation, synonyms and word weights."""
-    return round(shop_index(shop).similarity(a, b), 4)
+    """0..1: how surely ``a`` and ``b`` say the same thing, by the engine's ranker (``paraphrase_probabilities``,
+    both ways, averaged); the same text after normalisation is 1."""
+    if strip_punctuation(a) == strip_punctuation(b):
+        return 1.0
+    found = paraphrase_probabilities(shop_index(shop), [a, b])
+    return round((found.get((0, 1), 0.0) + found.get((1, 0), 0.0)) / 2, 4)
 
 
 def explain(shop: Shop, text: str) -> Explanation:
@@ -440,22 +475,27 @@ def ignore_questions(questions: QuerySet[UnansweredQuestion]) -> int:
     return questions.update(status=UnansweredQuestion.Status.IGNORED)
 
 
-# Two queued questions at least this similar (see ``similarity``) land in one group.
-GROUP_SIMILARITY = 0.35
+# Two queued questions land in one group when the ranker gives at least this probability, each way, that one
+# asks what the other asks (see ``paraphrase_probabilities``).
+GROUP_PROBABILITY = 0.2
 
 
 def group_unanswered(shop: Shop, questions: Iterable[UnansweredQuestion]) -> list[list[UnansweredQuestion]]:
-    """Group a shop's unanswered questions by similarity, most asked first (greedy, against group leaders)."""
-    index = shop_index(shop)
-    groups: list[tuple[TextFeatures, list[UnansweredQuestion]]] = []
-    for question in sorted(questions, key=lambda q: (-q.times_asked, q.pk)):
-        features = index.text_features(question.text)
-        for leader, members in groups:
-            if index.similarity(leader, features) >= GROUP_SIMILARITY:
-                members.append(question)
-                break
+    """Group a shop's unanswered questions by the engine's paraphrase probability, most asked first (greedy:
+    each question joins the group whose leader it and the leader most surely paraphrase, the weaker of the two
+    directions counting, or leads a new one)."""
+    ordered = sorted(questions, key=lambda q: (-q.times_asked, q.pk))
+    found = paraphrase_probabilities(shop_index(shop), [q.text for q in ordered])
+    groups: dict[int, list[UnansweredQuestion]] = {}
+    for n, question in enumerate(ordered):
+        likeliest = max(
+            ((min(found.get((n, leader), 0.0), found.get((leader, n), 0.0)), leader) for leader in groups),
+            default=(0.0, -1),
+        )
+        if likeliest[0] >= GROUP_PROBABILITY:
+            groups[likeliest[1]].append(question)
         else:
-            groups.append((features, [question]))
-    clusters = [members for _, members in groups]
+            groups[n] = [question]
+    clusters = list(groups.values())
     clusters.sort(key=lambda g: -sum(q.times_asked for q in g))
     return clusters

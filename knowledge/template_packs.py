@@ -6,6 +6,8 @@ shop facts as ``{placeholders}``: a template pack fills them with neutral wordin
 natural keys and refreshed.
 """
 
+from functools import cache
+
 from django.db import transaction
 
 from shops.models import Shop
@@ -559,3 +561,13 @@ def install_templates() -> None:
         SynonymGroup.objects.update_or_create(shop=None, canonical=canonical, defaults={"words": words})
     for industry in INDUSTRY_CARDS:
         install_cards(None, industry, TEMPLATE_FACTS)
+
+
+@cache
+def template_questions() -> tuple[str, ...]:
+    """Every standard and similar question of the shipped packs, once each: general e-commerce questions."""
+    texts: dict[str, None] = {}
+    for rows in (COMMON_CARDS, *INDUSTRY_CARDS.values()):
+        for _, question, similar, _ in rows:
+            texts.update(dict.fromkeys([question, *(s for s in similar.split("|") if s)]))
+    return tuple(texts)

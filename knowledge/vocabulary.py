@@ -34,7 +34,7 @@ def _groups(rows: Iterable[tuple[str, Iterable[str]]]) -> list[tuple[str, list[s
 
 
 @cache
-def _abbreviation_groups() -> tuple[SynonymEntry, ...]:
+def abbreviation_groups() -> tuple[SynonymEntry, ...]:
     """Abbreviations and units as synonym groups: a term with one meaning maps to its first equivalent
     (kg → 公斤, sf → 顺丰); a term meaning different things in different domains (m: 米 or 中码) is left alone."""
     pack = language_pack()
@@ -64,7 +64,7 @@ def shop_synonyms(
     switched_off: Iterable[str] = (),
 ) -> dict[str, str]:
     """word → canonical word for one shop: pack (with abbreviations), then global rows, then the shop's rows."""
-    pack = (*language_pack().synonyms, *_abbreviation_groups())
+    pack = (*language_pack().synonyms, *abbreviation_groups())
     layers = effective_synonyms(effective_synonyms(pack, _groups(global_groups), switched_off), _groups(shop_groups))
     table: dict[str, str] = {}
     for group in layers:
@@ -74,11 +74,16 @@ def shop_synonyms(
     return table
 
 
-def broader_words(synonyms: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    """Canonical word → the broader words it also counts as (夏威夷果 → 坚果, 划痕 → 质量问题), from the pack,
-    each word taken through the shop's ``synonyms`` first so that both sides are the words its analyser emits."""
+def broader_words(
+    synonyms: Mapping[str, str], switched_off: frozenset[str] = frozenset()
+) -> dict[str, tuple[str, ...]]:
+    """Canonical word → the broader words it also counts as (夏威夷果 → 坚果, 划痕 → 质量问题), from the pack
+    (less the entries in ``switched_off``), each word taken through the shop's ``synonyms`` first so that both
+    sides are the words its analyser emits."""
     table: dict[str, list[str]] = {}
     for entry in language_pack().broader:
+        if entry.id in switched_off:
+            continue
         head = synonyms.get(entry.broader, entry.broader)
         for word in entry.narrower:
             key = synonyms.get(word, word)
@@ -88,15 +93,23 @@ def broader_words(synonyms: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
 
 
 @cache
-def region_classes() -> dict[str, str]:
-    """Name or alias (two characters or more) → class, for places whose class changes an answer."""
-    table: dict[str, str] = {}
+def _region_table() -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """(name or alias of two characters or more, class, entry ids that switch it off) for special places."""
+    rows = []
     for region in language_pack().regions:
         if region.region_class in SPECIAL_REGION_CLASSES:
+            # Switching off a province or country also switches off the places under it.
+            ids = frozenset({region.id} if region.parent is None else {region.id, f"region:{region.parent}"})
             for name in (region.name, *region.aliases):
                 if len(name) > 1 and name not in STOPWORDS:
-                    table[name] = region.region_class
-    return table
+                    rows.append((name, region.region_class, ids))
+    return tuple(rows)
+
+
+def region_classes(switched_off: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Name or alias (two characters or more) → class, for places whose class changes an answer; the
+    regions in ``switched_off`` (pack entry ids) and the places under them are left out."""
+    return {name: region_class for name, region_class, ids in _region_table() if switched_off.isdisjoint(ids)}
 
 
 @cache

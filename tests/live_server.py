@@ -1,4 +1,5 @@
-"""A real uvicorn server on 127.0.0.1:8101 serving ``config.asgi:application``, for tests over real sockets.
+"""A real uvicorn server on 127.0.0.1:8101 (or ``SHOPBEE_TEST_SERVER_PORT``) serving ``config.asgi:application``,
+for tests over real sockets.
 
 The server runs in a thread of the test process on purpose: it then uses the very test database
 pytest-django set up (the SQLite test file, see config/test_settings.py, or the PostgreSQL test database
@@ -9,13 +10,15 @@ Tests using it need
 ``chat_server`` is registered in tests/conftest.py, so the browser tests and the load-test test share it.
 """
 
+import os
 import socket
 import threading
 import time
 
 import pytest
 
-HOST, PORT = "127.0.0.1", 8101
+# Another port lets two suites (two checkouts, say) run side by side on one machine.
+HOST, PORT = "127.0.0.1", int(os.environ.get("SHOPBEE_TEST_SERVER_PORT", "8101"))
 
 
 def _wait_for_port(timeout: float = 15) -> None:

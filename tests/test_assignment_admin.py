@@ -9,6 +9,7 @@ from django.urls import reverse
 from chat.models import AgentSeat, ServiceDesk
 from shops.models import Holiday, OpeningHours
 from tests.assignment_support import holder, online_agent, set_rule, shopper_asking
+from tests.conftest import shop_change_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,22 +77,14 @@ def test_switching_a_shop_from_manual_assigns_its_queue(client, manager_a, shop_
 def test_a_manager_sets_service_hours_and_holidays_on_their_shop(client, manager_a, shop_a, shop_b):
     client.force_login(manager_a)
     url = reverse("admin:shops_shop_change", args=[shop_a.pk])
-    form = client.get(url).context["adminform"].form
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    data |= {"name": shop_a.name, "slug": shop_a.slug, "timezone": "America/New_York"}
+    data = shop_change_form(shop_a, timezone="America/New_York")
     for prefix, rows in (
-        ("memberships", []),
         ("opening_hours", [{"weekday": "0", "opens": "09:00", "closes": "18:00"}]),
         ("holidays", [{"day": "2026-12-25", "name": "圣诞节"}]),
-        ("embed_origins", []),
     ):
-        data |= {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0"}
+        data[f"{prefix}-TOTAL_FORMS"] = len(rows)
         for n, row in enumerate(rows):
             data |= {f"{prefix}-{n}-{key}": value for key, value in row.items()}
-    data |= {"memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1"}
-    membership = manager_a.memberships.get()
-    data |= {"memberships-0-id": membership.pk, "memberships-0-user": manager_a.pk, "memberships-0-role": "manager"}
-    data |= {"memberships-0-shop": shop_a.pk}
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert list(OpeningHours.objects.filter(shop=shop_a).values_list("weekday", flat=True)) == [0]

@@ -26,18 +26,18 @@ def test_the_echo_floor_is_not_routed_unless_the_setting_turns_it_on():
 @pytest.mark.django_db
 async def test_the_echo_floor_acks_and_echoes_each_question_and_stays_open_after_a_bad_frame():
     socket = WebsocketCommunicator(EchoConsumer.as_asgi(), "/ws/bench/echo/")
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=10)
     assert connected
-    assert await socket.receive_json_from() == {"type": "welcome"}
+    assert await socket.receive_json_from(timeout=10) == {"type": "welcome"}
 
     await socket.send_json_to({"type": "message", "text": "包邮吗", "client_msg_id": "q1"})
-    assert await socket.receive_json_from() == {"type": "ack", "client_msg_id": "q1", "id": 1}
-    assert await socket.receive_json_from() == {"type": "message", "id": 2, "sender": "bot", "text": "包邮吗"}
+    assert await socket.receive_json_from(timeout=10) == {"type": "ack", "client_msg_id": "q1", "id": 1}
+    assert await socket.receive_json_from(timeout=10) == {"type": "message", "id": 2, "sender": "bot", "text": "包邮吗"}
     await socket.send_json_to({"type": "typing"})
-    assert (await socket.receive_json_from())["type"] == "error"
+    assert (await socket.receive_json_from(timeout=10))["type"] == "error"
     await socket.send_json_to({"type": "message", "text": "发货", "client_msg_id": "q2"})
-    assert (await socket.receive_json_from())["id"] == 3
-    assert (await socket.receive_json_from())["id"] == 4
+    assert (await socket.receive_json_from(timeout=10))["id"] == 3
+    assert (await socket.receive_json_from(timeout=10))["id"] == 4
     await socket.disconnect()
 
 

@@ -168,3 +168,24 @@ def test_a_need_and_an_faq_question_in_one_message_get_both_answers(shop_a, camp
     shopper.says("给孩子买个登山包，顺便问下包邮吗")
     assert shopper.product_titles and all("包" in t for t in shopper.product_titles)
     assert "全店满99元包邮" in shopper.reply
+
+
+def test_traditional_input_with_a_budget_is_a_need_not_a_kind_the_shop_lacks(shop_a, gadgets):
+    shopper = Shopper(shop_a)
+    shopper.says("有沒有行動電源，預算１００以內")
+    assert shopper.reply.startswith("有的")
+    assert shopper.product_titles == ["电芯 10000毫安 超薄充电宝", "电芯 迷你胶囊充电宝 5000毫安"]
+
+
+def test_what_a_product_can_do_is_a_question_not_a_search_on_another_kinds_title_words(shop_a, gadgets):
+    shopper = Shopper(shop_a)
+    shopper.says("蓝牙耳机可以连两台手机吗")
+    assert not shopper.product_titles and "没有手机" not in shopper.reply
+
+
+def test_a_price_question_with_several_products_in_view_answers_for_each_of_them(shop_a, gadgets):
+    shopper = Shopper(shop_a)
+    shopper.says("要主动降噪的耳机")
+    shopper.says("多少钱")
+    assert "1. 电芯 主动降噪蓝牙耳机 Pro ¥399.00，有货" in shopper.reply
+    assert "2. 电芯 头戴式降噪耳机 ¥599.00，有货" in shopper.reply

@@ -74,7 +74,7 @@ def test_a_worker_on_the_file_system_broker_runs_a_beat_task_sent_from_another_p
         for made in ("queue", "control"):  # as the settings make them in every process of `make run`
             (tmp_path / made).mkdir(exist_ok=True)
         sender = Celery(
-            set_as_current=False,  # else the tasks of every later test would be sent with this app, not run eagerly
+            set_as_current=False,  # the suite's own app stays the current one (eager tasks)
             broker="filesystem://",
             broker_transport_options={
                 "data_folder_in": folder,

@@ -71,7 +71,7 @@ def test_the_shipped_pack_is_large_enough_to_matter(pack):
 def test_every_shipped_entry_has_its_own_stable_id(pack):
     entries = (*pack.synonyms, *pack.broader, *pack.question_types, *pack.regions, *pack.abbreviations)
     assert len(pack.entry_ids) == len(entries)
-    assert "broader:坚果" in pack.entry_ids and "syn:快递" in pack.entry_ids and "region:乌鲁木齐" in pack.entry_ids and "qt:when" in pack.entry_ids
+    assert {"broader:坚果", "syn:快递", "region:乌鲁木齐", "qt:when"} <= pack.entry_ids
 
 
 def test_shipped_words_are_already_in_the_engines_normal_form(pack):

@@ -53,6 +53,8 @@ _AMOUNT = re.compile(
     + r")(?P<after>\s*(?:及以上|或以上|以上|起|往上|\+|以内|以下|之内))?"
 )
 _AT_LEAST_WORDS = {"至少", "不少于", "不低于", "超过", "大于", "高于", "及以上", "或以上", "以上", "起", "往上", "+"}
+# "两个", "三层", "5条": how many, never a feature.
+_QUANTITY = re.compile(r"[一二两三四五六七八九十百几\d]+[个只件条层口人台套包片抽支双]?")
 # "续航长一点", "容量大些": a word followed by a comparison is a preference, not a feature every product must have.
 _PREFERENCE = r"(?:更|再)?(?:长|大|好|久|多|高|强|足|小|轻|快|低|薄)(?:一?[点些]|的|$)"
 UNIT_NAMES = {"capacity": "毫安", "power": "W", "volume": "ml", "weight": "g", "length": "米"}
@@ -343,6 +345,10 @@ class Catalogue:
         if not categories and mentions.keywords and (named := self.categories_of_words(mentions.keywords)):
             mentions.categories, mentions.naming = named, list(mentions.keywords)
             mentions.keywords = []
+        if categories:
+            # A title word of other kinds of product says nothing about this one ("耳机…连两台手机吗").
+            kinds = [i for i in self.items if i.category in categories]
+            mentions.keywords = [k for k in mentions.keywords if any(k in i.text for i in kinds)]
         taken = [*mentions.naming, *mentions.keywords, mentions.use, mentions.colour, mentions.size.lower()]
         mentions.features = _merged(
             plain,
@@ -351,7 +357,7 @@ class Catalogue:
                 for w in self.features
                 if w in plain
                 and not any(w in t for t in taken if t)
-                and not (len(w) < 2 or w in COLOUR_ROOTS)
+                and not (len(w) < 2 or w in COLOUR_ROOTS or _QUANTITY.fullmatch(w))
                 and not re.search(re.escape(w) + _PREFERENCE, plain)
             ),
         )

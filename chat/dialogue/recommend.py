@@ -79,6 +79,8 @@ _NOT_GOODS = re.compile(
 _FILLER = re.compile(
     r"推荐|想买|想要|想找|要买|求|看看|一下|有没有|有什么|有啥|有卖|卖吗|哪款|哪个|什么|[好呢吗吧啊的了个一双件条款只套点些下我你们请问给来买要店家这那有]"
 )
+# "可以连两台手机吗", "支持无线充吗": what a product can do, a question for the shop's knowledge first.
+_CAPABILITY = re.compile(r"(?:可以|能否|能不能|会不会|支不支持|支持)(?!.*(?:推荐|想买|要买)).{1,12}[吗么嘛]")
 # A clause that asks something ("包邮吗", "多久发货"), as against one that only tells ("出差几天").
 _QUESTION = re.compile(r"[?？吗么嘛呢]|怎|多少|多久|多长|哪|是否|能不能|可不可以|有没有")
 # Where a message of a need and an FAQ question is cut: "给孩子买个登山包，顺便问下包邮吗".
@@ -151,7 +153,7 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
     text = turn.text
     shown = turn.state.get("results", {}).get("shown", [])
     mentions = catalogue.read(text)
-    faq_like = bool(_FAQ_MARKERS.search(text))
+    faq_like = bool(_FAQ_MARKERS.search(text) or _CAPABILITY.search(text))
     asks_detail = bool(
         mentions.size
         or mentions.colour
@@ -175,6 +177,8 @@ def classify(turn: Turn, catalogue: Catalogue) -> tuple[str, bool]:
         and len(turn.plain) <= 10
     ):
         return "detail", not faq_like  # "多少钱", "有货吗", "有黑色吗", "静音吗" about the product in view
+    if shown and (_PRICE_QUESTION.search(text) or _STOCK_QUESTION.search(text)) and len(turn.plain) <= 6:
+        return "detail", not faq_like  # "多少钱", "有货吗" about the whole list just shown
     if _absent(turn, catalogue, mentions):
         return "absent", "卖" in text or not faq_like
     if catalogue.named_item(mentions) and asks_detail:
@@ -223,7 +227,7 @@ def _described(turn: Turn, mentions: Mentions) -> bool:
 
 def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     """The kind of product asked for ("有卖烧烤架吗" → 烧烤架) when the shop sells nothing of that kind, else ""."""
-    if catalogue.find_categories(turn.text)[0]:
+    if catalogue.find_categories(turn.text)[0] or mentions.attrs or _budget(turn.text):
         return ""  # named directly ("智能手表" names none: its title word 智能 is only in a speaker's title)
     m = _ASKED_FOR.match(turn.plain)
     if m is None:
@@ -236,7 +240,7 @@ def _absent(turn: Turn, catalogue: Catalogue, mentions: Mentions) -> str:
     head = "".join(words[-2:]) if len(words) > 1 and len(words[-1]) < 2 else words[-1] if words else ""
     known = catalogue.features_and_uses_words | catalogue.keywords | set(catalogue.aliases)
     known |= {c.lower() for c in catalogue.colours}
-    if len(head) < 2 or head in known or any(head in k for k in known if len(k) >= 2) or mentions.attrs:
+    if len(head) < 2 or head in known or any(head in k for k in known if len(k) >= 2):
         return ""
     return asked
 
@@ -620,8 +624,10 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         product_id = shown[position]
     elif named := catalogue.named_item(mentions):
         product_id = named.id
-    else:
+    elif turn.state.get("focus") or len(shown) == 1:
         product_id = turn.state.get("focus") or shown[0]
+    else:
+        return _about_the_list(turn, catalogue, shown)
     product = Product.objects.filter(shop_id=turn.conversation.shop_id, pk=product_id).first()
     if product is None or not product.on_sale:
         return reply(Intent.PRODUCT_DETAIL, "这款商品已经下架了，要不要看看其他款？", ["换一批"])
@@ -661,6 +667,16 @@ def _detail(turn: Turn, catalogue: Catalogue) -> DialogueResult:
         text = product_details(product)
     quick = [f"{c}的有吗" for c in product.colors[:2]] if product.colors else []
     return reply(Intent.PRODUCT_DETAIL, text, [*quick, "换一批"], products=[product_card(product)])
+
+
+def _about_the_list(turn: Turn, catalogue: Catalogue, shown: list[int]) -> DialogueResult:
+    """ "多少钱" / "有货吗" with several products in view and none in focus: each of them, by position."""
+    items = [i for i in (catalogue.by_id(pk) for pk in shown) if i is not None]
+    lines = [
+        f"{n}. {i.title} ¥{money(i.price)}，{'有货' if i.stock else '暂时缺货'}" for n, i in enumerate(items, start=1)
+    ]
+    text = "刚才的几款：\n" + "\n".join(lines) + "\n想了解哪一款，说「第几个」就可以～"
+    return reply(Intent.PRODUCT_DETAIL, text, [f"第{n}个" for n in range(1, len(items) + 1)])
 
 
 def product_details(product: Product) -> str:

@@ -11,7 +11,6 @@ from .common import (
     INTEREST,
     NICKNAME,
     PRODUCT_SHOWN,
-    customer_messages,
     customer_targets,
     ordered_since_trigger,
 )
@@ -19,7 +18,7 @@ from .common import (
 
 def targets(campaign: Campaign, now: datetime) -> QuerySet:
     # The trigger is the last time the customer showed interest in a product.
-    return customer_targets(campaign, now, customer_messages().filter(INTEREST), Q())
+    return customer_targets(campaign, now, INTEREST, Q())
 
 
 def goal_reached(now: datetime) -> Q:

@@ -21,9 +21,10 @@ from .common import (
 
 def targets(campaign: Campaign, now: datetime) -> QuerySet:
     # The trigger is the customer's last message, provided they showed interest within the window.
-    messages = customer_messages()
-    interested = Exists(messages.filter(INTEREST, created_at__gte=now - timedelta(hours=campaign.window_hours)))
-    return customer_targets(campaign, now, messages.filter(sender=Message.Sender.SHOPPER), Q(interested))
+    interested = Exists(
+        customer_messages().filter(INTEREST, created_at__gte=now - timedelta(hours=campaign.window_hours))
+    )
+    return customer_targets(campaign, now, Q(sender=Message.Sender.SHOPPER), Q(interested))
 
 
 def goal_reached(now: datetime) -> Q:

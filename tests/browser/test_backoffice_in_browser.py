@@ -78,7 +78,7 @@ def _log_in(context, base_url: str, username: str):
     page.goto(f"{base_url}/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    page.click("[type=submit]")
     return page
 
 

@@ -20,7 +20,8 @@ from core.caching import bump
 from core.models import ChangeStamp
 from devtools.stats import percentile
 from knowledge.engine import Index, load_dictionary
-from knowledge.models import FAQCard, SimilarQuestion
+from knowledge.impact import PREVIEW_QUESTIONS, CardDraft, preview
+from knowledge.models import AnswerLog, AnswerOutcome, FAQCard, SimilarQuestion
 from knowledge.services import answer_question, shop_index
 from shops.models import Shop
 
@@ -145,10 +146,16 @@ class Command(BaseCommand):
         parser.add_argument("--cards", type=int, default=10_000)
         parser.add_argument("--questions", type=int, default=2_000)
         parser.add_argument("--keep", action="store_true", help="keep the synthetic shop instead of rolling back")
+        parser.add_argument(
+            "--previews",
+            type=int,
+            default=5,
+            help=f"impact previews of one card change over {PREVIEW_QUESTIONS} logged questions (0: none)",
+        )
 
-    def handle(self, *args, cards: int, questions: int, keep: bool, **options) -> None:
-        if cards < 1 or questions < 1:
-            raise CommandError("--cards and --questions must be positive.")
+    def handle(self, *args, cards: int, questions: int, keep: bool, previews: int, **options) -> None:
+        if cards < 1 or questions < 1 or previews < 0:
+            raise CommandError("--cards and --questions must be positive, --previews at least 0.")
         rng = random.Random(42)
         with transaction.atomic():
             shop, _ = Shop.objects.get_or_create(slug=f"bench-{cards}", defaults={"name": f"基准测试店铺 {cards}"})
@@ -181,6 +188,7 @@ class Command(BaseCommand):
                 index.search(text)
                 timings["search wall"].append((time.perf_counter() - wall) * 1000)
                 timings["search cpu"].append((time.thread_time() - cpu) * 1000)
+            preview_seconds = self._previews(shop, specs, previews, rng) if previews else ([], [])
             if not keep:
                 transaction.set_rollback(True)
 
@@ -195,6 +203,13 @@ class Command(BaseCommand):
         )
         for label, values in timings.items():
             self.stdout.write(f"{label:<12} p50={percentile(values, 0.5):.3f} ms p99={percentile(values, 0.99):.3f} ms")
+        for label, values in zip(("wall", "cpu"), preview_seconds, strict=True):
+            if values:
+                self.stdout.write(
+                    f"impact preview {label:<4} one card change over {PREVIEW_QUESTIONS} logged questions: "
+                    f"first {values[0]:.3f} s, next p50={percentile(values[1:] or values, 0.5):.3f} s "
+                    f"max={max(values):.3f} s ({len(values)} changes)"
+                )
         self.stdout.write(
             f"floor (bm25s, jieba tokens, same texts and questions): build {floor_build:.3f} s wall, "
             f"{floor_build_cpu:.3f} s cpu; search wall p50={percentile(floor_search, 0.5):.3f} ms "
@@ -233,6 +248,25 @@ class Command(BaseCommand):
             wall.append((time.perf_counter() - started) * 1000)
             cpu.append((time.thread_time() - started_cpu) * 1000)
         return build, build_cpu, wall, cpu
+
+    def _previews(self, shop: Shop, specs, count: int, rng: random.Random) -> tuple[list[float], list[float]]:
+        """Log PREVIEW_QUESTIONS shopper questions, then time previews of adding a similar question to a card
+        (wall and CPU seconds; the first preview of a saved index also reads every text once)."""
+        logged = self._questions(specs, PREVIEW_QUESTIONS, rng)
+        AnswerLog.objects.bulk_create(
+            AnswerLog(shop=shop, question=text, score=0.5, outcome=AnswerOutcome.ANSWER) for text in logged
+        )
+        cards = list(FAQCard.objects.filter(shop=shop).order_by("pk")[:count])
+        wall: list[float] = []
+        cpu: list[float] = []
+        for card in tqdm(cards, desc="impact previews", unit="change"):
+            similar = tuple(card.similar_questions.values_list("text", flat=True))
+            draft = CardDraft(card.pk, card.question, card.answer, similar=(*similar, rng.choice(logged)))
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            preview(shop, draft)
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.thread_time() - started_cpu)
+        return wall, cpu
 
     def _specs(self, count: int, rng: random.Random) -> list[tuple[str, list[str]]]:
         specs: list[tuple[str, list[str]]] = []
