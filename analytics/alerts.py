@@ -8,7 +8,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from chat.frames import AlertFrame
+from chat.frames import AlertFrame, SlaBreachFrame
+from chat.models import SlaBreach
+from chat.services import agent_name
 
 from .signals import alert_raised
 
@@ -47,3 +49,29 @@ def alert_managers(finding: "QAFinding") -> None:
     frame = alert_frame(finding)
     async_to_sync(get_channel_layer().group_send)(managers_group(finding.shop_id), {"type": "qa.alert", "frame": frame})
     alert_raised.send(sender=type(finding), finding=finding, frame=frame)
+
+
+def sla_breach_frame(breach: SlaBreach) -> SlaBreachFrame:
+    """An SLA breach as the alert socket's ``sla_breach`` frame."""
+    conversation = breach.conversation
+    last = conversation.messages.filter(sender="shopper").order_by("-pk").values_list("text", flat=True).first()
+    return {
+        "type": "sla_breach",
+        "breach": breach.pk,
+        "shop": breach.shop_id,
+        "shop_name": breach.shop.name,
+        "conversation": breach.conversation_id,
+        "kind": breach.kind,
+        "kind_display": str(breach.get_kind_display()),
+        "agent": agent_name(breach.agent) if breach.agent is not None else "",
+        "due_at": breach.due_at.isoformat(),
+        "text": (last or "")[:200],
+        "url": reverse("admin:chat_conversation_change", args=[breach.conversation_id]),
+        "created_at": breach.created_at.isoformat(),
+    }
+
+
+def alert_sla_breach(breach: SlaBreach) -> None:
+    """Push a missed response target to the shop's alert sockets (the managers' alert bar), now."""
+    frame = sla_breach_frame(breach)
+    async_to_sync(get_channel_layer().group_send)(managers_group(breach.shop_id), {"type": "qa.alert", "frame": frame})

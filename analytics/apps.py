@@ -9,13 +9,14 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Quality inspection and analytics")
 
     def ready(self) -> None:
-        from chat.signals import conversation_closed, message_stored
+        from chat.signals import conversation_closed, message_stored, sla_breached
 
         from . import receivers
         from .models import QARule
 
         message_stored.connect(receivers.on_message_stored, dispatch_uid="analytics.inspect_message")
         conversation_closed.connect(receivers.on_conversation_closed, dispatch_uid="analytics.inspect_conversation")
+        sla_breached.connect(receivers.on_sla_breached, dispatch_uid="analytics.sla_breach_alert")
         pre_save.connect(receivers.on_rule_moving, sender=QARule, dispatch_uid="analytics.rule_moving")
         post_save.connect(receivers.on_rule_saved, sender=QARule, dispatch_uid="analytics.rule_saved")
         post_delete.connect(receivers.on_rule_saved, sender=QARule, dispatch_uid="analytics.rule_deleted")

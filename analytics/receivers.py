@@ -2,10 +2,11 @@
 
 import logging
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, SlaBreach
 from core.caching import bump
 from core.models import ChangeStamp
 
+from .alerts import alert_sla_breach
 from .models import QARule
 from .services.inspection import inspect_closed_conversation, inspect_message
 
@@ -25,6 +26,14 @@ def on_conversation_closed(sender, conversation: Conversation, **kwargs) -> None
         inspect_closed_conversation(conversation)
     except Exception:
         logger.exception("QA inspection failed for closed conversation %s", conversation.pk)
+
+
+def on_sla_breached(sender, breach: SlaBreach, **kwargs) -> None:
+    # The breach is committed; an unreachable channel layer must not stop the check's other alerts.
+    try:
+        alert_sla_breach(breach)
+    except Exception:
+        logger.exception("SLA breach alert failed for breach %s", breach.pk)
 
 
 def on_rule_saved(sender, instance: QARule, **kwargs) -> None:

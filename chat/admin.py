@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -9,7 +10,17 @@ from shops.scoping import ShopScopedAdmin, take_saved
 
 from . import assignment
 from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
-from .models import AgentSeat, Conversation, InvoiceRequest, Message, ServiceDesk, WorkOrder
+from .models import (
+    AgentSeat,
+    CannedReply,
+    Conversation,
+    InvoiceRequest,
+    Message,
+    ServiceDesk,
+    SlaBreach,
+    SlaPolicy,
+    WorkOrder,
+)
 from .records import open_work_order, request_invoice, update_invoice_request, update_work_order
 from .services import ChatError, close_as_staff
 
@@ -231,6 +242,80 @@ class ConversationAdmin(ShopScopedAdmin):
                 continue  # closed meanwhile (by its agent, the shopper's idle close)
         self.log_action(request, closed, "status", "ended_at")
         self.message_user(request, _("%(count)d conversations closed.") % {"count": len(closed)}, messages.SUCCESS)
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(ShopScopedAdmin):
+    """快捷短语 and macros: managers keep the shop's, every agent their own personal ones. A personal reply
+    is only ever its owner's to see and change, a shop-wide one only a manager's to change."""
+
+    view_roles = SERVICE_STAFF
+    edit_roles = SERVICE_STAFF
+    list_display = ["shortcut", "category", "shop", "owner", "text", "add_tag", "transfer_group", "close_after"]
+    list_filter = ["shop", "category", "transfer_group", "close_after"]
+    search_fields = ["shortcut", "category", "text"]
+    list_select_related = ["shop", "owner"]
+    fields = ["shop", "owner", "category", "shortcut", "text", "add_tag", "transfer_group", "close_after"]
+
+    def _manages(self, request, shop_id: int | None) -> bool:
+        return self._allowed(request, (Role.MANAGER,), shop_id)
+
+    def get_queryset(self, request):
+        # Personal replies are their owner's alone, a manager's or superuser's included.
+        return super().get_queryset(request).filter(Q(owner__isnull=True) | Q(owner=request.user))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.owner_id is None and not self._manages(request, obj.shop_id):
+            return False  # an agent reads the shop's replies and uses them in the console
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "owner" and field is not None:
+            field.queryset = field.queryset.model.objects.filter(pk=request.user.pk)
+        return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        model_admin = self
+
+        class CannedReplyForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                shop = cleaned.get("shop")
+                if shop is not None and cleaned.get("owner") is None and not model_admin._manages(request, shop.pk):
+                    self.add_error("owner", _("Only the shop's managers write shop-wide replies: make it yours."))
+                return cleaned
+
+        return CannedReplyForm
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ShopScopedAdmin):
+    view_roles = SERVICE_STAFF
+    list_display = [
+        "shop",
+        "first_response_minutes",
+        "next_response_minutes",
+        "business_hours_only",
+    ]
+    list_select_related = ["shop"]
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(ShopScopedAdmin):
+    """Missed response targets, as the periodic check recorded them: read only."""
+
+    view_roles = SERVICE_STAFF
+    edit_roles = ()
+    list_display = ["conversation", "shop", "kind", "agent", "started_at", "due_at", "created_at"]
+    list_filter = ["shop", "kind"]
+    list_select_related = ["shop", "agent", "conversation"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = ("shop", "conversation", "kind", "agent", "started_at", "due_at", "created_at")
 
 
 @admin.register(ServiceDesk)

@@ -21,7 +21,7 @@ from django.conf import settings
 
 from core import limits
 
-from . import assignment, services, tasks
+from . import agent_tools, assignment, services, tasks
 from .frames import (
     AckFrame,
     ClientFrame,
@@ -384,6 +384,10 @@ class AgentConsumer(FrameConsumer):
         "close": "on_close",
         "typing": "on_typing",
         "presence": "on_presence",
+        # agent tools (chat.agent_tools): canned replies and macros, the customer panel
+        "canned": "on_canned",
+        "macro": "on_macro",
+        "panel": "on_panel",
     }
 
     async def connect(self) -> None:
@@ -468,6 +472,25 @@ class AgentConsumer(FrameConsumer):
             conversation_group(conversation.pk),
             {"type": "chat.typing", "conversation": conversation.pk, "sender": "agent", "from": self.channel_name},
         )
+
+    # --- agent tools (chat.agent_tools) ---
+    async def on_canned(self, content: ClientFrame) -> None:
+        found = await database_sync_to_async(agent_tools.search_canned)(
+            self.user, content.get("conversation"), content.get("query")
+        )
+        await self.send_frame(found)
+
+    async def on_macro(self, content: ClientFrame) -> None:
+        client_msg_id = _client_msg_id(content)
+        message = await self.call(
+            agent_tools.apply_macro, self.user, content.get("conversation"), content.get("canned"), client_msg_id
+        )
+        await self.send_frame(_ack(client_msg_id, message.pk))
+
+    async def on_panel(self, content: ClientFrame) -> None:
+        await self.send_frame(await database_sync_to_async(agent_tools.panel)(self.user, content.get("conversation")))
+
+    # --- end of agent tools ---
 
     async def chat_messages(self, event: dict[str, Any]) -> None:
         for frame in event["frames"]:

@@ -75,6 +75,14 @@ class TypingFrame(TypedDict):
 # --- server → console ----------------------------------------------------------------------------
 
 
+class SlaTimerInfo(TypedDict):
+    """The SLA clock running on a conversation (chat.sla): what is awaited and by when."""
+
+    kind: str  # "first_response" or "next_response"
+    started_at: str
+    due_at: str
+
+
 class QueueItem(TypedDict):
     conversation: int
     shop: int
@@ -87,6 +95,7 @@ class QueueItem(TypedDict):
     last_message: str
     skill_group: str  # the group a waiting conversation waits for ("": either)
     left_message: bool  # left outside service hours (留言)
+    sla: SlaTimerInfo | None  # None: the shop has no SLA policy, or nobody waits on an answer
 
 
 class QueueFrame(TypedDict):
@@ -112,11 +121,92 @@ class GroupLoad(TypedDict):
     capacity: int
 
 
+class LabelledValue(TypedDict):
+    label: str
+    value: str
+
+
+class HandoffPacket(TypedDict):
+    """Why the conversation reached the agents and what the bot learnt before (chat.agentops)."""
+
+    reason: str
+    reason_display: str
+    intent: str
+    intent_display: str
+    slots: list[LabelledValue]
+    unanswered: list[str]
+
+
 class HistoryFrame(QueueItem):
     type: Literal["history"]
     messages: list[MessageFrame]
     colleagues: list[Colleague]
+    packet: HandoffPacket
     groups: list[GroupLoad]
+
+
+class CannedItem(TypedDict):
+    id: int
+    shortcut: str
+    category: str
+    text: str  # variables filled for the conversation
+    personal: bool
+    macro: list[str]  # what the macro does after the reply, in Chinese; empty for a plain canned reply
+
+
+class CannedFrame(TypedDict):
+    type: Literal["canned"]
+    conversation: int
+    query: str
+    items: list[CannedItem]
+
+
+class PanelConversation(TypedDict):
+    id: int
+    started_at: str
+    status: str
+    outcome: str
+    satisfaction: int | None
+    tags: list[str]
+
+
+class PanelOrderLine(TypedDict):
+    title: str
+    options: str
+    quantity: int
+
+
+class PanelRefund(TypedDict):
+    amount: str
+    status: str
+    status_display: str
+    reason: str
+
+
+class PanelOrder(TypedDict):
+    number: str
+    status: str
+    status_display: str
+    total: str
+    created_at: str
+    carrier: str
+    tracking_number: str
+    items: list[PanelOrderLine]
+    refunds: list[PanelRefund]
+
+
+class PanelCustomer(TypedDict):
+    name: str
+    known: bool  # a signed-in customer of the shop, or an anonymous visitor
+    tags: list[str]
+
+
+class PanelFrame(TypedDict):
+    type: Literal["panel"]
+    conversation: int
+    customer: PanelCustomer
+    conversations: list[PanelConversation]
+    orders: list[PanelOrder]
 
 
 class Suggestion(TypedDict):
@@ -154,6 +244,21 @@ class PresenceFrame(TypedDict):
 # --- server → staff alert socket (analytics) -----------------------------------------------------
 
 
+class SlaBreachFrame(TypedDict):
+    type: Literal["sla_breach"]
+    breach: int
+    shop: int
+    shop_name: str
+    conversation: int
+    kind: str
+    kind_display: str
+    agent: str
+    due_at: str
+    text: str
+    url: str
+    created_at: str
+
+
 class ReadyFrame(TypedDict):
     type: Literal["ready"]
     shops: list[int]
@@ -181,13 +286,17 @@ ConsoleFrame = (
     (QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame)
     | PresenceFrame
     | ErrorFrame
+    | CannedFrame
+    | PanelFrame
 )
-AlertSocketFrame = ReadyFrame | AlertFrame | PongFrame | ErrorFrame
+AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorFrame
 
 # --- client → server -----------------------------------------------------------------------------
 
 ShopperRequest = Literal["message", "typing", "rate", "product_details"]
-ConsoleRequest = Literal["ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence"]
+ConsoleRequest = Literal[
+    "ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence", "canned", "macro", "panel"
+]
 AlertRequest = Literal["ping"]
 
 
@@ -201,6 +310,8 @@ class ClientFrame(TypedDict, total=False):
     conversation: object
     agent: object
     score: object
+    query: object
+    canned: object
     group: object
     status: object
     product_id: object

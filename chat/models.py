@@ -1,6 +1,7 @@
 """Conversations between shoppers and the shop (bot or human), and the service records they produce."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -8,6 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.models import Customer, Order, Shop
 from shops.validators import validate_credit_code
+
+
+class SkillGroup(models.TextChoices):
+    """What a hand-off is about, and which agents take it (an agent without a group takes both)."""
+
+    PRESALES = "presales", _("Pre-sales")
+    AFTERSALES = "aftersales", _("After-sales")
 
 
 class Conversation(models.Model):
@@ -279,14 +287,163 @@ class AgentPresence(models.Model):
         return f"{self.user} · {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+# --- service-level operations: canned replies and macros, tags, SLA policies ------------------------
+
+
+class CannedReply(models.Model):
+    """A 快捷短语: a shop's (managers write it) or one agent's own (``owner`` set). Its text may hold
+    variables ({顾客昵称}, {店铺名}, {订单号}, {物流单号}, {客服昵称}) filled from the conversation when used.
+    With any action set it is a macro: the reply is sent, then the tag added, the conversation handed to
+    a skill group (back to the queue, assigned by the shop's rule) or closed, in that order."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="canned_replies", verbose_name=_("shop"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        verbose_name=_("personal to"),
+        help_text=_("Empty: the whole shop's. Set: only this agent sees it."),
+    )
+    category = models.CharField(_("category"), max_length=30, blank=True)
+    shortcut = models.CharField(
+        _("shortcut"), max_length=30, help_text=_("Typed after / in the console's reply box, e.g. 发货.")
+    )
+    text = models.TextField(
+        _("text"),
+        max_length=2000,
+        help_text=_("Variables: {顾客昵称} {店铺名} {订单号} {物流单号} {客服昵称}"),
+    )
+    add_tag = models.CharField(_("macro: add tag"), max_length=20, blank=True)
+    transfer_group = models.CharField(
+        _("macro: requeue for group"), max_length=20, choices=SkillGroup.choices, blank=True
+    )
+    close_after = models.BooleanField(_("macro: close the conversation"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("canned reply or macro")
+        verbose_name_plural = _("canned replies and macros")
+        ordering = ["shop", "category", "shortcut"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "shortcut"], condition=Q(owner__isnull=True), name="canned_reply_shortcut_per_shop"
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "owner", "shortcut"],
+                condition=Q(owner__isnull=False),
+                name="canned_reply_shortcut_per_agent",
+            ),
+            models.CheckConstraint(
+                condition=Q(transfer_group="") | Q(close_after=False), name="canned_macro_requeues_or_closes"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "owner", "shortcut"])]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut} · {self.text[:30]}"
+
+    def clean(self) -> None:
+        if self.transfer_group and self.close_after:
+            raise ValidationError({"close_after": _("A macro either requeues the conversation or closes it.")})
+
+
+class ConversationTag(models.Model):
+    """A label on a conversation (by an agent, a macro); a customer's tags are those of their conversations."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="conversation_tags", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="tags", verbose_name=_("conversation")
+    )
+    name = models.CharField(_("tag"), max_length=20)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conversation tag")
+        verbose_name_plural = _("conversation tags")
+        constraints = [models.UniqueConstraint(fields=["conversation", "name"], name="conversation_tag_unique")]
+        indexes = [models.Index(fields=["shop", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """A shop's response targets for conversations with the human agents: the first response after the
+    hand-off, and every next response after the shopper wrote to an agent who already answered."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="sla_policy", verbose_name=_("shop"))
+    first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"), default=2)
+    next_response_minutes = models.PositiveIntegerField(_("next response target (minutes)"), default=5)
+    business_hours_only = models.BooleanField(
+        _("count business hours only"),
+        default=False,
+        help_text=_("The clock runs only within the shop's service hours (weekly hours, holidays), in its timezone."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_minutes__gt=0, next_response_minutes__gt=0), name="sla_targets_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.first_response_minutes}/{self.next_response_minutes} min"
+
+
+class SlaBreach(models.Model):
+    """A response target missed: recorded once per timer (conversation, kind, when the clock started) by the
+    periodic check, which alerts the shop's managers when it records one."""
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        NEXT_RESPONSE = "next_response", _("Next response")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="sla_breaches", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="sla_breaches", verbose_name=_("conversation")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sla_breaches",
+        verbose_name=_("agent"),
+    )
+    started_at = models.DateTimeField(_("clock started at"))
+    due_at = models.DateTimeField(_("due at"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SLA breach")
+        verbose_name_plural = _("SLA breaches")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "kind", "started_at"], name="sla_breach_once_per_timer")
+        ]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} · {self.get_kind_display()}"
+
+
 # --- assignment: seats, the shop's desk, the queue (chat.assignment) ------------------------------
-
-
-class SkillGroup(models.TextChoices):
-    """What a hand-off is about, and which agents take it (an agent without a group takes both)."""
-
-    PRESALES = "presales", _("Pre-sales")
-    AFTERSALES = "aftersales", _("After-sales")
 
 
 class AgentSeat(models.Model):

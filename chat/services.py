@@ -27,7 +27,7 @@ from shops.models import Customer, Membership, Product, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role
 
-from . import assignment, dialogue
+from . import assignment, dialogue, sla
 from .assignment import PRESENCE_TTL, SERVICE_ROLES, online_agent_ids, serving_shop_ids
 from .frames import (
     HistoryFrame,
@@ -55,6 +55,7 @@ from .messaging import announce_queue as _announce_queue
 from .messaging import announce_status as _announce_status
 from .messaging import status_frame as status_frame  # the consumers' name for it
 from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
+from .packet import handoff_packet
 from .signals import conversation_closed
 
 logger = logging.getLogger(__name__)
@@ -574,13 +575,15 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "last_message": last.text[:100] if last else "",
         "skill_group": entry.skill_group if entry is not None else "",
         "left_message": entry.left_message if entry is not None else False,
+        "sla": sla.timer_info(conversation),
     }
 
 
 def console_state(user: User) -> QueueFrame:
     """What a console shows: the waiting queue of the agent's shops and the conversations they hold."""
     shop_ids = serving_shop_ids(user)
-    base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop", "customer")
+    # shop__sla_policy: each item's SLA clock reads the shop's policy (none is cached as none).
+    base = Conversation.objects.filter(shop_id__in=shop_ids).select_related("shop__sla_policy", "customer")
     # In queue order: entries at the head (requeued, messages left outside hours) first, then first come.
     waiting = base.filter(status=Status.WAITING).order_by(
         "-queue_entry__at_head", "queue_entry__queued_at", "handed_over_at", "pk"
@@ -607,6 +610,7 @@ def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
         "messages": [message_frame(m) for m in history(conversation)],
         "colleagues": colleagues,
         "groups": groups,
+        "packet": handoff_packet(conversation),
     }
 
 

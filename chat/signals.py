@@ -16,3 +16,6 @@ conversation_closed = Signal()
 work_order_changed = Signal()
 # kwargs: invoice (chat.models.InvoiceRequest)
 invoice_requested = Signal()
+# A response target missed, sent after the breach row commits (chat.sla.check_breaches).
+# kwargs: breach (chat.models.SlaBreach)
+sla_breached = Signal()

@@ -212,6 +212,8 @@ CARD_HITS_EVERY_SECONDS = 60.0
 # Fixed schedules; beat copies them into django-celery-beat's tables, where they can be edited.
 CELERY_BEAT_SCHEDULE = {
     "close-idle-conversations": {"task": "chat.tasks.close_idle_conversations", "schedule": 300.0},
+    # SLA response targets are minutes: a breach reaches the managers' alert bar within this many seconds.
+    "check-sla-breaches": {"task": "chat.tasks.check_sla_breaches", "schedule": 30.0},
     # Silent consoles' agents go offline; queues are assigned (service hours starting let left messages in).
     "assign-queues": {"task": "chat.tasks.assign_queues", "schedule": 30.0},
     "count-card-hits": {"task": "knowledge.tasks.count_card_hits", "schedule": CARD_HITS_EVERY_SECONDS},

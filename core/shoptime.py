@@ -6,7 +6,7 @@ asks here, never the server's or the project's timezone.
 """
 
 from collections.abc import Collection, Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -125,3 +125,30 @@ def next_opening(
             if start > moment:
                 return start
     return None
+
+
+def add_working_time(
+    start: datetime, tz: ZoneInfo, hours: WeeklyHours, duration: timedelta, holidays: Collection[date] = ()
+) -> datetime:
+    """The moment ``duration`` of time inside the weekly ``hours`` has passed since ``start`` (a response
+    target counted in business hours only): time outside the windows does not count, nor does a holiday
+    (a local date whose windows stay shut, as in ``in_weekly_hours``). The windows of one day must not
+    overlap; a week without any window raises ValueError."""
+    if not any(hours.get(weekday) for weekday in range(7)):
+        raise ValueError("no opening hours in the week")
+    start = start.astimezone(UTC)
+    remaining = duration
+    day = local_date(start, tz) - timedelta(days=1)  # yesterday's window may run past midnight into today
+    while True:
+        for opens, closes in () if day in holidays else sorted(hours.get(day.weekday(), ())):
+            # Through UTC: subtracting two datetimes of one ZoneInfo ignores a DST change between them.
+            window_start = datetime.combine(day, opens, tzinfo=tz).astimezone(UTC)
+            close_day = day if opens < closes else day + timedelta(days=1)
+            window_end = datetime.combine(close_day, closes, tzinfo=tz).astimezone(UTC)
+            counted_from = max(window_start, start)
+            if window_end <= counted_from:
+                continue
+            if window_end - counted_from >= remaining:
+                return (counted_from + remaining).astimezone(tz)
+            remaining -= window_end - counted_from
+        day += timedelta(days=1)

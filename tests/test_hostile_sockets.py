@@ -28,13 +28,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PROBE = "probe-是否还在"
 # What a socket may answer with; anything else (a traceback's text, a close) is a failure.
 SHOPPER_FRAMES = {"ack", "error", "message", "status", "typing"}
-AGENT_FRAMES = {"ack", "error", "message", "status", "typing", "queue", "history", "pong", "suggestions", "presence"}
+AGENT_FRAMES = {
+    "ack",
+    "error",
+    "message",
+    "status",
+    "typing",
+    "queue",
+    "history",
+    "pong",
+    "suggestions",
+    "canned",
+    "panel",
+    "presence",
+}
 # Stands for the conversation the agent holds, so generated frames also reach the paths behind the lookup.
 HELD = "<held conversation>"
 SHOPPER_JSON = frames_of([*ShopperConsumer.handlers, PROBE[:5]], ["text", "client_msg_id", "score"])
 AGENT_JSON = frames_of(
     [*AgentConsumer.handlers, "message"],
-    ["conversation", "text", "client_msg_id", "agent"],
+    ["conversation", "text", "client_msg_id", "agent", "query", "canned"],
 ).map(lambda frame: {**frame, "conversation": frame.get("conversation", HELD)})
 # ASGI receive events: the communicator's send_to() refuses an empty frame, which WebSocket allows.
 RAW = st.one_of(encoded(JSON_VALUES).map(lambda text: {"text": text}), st.binary().map(lambda data: {"bytes": data}))

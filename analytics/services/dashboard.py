@@ -17,6 +17,7 @@ from marketing.services import with_results
 from shops.models import Order
 
 from .periods import days, in_local_days, shops_by_zone
+from .service_levels import ServiceLevel, ServiceLevels, service_levels
 
 # An agent handles about this many conversations a day: the bot's workload in agent-days.
 CONVERSATIONS_PER_AGENT_DAY = 250
@@ -100,6 +101,20 @@ class Dashboard:
     unanswered: list[Mapping[str, Any]]
     # Every campaign of the shops with its results since it started (marketing.services.with_results).
     campaigns: list[dict[str, Any]]
+    # % SLA met and median first response, by shop and by agent (service_levels).
+    service_levels: ServiceLevels
+
+    @property
+    def service_level(self) -> ServiceLevel:
+        """Every shop's service level together."""
+        total = ServiceLevel("")
+        for level in self.service_levels.by_shop:
+            total.handed_over += level.handed_over
+            total.answered += level.answered
+            total.decided += level.decided
+            total.met += level.met
+            total.response_seconds += level.response_seconds
+        return total
 
     @property
     def bot_agent_days(self) -> Decimal:
@@ -199,4 +214,5 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         cost_per_agent_day=cost_per_agent_day,
         unanswered=top_unanswered(shop_ids, start, end),
         campaigns=campaign_results(shop_ids),
+        service_levels=service_levels(conversations),
     )

@@ -12,7 +12,9 @@
     const line = document.createElement("li");
     line.className = "flex gap-3 items-baseline";
     const title = document.createElement("strong");
-    title.textContent = bar.dataset.label + " · " + alert.shop_name + " · " + alert.kind_display;
+    // A missed SLA response target comes on the same socket, as an "sla_breach" frame.
+    const label = alert.type === "sla_breach" ? bar.dataset.slaLabel : bar.dataset.label;
+    title.textContent = label + " · " + alert.shop_name + " · " + alert.kind_display + (alert.agent ? " · " + alert.agent : "");
     const text = document.createElement("span");
     text.textContent = alert.text || alert.evidence;
     const link = document.createElement("a");
@@ -39,7 +41,7 @@
     socket.addEventListener("open", function () { delay = 1000; });
     socket.addEventListener("message", function (event) {
       const frame = JSON.parse(event.data);
-      if (frame.type === "alert") show(frame);
+      if (frame.type === "alert" || frame.type === "sla_breach") show(frame);
     });
     socket.addEventListener("close", function (event) {
       if (event.code === 4401 || event.code === 4403) return;  // not allowed: do not retry

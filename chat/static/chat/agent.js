@@ -21,11 +21,13 @@
     },
     frame: function (frame) {
       onFrame(frame);
-      // Extensions of the console in their own files (agent-queue.js: presence, load, group transfer).
+      // Extensions of the console in their own files (agent-queue.js: presence, load, group transfer;
+      // agent-canned.js: canned replies and macros; agent-panel.js: hand-off packet, customer panel, SLA timers).
       (Shopbee.consoleListeners || []).forEach(function (listen) { listen(frame); });
     },
   });
   Shopbee.consoleSocket = socket;
+  Shopbee.consoleCurrent = function () { return current; };  // the open conversation (agent-canned.js, agent-panel.js)
   // Presence: the server counts this console as online while it hears from it.
   setInterval(function () { socket.send({ type: "ping" }); }, 20000);
 
@@ -78,9 +80,11 @@
     var list = $("messages");
     list.replaceChildren();
     Object.keys(data.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) {
-      list.appendChild(Shopbee.messageNode(data.messages[id], function () {}));
+      var node = Shopbee.messageNode(data.messages[id], function () {});
+      // The shopper's quick replies (the 1-5 survey…) are shown, not pressed, in the agent's transcript.
+      node.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      list.appendChild(node);
     });
-    list.scrollTop = list.scrollHeight;
     var box = $("suggestions");
     box.replaceChildren();
     if (data.suggestions.length) box.appendChild(el("div", "label", "推荐回复（点击发送）："));
@@ -91,6 +95,8 @@
       button.addEventListener("click", function () { reply(item.answer); });
       box.appendChild(button);
     });
+    // After the suggestions took their room: the newest message stays in view.
+    list.scrollTop = list.scrollHeight;
     var select = $("transfer-to");
     select.replaceChildren();
     (data.info.colleagues || []).forEach(function (c) {

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from devtools.demo import analytics, knowledge, marketing, shops
+from devtools.demo import analytics, knowledge, marketing, service, shops
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         # Shops first: the other areas fill the demo shops.
         logins = shops.load_demo()
-        for area in (knowledge, marketing, analytics):
+        for area in (knowledge, marketing, analytics, service):
             area.load_demo()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         site = options["site"].rstrip("/")
