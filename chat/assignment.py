@@ -12,13 +12,19 @@ conversation leaves the queue only by a conditional UPDATE (waiting → with thi
 transaction that locks a conversation row never waits for a desk afterwards; callers schedule
 ``assign_waiting`` for after their commit (``schedule_assignment``), and the desk holder may wait on
 conversation rows.
+
+A pass is set-based: one query for the queue, one for the online seats with their loads, then the whole
+batch it can give in a handful of statements (``take_all``). One pass per shop runs at a time (``pass_turn``,
+taken before the desk); a burst of hand-offs and closes does not queue up a pass each on the desk lock: a
+call that finds a pass running returns, and the running one looks again once it ends (see
+``assign_waiting`` for why nothing is lost).
 """
 
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -169,11 +175,9 @@ def current_position(conversation: Conversation) -> QueuePositionFrame | None:
     return position_frame(conversation.pk, order, _opens_at(service_hours(conversation.shop, now), now))
 
 
-def announce_queue_order(
-    shop_id: int, order: list[int], hours: ServiceHours, now: datetime, outbox: Outbox | None
-) -> None:
+def announce_queue_order(shop_id: int, order: list[int], opens_at: str | None, outbox: Outbox | None) -> None:
     """Every waiting shopper of the shop hears their position: one group event with the whole order."""
-    event = {"type": "chat.queue_order", "shop": shop_id, "order": order, "opens_at": _opens_at(hours, now)}
+    event = {"type": "chat.queue_order", "shop": shop_id, "order": order, "opens_at": opens_at}
     deliver(queue_group(shop_id), event, outbox)
 
 
@@ -302,10 +306,27 @@ def match(seats: list[Seat], entries: list[tuple[int, str]], rule: str) -> list[
     return picks
 
 
-def planned(shop_id: int, rule: str, serving: bool) -> tuple[list[Pick], list[tuple[int, str]]]:
+class ShopHours:
+    """A shop's service hours at one moment, read the first time they matter (never, when nobody waits)."""
+
+    def __init__(self, shop_id: int, now: datetime) -> None:
+        self.shop_id, self.now = shop_id, now
+
+    @cached_property
+    def hours(self) -> ServiceHours:
+        return service_hours(Shop.objects.get(pk=self.shop_id), self.now)
+
+    def serving(self) -> bool:
+        return self.hours.is_open(self.now)
+
+    def opens_at(self) -> str | None:
+        return _opens_at(self.hours, self.now)
+
+
+def planned(shop_id: int, rule: str, hours: ShopHours) -> tuple[list[Pick], list[tuple[int, str]]]:
     """What a pass would assign now, and the queue it was read from (two queries; one when nobody waits)."""
     entries = queue_entries(shop_id)
-    seats = serving_seats(shop_id) if serving and entries and rule != Rule.MANUAL else []
+    seats = serving_seats(shop_id) if entries and rule != Rule.MANUAL and hours.serving() else []
     return match(seats, entries, rule), entries
 
 
@@ -396,24 +417,20 @@ def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conver
     out once, from the last look, which also postdates every change a skipped call made.
     """
     assigned: list[Conversation] = []
-    hours: ServiceHours | None = None
-    now = timezone.now()
-    serving = False
+    hours = ShopHours(shop_id, timezone.now())  # read once per call, by a call that gets the turn
     while True:
         with transaction.atomic():
             if not pass_turn(shop_id):
                 return assigned  # the pass running now looks again once it ends
-            if hours is None:  # read once per call, in the turn: a call that skips does not read them
-                hours = service_hours(Shop.objects.get(pk=shop_id), now)
-                serving = hours.is_open(now)
             desk = locked_desk(shop_id)
-            picks, _entries = planned(shop_id, desk.rule, serving)
+            picks, _entries = planned(shop_id, desk.rule, hours)
             assigned += take_all(shop_id, picks, outbox=outbox)
         rule = ServiceDesk.objects.filter(shop_id=shop_id).values_list("rule", flat=True).first() or Rule.MANUAL
-        picks, entries = planned(shop_id, rule, serving)
+        picks, entries = planned(shop_id, rule, hours)
         if not picks:
             break
-    announce_queue_order(shop_id, [conversation_id for conversation_id, _group in entries], hours, now, outbox)
+    order = [conversation_id for conversation_id, _group in entries]
+    announce_queue_order(shop_id, order, hours.opens_at() if order else None, outbox)
     return assigned
 
 
