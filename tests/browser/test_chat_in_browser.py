@@ -22,7 +22,7 @@ def log_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/admin/login/?next=/agent/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pass-word-123")
-    page.click("input[type=submit]")
+    page.click("button[type=submit], input[type=submit]")
 
 
 def test_a_shopper_asks_a_question_and_sees_the_answer(base_url, context, shop_a):
