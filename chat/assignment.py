@@ -353,7 +353,7 @@ def take_all(shop_id: int, picks: list[Pick], *, outbox: Outbox | None = None) -
     ids = [p.conversation_id for p in picks]
     placeholders = ", ".join(["%s"] * len(ids))
     cases = " ".join(["WHEN %s THEN %s"] * len(picks))
-    params: list[object] = [Status.AGENT]
+    params: list[int | str] = [Status.AGENT]
     params += [value for p in picks for value in (p.conversation_id, p.agent.pk)]
     params += [shop_id, Status.WAITING, *ids]
     with connection.cursor() as cursor:
