@@ -224,7 +224,7 @@ def serving_seats(shop_id: int) -> list[Seat]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = (
+    online = (
         AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user__is_active=True)
         .filter(Exists(console))
         .filter(Q(user__is_superuser=True) | Exists(member))
@@ -232,7 +232,7 @@ def serving_seats(shop_id: int) -> list[Seat]:
         .select_related("user")
         .order_by("user_id")
     )
-    return [Seat(row, row.held) for row in rows]
+    return [Seat(row, row.held) for row in online]
 
 
 def _never(seat: Seat) -> datetime:
