@@ -12,20 +12,30 @@ conversation leaves the queue only by a conditional UPDATE (waiting → with thi
 transaction that locks a conversation row never waits for a desk afterwards; callers schedule
 ``assign_waiting`` for after their commit (``schedule_assignment``), and the desk holder may wait on
 conversation rows.
+
+A pass is set-based: one query for the queue, one for the online seats with their loads, then the whole
+batch it can give in a handful of statements (``take_all``). One pass per shop runs at a time (``pass_turn``,
+taken before the desk); a burst of hand-offs and closes does not queue up a pass each on the desk lock: a
+call that finds a pass running returns, and the running one looks again once it ends (see
+``assign_waiting`` for why nothing is lost).
 """
 
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property, partial
+from typing import NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateTimeField, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.intents import HandoffReason, Intent
+from core import rows
 from shops.hours import ServiceHours, service_hours
 from shops.models import Membership, Shop
 from shops.services import visible_shop_ids
@@ -35,12 +45,15 @@ from .messaging import (
     Outbox,
     agent_name,
     announce_assignment,
+    announce_messages,
     announce_queue,
     announce_status,
     deliver,
+    new_message,
     post_message,
 )
 from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
+from .signals import message_stored
 
 Role = Membership.Role
 Status = Conversation.Status
@@ -107,25 +120,28 @@ def skill_group_for(conversation: Conversation, reason: str) -> str:
 
 def enqueue(
     conversation: Conversation, *, skill_group: str = "", at_head: bool = False, left_message: bool = False
-) -> QueueEntry:
-    """The waiting conversation's queue entry (kept as it is when it already has one)."""
-    entry, _created = QueueEntry.objects.get_or_create(
+) -> None:
+    """Queue the waiting conversation (one INSERT; an entry it already has is kept as it is)."""
+    entry = QueueEntry(
         conversation=conversation,
-        defaults={
-            "shop_id": conversation.shop_id,
-            "skill_group": skill_group,
-            "at_head": at_head,
-            "left_message": left_message,
-            "queued_at": conversation.handed_over_at or timezone.now(),
-        },
+        shop_id=conversation.shop_id,
+        skill_group=skill_group,
+        at_head=at_head,
+        left_message=left_message,
+        queued_at=conversation.handed_over_at or timezone.now(),
     )
-    return entry
+    QueueEntry.objects.bulk_create([entry], ignore_conflicts=True)
+
+
+def queue_entries(shop_id: int) -> list[tuple[int, str]]:
+    """The shop's waiting conversations with their skill group, first to be served first."""
+    entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
+    return list(entries.values_list("conversation_id", "skill_group"))
 
 
 def queue_order(shop_id: int) -> list[int]:
     """The shop's waiting conversations, first to be served first."""
-    entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
-    return list(entries.values_list("conversation_id", flat=True))
+    return [conversation_id for conversation_id, _group in queue_entries(shop_id)]
 
 
 def queued_shop_ids() -> list[int]:
@@ -159,14 +175,9 @@ def current_position(conversation: Conversation) -> QueuePositionFrame | None:
     return position_frame(conversation.pk, order, _opens_at(service_hours(conversation.shop, now), now))
 
 
-def announce_queue_order(shop_id: int, hours: ServiceHours, now: datetime, outbox: Outbox | None) -> None:
+def announce_queue_order(shop_id: int, order: list[int], opens_at: str | None, outbox: Outbox | None) -> None:
     """Every waiting shopper of the shop hears their position: one group event with the whole order."""
-    event = {
-        "type": "chat.queue_order",
-        "shop": shop_id,
-        "order": queue_order(shop_id),
-        "opens_at": _opens_at(hours, now),
-    }
+    event = {"type": "chat.queue_order", "shop": shop_id, "order": order, "opens_at": opens_at}
     deliver(queue_group(shop_id), event, outbox)
 
 
@@ -201,15 +212,27 @@ def loads(shop_id: int, user_ids: set[int] | None = None) -> Counter[int]:
     return Counter(dict(counts))
 
 
-def available_seats(shop_id: int, console_user_ids: set[int]) -> list[Seat]:
-    """Seats of the shop's online agents (switched online, with a live console), with their load."""
-    rows = list(
-        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user_id__in=console_user_ids)
+def serving_seats(shop_id: int) -> list[Seat]:
+    """Seats of the shop's online agents (switched online, with a live console, still serving the shop), with
+    the chats each holds there now: one query (``online_agent_ids``, the seats and their loads together)."""
+    console = AgentPresence.objects.filter(user_id=OuterRef("user_id"), last_seen_at__gte=timezone.now() - PRESENCE_TTL)
+    member = Membership.objects.filter(user_id=OuterRef("user_id"), shop_id=shop_id, role__in=SERVICE_ROLES)
+    held = (
+        Conversation.objects.filter(shop_id=shop_id, status=Status.AGENT, assigned_agent_id=OuterRef("user_id"))
+        .order_by()
+        .values("assigned_agent_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    online = (
+        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user__is_active=True)
+        .filter(Exists(console))
+        .filter(Q(user__is_superuser=True) | Exists(member))
+        .annotate(held=Coalesce(Subquery(held), 0))
         .select_related("user")
         .order_by("user_id")
     )
-    counts = loads(shop_id, {row.user_id for row in rows})
-    return [Seat(row, counts[row.user_id]) for row in rows]
+    return [Seat(row, row.held) for row in online]
 
 
 def _never(seat: Seat) -> datetime:
@@ -244,54 +267,170 @@ def locked_desk(shop_id: int) -> ServiceDesk:
     return desk
 
 
-def take(shop_id: int, conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> Conversation | None:
-    """Give a waiting conversation of the shop to ``agent`` (the caller holds the desk lock and has checked
-    capacity). None when it no longer waits: closed meanwhile, or someone else has it."""
-    taken = Conversation.objects.filter(pk=conversation_id, shop_id=shop_id, status=Status.WAITING).update(
-        status=Status.AGENT, assigned_agent=agent
+# The namespace of the advisory locks that let one assignment pass per shop run at a time (any int4).
+PASS_LOCK_NAMESPACE = 0x5B0E
+
+
+def pass_turn(shop_id: int) -> bool:
+    """Whether this transaction may run the shop's assignment pass: no other pass of the shop runs now. On
+    PostgreSQL a transaction-level advisory lock, tried without waiting; elsewhere (SQLite runs one writer at
+    a time) always yes."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [PASS_LOCK_NAMESPACE, shop_id])
+        return bool(cursor.fetchone()[0])
+
+
+class Pick(NamedTuple):
+    """One waiting conversation for one agent, and when it was given (round robin's turn)."""
+
+    conversation_id: int
+    agent: User
+    at: datetime
+
+
+def match(seats: list[Seat], entries: list[tuple[int, str]], rule: str) -> list[Pick]:
+    """The queue's entries, head first, each to the seat the rule picks among the free ones of its group
+    (counted into the seats' loads and turns as it goes)."""
+    picks: list[Pick] = []
+    for conversation_id, skill_group in entries:
+        if not any(seat.free for seat in seats):
+            break
+        seat = pick(seats, skill_group, rule)
+        if seat is None:
+            continue  # nobody of its group is free: later entries of the other group may go ahead
+        seat.load += 1
+        seat.row.last_assigned_at = timezone.now()
+        picks.append(Pick(conversation_id, seat.row.user, seat.row.last_assigned_at))
+    return picks
+
+
+class ShopHours:
+    """A shop's service hours at one moment, read the first time they matter (never, when nobody waits)."""
+
+    def __init__(self, shop_id: int, now: datetime) -> None:
+        self.shop_id, self.now = shop_id, now
+
+    @cached_property
+    def hours(self) -> ServiceHours:
+        return service_hours(Shop.objects.get(pk=self.shop_id), self.now)
+
+    def serving(self) -> bool:
+        return self.hours.is_open(self.now)
+
+    def opens_at(self) -> str | None:
+        return _opens_at(self.hours, self.now)
+
+
+def planned(shop_id: int, rule: str, hours: ShopHours) -> tuple[list[Pick], list[tuple[int, str]]]:
+    """What a pass would assign now, and the queue it was read from (two queries; one when nobody waits)."""
+    entries = queue_entries(shop_id)
+    seats = serving_seats(shop_id) if entries and rule != Rule.MANUAL and hours.serving() else []
+    return match(seats, entries, rule), entries
+
+
+def greeting(agent: User) -> str:
+    """The shopper's notice that an agent now serves them."""
+    return f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
+
+
+_TAKE_SQL = (
+    "UPDATE {table} SET status = %s, assigned_agent_id = CASE id {cases} END "
+    "WHERE shop_id = %s AND status = %s AND id IN ({ids}) RETURNING id"
+)
+_TOUCH_SQL = "UPDATE {table} SET last_message_at = %s WHERE id IN ({ids})"
+
+
+def take_all(shop_id: int, picks: list[Pick], *, outbox: Outbox | None = None) -> list[Conversation]:
+    """Give waiting conversations of the shop to the picked agents (the caller holds the desk lock and has
+    checked capacity), in a handful of statements whatever their number: one conditional UPDATE (waiting →
+    with this agent) RETURNING those still waiting, their queue entries deleted, one INSERT of the shoppers'
+    notices, the agents' turns. Returns the conversations given; one closed meanwhile is left out."""
+    if not picks:
+        return []
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    ids = [p.conversation_id for p in picks]
+    placeholders = ", ".join(["%s"] * len(ids))
+    cases = " ".join(["WHEN %s THEN %s"] * len(picks))
+    params: list[int | str] = [Status.AGENT]
+    params += [value for p in picks for value in (p.conversation_id, p.agent.pk)]
+    params += [shop_id, Status.WAITING, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL.format(table=table, cases=cases, ids=placeholders), params)
+        taken = {row[0] for row in cursor.fetchall()}
+    QueueEntry.objects.filter(conversation_id__in=ids).delete()
+    given = [p for p in picks if p.conversation_id in taken]
+    if not given:
+        return []
+    turns = {p.agent.pk: p.at for p in given}  # each agent's latest
+    AgentSeat.objects.filter(shop_id=shop_id, user_id__in=turns).update(
+        last_assigned_at=Case(
+            *[When(user_id=u, then=Value(at)) for u, at in turns.items()], output_field=DateTimeField()
+        )
     )
-    QueueEntry.objects.filter(conversation_id=conversation_id).delete()
-    if not taken:
-        return None
-    # What the announcements and the notice need, without reading the row back.
-    conversation = Conversation(pk=conversation_id, shop_id=shop_id, status=Status.AGENT, assigned_agent=agent)
-    AgentSeat.objects.filter(user=agent, shop_id=shop_id).update(last_assigned_at=timezone.now())
-    announce_status(conversation, outbox)
-    announce_assignment(conversation, outbox)
+    # What the announcements and the notices need, without reading the rows back.
+    conversations = [
+        Conversation(pk=p.conversation_id, shop_id=shop_id, status=Status.AGENT, assigned_agent=p.agent) for p in given
+    ]
+    notices = [
+        new_message(
+            c, Message.Sender.SYSTEM, f"客服 {agent_name(p.agent)} 为您服务，请问有什么可以帮您？", agent=p.agent
+        )
+        for c, p in zip(conversations, given, strict=True)
+    ]
+    rows.insert(notices)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TOUCH_SQL.format(table=table, ids=", ".join(["%s"] * len(given))),
+            [notices[0].created_at, *(c.pk for c in conversations)],
+        )
+    for conversation, notice in zip(conversations, notices, strict=True):
+        conversation.last_message_at = notice.created_at
+        transaction.on_commit(partial(message_stored.send, sender=Message, message=notice))
+        announce_status(conversation, outbox)
+        announce_assignment(conversation, outbox)
+        announce_messages(conversation, [notice], outbox)
     announce_queue(shop_id, outbox)
-    text = f"客服 {agent_name(agent)} 为您服务，请问有什么可以帮您？"
-    post_message(conversation, Message.Sender.SYSTEM, text, outbox=outbox, agent=agent)
-    return conversation
+    return conversations
+
+
+def take(shop_id: int, conversation_id: int, agent: User, *, outbox: Outbox | None = None) -> Conversation | None:
+    """Give one waiting conversation of the shop to ``agent`` (the caller holds the desk lock and has checked
+    capacity). None when it no longer waits: closed meanwhile, or someone else has it."""
+    given = take_all(shop_id, [Pick(conversation_id, agent, timezone.now())], outbox=outbox)
+    return given[0] if given else None
 
 
 def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conversation]:
     """Give the shop's queue, head first, to its online agents with free slots (not under the manual rule, and
-    only in service hours); every waiting shopper then hears their position. Returns what was assigned.
+    only in service hours); every waiting shopper then hears their position. Returns what this call assigned.
 
-    What needs no lock (the hours, who has a live console) is read before the desk is locked, so the part
-    that runs one at a time per shop is short."""
-    now = timezone.now()
-    hours = service_hours(Shop.objects.get(pk=shop_id), now)
-    online = online_agent_ids(shop_id) if hours.is_open(now) else set()
+    A burst of hand-offs and closes asks for many passes at once; one runs at a time per shop (``pass_turn``)
+    and the others return at once, leaving their work to it: after each pass the runner looks again, without
+    any lock, and passes again while the look finds something to assign. Nothing is lost: a call that found
+    the turn taken had committed its change (its queue entry, the slot it freed) before it tried, hence before
+    the running pass ended, hence before the runner's look, which reads committed rows afresh (READ
+    COMMITTED). Should another call take the turn between a pass and the next, it read the queue after
+    taking it, so it sees the change in its turn. A pass and the look read the same way (``planned``), so the
+    loop ends: it goes on only while assignments happen or others change the queue. The position event goes
+    out once, from the last look, which also postdates every change a skipped call made.
+    """
     assigned: list[Conversation] = []
-    with transaction.atomic():
-        desk = locked_desk(shop_id)
-        seats = available_seats(shop_id, online) if desk.rule != Rule.MANUAL and online else []
-        if any(seat.free for seat in seats):
-            entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
-            for conversation_id, skill_group in entries.values_list("conversation_id", "skill_group"):
-                if not any(seat.free for seat in seats):
-                    break
-                seat = pick(seats, skill_group, desk.rule)
-                if seat is None:
-                    continue  # nobody of its group is free: later entries of the other group may go ahead
-                conversation = take(shop_id, conversation_id, seat.row.user, outbox=outbox)
-                if conversation is None:
-                    continue
-                seat.load += 1
-                seat.row.last_assigned_at = timezone.now()  # as take() stored it: the next in turn differs
-                assigned.append(conversation)
-    announce_queue_order(shop_id, hours, now, outbox)
+    hours = ShopHours(shop_id, timezone.now())  # read once per call, by a call that gets the turn
+    while True:
+        with transaction.atomic():
+            if not pass_turn(shop_id):
+                return assigned  # the pass running now looks again once it ends
+            desk = locked_desk(shop_id)
+            picks, _entries = planned(shop_id, desk.rule, hours)
+            assigned += take_all(shop_id, picks, outbox=outbox)
+        rule = ServiceDesk.objects.filter(shop_id=shop_id).values_list("rule", flat=True).first() or Rule.MANUAL
+        picks, entries = planned(shop_id, rule, hours)
+        if not picks:
+            break
+    order = [conversation_id for conversation_id, _group in entries]
+    announce_queue_order(shop_id, order, hours.opens_at() if order else None, outbox)
     return assigned
 
 

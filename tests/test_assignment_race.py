@@ -54,6 +54,14 @@ def greetings(conversation: Conversation) -> int:
     ).count()
 
 
+def accept_if_free(conversation: Conversation, agent) -> None:
+    """The agent accepts by hand; refused (the slot or the conversation already taken) is a fine outcome."""
+    try:
+        services.accept_conversation(conversation, agent)
+    except services.ChatError as error:
+        assert error.code in ("at_capacity", "not_waiting")
+
+
 def test_two_agents_freeing_a_slot_at_once_take_the_head_of_the_queue_exactly_once(shop_a):
     set_rule(shop_a, ServiceDesk.Rule.ROUND_ROBIN)
     first = online_agent(shop_a, "first", max_chats=1)
@@ -101,3 +109,19 @@ def test_many_shoppers_asking_at_once_never_overfill_an_agent(shop_a):
     assert holders.count(None) == 15
     assert sum(greetings(c) for c in conversations) == 9
     assert len(assignment.queue_order(shop_a.pk)) == 15
+
+
+def test_an_agent_accepting_by_hand_while_a_pass_assigns_never_goes_over_their_maximum(shop_a):
+    set_rule(shop_a, ServiceDesk.Rule.MANUAL)
+    agent = online_agent(shop_a, "only", max_chats=1)
+    for _round in range(5):
+        first, second = shopper_asking(shop_a), shopper_asking(shop_a)
+        ServiceDesk.objects.filter(shop=shop_a).update(rule=ServiceDesk.Rule.ROUND_ROBIN)
+        at_once(lambda: assignment.assign_waiting(shop_a.pk), lambda: accept_if_free(second, agent))  # noqa: B023
+        held = [c for c in (first, second) if holder(c) == agent.pk]
+        assert len(held) == 1
+        assert sum(greetings(c) for c in (first, second)) == 1
+        # Back to an empty desk under the manual rule for the next round.
+        set_rule(shop_a, ServiceDesk.Rule.MANUAL)
+        for conversation in (first, second):
+            services.close_as_staff(agent, conversation.pk)
