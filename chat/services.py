@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chat.intents import Intent
 from core import rows
@@ -713,7 +713,8 @@ def transfer_to_group(agent: User, conversation_id: Any, group: Any, *, outbox: 
     _announce_status(conversation, outbox)
     _announce_queue(conversation.shop_id, outbox)
     assignment.schedule_assignment(conversation.shop_id, outbox)
-    label = SkillGroup(group).label
+    with translation.override("zh-hans"):  # shoppers read Chinese whatever language this thread was left in
+        label = str(SkillGroup(group).label)
     return post_message(conversation, Sender.SYSTEM, f"正在为您转接{label}客服，请稍候～", outbox=outbox)
 
 
