@@ -47,7 +47,7 @@ from shops.services import upsert_orders
 DAYS = 30
 SEED = 20261201
 # Campaign scans at these local hours (the beat task runs them every few minutes in production).
-SCAN_HOURS = (10, 14, 19)
+SCAN_HOURS = (11, 19)
 
 # Ways shoppers dress up a card's question.
 PARAPHRASES = ["{q}", "请问{q}", "亲，{q}", "想问下{q}", "{q}呀", "你好，{q}？", "在吗，{q}"]
@@ -153,7 +153,7 @@ class Player:
             day = first + timedelta(days=n)
             for hour in SCAN_HOURS:
                 self.at(self.local(day, hour), self.campaign_scan())
-            for _ in range(self.rng.randint(5, 8)):
+            for _ in range(self.rng.randint(4, 6)):
                 start = self.local(day, self.rng.randint(8, 21), self.rng.randint(0, 59))
                 self.at(start, self.conversation(self._script()))
         self.run()
@@ -196,17 +196,26 @@ class Player:
         visitor = chat.open_visitor(self.shop, customer=customer)
         play: Callable[[chat.Visitor], Step] = getattr(self, f"_{script}")
         yield from play(visitor)
-        if visitor.conversation.status != Conversation.Status.BOT:
+        yield from self.finish(visitor, self._score(script))
+
+    def finish(self, visitor: chat.Visitor, score: str) -> Step:
+        """A handed-over shopper is served by an agent; a shopper the bot kept leaves, and the conversation
+        closes as the idle-close job closes it; some rate it."""
+        if self.status(visitor) != Conversation.Status.BOT:
             # Handed over: on request, or by the bot itself (an angry shopper, repeated misses).
             yield from self._served(visitor)
             return
         yield timedelta(minutes=settings.CHAT_IDLE_CLOSE_MINUTES)
-        conversation = Conversation.objects.get(pk=visitor.conversation.pk)
-        if conversation.status == Conversation.Status.BOT:
-            chat.close_conversation(conversation)  # what the idle-close job does
-        if self.rng.random() < 0.45:
-            yield self.seconds(60, 3600)
-            self.say(visitor, self._score(script))
+        if self.status(visitor) == Conversation.Status.BOT:
+            chat.close_conversation(visitor.conversation)  # what the idle-close job does
+            if self.rng.random() < 0.45:
+                yield self.seconds(60, 3600)
+                self.say(visitor, score)
+        elif self.status(visitor) != Conversation.Status.CLOSED:
+            yield from self._served(visitor)
+
+    def status(self, visitor: chat.Visitor) -> str:
+        return Conversation.objects.filter(pk=visitor.conversation.pk).values_list("status", flat=True).get()
 
     def say(self, visitor: chat.Visitor, text: str) -> chat.ShopperTurn:
         return chat.receive_visitor_message(visitor, text)
@@ -246,7 +255,7 @@ class Player:
         turn = self.say(visitor, f"有没有适合{use}的{product.category}推荐一下")
         shown = [card["id"] for reply in turn.replies for card in (reply.payload or {}).get("products", [])]
         yield self.seconds(20, 120)
-        if shown and visitor.conversation.status == Conversation.Status.BOT:
+        if shown and self.status(visitor) == Conversation.Status.BOT:
             product = Product.objects.get(pk=self.rng.choice(shown))
             chat.show_product_details(visitor, product.pk)
             yield self.seconds(15, 90)
@@ -355,11 +364,7 @@ class Player:
             )
         else:
             self.place_order(touch.customer, touch.product or self.rng.choice(self.products), paid=True)
-        yield timedelta(minutes=settings.CHAT_IDLE_CLOSE_MINUTES)
-        conversation = Conversation.objects.get(pk=visitor.conversation.pk)
-        if conversation.status == Conversation.Status.BOT:
-            chat.close_conversation(conversation)
-
+        yield from self.finish(visitor, self._score("comeback"))
 
 def played(shop: Shop) -> bool:
     return Conversation.objects.filter(shop=shop).exists()
