@@ -28,7 +28,10 @@ class Command(BaseCommand):
         logins = shops.load_demo()
         for area in (knowledge, marketing, analytics):
             area.load_demo()
-        for slug, conversations in history.load_demo(days):
+        played = history.load_demo(days)
+        if played is None:
+            self.stdout.write("History not played: load_demo ran inside a transaction (services act after commit).")
+        for slug, conversations in played or []:
             self.stdout.write(f"  {slug:<16} {conversations} conversations")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         site = options["site"].rstrip("/")

@@ -1,0 +1,108 @@
+"""load_demo plays each demo shop's history through the real services: deterministic, once, and every
+dashboard of a demo shop shows it."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from analytics.models import QAFinding, QAReport
+from analytics.services.dashboard import build_dashboard
+from chat.models import Conversation, Message
+from devtools.demo import history
+from knowledge.models import AnswerLog, FAQCard, UnansweredQuestion
+from marketing.models import Touch
+from shops.models import Membership, Order, Shop
+
+# Real commits: the services assign, inspect and send after them.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAYS = 7
+
+
+def load(days: int = DAYS) -> str:
+    out = StringIO()
+    call_command("load_demo", "--days", str(days), stdout=out)
+    return out.getvalue()
+
+
+def played() -> dict[str, object]:
+    """What was played, independent of row ids and visitor tokens."""
+    messages = Message.objects.order_by("conversation__shop__slug", "conversation__started_at", "created_at", "pk")
+    return {
+        "messages": list(messages.values_list("conversation__shop__slug", "sender", "text", "intent")),
+        "conversations": rows(Conversation.objects, "shop__slug", "status", "satisfaction"),
+        "answers": rows(AnswerLog.objects, "shop__slug", "outcome", "question"),
+        "touches": rows(Touch.objects, "shop__slug", "campaign__kind", "status"),
+        "findings": rows(QAFinding.objects, "shop__slug", "rule__kind"),
+        "orders": rows(Order.objects.filter(external_id__startswith="H"), "external_id", "status"),
+    }
+
+
+def rows(queryset, *fields: str) -> list[tuple]:
+    return list(queryset.order_by(*fields).values_list(*fields))
+
+
+def test_load_demo_plays_the_same_history_on_every_run():
+    load()
+    first = played()
+    for model in (Touch, QAFinding, QAReport, AnswerLog, UnansweredQuestion, Conversation):
+        model.objects.all().delete()
+    Order.objects.filter(external_id__startswith="H").delete()
+    assert history.load_demo(DAYS) is not None
+    assert played() == first
+
+
+def test_load_demo_twice_leaves_the_history_as_it_was():
+    load()
+    first = played()
+    hits = list(FAQCard.objects.order_by("pk").values_list("hit_count", flat=True))
+    out = load()
+    assert played() == first
+    assert list(FAQCard.objects.order_by("pk").values_list("hit_count", flat=True)) == hits
+    assert "swift-sports" in out
+
+
+def test_the_played_history_went_through_the_engine_and_the_agents():
+    load()
+    for shop in Shop.objects.filter(slug__in=history.DEMO_SHOPS):
+        conversations = Conversation.objects.filter(shop=shop)
+        # The engine answered from the shop's cards and logged each answer; the hit counts come from that log.
+        logged = AnswerLog.objects.filter(shop=shop, card__isnull=False, conversation__in=conversations)
+        assert logged.exists()
+        hits = dict(logged.values("card").annotate(n=Count("pk")).values_list("card", "n"))
+        assert dict(FAQCard.objects.filter(pk__in=hits).values_list("pk", "hit_count")) == hits
+        # Every hand-off was assigned to one of the shop's demo agents, who answered and closed it.
+        handed = conversations.filter(handed_over_at__isnull=False)
+        assert handed.exists()
+        agents = set(shop.memberships.filter(role=Membership.Role.AGENT).values_list("user_id", flat=True))
+        assert set(handed.values_list("assigned_agent_id", flat=True)) <= agents
+        assert Message.objects.filter(conversation__in=handed, sender=Message.Sender.AGENT).exists()
+        assert not conversations.exclude(status=Conversation.Status.CLOSED).exists()
+        # Spread over the played days, in the past.
+        local_days = {c.started_at.astimezone(shop.tz).date() for c in conversations}
+        assert len(local_days) >= DAYS - 1
+        assert not conversations.filter(started_at__gt=timezone.now()).exists()
+        assert QAReport.objects.filter(shop=shop).exists()
+
+
+def test_every_demo_dashboard_shows_conversations_resolution_satisfaction_and_campaign_results():
+    load()
+    today = timezone.localdate()
+    for shop in Shop.objects.filter(slug__in=history.DEMO_SHOPS):
+        dashboard = build_dashboard([shop.pk], today - timedelta(days=DAYS + 1), today, Decimal("300"))
+        totals = dashboard.totals
+        assert totals.conversations > 0
+        assert 0 < totals.bot_resolved < totals.conversations
+        assert totals.satisfied > 0
+        assert sum(row["touches_sent"] for row in dashboard.campaigns) > 0
+        assert sum(row["converted"] for row in dashboard.campaigns) > 0
+
+
+def test_load_demo_refuses_days_out_of_range():
+    with pytest.raises(Exception, match="--days"):
+        call_command("load_demo", "--days", "-1")
