@@ -209,7 +209,7 @@ class Player:
             return
         yield timedelta(minutes=settings.CHAT_IDLE_CLOSE_MINUTES)
         if self.status(visitor) == Conversation.Status.BOT:
-            chat.close_conversation(visitor.conversation)  # what the idle-close job does
+            chat.close_conversation(Conversation(pk=self.conversation_id(visitor)))  # what the idle-close job does
             if self.rng.random() < 0.45:
                 yield self.seconds(60, 3600)
                 self.say(visitor, score)
@@ -217,7 +217,12 @@ class Player:
             yield from self._served(visitor)
 
     def status(self, visitor: chat.Visitor) -> str:
-        return Conversation.objects.filter(pk=visitor.conversation.pk).values_list("status", flat=True).get()
+        return Conversation.objects.filter(pk=self.conversation_id(visitor)).values_list("status", flat=True).get()
+
+    @staticmethod
+    def conversation_id(visitor: chat.Visitor) -> int:
+        assert visitor.conversation is not None  # the shopper has spoken
+        return visitor.conversation.pk
 
     def say(self, visitor: chat.Visitor, text: str) -> chat.ShopperTurn:
         return chat.receive_visitor_message(visitor, text)
@@ -291,7 +296,7 @@ class Player:
 
     def _served(self, visitor: chat.Visitor) -> Iterator[timedelta]:
         """A handed-over shopper: the agent the desk assigns answers and closes, and the shopper rates."""
-        conversation_id = visitor.conversation.pk
+        conversation_id = self.conversation_id(visitor)
         # Mostly answered within the minute; now and then late (a QA finding).
         yield self.seconds(15, 50) if self.rng.random() < 0.8 else self.seconds(70, 240)
         conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
