@@ -42,7 +42,7 @@ from knowledge.models import FAQCard, SimilarQuestion
 from knowledge.services import count_card_hits
 from marketing.models import Touch
 from marketing.services.campaigns import scan_shop
-from shops.models import Customer, Membership, Order, Product, Shop
+from shops.models import Customer, Membership, Order, Product, Refund, Shop
 from shops.services import upsert_orders
 
 DAYS = 30
@@ -82,6 +82,8 @@ AGENT_ANSWERS = [
     "帮您登记好了，专员会在24小时内联系您，请保持电话畅通。",
     "这边已为您备注，如有其他问题随时联系我们哦～",
 ]
+KEEP = ["那我换个尺码吧，不退了", "算了不退了，换个颜色可以吗"]
+REFUND_REASONS = ["尺码不合适", "不喜欢颜色", "买多了"]
 COMEBACK = ["优惠券还能用吗", "那我下单了", "还有货吗", "好的，刚付款了"]
 
 # (script, weight): how a demo day's conversations are mixed.
@@ -277,6 +279,15 @@ class Player:
         self.place_order(customer, product, paid=self.rng.random() < 0.7)
         yield from ()
 
+    def ask_refund(self, order: Order) -> Step:
+        """Days later the shopper wants to return it: the shop's platform reports a refund request (no service
+        stands for the platform: the row is written as the demo's orders are)."""
+        yield timedelta(hours=self.rng.randint(20, 60))
+        upsert_orders(self.shop, [{"external_id": order.external_id, "status": Order.Status.REFUND_REQUESTED}])
+        Refund.objects.create(
+            shop=self.shop, order=order, amount=order.paid_amount, reason=self.rng.choice(REFUND_REASONS)
+        )
+
     def _order(self, visitor: chat.Visitor) -> Iterator[timedelta]:
         turn = self.say(visitor, self.rng.choice(ORDER_QUESTIONS))
         options = [o for reply in turn.replies for o in (reply.payload or {}).get("quick_replies", [])]
@@ -339,21 +350,35 @@ class Player:
             "lines": [{"product": product, "title": product.title, "unit_price": product.price, "quantity": quantity}],
         }
         [(order, _)] = upsert_orders(self.shop, [item])
+        if paid and self.rng.random() < 0.3:
+            self.at(now, self.ask_refund(order))
         return order
 
     def campaign_scan(self) -> Step:
         """The shop's campaign scan (the beat task); some touched customers come back and buy."""
         now = timezone.now()
         scan_shop(self.shop, now)
-        sent = Touch.objects.filter(shop=self.shop, status=Touch.Status.SENT, sent_at=now).select_related("customer")
+        sent = Touch.objects.filter(shop=self.shop, status=Touch.Status.SENT, sent_at=now).select_related(
+            "customer", "order"
+        )
         for touch in sent.order_by("pk"):
             if self.rng.random() < 0.45:
                 self.at(now + self.seconds(600, 30 * 3600), self.comeback(touch))
         yield from ()
 
     def comeback(self, touch: Touch) -> Step:
-        """A touched customer replies in the chat and pays: their unpaid order, or a new one."""
+        """A touched customer replies in the chat and pays: their unpaid order, or a new one; or, asked to keep
+        what they wanted to return, keeps it (the platform reports the refund withdrawn)."""
         visitor = chat.open_visitor(self.shop, customer=touch.customer)
+        if touch.refund_id is not None:
+            self.say(visitor, self.rng.choice(KEEP))
+            yield self.seconds(120, 1800)
+            refund = Refund.objects.select_related("order").get(pk=touch.refund_id)
+            if refund.status == Refund.Status.REQUESTED:
+                Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.WITHDRAWN, resolved_at=timezone.now())
+                upsert_orders(self.shop, [{"external_id": refund.order.external_id, "status": Order.Status.COMPLETED}])
+            yield from self.finish(visitor, self._score("comeback"))
+            return
         self.say(visitor, self.rng.choice(COMEBACK))
         yield self.seconds(120, 1800)
         unpaid = Order.objects.filter(pk=touch.order_id, status=Order.Status.UNPAID).first() if touch.order_id else None
