@@ -32,23 +32,22 @@ def load(days: int = DAYS) -> str:
 
 
 def played() -> dict[str, object]:
-    """What was played, independent of row ids and visitor tokens."""
-    messages = Message.objects.order_by("conversation__shop__slug", "conversation__started_at", "created_at", "pk")
+    """How much of each kind was played, independent of row ids, visitor tokens and the minute it ran."""
     return {
-        "messages": list(messages.values_list("conversation__shop__slug", "sender", "text", "intent")),
-        "conversations": rows(Conversation.objects, "shop__slug", "status", "satisfaction"),
-        "answers": rows(AnswerLog.objects, "shop__slug", "outcome", "question"),
-        "touches": rows(Touch.objects, "shop__slug", "campaign__kind", "status"),
-        "findings": rows(QAFinding.objects, "shop__slug", "rule__kind"),
-        "orders": rows(Order.objects.filter(external_id__startswith="H"), "external_id", "status"),
+        "messages": counted(Message.objects, "conversation__shop__slug", "sender", "intent"),
+        "conversations": counted(Conversation.objects, "shop__slug", "status", "satisfaction"),
+        "answers": counted(AnswerLog.objects, "shop__slug", "outcome"),
+        "touches": counted(Touch.objects, "shop__slug", "campaign__kind", "status"),
+        "findings": counted(QAFinding.objects, "shop__slug", "rule__kind"),
+        "orders": counted(Order.objects.filter(external_id__startswith="H"), "shop__slug", "status"),
     }
 
 
-def rows(queryset, *fields: str) -> list[tuple]:
-    return list(queryset.order_by(*fields).values_list(*fields))
+def counted(queryset, *fields: str) -> list[tuple]:
+    return list(queryset.order_by(*fields).values_list(*fields).annotate(n=Count("pk")))
 
 
-def test_load_demo_plays_the_same_history_on_a_fresh_database_and_nothing_more_when_run_again():
+def test_load_demo_plays_as_much_of_everything_on_a_fresh_database_and_nothing_more_when_run_again():
     load()
     first = played()
     hits = list(FAQCard.objects.order_by("shop__slug", "question").values_list("hit_count", flat=True))
