@@ -54,7 +54,7 @@ def _play_demo_conversations() -> Conversation:
 
 
 def _load_demo() -> Conversation:
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--days", "0", verbosity=0)
     return _play_demo_conversations()
 
 
