@@ -228,11 +228,13 @@ class MessageViewSet(mixins.ListModelMixin, ShopApiViewSet):
         conversation = self.request.query_params.get("conversation")
         if conversation is not None:
             try:
-                queryset = queryset.filter(conversation_id=int(conversation))
-            except ValueError as exc:
-                raise serializers.ValidationError(
-                    {"conversation": [_("A conversation id is a whole number.")]}
-                ) from exc
+                conversation_id = int(conversation)
+            except ValueError:
+                conversation_id = 0
+            # Ids are 64-bit: a bigger number is no id, not a database error.
+            if not 0 < conversation_id < 2**63:
+                raise serializers.ValidationError({"conversation": [_("A conversation id is a whole number.")]})
+            queryset = queryset.filter(conversation_id=conversation_id)
         return queryset
 
 

@@ -26,6 +26,8 @@ class MessageFrame(TypedDict):
     order: NotRequired[dict[str, object]]
     # Only in a welcome's history, on the shopper's own messages: the page matches what it still waits on.
     client_msg_id: NotRequired[str]
+    # The closing satisfaction question: a page with its own rating bar shows the text without the 1-5 replies.
+    survey: NotRequired[bool]
 
 
 class WelcomeFrame(TypedDict):

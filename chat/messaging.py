@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from core import rows
 
 from .frames import MessageFrame, StatusFrame
+from .intents import Intent
 from .models import Conversation, Message
 from .signals import message_stored
 
@@ -43,6 +44,8 @@ def message_frame(message: Message) -> MessageFrame:
     }
     if "order" in message.payload:
         frame["order"] = message.payload["order"]
+    if message.sender == Message.Sender.BOT and message.intent == Intent.SATISFACTION:
+        frame["survey"] = True
     return frame
 
 

@@ -168,6 +168,12 @@ def test_messages_export_per_conversation_and_never_another_shops(shop_a, shop_b
     assert len(api_a.get("/api/v1/messages/").json()["results"]) == 3
 
 
+@pytest.mark.parametrize("bad", ["abc", "0", "-5", str(2**63), "-52329696259375848488960"])
+def test_a_conversation_filter_that_is_no_id_is_a_field_error(api_a, bad):
+    response = api_a.get(f"/api/v1/messages/?conversation={bad}")
+    assert response.status_code == 400 and "conversation" in response.json()
+
+
 def test_work_order_data_with_a_null_character_is_rejected(api_a):
     body = {"kind": "other", "details": "x", "data": {"note": "a\u0000b"}}
     response = api_a.post("/api/v1/work-orders/", body, format="json")

@@ -45,6 +45,10 @@ def test_the_rating_shows_at_the_close_and_a_new_message_brings_the_bot_back(bas
         pool.submit(services.close_conversation, conversation).result()
     expect(page.locator("#status")).to_have_text("会话已结束", timeout=TIMEOUT_MS)
     expect(page.locator("#rating")).to_be_visible()
+    # Asked once: the survey's text in the chat, its scores only on the rating bar.
+    survey = page.locator(".message.bot", has_text="打个分")
+    expect(survey).to_have_count(1)
+    expect(survey.locator(".quick-reply")).to_have_count(0)
     page.locator("#rating [data-score='5']").click()
     expect(page.locator("#rating")).to_be_hidden()
 

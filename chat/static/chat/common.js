@@ -146,7 +146,9 @@ var Shopbee = (function () {
       frame.products.forEach(function (product) { cards.appendChild(productCard(product, options.askProduct)); });
       body.appendChild(cards);
     }
-    if (frame.quick_replies && frame.quick_replies.length) {
+    // A page with a rating bar asks the closing survey there, not a second time as quick replies.
+    var asksElsewhere = frame.survey && options && options.ratingBar;
+    if (frame.quick_replies && frame.quick_replies.length && !asksElsewhere) {
       var replies = el("div", "quick-replies");
       frame.quick_replies.forEach(function (text) {
         var button = el("button", "quick-reply", text);

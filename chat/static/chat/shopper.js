@@ -50,7 +50,7 @@
     if (seen[frame.id]) return;
     seen[frame.id] = true;
     lastId = Math.max(lastId, frame.id);
-    messages.appendChild(Shopbee.messageNode(frame, say, { askProduct: askProduct, names: NAMES }));
+    messages.appendChild(Shopbee.messageNode(frame, say, { askProduct: askProduct, names: NAMES, ratingBar: true }));
     scroll();
     if (live && frame.sender !== "shopper") tellWidget(frame);
   }
