@@ -139,27 +139,7 @@ class ConversationAdmin(ShopScopedAdmin):
     search_fields = ["customer__nickname", "customer__external_id", "visitor_token", "messages__text"]
     list_select_related = ["shop", "customer", "assigned_agent"]
     date_hierarchy = "started_at"
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "shop",
-                    "customer",
-                    "channel",
-                    "status",
-                    "outcome",
-                    "assigned_agent",
-                    "satisfaction",
-                    "started_local",
-                    "ended_local",
-                    "links",
-                ]
-            },
-        ),
-        (_("Transcript"), {"fields": ["transcript"]}),
-    ]
-    readonly_fields = (
+    summary_fields = (
         "shop",
         "customer",
         "channel",
@@ -170,8 +150,9 @@ class ConversationAdmin(ShopScopedAdmin):
         "started_local",
         "ended_local",
         "links",
-        "transcript",
     )
+    fieldsets = [(None, {"fields": summary_fields}), (_("Transcript"), {"fields": ["transcript"]})]
+    readonly_fields = (*summary_fields, "transcript")  # a conversation is read here, changed by its services
     actions = ["close_selected"]
 
     def has_add_permission(self, request):

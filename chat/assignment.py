@@ -133,6 +133,20 @@ def enqueue(
     QueueEntry.objects.bulk_create([entry], ignore_conflicts=True)
 
 
+def requeue_at_head(conversation: Conversation, skill_group: str, queued_at: datetime) -> None:
+    """Put the conversation first in its shop's queue again (its agent went offline, or handed it to a group)."""
+    QueueEntry.objects.update_or_create(
+        conversation=conversation,
+        defaults={
+            "shop_id": conversation.shop_id,
+            "skill_group": skill_group,
+            "at_head": True,
+            "left_message": False,
+            "queued_at": queued_at,
+        },
+    )
+
+
 def queue_entries(shop_id: int) -> list[tuple[int, str]]:
     """The shop's waiting conversations with their skill group, first to be served first."""
     entries = QueueEntry.objects.filter(shop_id=shop_id).order_by("-at_head", "queued_at", "id")
@@ -457,16 +471,7 @@ def requeue_held(user_id: int, *, keep_shop_ids: Collection[int] = (), outbox: O
             conversation.assigned_agent = None
             conversation.save(update_fields=["status", "assigned_agent"])
             group = skill_group_for(conversation, conversation.handoff_reason)
-            QueueEntry.objects.update_or_create(
-                conversation=conversation,
-                defaults={
-                    "shop_id": conversation.shop_id,
-                    "skill_group": group,
-                    "at_head": True,
-                    "left_message": False,
-                    "queued_at": conversation.handed_over_at or timezone.now(),
-                },
-            )
+            requeue_at_head(conversation, group, conversation.handed_over_at or timezone.now())
             announce_status(conversation, outbox)
             announce_queue(conversation.shop_id, outbox)
             text = "刚才的客服暂时离开了，正在为您优先转接其他客服，请稍候～"

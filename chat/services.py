@@ -700,16 +700,7 @@ def transfer_to_group(agent: User, conversation_id: Any, group: Any, *, outbox: 
     if not moved:
         raise ChatError("not_assigned", "这个会话不在您的接待中")
     conversation.status, conversation.assigned_agent = Status.WAITING, None
-    QueueEntry.objects.update_or_create(
-        conversation=conversation,
-        defaults={
-            "shop_id": conversation.shop_id,
-            "skill_group": group,
-            "at_head": True,
-            "left_message": False,
-            "queued_at": timezone.now(),
-        },
-    )
+    assignment.requeue_at_head(conversation, group, timezone.now())
     _announce_status(conversation, outbox)
     _announce_queue(conversation.shop_id, outbox)
     assignment.schedule_assignment(conversation.shop_id, outbox)
