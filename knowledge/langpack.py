@@ -230,16 +230,18 @@ def _check_word(path: Path, line: int, word: str, what: str, pattern: re.Pattern
         raise LanguagePackError(path, line, f"'{word}' has punctuation or spaces, which text matching drops")
 
 
+def _check_domain(path: Path, line: int, domain: str) -> None:
+    if domain not in SYNONYM_DOMAINS:
+        raise LanguagePackError(path, line, f"unknown domain '{domain}'; known: {', '.join(sorted(SYNONYM_DOMAINS))}")
+
+
 def _load_synonyms(path: Path) -> tuple[_Version, tuple[SynonymEntry, ...]]:
     version, rows = _rows(path, 3, 3)
     entries: list[SynonymEntry] = []
     canonical_line: dict[str, int] = {}
     owner: dict[tuple[str, str], tuple[str, int]] = {}  # (domain, word) -> (canonical, line)
     for line, (domain, canonical, members) in rows:
-        if domain not in SYNONYM_DOMAINS:
-            raise LanguagePackError(
-                path, line, f"unknown domain '{domain}'; known: {', '.join(sorted(SYNONYM_DOMAINS))}"
-            )
+        _check_domain(path, line, domain)
         _check_word(path, line, canonical, "group")
         if canonical in canonical_line:
             raise LanguagePackError(
@@ -271,10 +273,7 @@ def _load_broader(path: Path) -> tuple[_Version, tuple[BroaderEntry, ...]]:
     broader_line: dict[str, int] = {}
     owner: dict[str, tuple[str, int]] = {}  # narrower word -> (broader word, line)
     for line, (domain, broader, members) in rows:
-        if domain not in SYNONYM_DOMAINS:
-            raise LanguagePackError(
-                path, line, f"unknown domain '{domain}'; known: {', '.join(sorted(SYNONYM_DOMAINS))}"
-            )
+        _check_domain(path, line, domain)
         _check_word(path, line, broader, "entry")
         if broader in broader_line:
             raise LanguagePackError(
