@@ -24,20 +24,20 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Case, Count, DateTimeField, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DateTimeField, Q, Value, When
 from django.utils import timezone
 
 from chat.intents import HandoffReason, Intent
 from core import rows
 from shops.hours import ServiceHours, service_hours
-from shops.models import Membership, Shop
+from shops.models import Membership
 from shops.services import visible_shop_ids
 
 from .frames import Colleague, GroupLoad, PresenceFrame, QueuePositionFrame, SeatLoad
@@ -186,7 +186,7 @@ def current_position(conversation: Conversation) -> QueuePositionFrame | None:
     if conversation.pk not in order:
         return None
     now = timezone.now()
-    return position_frame(conversation.pk, order, _opens_at(service_hours(conversation.shop, now), now))
+    return position_frame(conversation.pk, order, _opens_at(service_hours(conversation.shop_id), now))
 
 
 def announce_queue_order(shop_id: int, order: list[int], opens_at: str | None, outbox: Outbox | None) -> None:
@@ -226,27 +226,45 @@ def loads(shop_id: int, user_ids: set[int] | None = None) -> Counter[int]:
     return Counter(dict(counts))
 
 
+@cache
+def _serving_seats_sql() -> str:
+    """The seats of a shop's online agents with the chats each holds there: written out once, since every
+    hand-off and every close runs it and a QuerySet of this shape took longer to build than to run."""
+    seat, user, presence, member, held = (
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (AgentSeat, get_user_model(), AgentPresence, Membership, Conversation)
+    )
+    return (
+        f"SELECT s.*, u.username AS agent_username, u.first_name AS agent_first_name, "
+        f"u.last_name AS agent_last_name, "
+        f"(SELECT COUNT(*) FROM {held} c WHERE c.shop_id = s.shop_id AND c.status = %s "
+        f"AND c.assigned_agent_id = s.user_id) AS held "
+        f"FROM {seat} s INNER JOIN {user} u ON u.id = s.user_id "
+        f"WHERE s.shop_id = %s AND s.presence = %s AND u.is_active "
+        f"AND EXISTS (SELECT 1 FROM {presence} p WHERE p.user_id = s.user_id AND p.last_seen_at >= %s) "
+        f"AND (u.is_superuser OR EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = s.user_id "
+        f"AND m.shop_id = s.shop_id AND m.role IN (%s, %s))) "
+        f"ORDER BY s.user_id"
+    )
+
+
 def serving_seats(shop_id: int) -> list[Seat]:
     """Seats of the shop's online agents (switched online, with a live console, still serving the shop), with
-    the chats each holds there now: one query (``online_agent_ids``, the seats and their loads together)."""
-    console = AgentPresence.objects.filter(user_id=OuterRef("user_id"), last_seen_at__gte=timezone.now() - PRESENCE_TTL)
-    member = Membership.objects.filter(user_id=OuterRef("user_id"), shop_id=shop_id, role__in=SERVICE_ROLES)
-    held = (
-        Conversation.objects.filter(shop_id=shop_id, status=Status.AGENT, assigned_agent_id=OuterRef("user_id"))
-        .order_by()
-        .values("assigned_agent_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    online = (
-        AgentSeat.objects.filter(shop_id=shop_id, presence=Presence.ONLINE, user__is_active=True)
-        .filter(Exists(console))
-        .filter(Q(user__is_superuser=True) | Exists(member))
-        .annotate(held=Coalesce(Subquery(held), 0))
-        .select_related("user")
-        .order_by("user_id")
-    )
-    return [Seat(row, row.held) for row in online]
+    the chats each holds there now, in one statement. Each seat's user carries what assignment needs of it
+    (id and names, for the shopper's notice)."""
+    since = timezone.now() - PRESENCE_TTL
+    params = [Status.AGENT, shop_id, Presence.ONLINE, since, *SERVICE_ROLES]
+    seats = []
+    for row in AgentSeat.objects.raw(_serving_seats_sql(), params):
+        extra = row.__dict__  # the statement's columns beyond the seat's own
+        row.user = get_user_model()(
+            pk=row.user_id,
+            username=extra["agent_username"],
+            first_name=extra["agent_first_name"],
+            last_name=extra["agent_last_name"],
+        )
+        seats.append(Seat(row, extra["held"]))
+    return seats
 
 
 def _never(seat: Seat) -> datetime:
@@ -328,7 +346,7 @@ class ShopHours:
 
     @cached_property
     def hours(self) -> ServiceHours:
-        return service_hours(Shop.objects.get(pk=self.shop_id), self.now)
+        return service_hours(self.shop_id)
 
     def serving(self) -> bool:
         return self.hours.is_open(self.now)
@@ -436,10 +454,11 @@ def assign_waiting(shop_id: int, *, outbox: Outbox | None = None) -> list[Conver
         with transaction.atomic():
             if not pass_turn(shop_id):
                 return assigned  # the pass running now looks again once it ends
-            desk = locked_desk(shop_id)
-            picks, _entries = planned(shop_id, desk.rule, hours)
+            rule = locked_desk(shop_id).rule
+            picks, _entries = planned(shop_id, rule, hours)
             assigned += take_all(shop_id, picks, outbox=outbox)
-        rule = ServiceDesk.objects.filter(shop_id=shop_id).values_list("rule", flat=True).first() or Rule.MANUAL
+        # The look reads as the pass did, under the rule the pass read: a rule changed since schedules a
+        # pass of its own (``save_desk``), and a pass reads the rule afresh under the lock.
         picks, entries = planned(shop_id, rule, hours)
         if not picks:
             break

@@ -33,7 +33,7 @@ from .frames import (
     TypingFrame,
 )
 from .identity import InvalidIdentity, parse_identity, verify_identity
-from .messaging import conversation_group, shop_agents_group
+from .messaging import conversation_group, send_events, shop_agents_group
 from .models import Conversation
 from .services import ChatError
 
@@ -171,8 +171,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         return result
 
     async def publish(self, outbox: services.Outbox) -> None:
-        for group, event in outbox.events:
-            await self.channel_layer.group_send(group, event)
+        await send_events(self.channel_layer, outbox.events)
 
     async def chat_status(self, event: dict[str, Any]) -> None:
         await self.send_frame(event["frame"])

@@ -448,7 +448,7 @@ def request_handoff(conversation: Conversation, reason: str, *, outbox: Outbox |
         conversation.save(update_fields=["status", "handoff_reason", "handed_over_at"])
         _announce_status(conversation, outbox)
         _announce_queue(conversation.shop_id, outbox)
-    hours = service_hours(conversation.shop, now)
+    hours = service_hours(conversation.shop_id)
     group = assignment.skill_group_for(conversation, reason)
     if not hours.is_open(now):
         assignment.enqueue(conversation, skill_group=group, at_head=True, left_message=True)

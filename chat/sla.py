@@ -47,16 +47,15 @@ def policy_of(shop: Shop) -> SlaPolicy | None:
 def due_at(policy: SlaPolicy, started_at: datetime, minutes: int, hours: ServiceHours | None = None) -> datetime:
     """When a clock started at ``started_at`` runs out. A business-hours-only clock counts only the time
     inside the shop's service hours (``shops.hours``, the hours its queue is assigned in: the weekly
-    windows minus the holidays, in the shop's timezone), read from the day before ``started_at`` on
-    unless ``hours`` is given; for a shop without any window it runs around the clock."""
+    windows minus the holidays, in the shop's timezone) unless ``hours`` is given; for a shop without any
+    window it runs around the clock."""
     target = timedelta(minutes=minutes)
     if not policy.business_hours_only:
         return started_at + target
-    shop = policy.shop
-    hours = hours or service_hours(shop, started_at)
+    hours = hours or service_hours(policy.shop_id)
     if hours.always_open:
         return started_at + target
-    return add_working_time(started_at, shop.tz, hours.weekly, target, hours.holidays)
+    return add_working_time(started_at, hours.tz, hours.weekly, target, hours.holidays)
 
 
 def running_timer(conversation: Conversation, policy: SlaPolicy | None) -> Timer | None:

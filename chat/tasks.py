@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import assignment, services
+from .messaging import Outbox, publish
 from .services import close_idle_bot_conversations
 from .sla import check_breaches
 
@@ -32,4 +33,9 @@ def assign_queues() -> int:
     shop with waiting shoppers is assigned (service hours starting let the messages left overnight through).
     Returns the conversations assigned."""
     services.sweep_silent_agents()
-    return sum(len(assignment.assign_waiting(shop_id)) for shop_id in assignment.queued_shop_ids())
+    assigned = 0
+    for shop_id in assignment.queued_shop_ids():
+        outbox = Outbox()
+        assigned += len(assignment.assign_waiting(shop_id, outbox=outbox))
+        publish(outbox)
+    return assigned

@@ -17,6 +17,7 @@ class ChangeStamp(models.Model):
         KNOWLEDGE = "knowledge", _("Knowledge (cards, similar questions, synonyms, shop words)")
         CATALOGUE = "catalogue", _("Product catalogue")
         QA_RULES = "qa_rules", _("QA rules")
+        SERVICE_HOURS = "service_hours", _("Service hours (weekly windows, holidays, timezone)")
 
     # No foreign key: core sits below shops. The unique constraint's index leads with shop_id.
     shop_id = models.BigIntegerField(_("shop id (0: every shop)"))

@@ -57,7 +57,7 @@ def test_the_next_opening_skips_the_weekend_and_holidays():
 
 @pytest.mark.django_db
 def test_a_shop_without_hours_serves_around_the_clock():
-    hours = service_hours(ShopFactory(timezone="America/New_York"), timezone.now())
+    hours = service_hours(ShopFactory(timezone="America/New_York").pk)
     assert hours.always_open and hours.is_open(timezone.now())
 
 
@@ -104,3 +104,18 @@ def test_a_left_message_opens_as_the_first_queue_item_when_the_hours_start():
     OpeningHours.objects.filter(shop=shop).delete()
     tasks.assign_queues()
     assert holder(left) == agent.pk and holder(earlier) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_window_holiday_or_timezone_is_seen_at_once_though_each_process_keeps_the_hours():
+    shop = ShopFactory(timezone="America/New_York")
+    assert service_hours(shop.pk).always_open  # read, and kept by this process
+    window = OpeningHours.objects.create(shop=shop, weekday=0, opens=time(9), closes=time(18))
+    assert service_hours(shop.pk).weekly == {0: [(time(9), time(18))]}
+    Holiday.objects.create(shop=shop, day=date(2026, 11, 30), name="店庆")
+    assert service_hours(shop.pk).holidays == {date(2026, 11, 30)}
+    shop.timezone = "Europe/Berlin"
+    shop.save()
+    assert service_hours(shop.pk).tz == ZoneInfo("Europe/Berlin")
+    window.delete()
+    assert service_hours(shop.pk).weekly == {}

@@ -84,7 +84,7 @@ def service_levels(conversations: QuerySet[Conversation], now: datetime | None =
         assert started is not None  # handed-over conversations only
         if policy is not None:
             if policy.business_hours_only and policy.shop_id not in hours:
-                hours[policy.shop_id] = service_hours(policy.shop, started)
+                hours[policy.shop_id] = service_hours(policy.shop_id)
             due = due_at(policy, started, policy.first_response_minutes, hours.get(policy.shop_id))
             answered = row["answered_at"]
             if answered is not None:

@@ -2,8 +2,9 @@
 
 On PostgreSQL only (its row locks are what assignment relies on; SQLite serialises every writer). A throwaway
 shop gets M agents with a live console, switched online, under the chosen rule, and N conversations with the
-bot. Shopper threads (each its own database connection) then all call ``request_handoff`` at once; agent
-threads close each chat their agents are given (after ``--serve-ms``), freeing the slot for the head of the
+bot. Shopper threads (each its own database connection) then all call ``request_handoff`` at once, each
+through an outbox whose events it sends once the call returns, as the shopper's socket does; agent threads
+close each chat their agents are given (after ``--serve-ms``), freeing the slot for the head of the
 queue, until every conversation has been assigned. A watcher thread polls (every 5 ms) for conversations
 whose assignment is committed, i.e. what an agent's console can load: the "客服 X 为您服务" notice is stored
 in the same transaction. Printed: the time from each shopper's own request (the moment its
@@ -30,7 +31,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from chat import services
-from chat.messaging import post_message
+from chat.messaging import Outbox, post_message, publish
 from chat.models import AgentSeat, Conversation, Message, ServiceDesk
 from devtools.stats import percentile
 from shops.models import Membership, Shop
@@ -70,13 +71,13 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the benchmark shop afterwards")
 
     def handle(self, *args, **options) -> None:
-        if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-            raise CommandError("bench_assignment needs PostgreSQL: set DATABASE_URL=postgres://…")
         for name in ("shoppers", "agents", "capacity", "threads", "agent_threads"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
         if options["capacity"] > 50:
             raise CommandError("--capacity must be at most 50 (an agent's maximum)")
+        if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+            raise CommandError("bench_assignment needs PostgreSQL: set DATABASE_URL=postgres://…")
         shop, agents, conversations = self.prepare(options)
         try:
             self.run(shop, agents, conversations, options)
@@ -133,7 +134,9 @@ class Command(BaseCommand):
             start_barrier.wait()
             for conversation in batch:
                 asked[conversation.pk] = timezone.now()
-                services.request_handoff(conversation, "requested")
+                outbox = Outbox()  # as the shopper's socket does: the events go out once the call returns
+                services.request_handoff(conversation, "requested", outbox=outbox)
+                publish(outbox)
 
         def agent_thread(mine):
             pause = options["serve_ms"] / 1000
@@ -152,16 +155,22 @@ class Command(BaseCommand):
                     time.sleep(pause)
                 by_id = {a.pk: a for a in mine}
                 for pk, agent_id in held:
-                    services.close_held_conversation(by_id[agent_id], pk)
+                    outbox = Outbox()
+                    services.close_held_conversation(by_id[agent_id], pk, outbox=outbox)
+                    publish(outbox)
 
         def watcher_thread():
+            # A shop's notices are written under its desk lock, one transaction at a time, so they commit in
+            # the order of their ids: reading past the last id seen misses none (and costs little, since
+            # this thread shares the process with the shoppers and agents it times).
+            last = 0
             try:
                 while len(seen) < total and not done.is_set():
-                    ids = _greetings(shop).exclude(conversation_id__in=list(seen))
-                    fresh = list(ids.values_list("conversation_id", flat=True))
+                    fresh = list(_greetings(shop).filter(pk__gt=last).values_list("pk", "conversation_id"))
                     now = timezone.now()
-                    for conversation_id in fresh:
+                    for pk, conversation_id in fresh:
                         seen.setdefault(conversation_id, now)
+                        last = max(last, pk)
                     time.sleep(0.005)
             finally:
                 connections.close_all()
