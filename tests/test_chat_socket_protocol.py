@@ -2,12 +2,14 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.sessions import CookieMiddleware
 from channels.testing import WebsocketCommunicator
 
 from chat import services
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 from config.asgi import application
+from config.routing import websocket_urlpatterns
 from shops.models import Shop
 from shops.quota import quota_usage
 from tests.chat_sockets import ORIGIN, agent_socket, conversation_of, send_message, shopper_socket
@@ -271,3 +273,10 @@ async def test_a_shopper_socket_that_sends_nothing_is_closed_as_idle(shop_a, set
     assert welcome["type"] == "welcome"
     closed = await communicator.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4408}
+
+
+def test_shopper_sockets_skip_the_session_lookup_that_staff_sockets_need():
+    routes = {str(route.pattern): route.callback for route in websocket_urlpatterns}
+    assert not isinstance(routes["ws/chat/<slug:slug>/"], CookieMiddleware)
+    assert isinstance(routes["ws/agent/"], CookieMiddleware)
+    assert isinstance(routes["ws/alerts/"], CookieMiddleware)
