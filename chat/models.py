@@ -1,5 +1,7 @@
 """Conversations between shoppers and the shop (bot or human), and the service records they produce."""
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -30,6 +32,7 @@ class Conversation(models.Model):
         APP = "app", _("App")
         LIVE = "live", _("Live stream room")
         API = "api", _("Open API")
+        EMAIL = "email", _("Email")
 
     # No index of its own: the composite indexes below all lead with the shop.
     shop = models.ForeignKey(
@@ -533,3 +536,151 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.conversation_id} · {self.queued_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- the email channel (chat.mail) -----------------------------------------------------------------------
+
+
+class MailSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (a server on the same network only)")
+
+
+class EmailMailbox(models.Model):
+    """A shop's customer-service mailbox: read over IMAP from a stored UID cursor, answered over SMTP.
+    Passwords (usually an app password / 授权码) are stored encrypted (``core.sealing``)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="mailboxes", verbose_name=_("shop"))
+    # One address feeds one shop: mail sent to it can never reach another shop's conversations.
+    address = models.EmailField(_("address"), unique=True)
+    display_name = models.CharField(_("sender name"), max_length=60, blank=True)
+    imap_host = models.CharField(_("IMAP host"), max_length=200)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993, validators=[MaxValueValidator(65535)])
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=MailSecurity.choices, default=MailSecurity.SSL
+    )
+    imap_username = models.CharField(_("IMAP username"), max_length=200)
+    imap_password_sealed = models.TextField(_("IMAP password (encrypted)"), blank=True, editable=False)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=100, default="INBOX")
+    smtp_host = models.CharField(_("SMTP host"), max_length=200)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=465, validators=[MaxValueValidator(65535)])
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=MailSecurity.choices, default=MailSecurity.SSL
+    )
+    smtp_username = models.CharField(_("SMTP username"), max_length=200, blank=True)
+    smtp_password_sealed = models.TextField(_("SMTP password (encrypted)"), blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    # The IMAP cursor: mail above last_uid within this UIDVALIDITY is new.
+    uid_validity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True, editable=False)
+    last_uid = models.BigIntegerField(_("last UID read"), default=0, editable=False)
+    last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True, editable=False)
+    last_received_at = models.DateTimeField(_("last mail received at"), null=True, blank=True, editable=False)
+    imap_error = models.CharField(_("last reading error"), max_length=300, blank=True, editable=False)
+    smtp_error = models.CharField(_("last sending error"), max_length=300, blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        ordering = ["shop", "address"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_uid__gte=0), name="mailbox_last_uid_not_negative"),
+        ]
+        indexes = [models.Index(fields=["is_active"], name="mailbox_active")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class EmailRecord(models.Model):
+    """One mail received or sent by a shop's mailbox, by its Message-ID: how a reply finds its conversation
+    (In-Reply-To / References), how a mail fetched twice is stored once, and what was never answered."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Received")
+        OUTBOUND = "out", _("Sent")
+
+    class Outcome(models.TextChoices):
+        STORED = "stored", _("Stored in the conversation")
+        BOUNCE = "bounce", _("Bounce, not answered")
+        AUTO_REPLY = "auto_reply", _("Auto-reply, not answered")
+        BULK = "bulk", _("Bulk or list mail, not answered")
+        OWN = "own", _("Our own mail, not answered")
+        TOO_LARGE = "too_large", _("Too large, not downloaded")
+        PENDING = "pending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Sending failed")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="email_records", verbose_name=_("shop"))
+    mailbox = models.ForeignKey(
+        EmailMailbox, on_delete=models.CASCADE, related_name="records", verbose_name=_("mailbox")
+    )
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email_records",
+        verbose_name=_("conversation"),
+    )
+    # The shopper's message (inbound) or the last reply the mail carried (outbound).
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("message")
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    mail_id = models.CharField(_("Message-ID"), max_length=255)
+    # The ids of the thread this mail belongs to (its References plus In-Reply-To), oldest first.
+    references = models.JSONField(_("references"), default=list, blank=True)
+    counterpart = models.EmailField(_("shopper address"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("sending attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mail record")
+        verbose_name_plural = _("mail records")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "mail_id"], name="email_record_mail_id_per_shop"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "direction", "id"], name="email_record_thread"),
+            models.Index(fields=["id"], condition=Q(outcome__in=["pending", "failed"]), name="email_record_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.mail_id[:40]} · {self.get_outcome_display()}"
+
+
+def attachment_path(attachment: "EmailAttachment", filename: str) -> str:
+    # Never the sender's name on disk: a random name under the shop's folder; the name is in the row.
+    return f"mail/{attachment.shop_id}/{secrets.token_hex(16)}"
+
+
+class EmailAttachment(models.Model):
+    """A file a shopper sent by mail, kept with their message and shown to the shop's agents."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="email_attachments", verbose_name=_("shop"), db_index=False
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    filename = models.CharField(_("file name"), max_length=100)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mail attachment")
+        verbose_name_plural = _("mail attachments")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 
 from . import assignment, services
+from .mail import inbound, outbound
+from .models import EmailMailbox
 from .services import close_idle_bot_conversations
 from .sla import check_breaches
 
@@ -33,3 +35,27 @@ def assign_queues() -> int:
     Returns the conversations assigned."""
     services.sweep_silent_agents()
     return sum(len(assignment.assign_waiting(shop_id)) for shop_id in assignment.queued_shop_ids())
+
+
+@shared_task
+def poll_mailboxes() -> int:
+    """Beat task (EMAIL_CHANNEL_POLL_SECONDS): each active mailbox polled in a task of its own, and reply
+    mails the SMTP server refused sent again. Returns the mailboxes queued."""
+    mailbox_ids = list(EmailMailbox.objects.filter(is_active=True, shop__is_active=True).values_list("pk", flat=True))
+    for mailbox_id in mailbox_ids:
+        poll_mailbox.delay(mailbox_id)
+    outbound.retry_unsent()
+    return len(mailbox_ids)
+
+
+@shared_task
+def poll_mailbox(mailbox_id: int) -> int:
+    """New mail of one mailbox into its shop's conversations. Returns the shopper messages stored."""
+    return inbound.poll_mailbox(mailbox_id).stored
+
+
+@shared_task
+def send_email_replies(conversation_id: int) -> str:
+    """The conversation's replies not mailed yet, as one mail. Returns its outcome ("" for nothing to send)."""
+    record = outbound.send_replies(conversation_id)
+    return record.outcome if record is not None else ""

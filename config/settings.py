@@ -364,3 +364,20 @@ CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)
 # An agent whose last console closed goes offline this long after (chats back to the queue's head), unless a
 # console of theirs is back by then: a reload or a dropped connection keeps them online.
 CHAT_PRESENCE_GRACE_SECONDS = env.int("CHAT_PRESENCE_GRACE_SECONDS", default=30)
+
+# --- the email channel (chat.mail, docs/channels.md#email) ------------------------------------------------
+# Attachments received by mail: stored under MEDIA_ROOT, served to staff only through the agent console.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+EMAIL_CHANNEL_POLL_SECONDS = env.float("EMAIL_CHANNEL_POLL_SECONDS", default=60.0)
+EMAIL_CHANNEL_TIMEOUT_SECONDS = env.float("EMAIL_CHANNEL_TIMEOUT_SECONDS", default=30.0)
+# A private CA for merchants' self-hosted mail servers (PEM file); the system's CAs are always trusted.
+EMAIL_CHANNEL_CA_FILE = env.str("EMAIL_CHANNEL_CA_FILE", default="")
+# Limits on what a stranger's mail can make Shopbee store: a larger mail is recorded and not downloaded.
+EMAIL_CHANNEL_MAX_MAIL_BYTES = env.int("EMAIL_CHANNEL_MAX_MAIL_BYTES", default=25 * 1024 * 1024)
+EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+EMAIL_CHANNEL_MAX_ATTACHMENTS = env.int("EMAIL_CHANNEL_MAX_ATTACHMENTS", default=10)
+# Mails read per mailbox per poll; the rest wait for the next poll, so one flooded mailbox never starves others.
+EMAIL_CHANNEL_FETCH_LIMIT = env.int("EMAIL_CHANNEL_FETCH_LIMIT", default=50)
+# Passwords of merchants' mailboxes are encrypted at rest with a key derived from this (default: SECRET_KEY).
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="") or SECRET_KEY
+CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {"task": "chat.tasks.poll_mailboxes", "schedule": EMAIL_CHANNEL_POLL_SECONDS}
