@@ -7,7 +7,9 @@ add mailbox users as they need them (``imap_server.add_user``) and put mail into
 IMAP ``APPEND`` (``imap_server.deliver``), as a mail server delivering it would. ``make mail-deps`` installs
 dovecot (apt-get install dovecot-imapd); without the binary these tests are skipped and say why.
 
-``smtp_server`` runs aiosmtpd's controller in a thread with a login check, and keeps every mail it accepted.
+``smtp_server`` runs aiosmtpd's controller in a thread: STARTTLS with a certificate for 127.0.0.1 made for
+the run (``EMAIL_CHANNEL_CA_FILE`` trusts it, as a merchant's private CA would be), a login required after
+it, and every mail it accepted kept.
 """
 
 import email
@@ -167,8 +169,43 @@ class _Handler:
         return "250 OK"
 
 
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
 @pytest.fixture
-def smtp_server():
+def smtp_server(settings, tmp_path):
+    import ssl
+
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -182,13 +219,18 @@ def smtp_server():
         )
         return AuthResult(success=ok, handled=False)
 
+    cert_file, key_file = _certificate(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_file, key_file)
+    settings.EMAIL_CHANNEL_CA_FILE = str(cert_file)
     controller = Controller(
         _Handler(server),
         hostname=server.host,
         port=server.port,
         authenticator=authenticate,
-        auth_require_tls=False,
         auth_required=True,
+        tls_context=tls,
+        require_starttls=True,
     )
     controller.start()
     try:

@@ -31,6 +31,7 @@ def connect_mailbox(imap_server, smtp_server, shop=None) -> EmailMailbox:  # noq
         address=address,
         imap_port=imap_server.port,
         smtp_port=smtp_server.port,
+        smtp_security="starttls",
         smtp_username=smtp_server.username,
         passwords__smtp=smtp_server.password,
     )
