@@ -4,6 +4,9 @@ from celery import shared_task
 from django.conf import settings
 
 from . import assignment, services
+from .channels import delivery, wecom_sync
+from .channels.delivery import DELIVER_TASK
+from .channels.wecom_sync import SYNC_TASK
 from .services import close_idle_bot_conversations
 from .sla import check_breaches
 
@@ -33,3 +36,22 @@ def assign_queues() -> int:
     Returns the conversations assigned."""
     services.sweep_silent_agents()
     return sum(len(assignment.assign_waiting(shop_id)) for shop_id in assignment.queued_shop_ids())
+
+
+@shared_task(acks_late=True, name=DELIVER_TASK)
+def deliver_channel(conversation_id: int) -> int:
+    """Send a channel conversation's pending replies in order (``chat.channels.delivery``); a retry after its
+    back-off is queued by the delivery itself."""
+    return delivery.deliver_conversation(conversation_id)
+
+
+@shared_task
+def sweep_channel_deliveries() -> int:
+    """Beat task: conversations whose next reply is overdue (its job was lost) are queued again."""
+    return delivery.requeue_overdue()
+
+
+@shared_task(acks_late=True, name=SYNC_TASK)
+def sync_wecom(connection_id: int, token: str = "", attempt: int = 1) -> int:
+    """Pull a WeCom connection's new messages after its callback (``chat.channels.wecom_sync``)."""
+    return wecom_sync.sync(connection_id, token, attempt)

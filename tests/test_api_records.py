@@ -5,7 +5,7 @@ import json
 import pytest
 
 from api.models import WebhookDelivery, WebhookSubscription
-from api.webhooks import sign
+from core.outbound import sign
 from chat.models import InvoiceRequest, Message, WorkOrder
 from tests.deliveries import settle
 from tests.factories import (

@@ -9,7 +9,7 @@ import time_machine
 from asgiref.sync import async_to_sync
 
 from api.models import WebhookDelivery, WebhookSubscription
-from api.webhooks import sign
+from core.outbound import sign
 from chat.messaging import conversation_group
 from chat.models import Conversation, Message
 from marketing.models import Campaign, Touch
