@@ -6,18 +6,22 @@ round once more), from the cursor stored after each page. Each shopper message e
 a page read again after a crash) is stored and answered once.
 """
 
+import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 from django.core.cache import cache
 
-from chat.models import ChannelConnection
+from chat.models import ChannelConnection, Conversation
 from chat.services import MAX_TEXT_LENGTH, ChatError
+from core import crypto
 
 from .base import ChannelError
 from .connections import note_error
 from .inbound import receive
 from .jobs import backoff_seconds, run_later
+from .wecom import crypto_of
 from .wecom_client import WeComClient
+from .wecom_crypto import CryptoError
 
 SYNC_TASK = "chat.tasks.sync_wecom"
 MAX_SYNC_ATTEMPTS = 5
@@ -106,3 +110,42 @@ def sync(connection_id: int, token: str = "", attempt: int = 1) -> int:
         return stored
     finally:
         cache.delete(lock)
+
+
+MAX_CALLBACK_BYTES = 64 * 1024
+
+
+def callback_connection(connection_id: int) -> ChannelConnection | None:
+    return ChannelConnection.objects.filter(pk=connection_id, kind=Conversation.Channel.WECOM, is_active=True).first()
+
+
+def _xml_fields(data: bytes) -> dict[str, str]:
+    """The child elements of a WeCom XML document; CryptoError for anything else (no DTDs, no entities)."""
+    if len(data) > MAX_CALLBACK_BYTES or b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        raise CryptoError("not a WeCom XML document")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        raise CryptoError("not XML") from None
+    return {child.tag: (child.text or "") for child in root}
+
+
+def verify_url(connection: ChannelConnection, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> bytes:
+    """WeCom's check of the callback URL: the decrypted ``echostr`` when its signature is right (CryptoError else)."""
+    codec = crypto_of(connection, crypto.decrypt(connection.secrets))
+    codec.verify(msg_signature, timestamp, nonce, echostr)
+    return codec.decrypt(echostr)
+
+
+def accept_callback(connection: ChannelConnection, msg_signature: str, timestamp: str, nonce: str, body: bytes) -> bool:
+    """A callback WeCom posted: checked and decrypted (CryptoError for a forged or damaged one). A
+    ``kf_msg_or_event`` event queues a pull with its token; returns whether one was queued. The pull
+    itself runs off the request: WeCom wants its answer within seconds."""
+    codec = crypto_of(connection, crypto.decrypt(connection.secrets))
+    encrypted = _xml_fields(body).get("Encrypt", "")
+    codec.verify(msg_signature, timestamp, nonce, encrypted)
+    event = _xml_fields(codec.decrypt(encrypted))
+    if event.get("Event") != "kf_msg_or_event":
+        return False
+    run_later(SYNC_TASK, sync, connection.pk, event.get("Token", "")[:128])
+    return True
