@@ -11,13 +11,7 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import tasks  # noqa: F401  (registers the tasks the email receiver queues by name)
-        from .mail.receivers import mail_reply
         from .services import staff_access_changed
-        from .signals import message_stored
-
-        # A reply in an email conversation is mailed to the shopper (chat.mail.outbound).
-        message_stored.connect(mail_reply, dispatch_uid="chat.mail.reply")
 
         # A removed role or a deactivated user takes the agent off their consoles and conversations at once.
         for signal in (post_save, post_delete):

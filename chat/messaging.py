@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from core import rows
 
+from .channels.delivery import record_messages
 from .frames import MessageFrame, StatusFrame
 from .intents import Intent
 from .models import Conversation, Message
@@ -75,7 +76,8 @@ def new_message(
 
 
 def store_messages(conversation: Conversation, messages: list[Message], *, touch: bool = True) -> list[Message]:
-    """Store new messages in one INSERT; listeners hear of each after commit.
+    """Store new messages in one INSERT; listeners hear of each after commit. The shop's messages of a
+    conversation on another channel than the web are queued for it (``chat.channels.delivery``).
 
     ``touch`` moves the conversation's ``last_message_at``; a caller that writes the conversation row
     anyway (the bot turn saves the dialogue state) passes False and sets it in that same UPDATE.
@@ -88,6 +90,9 @@ def store_messages(conversation: Conversation, messages: list[Message], *, touch
         conversation.last_message_at = messages[-1].created_at
         if touch:
             rows.update(conversation, ["last_message_at"])
+        # The conversation's row is locked by now (the caller's lock or the UPDATE above): a channel
+        # conversation's outbound rows go in in commit order.
+        record_messages(conversation, messages)
         for message in messages:
             transaction.on_commit(partial(message_stored.send, sender=Message, message=message))
     return messages

@@ -29,6 +29,7 @@ from shops.services import has_shop_role
 
 from . import assignment, dialogue, sla
 from .assignment import PRESENCE_TTL, SERVICE_ROLES, online_agent_ids, serving_shop_ids
+from .channels.delivery import record_close
 from .frames import (
     HistoryFrame,
     MessageFrame,
@@ -347,6 +348,9 @@ def _receive(
             customer_id=conversation.customer_id,
             visitor_token=conversation.visitor_token,
             channel=conversation.channel,
+            connection_id=conversation.connection_id,
+            external_id=conversation.external_id,
+            external_name=conversation.external_name,
             outbox=outbox,
         )
     with_bot = (
@@ -737,6 +741,7 @@ def close_conversation(
         intent=survey.intent,
         agent=by,
     )
+    record_close(conversation)
     _announce_status(conversation, outbox)
     if was_waiting:
         _announce_queue(conversation.shop_id, outbox)

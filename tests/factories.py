@@ -10,8 +10,7 @@ from django.utils import timezone
 from analytics.models import QAFinding, QARule, Severity
 from api.keys import issue_key
 from api.models import ApiKey, Scope
-from chat.mail.accounts import set_passwords
-from chat.models import Conversation, EmailMailbox, InvoiceRequest, Message, WorkOrder
+from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
 from knowledge.models import FAQCard, SimilarQuestion, SynonymGroup
 from marketing.models import Campaign, Coupon, LiveSession, Touch
 from shops.models import Customer, Membership, Order, OrderLine, Product, QuotaWarning, Refund, Shop
@@ -267,25 +266,10 @@ class QuotaWarningFactory(factory.django.DjangoModelFactory):
     quota = 2000
 
 
-class EmailMailboxFactory(factory.django.DjangoModelFactory):
-    """A shop's mailbox; ``imap_password`` / ``smtp_password`` are sealed as the admin seals them."""
+def channel_connection(shop, kind: str, name: str = "", **values: str):
+    """A saved channel connection of ``shop`` with ``values`` for its declared fields (secrets encrypted), through
+    the service the admin uses."""
+    from chat.channels.connections import save_connection
+    from chat.models import ChannelConnection
 
-    class Meta:
-        model = EmailMailbox
-        skip_postgeneration_save = True
-
-    shop = factory.SubFactory(ShopFactory)
-    address = factory.Sequence(lambda n: f"cs{n}@example.com")
-    imap_host = "127.0.0.1"
-    imap_port = 143
-    imap_security = "none"
-    imap_username = factory.SelfAttribute("address")
-    smtp_host = "127.0.0.1"
-    smtp_port = 25
-    smtp_security = "none"
-
-    @factory.post_generation
-    def passwords(self, create, extracted, **kwargs):
-        set_passwords(self, imap_password=kwargs.get("imap", "app-password-1"), smtp_password=kwargs.get("smtp", ""))
-        if create:
-            self.save()
+    return save_connection(ChannelConnection(shop=shop, kind=kind, name=name or f"{kind} of {shop.slug}"), values)

@@ -2,15 +2,20 @@
 takes the replies over SMTP (tests/mail_servers.py). Mail is put in the mailbox with IMAP APPEND, the poll
 task reads it, the bot answers, and the answer arrives at the SMTP server."""
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from chat import tasks
-from chat.mail import inbound, outbound
-from chat.models import Conversation, EmailAttachment, EmailMailbox, EmailRecord, Message
-from tests.factories import EmailMailboxFactory, FAQCardFactory, ShopFactory
-from tests.mail_servers import imap_server, needs_dovecot, smtp_server  # noqa: F401  (fixtures)
+from chat.channels import connections, email_sync
+from chat.channels.base import ChannelError
+from chat.channels.jobs import executor
+from chat.models import ChannelConnection, ChannelDelivery, Conversation, EmailAttachment, EmailRecord, Message
+from tests.factories import FAQCardFactory, ShopFactory, channel_connection
+from tests.mail_servers import PASSWORD, imap_server, needs_dovecot, smtp_server  # noqa: F401  (fixtures)
 
 pytestmark = [needs_dovecot, pytest.mark.django_db(transaction=True)]
 
@@ -23,20 +28,46 @@ def media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def connect_mailbox(imap_server, smtp_server, shop=None) -> EmailMailbox:  # noqa: F811
-    """A shop's mailbox on the test servers, connected: its first poll sets the cursor."""
+def mailbox_values(imap_server, smtp_server, **values) -> dict:  # noqa: F811
+    """What a merchant enters for a mailbox on the test servers (a fresh address each time)."""
     address = imap_server.add_user()
-    mailbox = EmailMailboxFactory(
-        shop=shop or ShopFactory(),
-        address=address,
-        imap_port=imap_server.port,
-        smtp_port=smtp_server.port,
-        smtp_security="starttls",
-        smtp_username=smtp_server.username,
-        passwords__smtp=smtp_server.password,
+    return {
+        "address": address,
+        "imap_host": imap_server.host,
+        "imap_port": str(imap_server.port),
+        "imap_security": "none",
+        "imap_password": PASSWORD,
+        "smtp_host": smtp_server.host,
+        "smtp_port": str(smtp_server.port),
+        "smtp_security": "starttls",
+        "smtp_username": smtp_server.username,
+        "smtp_password": smtp_server.password,
+        **values,
+    }
+
+
+class Mailbox:
+    """A shop's email connection and its address."""
+
+    def __init__(self, connection: ChannelConnection) -> None:
+        self.connection = connection
+        self.pk = connection.pk
+        self.shop = connection.shop
+        self.shop_id = connection.shop_id
+        self.address = connection.config["address"]
+
+
+def connect_mailbox(imap_server, smtp_server, shop=None, **values) -> Mailbox:  # noqa: F811
+    """A shop's mailbox on the test servers, connected: its first poll sets the cursor."""
+    connection = channel_connection(
+        shop or ShopFactory(), "email", **mailbox_values(imap_server, smtp_server, **values)
     )
-    assert inbound.poll_mailbox(mailbox.pk).received == 0
-    return mailbox
+    assert email_sync.poll(connection.pk).received == 0
+    return Mailbox(connection)
+
+
+def settle() -> None:
+    assert executor.wait_idle(timeout=60), "replies still being sent after 60 s"
 
 
 def shopper_mail(mailbox, body, *, message_id, subject="咨询", sender=SHOPPER, **headers) -> EmailMessage:
@@ -51,8 +82,11 @@ def shopper_mail(mailbox, body, *, message_id, subject="咨询", sender=SHOPPER,
     return mail
 
 
-def poll(mailbox) -> inbound.PollResult:
-    return inbound.poll_mailbox(mailbox.pk)
+def poll(mailbox) -> email_sync.PollResult:
+    """Read the mailbox, then wait until the replies it led to were sent."""
+    result = email_sync.poll(mailbox.pk)
+    settle()
+    return result
 
 
 def shopper_texts(conversation) -> list[str]:
@@ -102,7 +136,7 @@ def test_a_thread_of_three_mails_stays_one_conversation_answered_in_the_thread(i
     assert shopper_texts(conversation) == ["咨询\n你好，什么时候发货？", "那能开发票吗？", "好的谢谢"]
     assert second_reply["References"].split() == ["<m1@example.net>", f"<{ours}>", "<m2@example.net>"]
     assert len(smtp_server.messages_to(SHOPPER)) == 3
-    assert set(EmailRecord.objects.filter(direction="out").values_list("outcome", flat=True)) == {Outcome.SENT}
+    assert set(ChannelDelivery.objects.values_list("status", flat=True)) == {ChannelDelivery.Status.DELIVERED}
 
 
 def test_an_auto_reply_and_a_bounce_to_our_reply_are_recorded_and_never_answered(imap_server, smtp_server):  # noqa: F811
@@ -230,7 +264,8 @@ def test_a_mail_read_again_after_the_server_renumbered_the_folder_is_stored_once
     mailbox = connect_mailbox(imap_server, smtp_server)
     imap_server.deliver(mailbox.address, shopper_mail(mailbox, "有货吗", message_id="r1@example.net"))
     poll(mailbox)
-    EmailMailbox.objects.filter(pk=mailbox.pk).update(uid_validity=1)  # as if UIDVALIDITY had changed
+    # As if the server had renumbered the folder (a new UIDVALIDITY): the mails since the last one are read again.
+    ChannelConnection.objects.filter(pk=mailbox.pk).update(cursor="1:0")
     imap_server.deliver(mailbox.address, shopper_mail(mailbox, "还有一个问题", message_id="r2@example.net"))
     result = poll(mailbox)
     assert (result.received, result.stored) == (2, 1)
@@ -239,14 +274,19 @@ def test_a_mail_read_again_after_the_server_renumbered_the_folder_is_stored_once
 
 
 def test_mail_already_in_the_mailbox_when_it_is_connected_is_never_answered(imap_server, smtp_server):  # noqa: F811
-    address = imap_server.add_user()
+    values = mailbox_values(imap_server, smtp_server)
     old = EmailMessage()
-    old["From"], old["To"], old["Subject"], old["Message-ID"] = SHOPPER, address, "去年的邮件", "<old@example.net>"
+    old["From"], old["To"], old["Subject"], old["Message-ID"] = (
+        SHOPPER,
+        values["address"],
+        "去年的",
+        "<old@example.net>",
+    )
     old.set_content("旧邮件")
-    imap_server.deliver(address, old)
-    mailbox = EmailMailboxFactory(address=address, imap_port=imap_server.port, smtp_port=smtp_server.port)
-    assert poll(mailbox).received == 0
-    assert poll(mailbox).received == 0
+    imap_server.deliver(values["address"], old)
+    connection = channel_connection(ShopFactory(), "email", **values)
+    assert email_sync.poll(connection.pk).received == 0
+    assert email_sync.poll(connection.pk).received == 0
     assert not Conversation.objects.exists()
 
 
@@ -255,43 +295,63 @@ def test_a_reply_the_smtp_server_refuses_is_sent_later_once_with_the_same_messag
     smtp_server.refusing = True
     imap_server.deliver(mailbox.address, shopper_mail(mailbox, "在吗", message_id="f1@example.net"))
     poll(mailbox)
-    [record] = EmailRecord.objects.filter(direction="out")
-    assert record.outcome == Outcome.FAILED and "451" in record.detail
-    assert "451" in EmailMailbox.objects.get(pk=mailbox.pk).smtp_error
+    [delivery] = ChannelDelivery.objects.all()
+    assert delivery.status == ChannelDelivery.Status.PENDING and "451" in delivery.last_error
+    assert "451" in ChannelConnection.objects.get(pk=mailbox.pk).last_error
+    assert smtp_server.received == []
 
     smtp_server.refusing = False
-    assert outbound.retry_unsent() == 1
-    assert outbound.retry_unsent() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=False):
+        assert tasks.deliver_channel(delivery.conversation_id) == 1
+        assert tasks.deliver_channel(delivery.conversation_id) == 0
     [reply] = smtp_server.messages_to(SHOPPER)
-    assert reply["Message-ID"] == f"<{record.mail_id}>"
-    record.refresh_from_db()
-    assert (record.outcome, record.attempts) == (Outcome.SENT, 2)
-    assert EmailMailbox.objects.get(pk=mailbox.pk).smtp_error == ""
+    [record] = EmailRecord.objects.filter(direction="out")
+    assert reply["Message-ID"] == f"<{record.mail_id}>" and str(delivery.pk) in record.mail_id
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (ChannelDelivery.Status.DELIVERED, 2)
 
 
-def test_an_agents_reply_is_mailed_without_the_auto_reply_mark(imap_server, smtp_server, django_user_model):  # noqa: F811
+def test_a_permanent_smtp_refusal_is_not_retried(imap_server, smtp_server):  # noqa: F811
+    mailbox = connect_mailbox(imap_server, smtp_server, smtp_password="a-wrong-password")
+    imap_server.deliver(mailbox.address, shopper_mail(mailbox, "在吗", message_id="p1@example.net"))
+    poll(mailbox)
+    [delivery] = ChannelDelivery.objects.all()
+    assert delivery.status == ChannelDelivery.Status.FAILED
+    assert "SMTP 登录失败" in delivery.last_error
+
+
+def test_an_agents_reply_is_mailed_without_the_auto_reply_mark(imap_server, smtp_server):  # noqa: F811
     from chat import services
     from tests.factories import MembershipFactory, UserFactory
 
     mailbox = connect_mailbox(imap_server, smtp_server)
-    imap_server.deliver(mailbox.address, shopper_mail(mailbox, "转人工", message_id="g1@example.net"))
+    imap_server.deliver(mailbox.address, shopper_mail(mailbox, "我要转人工", message_id="g1@example.net"))
     poll(mailbox)
     conversation = Conversation.objects.get(shop=mailbox.shop)
     agent = UserFactory()
     MembershipFactory(user=agent, shop=mailbox.shop, role="agent")
     services.accept_conversation(conversation, agent)
     services.agent_reply(agent, conversation.pk, "您好，我是客服小李，请问有什么可以帮您？")
+    settle()
     agent_mail = smtp_server.messages_to(SHOPPER)[-1]
     assert "客服小李" in agent_mail.get_content()
     assert agent_mail["Auto-Submitted"] is None
     assert agent_mail["In-Reply-To"] == "<g1@example.net>"
+    assert all(m["Auto-Submitted"] == "auto-replied" for m in smtp_server.messages_to(SHOPPER)[:-1])
 
 
-def test_a_wrong_imap_password_is_shown_on_the_mailbox(imap_server, smtp_server):  # noqa: F811
-    mailbox = EmailMailboxFactory(
-        address=imap_server.add_user(), imap_port=imap_server.port, passwords__imap="not-the-password"
+def test_a_wrong_imap_password_is_shown_on_the_connection_and_by_its_test_button(imap_server, smtp_server):  # noqa: F811
+    values = mailbox_values(imap_server, smtp_server, imap_password="not-the-password")
+    connection = channel_connection(ShopFactory(), "email", **values)
+    assert tasks.poll_mailbox(connection.pk) == 0
+    connection.refresh_from_db()
+    assert "IMAP 登录失败" in connection.last_error and connection.last_error_at is not None
+    with pytest.raises(ChannelError, match="IMAP 登录失败"):
+        connections.test_connection(connection)
+
+
+def test_the_test_button_logs_in_to_both_servers(imap_server, smtp_server):  # noqa: F811
+    mailbox = connect_mailbox(imap_server, smtp_server)
+    assert "IMAP" in connections.test_connection(mailbox.connection) and "SMTP" in connections.test_connection(
+        mailbox.connection
     )
-    result = tasks.poll_mailbox(mailbox.pk)
-    mailbox.refresh_from_db()
-    assert result == 0
-    assert "IMAP 登录失败" in mailbox.imap_error and mailbox.last_error_at is not None

@@ -4,10 +4,10 @@ text; and which mails are never answered (bounces, auto-replies, bulk mail)."""
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from chat.mail.html_text import html_to_text
-from chat.mail.loops import Unanswerable
-from chat.mail.parsing import parse_mail
-from chat.mail.quoting import visible_text
+from chat.channels.mail.html_text import html_to_text
+from chat.channels.mail.loops import Unanswerable
+from chat.channels.mail.parsing import parse_mail
+from chat.channels.mail.quoting import visible_text
 
 LIMITS = {"max_attachment_bytes": 1000, "max_attachments": 3}
 
