@@ -13,6 +13,16 @@ from typing import Literal, NotRequired, TypedDict
 Sender = Literal["shopper", "bot", "agent", "system"]
 
 
+class AttachmentInfo(TypedDict):
+    """A file a shopper sent by mail: the console links it (``url``, staff of its shop only)."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     id: int
@@ -28,6 +38,9 @@ class MessageFrame(TypedDict):
     client_msg_id: NotRequired[str]
     # The closing satisfaction question: a page with its own rating bar shows the text without the 1-5 replies.
     survey: NotRequired[bool]
+    # A mail's attachments (email channel): those kept, and the names of those past the size limits.
+    attachments: NotRequired[list[AttachmentInfo]]
+    attachments_too_large: NotRequired[list[str]]
 
 
 class WelcomeFrame(TypedDict):
@@ -98,6 +111,8 @@ class QueueItem(TypedDict):
     skill_group: str  # the group a waiting conversation waits for ("": either)
     left_message: bool  # left outside service hours (留言)
     sla: SlaTimerInfo | None  # None: the shop has no SLA policy, or nobody waits on an answer
+    channel: str  # where the shopper writes from (Conversation.Channel: web, wecom, api, email)
+    channel_label: str  # the channel's name, in Chinese
 
 
 class QueueFrame(TypedDict):

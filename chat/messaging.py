@@ -11,6 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from core import rows
 
@@ -47,6 +48,18 @@ def message_frame(message: Message) -> MessageFrame:
         frame["order"] = message.payload["order"]
     if message.sender == Message.Sender.BOT and message.intent == Intent.SATISFACTION:
         frame["survey"] = True
+    if "attachments" in message.payload:
+        frame["attachments"] = [
+            {
+                "id": item["id"],
+                "name": item["name"],
+                "size": item["size"],
+                "content_type": item["content_type"],
+                "url": reverse("chat:attachment", args=[item["id"]]),
+            }
+            for item in message.payload["attachments"]
+        ]
+        frame["attachments_too_large"] = list(message.payload.get("attachments_too_large", []))
     return frame
 
 

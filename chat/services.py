@@ -55,7 +55,16 @@ from .messaging import announce_assignment as _announce_assignment
 from .messaging import announce_queue as _announce_queue
 from .messaging import announce_status as _announce_status
 from .messaging import status_frame as status_frame  # the consumers' name for it
-from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
+from .models import (
+    AgentPresence,
+    AgentSeat,
+    Conversation,
+    EmailAttachment,
+    Message,
+    QueueEntry,
+    ServiceDesk,
+    SkillGroup,
+)
 from .packet import handoff_packet
 from .signals import conversation_closed
 
@@ -98,6 +107,14 @@ def conversation_for_staff(user: User, conversation_id: Any) -> Conversation:
     if not can_serve(user, conversation.shop_id):
         raise not_found()
     return conversation
+
+
+def attachment_for_staff(user: User | AnonymousUser, attachment_id: int) -> EmailAttachment:
+    """A file a shopper sent by mail, if ``user`` may serve its shop, else ChatError(not_found)."""
+    attachment = EmailAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or not can_serve(user, attachment.shop_id):
+        raise not_found()
+    return attachment
 
 
 def withdraw_agent(user_id: int) -> None:
@@ -570,7 +587,7 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "conversation": conversation.pk,
         "shop": conversation.shop_id,
         "shop_name": conversation.shop.name,
-        "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
+        "shopper": _shopper_name(conversation),
         "status": conversation.status,
         "reason": conversation.handoff_reason,
         # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
@@ -580,7 +597,21 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "skill_group": entry.skill_group if entry is not None else "",
         "left_message": entry.left_message if entry is not None else False,
         "sla": sla.timer_info(conversation),
+        "channel": conversation.channel,
+        "channel_label": _channel_label(conversation.channel),
     }
+
+
+def _shopper_name(conversation: Conversation) -> str:
+    if conversation.customer_id:
+        return str(conversation.customer)
+    # A channel's own name for the shopper (a mail's sender), else the widget visitor's token.
+    return conversation.external_name or f"访客 {conversation.visitor_token[:6]}"
+
+
+def _channel_label(channel: str) -> str:
+    with translation.override("zh-hans"):
+        return str(Conversation.Channel(channel).label)
 
 
 def console_state(user: User) -> QueueFrame:

@@ -13,4 +13,9 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("channels/wecom/<int:connection_id>/callback", views.wecom_callback, name="wecom-callback"),
     path("agent/", admin.site.admin_view(views.agent_console), name="agent-console"),
+    path(
+        "agent/attachments/<int:attachment_id>/",
+        admin.site.admin_view(views.email_attachment),
+        name="attachment",
+    ),
 ]

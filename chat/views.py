@@ -2,7 +2,7 @@
 agent console page; the chat pages are shells for their WebSocket."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -105,6 +105,25 @@ def agent_console(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     shops = Shop.objects.filter(pk__in=shop_ids).order_by("name")
     return render(request, "chat/agent_console.html", {"shops": shops})
+
+
+@require_GET
+def email_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """A file a shopper sent by mail, downloaded by staff who serve its shop (wrapped in admin_view); another
+    shop's file is a 404. Always a download, never shown inline: a stranger's HTML must not run on our origin."""
+    try:
+        attachment = services.attachment_for_staff(request.user, attachment_id)
+    except services.ChatError:
+        raise Http404 from None
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @csrf_exempt  # WeCom's servers post here; the message signature (msg_signature) authenticates them

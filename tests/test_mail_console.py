@@ -1,0 +1,86 @@
+"""What agents see of an email conversation: its channel in the queue and the transcript, the shopper's
+attachments as downloads for the shop's own staff only. (The mail is read with the email channel's own
+parser and stored through the channel layer's inbound service, without a mail server.)"""
+
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+from django.urls import reverse
+
+from chat import services
+from chat.channels.email_sync import Cursor, receive_mail
+from chat.models import EmailAttachment
+from shops.models import Membership
+from tests.conftest import staff_of
+from tests.factories import channel_connection
+
+Role = Membership.Role
+
+
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_folder(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def mail_conversation(shop_a):
+    connection = channel_connection(
+        shop_a,
+        "email",
+        address="cs@shop-a.example",
+        imap_host="127.0.0.1",
+        imap_port="993",
+        imap_security="ssl",
+        imap_password="app-password",
+        smtp_host="127.0.0.1",
+        smtp_port="465",
+        smtp_security="ssl",
+    )
+    mail = EmailMessage()
+    mail["From"] = "李女士 <li@example.net>"
+    mail["To"] = "cs@shop-a.example"
+    mail["Subject"] = "退货"
+    mail["Message-ID"] = "<console-1@example.net>"
+    mail.set_content("收到的鞋子是坏的，见照片")
+    mail.add_attachment(b"<html><script>alert(1)</script></html>", maintype="text", subtype="html", filename="照片.html")
+    record = receive_mail(connection, mail.as_bytes(policy=SMTP), Cursor(1, 1))
+    return record.conversation
+
+
+def test_the_console_shows_an_email_conversations_channel_sender_and_attachments(mail_conversation, agent_a):
+    detail = services.conversation_detail(agent_a, mail_conversation.pk)
+    assert (detail["channel"], detail["channel_label"], detail["shopper"]) == ("email", "电子邮件", "李女士")
+    [message] = detail["messages"][:1]
+    [attachment] = EmailAttachment.objects.all()
+    assert message["attachments"] == [
+        {
+            "id": attachment.pk,
+            "name": "照片.html",
+            "size": attachment.size,
+            "content_type": "text/html",
+            "url": reverse("chat:attachment", args=[attachment.pk]),
+        }
+    ]
+    assert message["attachments_too_large"] == []
+
+
+def test_an_agent_of_the_shop_downloads_the_attachment_never_shown_inline(client, mail_conversation, agent_a):
+    [attachment] = EmailAttachment.objects.all()
+    client.force_login(agent_a)
+    response = client.get(reverse("chat:attachment", args=[attachment.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script></html>"
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_another_shops_agent_gets_a_404_and_a_visitor_the_login(client, mail_conversation, shop_b):
+    [attachment] = EmailAttachment.objects.all()
+    url = reverse("chat:attachment", args=[attachment.pk])
+    response = client.get(url)
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    client.force_login(staff_of(shop_b, Role.AGENT))
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("chat:attachment", args=[attachment.pk + 1000])).status_code == 404
