@@ -13,6 +13,7 @@ from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
 from .models import (
     AgentSeat,
     CannedReply,
+    EmailRecord,
     Conversation,
     InvoiceRequest,
     Message,
@@ -331,3 +332,26 @@ class AgentSeatAdmin(ShopScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         assignment.save_seat(obj)
+
+
+@admin.register(EmailRecord)
+class EmailRecordAdmin(ShopScopedAdmin):
+    """The email channel's mail log, read-only: every mail received (stored, or never answered and why) and
+    every reply sent, with the conversation it belongs to."""
+
+    view_roles = SERVICE_STAFF
+    edit_roles = ()
+    list_display = ["created_at", "direction", "outcome", "counterpart", "subject", "connection", "conversation"]
+    list_filter = ["shop", "direction", "outcome"]
+    search_fields = ["counterpart", "subject", "mail_id"]
+    list_select_related = ["shop", "connection", "conversation"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -84,3 +84,12 @@ def test_another_shops_agent_gets_a_404_and_a_visitor_the_login(client, mail_con
     client.force_login(staff_of(shop_b, Role.AGENT))
     assert client.get(url).status_code == 404
     assert client.get(reverse("chat:attachment", args=[attachment.pk + 1000])).status_code == 404
+
+
+def test_the_mail_log_lists_the_shops_own_mail_to_its_staff_only(client, mail_conversation, agent_a, shop_b):
+    client.force_login(agent_a)
+    page = client.get(reverse("admin:chat_emailrecord_changelist"))
+    assert page.status_code == 200 and "li@example.net" in page.content.decode()
+    client.force_login(staff_of(shop_b, Role.MANAGER))
+    page = client.get(reverse("admin:chat_emailrecord_changelist"))
+    assert page.status_code == 200 and "li@example.net" not in page.content.decode()
