@@ -13,8 +13,8 @@ from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
 from .models import (
     AgentSeat,
     CannedReply,
-    EmailRecord,
     Conversation,
+    EmailRecord,
     InvoiceRequest,
     Message,
     ServiceDesk,

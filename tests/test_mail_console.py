@@ -43,7 +43,9 @@ def mail_conversation(shop_a):
     mail["Subject"] = "退货"
     mail["Message-ID"] = "<console-1@example.net>"
     mail.set_content("收到的鞋子是坏的，见照片")
-    mail.add_attachment(b"<html><script>alert(1)</script></html>", maintype="text", subtype="html", filename="照片.html")
+    mail.add_attachment(
+        b"<html><script>alert(1)</script></html>", maintype="text", subtype="html", filename="照片.html"
+    )
     record = receive_mail(connection, mail.as_bytes(policy=SMTP), Cursor(1, 1))
     return record.conversation
 
