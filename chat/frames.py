@@ -90,6 +90,8 @@ class QueueItem(TypedDict):
     shop: int
     shop_name: str
     shopper: str
+    channel: str  # Conversation.Channel: web, wecom, api...
+    channel_label: str  # its name in the agent's language ("企业微信客服")
     status: str
     reason: str
     handed_over_at: str | None

@@ -566,11 +566,18 @@ def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
     waiting = conversation.status == Status.WAITING
     entry = QueueEntry.objects.filter(conversation=conversation).first() if waiting else None
+    if conversation.customer_id:
+        shopper = str(conversation.customer)
+    else:
+        anonymous = conversation.external_id[-6:] if conversation.external_id else conversation.visitor_token[:6]
+        shopper = conversation.external_name or f"访客 {anonymous}"
     return {
         "conversation": conversation.pk,
         "shop": conversation.shop_id,
         "shop_name": conversation.shop.name,
-        "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
+        "shopper": shopper,
+        "channel": conversation.channel,
+        "channel_label": str(Conversation.Channel(conversation.channel).label),
         "status": conversation.status,
         "reason": conversation.handoff_reason,
         # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
