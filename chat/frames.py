@@ -103,6 +103,8 @@ class QueueItem(TypedDict):
     shop: int
     shop_name: str
     shopper: str
+    channel: str  # Conversation.Channel: web, wecom, api...
+    channel_label: str  # its name in the agent's language ("企业微信客服")
     status: str
     reason: str
     handed_over_at: str | None
@@ -111,8 +113,6 @@ class QueueItem(TypedDict):
     skill_group: str  # the group a waiting conversation waits for ("": either)
     left_message: bool  # left outside service hours (留言)
     sla: SlaTimerInfo | None  # None: the shop has no SLA policy, or nobody waits on an answer
-    channel: str  # where the shopper writes from (Conversation.Channel: web, wecom, api, email)
-    channel_label: str  # the channel's name, in Chinese
 
 
 class QueueFrame(TypedDict):

@@ -583,11 +583,18 @@ def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
     waiting = conversation.status == Status.WAITING
     entry = QueueEntry.objects.filter(conversation=conversation).first() if waiting else None
+    if conversation.customer_id:
+        shopper = str(conversation.customer)
+    else:
+        anonymous = conversation.external_id[-6:] if conversation.external_id else conversation.visitor_token[:6]
+        shopper = conversation.external_name or f"访客 {anonymous}"
     return {
         "conversation": conversation.pk,
         "shop": conversation.shop_id,
         "shop_name": conversation.shop.name,
-        "shopper": _shopper_name(conversation),
+        "shopper": shopper,
+        "channel": conversation.channel,
+        "channel_label": str(Conversation.Channel(conversation.channel).label),
         "status": conversation.status,
         "reason": conversation.handoff_reason,
         # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
@@ -597,21 +604,7 @@ def queue_item(conversation: Conversation) -> QueueItem:
         "skill_group": entry.skill_group if entry is not None else "",
         "left_message": entry.left_message if entry is not None else False,
         "sla": sla.timer_info(conversation),
-        "channel": conversation.channel,
-        "channel_label": _channel_label(conversation.channel),
     }
-
-
-def _shopper_name(conversation: Conversation) -> str:
-    if conversation.customer_id:
-        return str(conversation.customer)
-    # A channel's own name for the shopper (a mail's sender), else the widget visitor's token.
-    return conversation.external_name or f"访客 {conversation.visitor_token[:6]}"
-
-
-def _channel_label(channel: str) -> str:
-    with translation.override("zh-hans"):
-        return str(Conversation.Channel(channel).label)
 
 
 def console_state(user: User) -> QueueFrame:

@@ -213,3 +213,14 @@ def test_another_shops_key_cannot_reach_a_channel_and_a_key_needs_the_channels_s
 def test_a_wecom_connection_is_not_reachable_through_the_channel_api(api_a, shop_a):
     wecom = channel_connection(shop_a, "wecom", corp_id="ww1", secret="s", token="t", encoding_aes_key="a" * 43)
     assert hand_in(api_a, wecom, "m-1", "你好").status_code == 404
+
+
+def test_the_agent_console_shows_a_bridge_conversation_with_its_channel_and_shopper(api_a, connection, shop_a):
+    hand_in(api_a, connection, "m-1", "转人工")
+    agent = staff_of(shop_a, "agent")
+    [item] = services.console_state(agent)["waiting"]
+    assert (item["channel"], item["channel_label"], item["shopper"]) == (
+        "api",
+        "渠道 API（电商平台网桥）",
+        "淘宝买家小王",
+    )

@@ -347,11 +347,11 @@ def test_a_wrong_imap_password_is_shown_on_the_connection_and_by_its_test_button
     connection.refresh_from_db()
     assert "IMAP 登录失败" in connection.last_error and connection.last_error_at is not None
     with pytest.raises(ChannelError, match="IMAP 登录失败"):
-        connections.test_connection(connection)
+        connections.check_connection(connection)
 
 
 def test_the_test_button_logs_in_to_both_servers(imap_server, smtp_server):  # noqa: F811
     mailbox = connect_mailbox(imap_server, smtp_server)
-    assert "IMAP" in connections.test_connection(mailbox.connection) and "SMTP" in connections.test_connection(
+    assert "IMAP" in connections.check_connection(mailbox.connection) and "SMTP" in connections.check_connection(
         mailbox.connection
     )

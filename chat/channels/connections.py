@@ -43,7 +43,7 @@ def save_connection(connection: ChannelConnection, values: dict[str, Any]) -> Ch
     return connection
 
 
-def test_connection(connection: ChannelConnection) -> str:
+def check_connection(connection: ChannelConnection) -> str:
     """The admin's "test connection": the channel's own check, its outcome kept as the connection's state."""
     check = CHANNELS[connection.kind].check
     if check is None:

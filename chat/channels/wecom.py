@@ -60,7 +60,7 @@ def check(connection: ChannelConnection) -> str:
         crypto_of(connection, crypto.decrypt(connection.secrets))
     except CryptoError:
         raise ChannelError("EncodingAESKey 不正确：应为企业微信后台生成的 43 位字符") from None
-    WeComClient(connection).access_token()
+    WeComClient(connection).fetch_token()  # a new one: the corp id and Secret as they are now
     return "已连接企业微信：企业 ID 和 Secret 正确"
 
 

@@ -83,7 +83,7 @@ class WeComClient:
     def _url(self, path: str, query: dict[str, str]) -> str:
         return f"{settings.WECOM_API_BASE.rstrip('/')}/cgi-bin/{path}?{urlencode(query)}"
 
-    def _fetch_token(self) -> str:
+    def fetch_token(self) -> str:
         answer = outbound.get(
             self._url("gettoken", {"corpid": self.corp_id, "corpsecret": self.secret}),
             {"Accept": "application/json"},
@@ -113,7 +113,7 @@ class WeComClient:
             lock_key = f"{self.token_key}:fetching"
             if cache.add(lock_key, 1, timeout=int(FETCH_WAIT_SECONDS * 2)):
                 try:
-                    return self._fetch_token()
+                    return self.fetch_token()
                 finally:
                     cache.delete(lock_key)
             deadline = time.monotonic() + FETCH_WAIT_SECONDS
@@ -122,7 +122,7 @@ class WeComClient:
                 token = cache.get(self.token_key)
                 if token and token != stale:
                     return str(token)
-            return self._fetch_token()
+            return self.fetch_token()
 
     def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
         answer = outbound.post(
