@@ -150,13 +150,13 @@ var Shopbee = (function () {
     if (frame.attachments && (frame.attachments.length || frame.attachments_too_large.length)) {
       var files = el("div", "attachments");
       frame.attachments.forEach(function (file) {
-        var link = el("a", "attachment", "📎 " + file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）");
+        var link = el("a", "attachment", "附件：" + file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）");
         link.href = file.url;
         link.download = file.name;
         files.appendChild(link);
       });
       frame.attachments_too_large.forEach(function (name) {
-        files.appendChild(el("span", "attachment too-large", "📎 " + name + "（超过大小限制，未保存，请在邮箱中查看）"));
+        files.appendChild(el("span", "attachment too-large", "附件：" + name + "（超过大小限制，未保存，请在邮箱中查看）"));
       });
       body.appendChild(files);
     }
