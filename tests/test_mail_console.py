@@ -96,3 +96,43 @@ def test_the_mail_log_lists_the_shops_own_mail_to_its_staff_only(client, mail_co
     client.force_login(staff_of(shop_b, Role.MANAGER))
     page = client.get(reverse("admin:chat_emailrecord_changelist"))
     assert page.status_code == 200 and "li@example.net" not in page.content.decode()
+
+
+def mailbox_form(shop, **changes) -> dict:
+    values = {
+        "email__address": "kefu@shop-a.example",
+        "email__imap_host": "imap.qq.com",
+        "email__imap_port": "993",
+        "email__imap_security": "ssl",
+        "email__imap_password": "qq-app-password",
+        "email__smtp_host": "smtp.qq.com",
+        "email__smtp_port": "465",
+        "email__smtp_security": "ssl",
+    }
+    return {"shop": shop.pk, "kind": "email", "name": "客服邮箱", "is_active": "on", **values, **changes}
+
+
+def test_a_manager_connects_a_mailbox_and_its_password_is_stored_encrypted(client, shop_a, manager_a):
+    from chat.models import ChannelConnection
+    from core import crypto
+
+    client.force_login(manager_a)
+    answer = client.post(reverse("admin:chat_channelconnection_add"), mailbox_form(shop_a))
+    assert answer.status_code == 302, answer.context["adminform"].form.errors if answer.context else answer
+    connection = ChannelConnection.objects.get(kind="email")
+    assert connection.config["address"] == "kefu@shop-a.example" and connection.config["imap_port"] == "993"
+    assert "qq-app-password" not in str(connection.config) and "qq-app-password" not in connection.secrets
+    assert crypto.decrypt(connection.secrets) == {"imap_password": "qq-app-password"}
+
+
+def test_the_mailbox_form_refuses_a_bad_address_port_or_security_with_field_messages(client, shop_a, manager_a):
+    client.force_login(manager_a)
+    form = mailbox_form(
+        shop_a, email__address="not-an-address", email__imap_port="99999", email__smtp_security="tls1.3"
+    )
+    answer = client.post(reverse("admin:chat_channelconnection_add"), form)
+    errors = answer.context["adminform"].form.errors
+    assert answer.status_code == 200
+    assert "有效的邮箱地址" in str(errors["email__address"])
+    assert "1-65535" in str(errors["email__imap_port"])
+    assert "ssl、starttls 或 none" in str(errors["email__smtp_security"])
