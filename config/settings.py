@@ -374,7 +374,7 @@ CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)
 # console of theirs is back by then: a reload or a dropped connection keeps them online.
 CHAT_PRESENCE_GRACE_SECONDS = env.int("CHAT_PRESENCE_GRACE_SECONDS", default=30)
 
-# --- the email channel (chat.mail, docs/channels.md#email) ------------------------------------------------
+# --- the email channel (chat.channels.email, docs/channels.md#email) ---------------------------------------
 # Attachments received by mail: stored under MEDIA_ROOT, served to staff only through the agent console.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 EMAIL_CHANNEL_POLL_SECONDS = env.float("EMAIL_CHANNEL_POLL_SECONDS", default=60.0)
@@ -387,6 +387,4 @@ EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES
 EMAIL_CHANNEL_MAX_ATTACHMENTS = env.int("EMAIL_CHANNEL_MAX_ATTACHMENTS", default=10)
 # Mails read per mailbox per poll; the rest wait for the next poll, so one flooded mailbox never starves others.
 EMAIL_CHANNEL_FETCH_LIMIT = env.int("EMAIL_CHANNEL_FETCH_LIMIT", default=50)
-# Passwords of merchants' mailboxes are encrypted at rest with a key derived from this (default: SECRET_KEY).
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="") or SECRET_KEY
 CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {"task": "chat.tasks.poll_mailboxes", "schedule": EMAIL_CHANNEL_POLL_SECONDS}

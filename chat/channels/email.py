@@ -13,6 +13,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -108,13 +109,13 @@ def compose_reply(connection: ChannelConnection, answered: EmailRecord, outgoing
 
 
 def _retryable(error: MailServerError) -> bool:
-    """Whether the SMTP failure may pass: the server unreachable, or a 4xx (try again later) answer."""
+    """Whether the SMTP failure may pass: the server unreachable or gone mid-way, or a 4xx (try again later)."""
     cause = error.__cause__
     if isinstance(cause, smtplib.SMTPResponseException):
         return 400 <= cause.smtp_code < 500
     if isinstance(cause, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _message in cause.recipients.values())
-    return not isinstance(cause, smtplib.SMTPException)
+    return isinstance(cause, smtplib.SMTPServerDisconnected) or not isinstance(cause, smtplib.SMTPException)
 
 
 def send(connection: ChannelConnection, outgoing: Outgoing) -> None:
@@ -167,7 +168,7 @@ def check(connection: ChannelConnection) -> str:
 def validate_address(value: str) -> None:
     try:
         validate_email(value)
-    except Exception:
+    except ValidationError:
         raise ChannelError("请填写有效的邮箱地址") from None
 
 
