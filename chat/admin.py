@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminTextInputWidget
 
 from shops.models import Membership
 from shops.scoping import ShopScopedAdmin, take_saved
@@ -372,7 +373,7 @@ class ChannelConnectionForm(forms.ModelForm):
         stored = self.instance.config if self.instance.pk else {}
         for kind, spec in connectable_channels():
             for field in spec.fields:
-                widget = forms.PasswordInput(render_value=False) if field.secret else forms.TextInput
+                widget = UnfoldAdminPasswordWidget() if field.secret else UnfoldAdminTextInputWidget()
                 help_text = field.help_text
                 if field.secret and self.instance.pk:
                     help_text = _("Stored encrypted; leave empty to keep it.")
@@ -433,7 +434,6 @@ class ChannelConnectionAdmin(ShopScopedAdmin):
     list_filter = ["shop", "kind", "is_active"]
     search_fields = ["name"]
     list_select_related = ["shop"]
-    autocomplete_fields = ["shop"]
     state_fields = ("signing_secret", "last_inbound_at", "last_outbound_at", "last_error", "last_error_at")
     readonly_fields = state_fields
     actions = ["check_selected"]
@@ -441,6 +441,12 @@ class ChannelConnectionAdmin(ShopScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A connection never moves to another shop or channel: its conversations belong to both.
         return [*self.state_fields, "shop", "kind"] if obj is not None else self.state_fields
+
+    def _state_fields(self, obj: ChannelConnection) -> list[str]:
+        shown = list(self.state_fields)
+        if obj.kind != Conversation.Channel.API:
+            shown.remove("signing_secret")  # only a bridge verifies signatures
+        return shown
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The channels' fields are the form's own (built per kind), not model fields the admin could list.
@@ -454,7 +460,7 @@ class ChannelConnectionAdmin(ShopScopedAdmin):
                 label = Conversation.Channel(kind).label
                 sections.append((label, {"fields": [_field_key(kind, field.name) for field in spec.fields]}))
         if obj is not None:
-            sections.append((_("State"), {"fields": list(self.state_fields)}))
+            sections.append((_("State"), {"fields": self._state_fields(obj)}))
         return sections
 
     def save_model(self, request, obj: ChannelConnection, form, change: bool) -> None:
@@ -467,7 +473,7 @@ class ChannelConnectionAdmin(ShopScopedAdmin):
     @admin.display(description=_("signing secret"))
     def signing_secret(self, obj: ChannelConnection) -> str:
         """The bridge checks each webhook's X-Shopbee-Signature with it (docs/api.md)."""
-        return secrets_of(obj).get("signing_secret", "-") if obj.kind == Conversation.Channel.API else "-"
+        return secrets_of(obj).get("signing_secret", "-")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))  # another shop's: 404

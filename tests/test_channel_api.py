@@ -224,3 +224,30 @@ def test_the_agent_console_shows_a_bridge_conversation_with_its_channel_and_shop
         "渠道 API（电商平台网桥）",
         "淘宝买家小王",
     )
+
+
+def test_the_example_bridge_in_the_docs_hands_in_and_receives_the_replies(live_server, api_key_a, shop_a, capsys):
+    import importlib.util
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    spec = importlib.util.spec_from_file_location("example_bridge", "docs/example_bridge.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), example.Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/shopbee"
+        connection = channel_connection(shop_a, "api", url=url)
+        example.SHOPBEE_URL, example.API_KEY, example.CHANNEL_ID = live_server.url, api_key_a.plaintext, connection.pk
+        example.SIGNING_SECRET = crypto.decrypt(connection.secrets)["signing_secret"]
+        assert example.hand_in("tb-7", "m-1", "买家", "你好")["created"] is True
+        assert example.hand_in("tb-7", "m-1", "买家", "你好")["created"] is False
+        settle()
+    finally:
+        server.shutdown()
+        server.server_close()
+    printed = capsys.readouterr().out
+    reply = Message.objects.filter(sender="bot").order_by("pk").first()
+    assert f"[tb-7] 机器人: {reply.text}" in printed
+    assert ChannelDelivery.objects.filter(status="delivered").count() == ChannelDelivery.objects.count() >= 1

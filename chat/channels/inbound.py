@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from chat import services
 from chat.models import ChannelConnection, ChannelReceipt, Conversation, Message
+from core import rows
 
 from .connections import note_inbound
 from .rendering import chosen_option
@@ -43,7 +44,7 @@ def _conversation(connection: ChannelConnection, external_id: str, name: str) ->
     current = latest()
     if current is not None:
         return current
-    ChannelConnection.objects.select_for_update().filter(pk=connection.pk).first()
+    rows.locked(ChannelConnection, connection.pk)
     current = latest()
     if current is not None:
         return current
