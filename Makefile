@@ -8,7 +8,7 @@ PORT ?= 8000
 SERVICES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopbee} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} CELERY_TASK_ALWAYS_EAGER=true
 
-.PHONY: install run test test-services lint format worker beat browser-deps bench
+.PHONY: install run test test-services lint format worker beat browser-deps mail-deps bench
 
 install: $(VENV)/.installed
 
@@ -56,6 +56,11 @@ beat: install
 # The browser tests drive Debian's chromium package (never a downloaded browser).
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# The email channel's tests read a real mailbox: Debian's dovecot, started by the tests in the foreground with a
+# temporary configuration (tests/mail_servers.py); the package's own service is not used.
+mail-deps:
+	test -x /usr/sbin/dovecot || (apt-get update && apt-get install -y dovecot-imapd)
 
 # Every benchmark with its floor and one table of ratios (tools/bench.sh; sizes and PostgreSQL there).
 # bm25s, the answer benchmark's floor, is a benchmark-only dependency: requirements-bench.txt.

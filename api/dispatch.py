@@ -12,7 +12,8 @@ from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
-from .background import BackgroundExecutor
+from core.background import BackgroundExecutor
+
 from .models import WebhookDelivery
 from .webhooks import attempt_delivery
 

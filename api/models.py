@@ -122,6 +122,7 @@ class Scope(models.TextChoices):
     WEBHOOKS_WRITE = "webhooks:write", _("Webhook subscriptions: write")
     MARKETING_READ = "marketing:read", _("Marketing (live sessions, campaigns, follow-ups): read")
     QA_READ = "qa:read", _("Quality inspection findings: read")
+    CHANNELS_WRITE = "channels:write", _("Channel API: hand in shoppers' messages (marketplace bridges)")
 
 
 KEY_PREFIX_LENGTH = 8

@@ -143,7 +143,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Conversation
         fields = [
-            "id", "customer", "channel", "status", "handoff_reason", "started_at", "handed_over_at",
+            "id", "customer", "channel", "external_id", "status", "handoff_reason", "started_at", "handed_over_at",
             "last_message_at", "ended_at", "satisfaction",
         ]  # fmt: skip
 
@@ -304,3 +304,25 @@ class FollowUpCandidateSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
     last_seen = serializers.DateTimeField(allow_null=True)
+
+
+class ChannelMessageSerializer(serializers.Serializer):
+    """A shopper's message a bridge hands in (``POST /api/v1/channels/<id>/messages``)."""
+
+    conversation_id = serializers.CharField(
+        max_length=200, help_text="The conversation's id on the marketplace (one per shopper and shop there)."
+    )
+    message_id = serializers.CharField(
+        max_length=128, help_text="The message's id on the marketplace: a message sent again with it is ignored."
+    )
+    sender = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="The shopper's name there."
+    )
+    text = serializers.CharField(max_length=2000, trim_whitespace=True)
+
+
+class ChannelMessageAcceptedSerializer(serializers.Serializer):
+    created = serializers.BooleanField(help_text="False: this message_id was handed in before; nothing was done.")
+    conversation = serializers.IntegerField(help_text="Shopbee's conversation id.")
+    message = serializers.IntegerField(help_text="Shopbee's id of the stored message.")
+    replies = serializers.IntegerField(help_text="How many replies were queued for the bridge's URL.")

@@ -26,5 +26,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the page needs no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # As bridges call it: no trailing slash (a redirect would lose a POST's body).
+    path("channels/<int:pk>/messages", views.ChannelViewSet.as_view({"post": "messages"}), name="channel-messages"),
     path("", include(router.urls)),
 ]

@@ -16,8 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.models import QAFinding, Severity
-from chat.models import Conversation, InvoiceRequest, Message, WorkOrder
+from chat.channels.inbound import receive
+from chat.models import ChannelConnection, Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import fulfil_invoice, open_work_order, update_work_order
+from chat.services import ChatError
 from knowledge.models import FAQCard
 from knowledge.services import disable_faq_card, save_faq_card
 from marketing.models import Campaign, LiveSession
@@ -311,6 +313,44 @@ class InvoiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sh
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return Response(s.InvoiceRequestSerializer(invoice).data)
+
+
+class ChannelViewSet(ShopApiViewSet):
+    """The channel API for marketplace bridges: shopper messages in; replies go out to the bridge's URL."""
+
+    scope_area = "channels"
+    queryset = ChannelConnection.objects.filter(kind=Conversation.Channel.API).select_related("shop")
+
+    @extend_schema(
+        request=s.ChannelMessageSerializer,
+        responses={201: s.ChannelMessageAcceptedSerializer, 200: s.ChannelMessageAcceptedSerializer},
+        summary="Hand in a shopper's message (the bot answers through the bridge's URL)",
+    )
+    def messages(self, request: Request, pk=None) -> Response:
+        connection = self.get_object()
+        body = s.ChannelMessageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not connection.is_active:
+            return Response({"detail": _("This channel is switched off.")}, status=status.HTTP_409_CONFLICT)
+        data = body.validated_data
+        try:
+            received = receive(
+                connection,
+                conversation_id=data["conversation_id"],
+                message_id=data["message_id"],
+                text=data["text"],
+                sender_name=data["sender"],
+            )
+        except ChatError as error:
+            raise serializers.ValidationError({"text": [error.message]}) from error
+        message = received.message
+        answer = {
+            "created": received.created,
+            "conversation": message.conversation_id if message is not None else None,
+            "message": message.pk if message is not None else None,
+            "replies": len(received.replies),
+        }
+        return Response(answer, status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK)
 
 
 @extend_schema_view(

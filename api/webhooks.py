@@ -5,8 +5,6 @@ A receiver checks ``X-Shopbee-Signature: sha256=<hex>`` where the hex is
 HMAC-SHA256(secret, f"{X-Shopbee-Timestamp}.{raw body}"), and de-duplicates on ``X-Shopbee-Delivery``.
 """
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core import outbound
+from core.outbound import sign
 
 from .models import WebhookDelivery
 
@@ -27,11 +26,6 @@ MAX_ATTEMPTS = 6
 CLAIM = timedelta(minutes=5)
 # A task may start a little before the time another machine's clock wrote down.
 CLOCK_SLACK = timedelta(seconds=5)
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 def backoff_seconds(attempt: int) -> int:

@@ -1,19 +1,30 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminTextInputWidget
 
 from shops.models import Membership
 from shops.scoping import ShopScopedAdmin, take_saved
 
 from . import assignment
+from .channels import CHANNELS
+from .channels.base import ChannelError
+from .channels.connections import check_connection, save_connection, secrets_of
 from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
 from .models import (
     AgentSeat,
     CannedReply,
+    ChannelConnection,
+    ChannelDelivery,
     Conversation,
+    EmailRecord,
     InvoiceRequest,
     Message,
     ServiceDesk,
@@ -128,6 +139,7 @@ class ConversationAdmin(ShopScopedAdmin):
         "id",
         "shop",
         "customer",
+        "channel",
         "status",
         "assigned_agent",
         "handoff",
@@ -136,7 +148,14 @@ class ConversationAdmin(ShopScopedAdmin):
         "last_message_local",
     ]
     list_filter = ["shop", "status", "channel", HandoffReasonFilter, "satisfaction"]
-    search_fields = ["customer__nickname", "customer__external_id", "visitor_token", "messages__text"]
+    search_fields = [
+        "customer__nickname",
+        "customer__external_id",
+        "visitor_token",
+        "external_id",
+        "external_name",
+        "messages__text",
+    ]
     list_select_related = ["shop", "customer", "assigned_agent"]
     date_hierarchy = "started_at"
     summary_fields = (
@@ -331,3 +350,208 @@ class AgentSeatAdmin(ShopScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         assignment.save_seat(obj)
+
+
+def _field_key(kind: str, name: str) -> str:
+    return f"{kind}__{name}"
+
+
+class ChannelConnectionForm(forms.ModelForm):
+    """The connection's own columns, then every channel's declared fields (``chat.channels``), each channel's
+    in its own section; only the chosen channel's are checked and saved. Secrets are write-only: left empty,
+    the stored one stays."""
+
+    class Meta:
+        model = ChannelConnection
+        fields = ["shop", "kind", "name", "is_active"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields.get("kind")  # read-only (absent) once the connection exists
+        if isinstance(kind, forms.ChoiceField):
+            kind.choices = [(value, label) for value, label in Conversation.Channel.choices if CHANNELS[value].fields]
+        stored = self.instance.config if self.instance.pk else {}
+        for kind, spec in connectable_channels():
+            for field in spec.fields:
+                widget = UnfoldAdminPasswordWidget() if field.secret else UnfoldAdminTextInputWidget()
+                help_text = field.help_text
+                if field.secret and self.instance.pk:
+                    help_text = _("Stored encrypted; leave empty to keep it.")
+                self.fields[_field_key(kind, field.name)] = forms.CharField(
+                    label=field.label,
+                    help_text=help_text,
+                    required=False,
+                    max_length=500,
+                    widget=widget,
+                    initial=stored.get(field.name, "") if not field.secret else "",
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or self.instance.kind
+        if kind not in CHANNELS:
+            return cleaned
+        stored_secrets = secrets_of(self.instance) if self.instance.pk else {}
+        for field in CHANNELS[kind].fields:
+            key = _field_key(kind, field.name)
+            value = (cleaned.get(key) or "").strip()
+            if not value and field.required and not (field.secret and stored_secrets.get(field.name)):
+                self.add_error(key, _("This channel needs this value."))
+            elif value and field.validate is not None:
+                try:
+                    field.validate(value)
+                except ChannelError as error:
+                    self.add_error(key, error.message)
+        return cleaned
+
+    def channel_values(self) -> dict[str, str]:
+        kind = self.cleaned_data.get("kind") or self.instance.kind
+        return {field.name: self.cleaned_data.get(_field_key(kind, field.name), "") for field in CHANNELS[kind].fields}
+
+
+def endpoint_path(connection: ChannelConnection) -> str:
+    """What the merchant gives the other side: WeCom's callback URL, or the bridge's inbound URL."""
+    if connection.kind == Conversation.Channel.WECOM:
+        return reverse("chat:wecom-callback", args=[connection.pk])
+    if connection.kind == Conversation.Channel.API:
+        return reverse("api:channel-messages", args=[connection.pk])
+    return ""
+
+
+def connectable_channels():
+    return [(kind, spec) for kind, spec in CHANNELS.items() if spec.fields]
+
+
+@admin.register(ChannelConnection)
+class ChannelConnectionAdmin(ShopScopedAdmin):
+    """A shop's channels besides the web widget (WeCom, marketplace bridges): their settings, their state (last
+    message each way, last error) and a "test connection" button. Managers only: they hold the credentials."""
+
+    form = ChannelConnectionForm
+    view_roles = ()
+    change_form_template = "admin/chat/channelconnection/change_form.html"
+    list_display = ["name", "shop", "kind", "is_active", "last_inbound_at", "last_outbound_at", "error_state"]
+    list_filter = ["shop", "kind", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["shop"]
+    state_fields = ("signing_secret", "last_inbound_at", "last_outbound_at", "last_error", "last_error_at")
+    readonly_fields = state_fields
+    actions = ["check_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A connection never moves to another shop or channel: its conversations belong to both.
+        return [*self.state_fields, "shop", "kind"] if obj is not None else self.state_fields
+
+    def _state_fields(self, obj: ChannelConnection) -> list[str]:
+        shown = list(self.state_fields)
+        if obj.kind != Conversation.Channel.API:
+            shown.remove("signing_secret")  # only a bridge verifies signatures
+        return shown
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The channels' fields are the form's own (built per kind), not model fields the admin could list.
+        own = [name for name in ChannelConnectionForm.Meta.fields if name not in self.get_readonly_fields(request, obj)]
+        return super().get_form(request, obj, change, **{**kwargs, "fields": own})
+
+    def get_fieldsets(self, request, obj=None):
+        sections = [(None, {"fields": ["shop", "kind", "name", "is_active"]})]
+        for kind, spec in connectable_channels():
+            if obj is None or obj.kind == kind:
+                label = Conversation.Channel(kind).label
+                sections.append((label, {"fields": [_field_key(kind, field.name) for field in spec.fields]}))
+        if obj is not None:
+            sections.append((_("State"), {"fields": self._state_fields(obj)}))
+        return sections
+
+    def save_model(self, request, obj: ChannelConnection, form, change: bool) -> None:
+        save_connection(obj, form.channel_values())
+
+    @admin.display(description=_("last error"))
+    def error_state(self, obj: ChannelConnection) -> str:
+        return obj.last_error or "-"
+
+    @admin.display(description=_("signing secret"))
+    def signing_secret(self, obj: ChannelConnection) -> str:
+        """The bridge checks each webhook's X-Shopbee-Signature with it (docs/api.md)."""
+        return secrets_of(obj).get("signing_secret", "-")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))  # another shop's: 404
+        info = self.opts.app_label, self.opts.model_name
+        endpoint = endpoint_path(obj)
+        context = {
+            "check_url": reverse("admin:{}_{}_check".format(*info), args=[quote(obj.pk)]),
+            "endpoint_url": request.build_absolute_uri(endpoint) if endpoint else "",
+        }
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.check_view)
+        return [path("<path:object_id>/check/", view, name="{}_{}_check".format(*info)), *super().get_urls()]
+
+    def _check(self, request, connection: ChannelConnection) -> None:
+        try:
+            result = check_connection(connection)
+        except ChannelError as error:
+            self.message_user(request, f"{connection}：{error.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"{connection}：{result}", messages.SUCCESS)
+
+    def check_view(self, request, object_id: str):
+        """The change page's "test connection" button (a POST with the page's CSRF token)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        connection = self.get_object(request, unquote(object_id))  # another shop's: 404
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        self._check(request, connection)
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[quote(connection.pk)]))
+
+    @admin.action(description=_("Test the selected connections"))
+    def check_selected(self, request, queryset) -> None:
+        for connection in self.editable(request, queryset):
+            self._check(request, connection)
+
+
+@admin.register(ChannelDelivery)
+class ChannelDeliveryAdmin(ShopScopedAdmin):
+    """What was sent to each channel conversation, in order: read-only, for finding out why a reply did not arrive."""
+
+    shop_field = "connection__shop"
+    view_roles = SERVICE_STAFF
+    list_display = [
+        "id",
+        "connection",
+        "conversation",
+        "event",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["connection__shop", "status", "event", "connection__kind"]
+    list_select_related = ["connection", "conversation"]
+    search_fields = ["last_error", "conversation__external_id"]
+
+
+@admin.register(EmailRecord)
+class EmailRecordAdmin(ShopScopedAdmin):
+    """The email channel's mail log, read-only: every mail received (stored, or never answered and why) and
+    every reply sent, with the conversation it belongs to."""
+
+    view_roles = SERVICE_STAFF
+    edit_roles = ()
+    list_display = ["created_at", "direction", "outcome", "counterpart", "subject", "connection", "conversation"]
+    list_filter = ["shop", "direction", "outcome"]
+    search_fields = ["counterpart", "subject", "mail_id"]
+    list_select_related = ["shop", "connection", "conversation"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

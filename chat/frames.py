@@ -13,6 +13,16 @@ from typing import Literal, NotRequired, TypedDict
 Sender = Literal["shopper", "bot", "agent", "system"]
 
 
+class AttachmentInfo(TypedDict):
+    """A file a shopper sent by mail: the console links it (``url``, staff of its shop only)."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     id: int
@@ -28,6 +38,9 @@ class MessageFrame(TypedDict):
     client_msg_id: NotRequired[str]
     # The closing satisfaction question: a page with its own rating bar shows the text without the 1-5 replies.
     survey: NotRequired[bool]
+    # A mail's attachments (email channel): those kept, and the names of those past the size limits.
+    attachments: NotRequired[list[AttachmentInfo]]
+    attachments_too_large: NotRequired[list[str]]
 
 
 class WelcomeFrame(TypedDict):
@@ -90,6 +103,8 @@ class QueueItem(TypedDict):
     shop: int
     shop_name: str
     shopper: str
+    channel: str  # Conversation.Channel: web, wecom, api...
+    channel_label: str  # its name in the agent's language ("企业微信客服")
     status: str
     reason: str
     handed_over_at: str | None

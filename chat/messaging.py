@@ -11,9 +11,11 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from core import rows
 
+from .channels.delivery import record_messages
 from .frames import MessageFrame, StatusFrame
 from .intents import Intent
 from .models import Conversation, Message
@@ -46,6 +48,18 @@ def message_frame(message: Message) -> MessageFrame:
         frame["order"] = message.payload["order"]
     if message.sender == Message.Sender.BOT and message.intent == Intent.SATISFACTION:
         frame["survey"] = True
+    if "attachments" in message.payload:
+        frame["attachments"] = [
+            {
+                "id": item["id"],
+                "name": item["name"],
+                "size": item["size"],
+                "content_type": item["content_type"],
+                "url": reverse("chat:attachment", args=[item["id"]]),
+            }
+            for item in message.payload["attachments"]
+        ]
+        frame["attachments_too_large"] = list(message.payload.get("attachments_too_large", []))
     return frame
 
 
@@ -75,7 +89,8 @@ def new_message(
 
 
 def store_messages(conversation: Conversation, messages: list[Message], *, touch: bool = True) -> list[Message]:
-    """Store new messages in one INSERT; listeners hear of each after commit.
+    """Store new messages in one INSERT; listeners hear of each after commit. The shop's messages of a
+    conversation on another channel than the web are queued for it (``chat.channels.delivery``).
 
     ``touch`` moves the conversation's ``last_message_at``; a caller that writes the conversation row
     anyway (the bot turn saves the dialogue state) passes False and sets it in that same UPDATE.
@@ -88,6 +103,9 @@ def store_messages(conversation: Conversation, messages: list[Message], *, touch
         conversation.last_message_at = messages[-1].created_at
         if touch:
             rows.update(conversation, ["last_message_at"])
+        # The conversation's row is locked by now (the caller's lock or the UPDATE above): a channel
+        # conversation's outbound rows go in in commit order.
+        record_messages(conversation, messages)
         for message in messages:
             transaction.on_commit(partial(message_stored.send, sender=Message, message=message))
     return messages

@@ -1,5 +1,7 @@
 """Conversations between shoppers and the shop (bot or human), and the service records they produce."""
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,10 +28,12 @@ class Conversation(models.Model):
         CLOSED = "closed", _("Closed")
 
     class Channel(models.TextChoices):
+        """Where the shopper writes from; every value has one module in ``chat.channels.CHANNELS``."""
+
         WEB = "web", _("Web widget")
-        APP = "app", _("App")
-        LIVE = "live", _("Live stream room")
-        API = "api", _("Open API")
+        WECOM = "wecom", _("WeCom customer service")
+        API = "api", _("Channel API (marketplace bridge)")
+        EMAIL = "email", _("Email")
 
     # No index of its own: the composite indexes below all lead with the shop.
     shop = models.ForeignKey(
@@ -46,6 +50,19 @@ class Conversation(models.Model):
     # Anonymous shoppers are known by a random token the widget keeps; it resumes the conversation.
     visitor_token = models.CharField(_("visitor token"), max_length=64)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    # A conversation of another channel than the web: the shop's connection it came through, and the
+    # shopper's id there (a WeCom external user, a bridge's conversation id). Empty for the web widget.
+    connection = models.ForeignKey(
+        "ChannelConnection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("channel connection"),
+        db_index=False,
+    )
+    external_id = models.CharField(_("external conversation id"), max_length=200, blank=True)
+    external_name = models.CharField(_("shopper's name on the channel"), max_length=100, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOT)
     assigned_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -84,10 +101,15 @@ class Conversation(models.Model):
             models.Index(fields=["shop", "visitor_token", "started_at"]),
             models.Index(fields=["shop", "customer", "started_at"]),
             models.Index(fields=["shop", "started_at"]),
+            models.Index(
+                fields=["connection", "external_id", "started_at"],
+                condition=Q(connection__isnull=False),
+                name="conversation_by_external_id",
+            ),
         ]
 
     def __str__(self) -> str:
-        who = self.customer or self.visitor_token[:8]
+        who = self.customer or self.external_name or self.visitor_token[:8]
         return f"#{self.pk} {who} · {self.get_status_display()}"
 
 
@@ -533,3 +555,213 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.conversation_id} · {self.queued_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ChannelConnection(models.Model):
+    """A shop's account on a channel other than the web widget (a WeCom customer-service account, a
+    marketplace bridge): what Shopbee needs to receive and answer there, and how that last went.
+
+    What the merchant enters is declared per kind in ``chat.channels`` (``ChannelSpec.fields``): the plain
+    values in ``config``, the secret ones encrypted in ``secrets`` (``core.crypto``), never shown again.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="channel_connections", verbose_name=_("shop"))
+    kind = models.CharField(_("channel"), max_length=10, choices=Conversation.Channel.choices)
+    name = models.CharField(_("name"), max_length=100, help_text=_("How the shop's staff tell it apart."))
+    is_active = models.BooleanField(_("active"), default=True)
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets = models.TextField(_("secrets (encrypted)"), blank=True, editable=False)
+    # Where pulling messages goes on from (WeCom's sync_msg cursor).
+    cursor = models.CharField(_("sync cursor"), max_length=200, blank=True, editable=False)
+    last_inbound_at = models.DateTimeField(_("last message received"), null=True, blank=True, editable=False)
+    last_outbound_at = models.DateTimeField(_("last message sent"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel connection")
+        verbose_name_plural = _("channel connections")
+        ordering = ["shop", "kind", "name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="web"), name="channel_connection_not_web"),
+            models.UniqueConstraint(fields=["shop", "kind", "name"], name="channel_connection_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.name}"
+
+
+class ChannelReceipt(models.Model):
+    """A message a channel handed in, by the channel's own message id: handed in again (a retried callback
+    or request), it is recognised and nothing is stored or answered twice."""
+
+    connection = models.ForeignKey(
+        ChannelConnection, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("channel connection")
+    )
+    external_id = models.CharField(_("external message id"), max_length=128)
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("message")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel receipt")
+        verbose_name_plural = _("channel receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_id"], name="channel_receipt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.external_id}"
+
+
+class ChannelDelivery(models.Model):
+    """One thing to send to a channel conversation (a bot or agent message, or the close), written in the
+    transaction that stored it. Sent one at a time per conversation in id order (``chat.channels.delivery``)."""
+
+    class Event(models.TextChoices):
+        MESSAGE = "message", _("Message")
+        CLOSE = "close", _("Conversation closed")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(
+        ChannelConnection, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("channel connection")
+    )
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="channel_deliveries",
+        verbose_name=_("conversation"),
+        db_index=False,
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("message")
+    )
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("channel delivery")
+        verbose_name_plural = _("channel deliveries")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(event="close") | Q(message__isnull=False), name="channel_delivery_message_has_message"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="delivered") | Q(delivered_at__isnull=False),
+                name="channel_delivery_delivered_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "status", "id"]),
+            models.Index(fields=["status", "next_attempt_at"], condition=Q(status="pending"), name="channel_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_event_display()} · {self.get_status_display()}"
+
+
+# --- the email channel (chat.channels.email) -------------------------------------------------------------
+
+
+class EmailRecord(models.Model):
+    """One mail an email connection received or sent, by its Message-ID: how a reply finds its conversation
+    (In-Reply-To / References name a mail of this connection), and what was received and never answered."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Received")
+        OUTBOUND = "out", _("Sent")
+
+    class Outcome(models.TextChoices):
+        STORED = "stored", _("Stored in the conversation")
+        BOUNCE = "bounce", _("Bounce, not answered")
+        AUTO_REPLY = "auto_reply", _("Auto-reply, not answered")
+        BULK = "bulk", _("Bulk or list mail, not answered")
+        OWN = "own", _("Our own mail, not answered")
+        TOO_LARGE = "too_large", _("Too large, not downloaded")
+        SENT = "sent", _("Sent")
+
+    # Denormalised from the connection: the admin scopes by it.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="email_records", verbose_name=_("shop"), db_index=False
+    )
+    connection = models.ForeignKey(
+        ChannelConnection, on_delete=models.CASCADE, related_name="email_records", verbose_name=_("mailbox")
+    )
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email_records",
+        verbose_name=_("conversation"),
+    )
+    # The shopper's message (received) or the reply the mail carried (sent).
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("message")
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    mail_id = models.CharField(_("Message-ID"), max_length=255)
+    # The ids of the thread this mail belongs to (its References, then In-Reply-To), oldest first.
+    references = models.JSONField(_("references"), default=list, blank=True)
+    counterpart = models.EmailField(_("shopper address"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mail record")
+        verbose_name_plural = _("mail records")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "mail_id"], name="email_record_mail_id_per_connection"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "direction", "id"], name="email_record_thread"),
+            models.Index(fields=["shop", "created_at"], name="email_record_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.mail_id[:40]} · {self.get_outcome_display()}"
+
+
+def attachment_path(attachment: "EmailAttachment", filename: str) -> str:
+    # Never the sender's name on disk: a random name under the shop's folder; the name is in the row.
+    return f"mail/{attachment.shop_id}/{secrets.token_hex(16)}"
+
+
+class EmailAttachment(models.Model):
+    """A file a shopper sent by mail, kept with their message and shown to the shop's agents."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="email_attachments", verbose_name=_("shop"), db_index=False
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    filename = models.CharField(_("file name"), max_length=100)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mail attachment")
+        verbose_name_plural = _("mail attachments")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -29,6 +29,7 @@ from shops.services import has_shop_role
 
 from . import assignment, dialogue, sla
 from .assignment import PRESENCE_TTL, SERVICE_ROLES, online_agent_ids, serving_shop_ids
+from .channels.delivery import record_close
 from .frames import (
     HistoryFrame,
     MessageFrame,
@@ -54,7 +55,16 @@ from .messaging import announce_assignment as _announce_assignment
 from .messaging import announce_queue as _announce_queue
 from .messaging import announce_status as _announce_status
 from .messaging import status_frame as status_frame  # the consumers' name for it
-from .models import AgentPresence, AgentSeat, Conversation, Message, QueueEntry, ServiceDesk, SkillGroup
+from .models import (
+    AgentPresence,
+    AgentSeat,
+    Conversation,
+    EmailAttachment,
+    Message,
+    QueueEntry,
+    ServiceDesk,
+    SkillGroup,
+)
 from .packet import handoff_packet
 from .signals import conversation_closed
 
@@ -97,6 +107,14 @@ def conversation_for_staff(user: User, conversation_id: Any) -> Conversation:
     if not can_serve(user, conversation.shop_id):
         raise not_found()
     return conversation
+
+
+def attachment_for_staff(user: User | AnonymousUser, attachment_id: int) -> EmailAttachment:
+    """A file a shopper sent by mail, if ``user`` may serve its shop, else ChatError(not_found)."""
+    attachment = EmailAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or not can_serve(user, attachment.shop_id):
+        raise not_found()
+    return attachment
 
 
 def withdraw_agent(user_id: int) -> None:
@@ -347,6 +365,9 @@ def _receive(
             customer_id=conversation.customer_id,
             visitor_token=conversation.visitor_token,
             channel=conversation.channel,
+            connection_id=conversation.connection_id,
+            external_id=conversation.external_id,
+            external_name=conversation.external_name,
             outbox=outbox,
         )
     with_bot = (
@@ -562,11 +583,18 @@ def queue_item(conversation: Conversation) -> QueueItem:
     last = conversation.messages.filter(sender=Sender.SHOPPER).order_by("-pk").first()
     waiting = conversation.status == Status.WAITING
     entry = QueueEntry.objects.filter(conversation=conversation).first() if waiting else None
+    if conversation.customer_id:
+        shopper = str(conversation.customer)
+    else:
+        anonymous = conversation.external_id[-6:] if conversation.external_id else conversation.visitor_token[:6]
+        shopper = conversation.external_name or f"访客 {anonymous}"
     return {
         "conversation": conversation.pk,
         "shop": conversation.shop_id,
         "shop_name": conversation.shop.name,
-        "shopper": str(conversation.customer) if conversation.customer_id else f"访客 {conversation.visitor_token[:6]}",
+        "shopper": shopper,
+        "channel": conversation.channel,
+        "channel_label": str(Conversation.Channel(conversation.channel).label),
         "status": conversation.status,
         "reason": conversation.handoff_reason,
         # As the JSON encoder writes datetimes (ISO 8601, milliseconds, "Z" for UTC), like the rest of the API.
@@ -737,6 +765,7 @@ def close_conversation(
         intent=survey.intent,
         agent=by,
     )
+    record_close(conversation)
     _announce_status(conversation, outbox)
     if was_waiting:
         _announce_queue(conversation.shop_id, outbox)

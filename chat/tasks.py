@@ -4,7 +4,11 @@ from celery import shared_task
 from django.conf import settings
 
 from . import assignment, services
+from .channels import delivery, email_sync, wecom_sync
+from .channels.delivery import DELIVER_TASK
+from .channels.wecom_sync import SYNC_TASK
 from .messaging import Outbox, publish
+from .models import ChannelConnection, Conversation
 from .services import close_idle_bot_conversations
 from .sla import check_breaches
 
@@ -39,3 +43,42 @@ def assign_queues() -> int:
         assigned += len(assignment.assign_waiting(shop_id, outbox=outbox))
         publish(outbox)
     return assigned
+
+
+@shared_task(acks_late=True, name=DELIVER_TASK)
+def deliver_channel(conversation_id: int) -> int:
+    """Send a channel conversation's pending replies in order (``chat.channels.delivery``); a retry after its
+    back-off is queued by the delivery itself."""
+    return delivery.deliver_conversation(conversation_id)
+
+
+@shared_task
+def sweep_channel_deliveries() -> int:
+    """Beat task: conversations whose next reply is overdue (its job was lost) are queued again."""
+    return delivery.requeue_overdue()
+
+
+@shared_task(acks_late=True, name=SYNC_TASK)
+def sync_wecom(connection_id: int, token: str = "", attempt: int = 1) -> int:
+    """Pull a WeCom connection's new messages after its callback (``chat.channels.wecom_sync``)."""
+    return wecom_sync.sync(connection_id, token, attempt)
+
+
+@shared_task
+def poll_mailboxes() -> int:
+    """Beat task (EMAIL_CHANNEL_POLL_SECONDS): each active email connection's mailbox read in a task of its own.
+    Returns the mailboxes queued."""
+    connection_ids = list(
+        ChannelConnection.objects.filter(
+            kind=Conversation.Channel.EMAIL, is_active=True, shop__is_active=True
+        ).values_list("pk", flat=True)
+    )
+    for connection_id in connection_ids:
+        poll_mailbox.delay(connection_id)
+    return len(connection_ids)
+
+
+@shared_task(name=email_sync.POLL_TASK)
+def poll_mailbox(connection_id: int) -> int:
+    """New mail of one email connection into its shop's conversations. Returns the shopper messages stored."""
+    return email_sync.poll(connection_id).stored

@@ -2,17 +2,20 @@
 agent console page; the chat pages are shells for their WebSocket."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from shops.models import Shop
 
 from . import services, widget
+from .channels import wecom_sync
+from .channels.wecom_crypto import CryptoError
 
 
 def _shop_or_404(slug: str) -> Shop:
@@ -102,3 +105,42 @@ def agent_console(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     shops = Shop.objects.filter(pk__in=shop_ids).order_by("name")
     return render(request, "chat/agent_console.html", {"shops": shops})
+
+
+@require_GET
+def email_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """A file a shopper sent by mail, downloaded by staff who serve its shop (wrapped in admin_view); another
+    shop's file is a 404. Always a download, never shown inline: a stranger's HTML must not run on our origin."""
+    try:
+        attachment = services.attachment_for_staff(request.user, attachment_id)
+    except services.ChatError:
+        raise Http404 from None
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@csrf_exempt  # WeCom's servers post here; the message signature (msg_signature) authenticates them
+@require_http_methods(["GET", "POST"])
+def wecom_callback(request: HttpRequest, connection_id: int) -> HttpResponse:
+    """WeCom's callback URL for one connection: GET checks the URL (answers the decrypted echostr), POST says
+    new messages wait (answered "success" at once; they are pulled in the background). A wrong signature is 403."""
+    connection = wecom_sync.callback_connection(connection_id)
+    if connection is None:
+        raise Http404
+    query = request.GET
+    signed = (query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", ""))
+    try:
+        if request.method == "GET":
+            echo = wecom_sync.verify_url(connection, *signed, query.get("echostr", ""))
+            return HttpResponse(echo, content_type="text/plain; charset=utf-8")
+        wecom_sync.accept_callback(connection, *signed, request.body)
+    except CryptoError:
+        return HttpResponse("invalid signature", status=403, content_type="text/plain")
+    return HttpResponse("success", content_type="text/plain")

@@ -131,6 +131,9 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
     (
         _("Open platform"),
         [
+            Page(_("Channels"), "hub", model="chat.ChannelConnection"),
+            Page(_("Channel deliveries"), "forward_to_inbox", model="chat.ChannelDelivery"),
+            Page(_("Mail records"), "mail", model="chat.EmailRecord"),
             Page(_("API keys"), "key", model="api.ApiKey"),
             Page(_("Webhooks"), "webhook", model="api.WebhookSubscription"),
             Page(_("Webhook deliveries"), "outbox", model="api.WebhookDelivery"),

@@ -26,6 +26,9 @@ if not SECRET_KEY:
             "SECRET_KEY is not set: a production start (DEBUG=false) needs SECRET_KEY in the environment."
         )
     SECRET_KEY = _LOCAL_ONLY_SECRET
+# Encrypts the secrets Shopbee must read back (channel credentials, core/crypto.py); derived from SECRET_KEY
+# when unset, which then must never change.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -219,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
     "count-card-hits": {"task": "knowledge.tasks.count_card_hits", "schedule": CARD_HITS_EVERY_SECONDS},
     # Webhook retries whose task was lost (a worker killed while it waited) are queued again.
     "sweep-webhook-deliveries": {"task": "api.tasks.sweep_webhook_deliveries", "schedule": 60.0},
+    # Channel replies (WeCom, bridges) whose task was lost are queued again, in order per conversation.
+    "sweep-channel-deliveries": {"task": "chat.tasks.sweep_channel_deliveries", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -251,6 +256,10 @@ REST_FRAMEWORK = {
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 # The wait before a webhook's first retry; it doubles with each further one, up to an hour.
 WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=30)
+# Channel replies (WeCom, bridges): the wait before the first retry, doubling up to 15 minutes, 10 attempts.
+CHANNEL_RETRY_SECONDS = env.int("CHANNEL_RETRY_SECONDS", default=10)
+# WeCom's API; a test or a proxy may put another in its place.
+WECOM_API_BASE = env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com")
 # Requests per API key (DRF rate: "<n>/<sec|min|hour|day>"), counted in the shared cache.
 SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
 # FAQ card imports (import_cards and the admin): larger files are refused, to be split; the rows are written
@@ -364,3 +373,18 @@ CHAT_IDLE_SOCKET_SECONDS = env.float("CHAT_IDLE_SOCKET_SECONDS", default=900.0)
 # An agent whose last console closed goes offline this long after (chats back to the queue's head), unless a
 # console of theirs is back by then: a reload or a dropped connection keeps them online.
 CHAT_PRESENCE_GRACE_SECONDS = env.int("CHAT_PRESENCE_GRACE_SECONDS", default=30)
+
+# --- the email channel (chat.channels.email, docs/channels.md#email) ---------------------------------------
+# Attachments received by mail: stored under MEDIA_ROOT, served to staff only through the agent console.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+EMAIL_CHANNEL_POLL_SECONDS = env.float("EMAIL_CHANNEL_POLL_SECONDS", default=60.0)
+EMAIL_CHANNEL_TIMEOUT_SECONDS = env.float("EMAIL_CHANNEL_TIMEOUT_SECONDS", default=30.0)
+# A private CA for merchants' self-hosted mail servers (PEM file); the system's CAs are always trusted.
+EMAIL_CHANNEL_CA_FILE = env.str("EMAIL_CHANNEL_CA_FILE", default="")
+# Limits on what a stranger's mail can make Shopbee store: a larger mail is recorded and not downloaded.
+EMAIL_CHANNEL_MAX_MAIL_BYTES = env.int("EMAIL_CHANNEL_MAX_MAIL_BYTES", default=25 * 1024 * 1024)
+EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES = env.int("EMAIL_CHANNEL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+EMAIL_CHANNEL_MAX_ATTACHMENTS = env.int("EMAIL_CHANNEL_MAX_ATTACHMENTS", default=10)
+# Mails read per mailbox per poll; the rest wait for the next poll, so one flooded mailbox never starves others.
+EMAIL_CHANNEL_FETCH_LIMIT = env.int("EMAIL_CHANNEL_FETCH_LIMIT", default=50)
+CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {"task": "chat.tasks.poll_mailboxes", "schedule": EMAIL_CHANNEL_POLL_SECONDS}

@@ -1,4 +1,4 @@
-"""The one way Shopbee calls a URL someone else chose (a shop's webhook; later channels and model providers).
+"""The one way Shopbee calls a URL someone else chose (a shop's webhook, a channel's bridge or provider).
 
 A URL typed by a shop must never make Shopbee call its own network (SSRF). So the URL is parsed once,
 strictly, by this module's parser only (no second parser that could read another host out of it); the
@@ -9,10 +9,13 @@ followed (a 3xx is an answer like any other), time is bounded, at most ``max_bod
 are read, and an error is a short phrase of our own: never the other side's words.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 
@@ -138,9 +141,27 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-def post(
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``X-Shopbee-Signature`` of a signed POST (webhooks, channel bridges): ``sha256=<hex>`` of
+    HMAC-SHA256(secret, f"{timestamp}.{body}")."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def post(url: str, body: bytes, headers: dict[str, str], **options: Any) -> Answer:
+    """POST ``body`` to ``url`` once (see ``request``)."""
+    return request("POST", url, body, headers, **options)
+
+
+def get(url: str, headers: dict[str, str], **options: Any) -> Answer:
+    """GET ``url`` once (see ``request``)."""
+    return request("GET", url, None, headers, **options)
+
+
+def request(
+    method: str,
     url: str,
-    body: bytes,
+    body: bytes | None,
     headers: dict[str, str],
     *,
     allow_private: bool,
@@ -148,7 +169,7 @@ def post(
     read_timeout: float = 5.0,
     max_body: int = 64 * 1024,
 ) -> Answer:
-    """POST ``body`` to ``url`` once, by the rules of this module. Never raises for what the target does."""
+    """Call ``url`` once, by the rules of this module. Never raises for what the target does."""
     try:
         target = parse_target(url)
         address = checked_address(target, allow_private=allow_private)
@@ -170,7 +191,7 @@ def post(
         pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False)
     try:
         response = pool.urlopen(
-            "POST",
+            method,
             target.path,
             body=body,
             headers={**headers, "Host": target.host_header},

@@ -49,13 +49,16 @@ def empty_shop_caches():
 
 @pytest.fixture(autouse=True)
 def webhook_deliveries_end_with_the_test():
-    """No delivery thread may still write while the test database is flushed, nor a retry of this test's
-    deliveries run during the next test. (Set up after the database fixtures, so torn down before them.)"""
+    """No delivery thread (webhooks, channel replies) may still write while the test database is flushed, nor a
+    retry of this test's deliveries run during the next test. (Set up after the database fixtures, so torn down
+    before them.)"""
     from api.dispatch import executor
+    from chat.channels.jobs import executor as channel_executor
 
     yield
-    executor.wait_idle(timeout=60)
-    executor.discard_waiting()
+    for pool in (executor, channel_executor):
+        pool.wait_idle(timeout=60)
+        pool.discard_waiting()
 
 
 @pytest.fixture

@@ -264,3 +264,12 @@ class QuotaWarningFactory(factory.django.DjangoModelFactory):
     threshold = QuotaWarning.Threshold.NEAR
     used = 1600
     quota = 2000
+
+
+def channel_connection(shop, kind: str, name: str = "", **values: str):
+    """A saved channel connection of ``shop`` with ``values`` for its declared fields (secrets encrypted), through
+    the service the admin uses."""
+    from chat.channels.connections import save_connection
+    from chat.models import ChannelConnection
+
+    return save_connection(ChannelConnection(shop=shop, kind=kind, name=name or f"{kind} of {shop.slug}"), values)

@@ -171,3 +171,15 @@ def test_campaign_results_list_the_shops_campaigns_with_their_sent_and_paid_coun
     assert [(c["name"], c["touches_sent"], c["converted"], c["rate"]) for c in dashboard.campaigns] == [
         ("催付", 2, 1, 50.0)
     ]
+
+
+def test_the_dashboard_splits_the_figures_by_channel(client, manager_a, shop_a, two_days):
+    Conversation.objects.filter(shop=shop_a, started_at__date=DAY).exclude(handed_over_at__isnull=False).update(
+        channel=Conversation.Channel.WECOM
+    )
+    dashboard = build_dashboard([shop_a.pk], BEFORE, DAY, Decimal("300"))
+    split = {label: (f.conversations, f.bot_resolved, f.handed_over) for label, f in dashboard.per_channel}
+    assert split == {"网页插件": (3, 0, 2), "企业微信客服": (2, 2, 0)}
+    client.force_login(manager_a)
+    page = client.get(reverse("admin:analytics_shop_dashboard", args=[shop_a.pk]), {"start": BEFORE, "end": DAY})
+    assert "企业微信客服" in page.content.decode() and 'id="kpi-channels"' in page.content.decode()

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from api.models import WebhookDelivery, WebhookSubscription
-from api.webhooks import sign
 from chat.models import InvoiceRequest, Message, WorkOrder
+from core.outbound import sign
 from tests.deliveries import settle
 from tests.factories import (
     ConversationFactory,

@@ -146,3 +146,21 @@ def test_a_system_message_is_inspected_by_no_kind():
         )
         == []
     )
+
+
+def test_every_conversation_channel_has_exactly_one_registry_entry_in_its_own_module():
+    import importlib
+
+    from chat.channels import CHANNELS as CONVERSATION_CHANNELS
+
+    assert list(CONVERSATION_CHANNELS) == list(Conversation.Channel)
+    for channel, spec in CONVERSATION_CHANNELS.items():
+        assert importlib.import_module(f"chat.channels.{channel}").CHANNEL is spec
+
+
+def test_only_the_web_channel_is_delivered_by_its_socket_and_needs_no_connection():
+    from chat.channels import CHANNELS as CONVERSATION_CHANNELS
+
+    socket_delivered = [channel for channel, spec in CONVERSATION_CHANNELS.items() if spec.send is None]
+    assert socket_delivered == [Conversation.Channel.WEB]
+    assert all(spec.fields for channel, spec in CONVERSATION_CHANNELS.items() if channel != Conversation.Channel.WEB)

@@ -9,9 +9,9 @@ import time_machine
 from asgiref.sync import async_to_sync
 
 from api.models import WebhookDelivery, WebhookSubscription
-from api.webhooks import sign
 from chat.messaging import conversation_group
 from chat.models import Conversation, Message
+from core.outbound import sign
 from marketing.models import Campaign, Touch
 from marketing.services import scan_shop
 from shops.models import Order

@@ -94,6 +94,8 @@ class Dashboard:
     totals: Figures
     daily: list[tuple[date, Figures]]
     per_shop: list[tuple[str, int, Figures]]
+    # (channel label, Figures) for each channel with conversations in the range (web, WeCom, bridges...).
+    per_channel: list[tuple[str, Figures]]
     conversion_bot: Conversion
     conversion_agent: Conversion
     cost_per_agent_day: Decimal
@@ -202,6 +204,11 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         (row["shop__name"], row["shop_id"], Figures.of(row))
         for row in conversations.values("shop_id", "shop__name").annotate(**COUNTS).order_by("shop__name")
     ]
+    labels = dict(Conversation.Channel.choices)
+    per_channel = [
+        (str(labels.get(row["channel"], row["channel"])), Figures.of(row))
+        for row in conversations.values("channel").annotate(**COUNTS).order_by("channel")
+    ]
     bot, agent = conversion(conversations)
     return Dashboard(
         start=start,
@@ -209,6 +216,7 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         totals=Figures.of(conversations.aggregate(**COUNTS)),
         daily=[(day, by_day.get(day, Figures())) for day in days(start, end)],
         per_shop=per_shop,
+        per_channel=per_channel,
         conversion_bot=bot,
         conversion_agent=agent,
         cost_per_agent_day=cost_per_agent_day,

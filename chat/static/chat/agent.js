@@ -40,7 +40,8 @@
     var li = el("li", "queue-item");
     li.dataset.conversation = item.conversation;
     li.appendChild(el("strong", null, item.shopper));
-    li.appendChild(el("span", "shop", item.shop_name));
+    li.appendChild(el("span", "shop", item.shop_name + " · " + item.channel_label));
+    li.dataset.channel = item.channel;
     li.appendChild(el("span", "preview", item.last_message));
     if (mine) {
       li.addEventListener("click", function () { open(item.conversation); });
@@ -76,7 +77,8 @@
     $("conversation").hidden = !data || !data.info;
     $("empty").hidden = !$("conversation").hidden;
     if (!data || !data.info) return;
-    $("conversation-title").textContent = data.info.shopper + " · " + data.info.shop_name;
+    $("conversation-title").textContent =
+      data.info.shopper + " · " + data.info.shop_name + " · " + data.info.channel_label;
     var list = $("messages");
     list.replaceChildren();
     Object.keys(data.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) {

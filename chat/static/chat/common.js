@@ -146,6 +146,20 @@ var Shopbee = (function () {
       frame.products.forEach(function (product) { cards.appendChild(productCard(product, options.askProduct)); });
       body.appendChild(cards);
     }
+    // A mail's attachments (email channel): links for the agents, and the names of those not kept.
+    if (frame.attachments && (frame.attachments.length || frame.attachments_too_large.length)) {
+      var files = el("div", "attachments");
+      frame.attachments.forEach(function (file) {
+        var link = el("a", "attachment", "附件：" + file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）");
+        link.href = file.url;
+        link.download = file.name;
+        files.appendChild(link);
+      });
+      frame.attachments_too_large.forEach(function (name) {
+        files.appendChild(el("span", "attachment too-large", "附件：" + name + "（超过大小限制，未保存，请在邮箱中查看）"));
+      });
+      body.appendChild(files);
+    }
     // A page with a rating bar asks the closing survey there, not a second time as quick replies.
     var asksElsewhere = frame.survey && options && options.ratingBar;
     if (frame.quick_replies && frame.quick_replies.length && !asksElsewhere) {

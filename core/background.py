@@ -1,8 +1,9 @@
 """A small pool of threads that runs jobs off the request path, each at or after its due time.
 
-The embedded setup (no broker, Celery eager) sends webhooks here: an eager task would run in the thread
-that committed, which under Channels is the ASGI process's one database thread, so a slow target stalled
-every socket of the process. Production (a broker) uses Celery workers instead (``api.dispatch``).
+The embedded setup (no broker, Celery eager) sends webhooks and channel replies here: an eager task would
+run in the thread that committed, which under Channels is the ASGI process's one database thread, so a slow
+target stalled every socket of the process. Production (a broker) uses Celery workers instead
+(``api.dispatch``, ``chat.channels.delivery``).
 """
 
 import heapq
