@@ -74,6 +74,25 @@ class TypingFrame(TypedDict):
     sender: Literal["shopper", "agent"]
 
 
+class StreamFrame(TypedDict):
+    """A piece of the shop's model's answer as it is written (docs/llm.md): shown as a draft bubble."""
+
+    type: Literal["stream"]
+    conversation: int
+    stream: str  # one id per answer
+    delta: str
+
+
+class StreamEndFrame(TypedDict):
+    """The model's answer is complete. ``kept``: it is sent (its ``message`` frame follows); otherwise the draft
+    bubble goes away and the retrieval engine's reply follows instead."""
+
+    type: Literal["stream_end"]
+    conversation: int
+    stream: str
+    kept: bool
+
+
 # --- server → console ----------------------------------------------------------------------------
 
 
@@ -225,6 +244,24 @@ class SuggestionsFrame(TypedDict):
     items: list[Suggestion]
 
 
+class HeldReason(TypedDict):
+    rule: str
+    kind: str
+    evidence: str
+
+
+class HeldFrame(TypedDict):
+    """An agent's reply the check before send held (chat.guard): not sent; the reasons, and whether every
+    broken rule lets the agent send it anyway (the ``reply`` frame again with ``send_anyway: true``)."""
+
+    type: Literal["held"]
+    conversation: int
+    client_msg_id: str
+    message: str
+    reasons: list[HeldReason]
+    can_send_anyway: bool
+
+
 class PongFrame(TypedDict):
     type: Literal["pong"]
 
@@ -283,13 +320,24 @@ class AlertFrame(TypedDict):
     created_at: str
 
 
-ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | QueuePositionFrame | TypingFrame | ErrorFrame
+ShopperFrame = (
+    WelcomeFrame
+    | MessageFrame
+    | AckFrame
+    | StatusFrame
+    | QueuePositionFrame
+    | TypingFrame
+    | ErrorFrame
+    | StreamFrame
+    | StreamEndFrame
+)
 ConsoleFrame = (
     (QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame)
     | PresenceFrame
     | ErrorFrame
     | CannedFrame
     | PanelFrame
+    | HeldFrame
 )
 AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorFrame
 
@@ -317,6 +365,7 @@ class ClientFrame(TypedDict, total=False):
     group: object
     status: object
     product_id: object
+    send_anyway: object
 
 
 class ProductDetailsRequest(TypedDict):

@@ -292,3 +292,43 @@ class SwitchedOffPackEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} ({self.shop})"
+
+
+class GroundedAnswer(models.Model):
+    """A reply the shop's large model wrote from the cards and products it was given, citing them (docs/llm.md).
+
+    Only answers that were sent are kept: each cites at least one card or product, all of them given to the
+    model. Trainers read them beside the answer log and turn a good one into a card.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="grounded_answers", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        "chat.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grounded_answers",
+        verbose_name=_("conversation"),
+    )
+    question = models.CharField(_("question"), max_length=500)
+    answer = models.TextField(_("answer"))
+    cited_cards = models.JSONField(_("cited cards"), default=list, blank=True)
+    cited_products = models.JSONField(_("cited products"), default=list, blank=True)
+    card = models.ForeignKey(
+        FAQCard,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grounded_answers",
+        verbose_name=_("card made from it"),
+    )
+    created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("model answer")
+        verbose_name_plural = _("model answers")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.question} → {self.answer[:40]}"
