@@ -96,6 +96,7 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
             Page(_("Synonym groups"), "sync_alt", model="knowledge.SynonymGroup"),
             Page(_("Shop dictionary"), "dictionary", model="knowledge.DictionaryWord"),
             Page(_("Answer log"), "history", model="knowledge.AnswerLog"),
+            Page(_("Model answers"), "auto_awesome", model="knowledge.GroundedAnswer"),
             Page(_("Products"), "inventory_2", model="shops.Product"),
         ],
     ),
@@ -142,6 +143,8 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
         [
             Page(_("Shops"), "store", model="shops.Shop"),
             Page(_("Quota warnings"), "warning", model="shops.QuotaWarning"),
+            Page(_("Large model"), "neurology", model="shops.ModelProvider"),
+            Page(_("Model usage"), "token", model="shops.ModelUsage"),
         ],
     ),
 ]

@@ -49,6 +49,7 @@ from .models import (
     AnswerLog,
     DictionaryWord,
     FAQCard,
+    GroundedAnswer,
     SimilarQuestion,
     SwitchedOffPackEntry,
     SynonymGroup,
@@ -571,4 +572,39 @@ class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(GroundedAnswer)
+class GroundedAnswerAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """The shop's model's answers that were sent (docs/llm.md), with what they cited; a good one becomes a card."""
+
+    list_display = ["created_at", "shop", "question", "answer", "citations", "card", "conversation"]
+    list_filter = ["shop", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["question", "answer"]
+    list_select_related = ["shop", "card", "conversation"]
+    date_hierarchy = "created_at"
+    actions = ["make_cards"]
+
+    @admin.display(description=_("citations"))
+    def citations(self, obj: GroundedAnswer) -> str:
+        cited = [f"C{pk}" for pk in obj.cited_cards] + [f"P{pk}" for pk in obj.cited_products]
+        return " ".join(cited)
+
+    @admin.action(description=_("Turn into cards"))
+    def make_cards(self, request: HttpRequest, queryset) -> None:
+        answers = list(queryset)
+        cards = []
+        for grounded in answers:
+            try:
+                cards.append(services.card_from_grounded_answer(grounded, user=request.user))
+            except ValidationError as error:
+                self.message_user(request, f"{grounded.question}：{'; '.join(error.messages)}", messages.WARNING)
+        self.log_action(request, answers, "card")
+        self.message_user(request, _("%(count)d cards made.") % {"count": len(cards)}, messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

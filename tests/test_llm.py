@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from analytics.default_rules import install_default_rules
 from chat import services
@@ -14,8 +15,9 @@ from chat.models import Conversation, Message
 from core import secrets
 from knowledge.models import FAQCard, GroundedAnswer
 from knowledge.services import FALLBACK_TEXT, card_from_grounded_answer
-from shops.models import ModelProvider, ModelUsage
+from shops.models import Membership, ModelProvider, ModelUsage
 from tests.chat_sockets import agent_socket, frames_until, send_message, shopper_socket
+from tests.conftest import staff_of
 from tests.factories import FAQCardFactory, ProductFactory
 from tests.llm_server import Reply
 
@@ -286,3 +288,83 @@ def test_a_sealed_secret_reads_back_and_a_foreign_one_reads_as_nothing(settings)
     assert KEY not in sealed and secrets.reveal(sealed) == KEY
     settings.SHOPBEE_SECRETS_KEY = "x" * 43 + "="
     assert secrets.reveal(sealed) == ""
+
+
+# --- the back office -----------------------------------------------------------------------------
+
+
+def manager_client(shop) -> Client:
+    client = Client()
+    client.force_login(staff_of(shop, Membership.Role.MANAGER))
+    return client
+
+
+def test_a_manager_sets_up_the_model_and_the_key_is_stored_sealed_and_never_shown(shop_a, model_server):
+    client = manager_client(shop_a)
+    form = {
+        "shop": shop_a.pk,
+        "enabled": "on",
+        "base_url": model_server.url,
+        "model": "qwen-plus",
+        "api_key": KEY,
+        "timeout_seconds": "3",
+        "monthly_token_budget": "500000",
+        "input_price": "0.8",
+        "output_price": "2",
+    }
+    response = client.post("/admin/shops/modelprovider/add/", form)
+    assert response.status_code == 302
+    provider = ModelProvider.objects.get(shop=shop_a)
+    assert secrets.reveal(provider.api_key_sealed) == KEY and KEY not in provider.api_key_sealed
+    page = client.get(f"/admin/shops/modelprovider/{provider.pk}/change/").content.decode()
+    listing = client.get("/admin/shops/modelprovider/").content.decode()
+    assert KEY not in page and KEY not in listing and KEY[-4:] in page
+    client.post(f"/admin/shops/modelprovider/{provider.pk}/change/", {**form, "api_key": "", "model": "qwen-max"})
+    provider.refresh_from_db()
+    assert provider.model == "qwen-max" and secrets.reveal(provider.api_key_sealed) == KEY  # blank keeps the key
+
+
+def test_an_enabled_model_needs_a_key_and_a_callable_endpoint(shop_a):
+    client = manager_client(shop_a)
+    form = {"shop": shop_a.pk, "enabled": "on", "base_url": "ftp://model.example", "model": "m", "api_key": ""}
+    form |= {"timeout_seconds": "3", "monthly_token_budget": "1000", "input_price": "0", "output_price": "0"}
+    response = client.post("/admin/shops/modelprovider/add/", form)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "base_url" in errors and "api_key" in errors
+    assert not ModelProvider.objects.exists()
+
+
+def test_another_shops_model_and_usage_are_out_of_reach(shop_a, shop_b, model_server):
+    foreign = connect_model(shop_b, model_server)
+    ModelUsage.objects.create(shop=shop_b, purpose="answer", outcome="sent", model="m", prompt_tokens=77777)
+    client = manager_client(shop_a)
+    assert client.get(f"/admin/shops/modelprovider/{foreign.pk}/change/").status_code in (302, 404)
+    assert "77777" not in client.get("/admin/shops/modelusage/").content.decode()
+
+
+def test_the_dashboard_shows_each_shops_model_tokens_and_cost_this_month(shop_a, model_server):
+    connect_model(shop_a, model_server)
+    ModelUsage.objects.create(
+        shop=shop_a,
+        purpose="answer",
+        outcome="sent",
+        model="m",
+        prompt_tokens=1200,
+        completion_tokens=300,
+        cost=Decimal("0.0123"),
+    )
+    page = manager_client(shop_a).get("/admin/analytics/qareport/dashboard/").content.decode()
+    assert 'id="kpi-model-usage"' in page and "1500" in page and "0.01" in page
+
+
+def test_a_trainer_turns_a_model_answer_into_a_card_from_the_list(shop_a, cards):
+    grounded = GroundedAnswer.objects.create(shop=shop_a, question="退货流程", answer="在订单详情里申请售后")
+    client = Client()
+    client.force_login(staff_of(shop_a, Membership.Role.TRAINER))
+    response = client.post(
+        "/admin/knowledge/groundedanswer/", {"action": "make_cards", "_selected_action": [grounded.pk]}
+    )
+    assert response.status_code == 302
+    grounded.refresh_from_db()
+    assert grounded.card is not None and grounded.card.answer == "在订单详情里申请售后"
