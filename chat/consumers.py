@@ -21,7 +21,7 @@ from django.conf import settings
 
 from core import limits, llm
 
-from . import agent_tools, assignment, grounding, guard, services, tasks
+from . import agent_tools, assignment, assist, grounding, guard, services, tasks
 from .frames import (
     AckFrame,
     ClientFrame,
@@ -435,6 +435,8 @@ class AgentConsumer(FrameConsumer):
         "canned": "on_canned",
         "macro": "on_macro",
         "panel": "on_panel",
+        # the shop's large model (chat.assist): draft, summary, tone rewrite
+        "assist": "on_assist",
     }
 
     async def connect(self) -> None:
@@ -546,6 +548,13 @@ class AgentConsumer(FrameConsumer):
 
     async def on_panel(self, content: ClientFrame) -> None:
         await self.send_frame(await database_sync_to_async(agent_tools.panel)(self.user, content.get("conversation")))
+
+    async def on_assist(self, content: ClientFrame) -> None:
+        request = await database_sync_to_async(assist.prepare)(
+            self.user, content.get("conversation"), content.get("task"), content.get("text")
+        )
+        completion = await llm.stream(request.endpoint, request.messages)
+        await self.send_frame(await database_sync_to_async(assist.finish)(request, completion))
 
     # --- end of agent tools ---
 

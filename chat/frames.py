@@ -164,6 +164,7 @@ class HistoryFrame(QueueItem):
     colleagues: list[Colleague]
     packet: HandoffPacket
     groups: list[GroupLoad]
+    model_assist: bool  # the shop's large model may be asked (chat.assist): the console shows its buttons
 
 
 class CannedItem(TypedDict):
@@ -257,9 +258,21 @@ class HeldFrame(TypedDict):
     type: Literal["held"]
     conversation: int
     client_msg_id: str
+    text: str  # the reply as the agent wrote it, back in their reply box
     message: str
     reasons: list[HeldReason]
     can_send_anyway: bool
+
+
+class AssistFrame(TypedDict):
+    """Agent assist from the shop's model (chat.assist): a draft reply, a summary, or the agent's text rewritten;
+    ``error`` (Chinese) instead of ``text`` when the model did not answer."""
+
+    type: Literal["assist"]
+    conversation: int
+    task: str  # "draft", "summary", "polite", "concise"
+    text: str
+    error: str
 
 
 class PongFrame(TypedDict):
@@ -338,6 +351,7 @@ ConsoleFrame = (
     | CannedFrame
     | PanelFrame
     | HeldFrame
+    | AssistFrame
 )
 AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorFrame
 
@@ -345,7 +359,19 @@ AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorF
 
 ShopperRequest = Literal["message", "typing", "rate", "product_details"]
 ConsoleRequest = Literal[
-    "ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence", "canned", "macro", "panel"
+    "ping",
+    "queue",
+    "history",
+    "accept",
+    "reply",
+    "transfer",
+    "close",
+    "typing",
+    "presence",
+    "canned",
+    "macro",
+    "panel",
+    "assist",
 ]
 AlertRequest = Literal["ping"]
 
@@ -366,6 +392,7 @@ class ClientFrame(TypedDict, total=False):
     status: object
     product_id: object
     send_anyway: object
+    task: object
 
 
 class ProductDetailsRequest(TypedDict):

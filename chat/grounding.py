@@ -83,14 +83,17 @@ def _own_orders(conversation: Conversation) -> list[Order]:
     return list(orders)
 
 
-def facts_for(conversation: Conversation, shop: Shop, question: str, answers: list[Answer]) -> Facts | None:
-    """The facts for the model, or None when retrieval found no card to start from."""
+def facts_for(
+    shop: Shop, question: str, answers: list[Answer], conversation: Conversation | None = None
+) -> Facts | None:
+    """The facts for the model, or None when retrieval found no card to start from. Without a conversation
+    (the evaluation), the cards and their products only."""
     card_ids = list(dict.fromkeys(c.card_id for answer in answers for c in answer.candidates))[:MAX_CARDS]
     if not card_ids:
         return None
     cards = FAQCard.objects.filter(shop=shop, pk__in=card_ids, enabled=True).prefetch_related("products")
     by_id = {card.pk: card for card in cards}
-    state = conversation.state or {}
+    state = (conversation.state or {}) if conversation is not None else {}
     product_ids = [state["focus"]] if state.get("focus") else []
     product_ids += list(state.get("results", {}).get("shown", []))
     product_ids += [p.pk for pk in card_ids if pk in by_id for p in by_id[pk].products.all()]
@@ -101,7 +104,7 @@ def facts_for(conversation: Conversation, shop: Shop, question: str, answers: li
         question=question,
         cards={pk: f"问：{by_id[pk].question} 答：{by_id[pk].answer}" for pk in card_ids if pk in by_id},
         products={p.pk: _product_text(p) for p in ordered},
-        orders=[_order_text(order) for order in _own_orders(conversation)],
+        orders=[_order_text(order) for order in _own_orders(conversation)] if conversation is not None else [],
     )
 
 
@@ -126,6 +129,12 @@ def judge(facts: Facts, reply: str) -> Judged:
     if not set(cards) <= set(facts.cards) or not set(products) <= set(facts.products):
         return Judged(text, cards, products, "wrong citation")
     return Judged(text, cards, products, "")
+
+
+def every_sentence_cited(reply: str) -> bool:
+    """Whether each sentence of the reply carries a citation (the evaluation's "grounded")."""
+    sentences = [part for part in re.split(r"(?<=[。！？!?])", reply) if visible(part)]
+    return bool(sentences) and all(CITATION.search(part) for part in sentences)
 
 
 def visible(text: str) -> str:

@@ -58,11 +58,12 @@ class Held(Exception):
         self.frame = frame
 
 
-def held_frame(conversation_id: int, client_msg_id: str, verdict: Verdict) -> HeldFrame:
+def held_frame(conversation_id: int, client_msg_id: str, text: str, verdict: Verdict) -> HeldFrame:
     return {
         "type": "held",
         "conversation": conversation_id,
         "client_msg_id": client_msg_id,
+        "text": text,
         "message": verdict.summary(),
         "reasons": verdict.reasons(),
         "can_send_anyway": verdict.overridable,

@@ -441,7 +441,7 @@ def _model_turn(
     if endpoint is None:
         return None
     answers = answer_message(conversation.shop, text, record=False)
-    facts = grounding.facts_for(conversation, conversation.shop, text, answers)
+    facts = grounding.facts_for(conversation.shop, text, answers, conversation)
     return ModelTurn(endpoint, facts, replies) if facts is not None else None
 
 
@@ -727,6 +727,7 @@ def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
         "colleagues": colleagues,
         "groups": groups,
         "packet": handoff_packet(conversation),
+        "model_assist": llm.endpoint_for(conversation.shop) is not None,
     }
 
 
@@ -774,7 +775,7 @@ def agent_reply(
     payload: dict[str, Any] = {}
     if not verdict.ok:
         if not (send_anyway and verdict.overridable):
-            raise guard.Held(guard.held_frame(conversation.pk, client_msg_id, verdict))
+            raise guard.Held(guard.held_frame(conversation.pk, client_msg_id, text, verdict))
         payload["sent_anyway"] = [breach.rule for breach in verdict.breaches]
     return post_message(
         conversation,

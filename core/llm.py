@@ -129,11 +129,12 @@ def complete(endpoint: Endpoint, messages: list[ChatMessage], *, max_tokens: int
 async def stream(
     endpoint: Endpoint,
     messages: list[ChatMessage],
-    on_delta: Callable[[str], Awaitable[None]],
+    on_delta: Callable[[str], Awaitable[None]] | None = None,
     *,
     max_tokens: int = 400,
 ) -> Completion:
-    """An answer streamed: ``on_delta`` gets each piece of text as it arrives; the whole text is returned."""
+    """An answer streamed, without blocking the event loop: ``on_delta`` (if given) gets each piece of text as
+    it arrives; the whole text is returned."""
     started = time.monotonic()
     refused = await asyncio.to_thread(_checked, endpoint)
     if refused:
@@ -158,7 +159,8 @@ async def stream(
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
                     pieces.append(delta)
-                    await on_delta(delta)
+                    if on_delta is not None:
+                        await on_delta(delta)
     except Exception as exc:
         logger.warning("Streamed model call to %s failed: %s", endpoint.model, _error(exc))
         error = _error(exc)

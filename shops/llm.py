@@ -33,9 +33,11 @@ def tokens_this_month(shop: Shop, now: datetime | None = None) -> int:
     return int(used or 0)
 
 
-def endpoint_for(shop: Shop) -> Endpoint | None:
-    """The shop's model if it may be called now: enabled, with a key that decrypts and budget left."""
-    provider = ModelProvider.objects.filter(shop=shop, enabled=True).first()
+def endpoint_for(shop: Shop, *, even_disabled: bool = False) -> Endpoint | None:
+    """The shop's model if it may be called now: enabled (unless ``even_disabled``: the evaluation judges a
+    model before it is turned on), with a key that decrypts and budget left."""
+    providers = ModelProvider.objects.filter(shop=shop)
+    provider = (providers if even_disabled else providers.filter(enabled=True)).first()
     if provider is None:
         return None
     api_key = secrets.reveal(provider.api_key_sealed)

@@ -460,6 +460,9 @@ class ModelUsage(models.Model):
 
     class Purpose(models.TextChoices):
         ANSWER = "answer", _("Grounded answer")
+        DRAFT = "draft", _("Draft reply for an agent")
+        SUMMARY = "summary", _("Conversation summary")
+        REWRITE = "rewrite", _("Tone rewrite")
         EVALUATION = "evaluation", _("Evaluation")
 
     class Outcome(models.TextChoices):

@@ -33,6 +33,7 @@ FRAME_BUILDERS = {
     "chat/messaging.py": {**SHOPPER, **CONSOLE},
     "chat/assignment.py": {**SHOPPER, **CONSOLE},
     "chat/guard.py": CONSOLE,
+    "chat/assist.py": CONSOLE,
     "analytics/consumers.py": ALERTS,
     "analytics/alerts.py": ALERTS,
 }

@@ -4,9 +4,11 @@ prompts, keys kept secret, and the check before send for the bot, the model and 
 
 import logging
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from analytics.default_rules import install_default_rules
@@ -368,3 +370,107 @@ def test_a_trainer_turns_a_model_answer_into_a_card_from_the_list(shop_a, cards)
     assert response.status_code == 302
     grounded.refresh_from_db()
     assert grounded.card is not None and grounded.card.answer == "在订单详情里申请售后"
+
+
+# --- agent assist --------------------------------------------------------------------------------
+
+
+@database_sync_to_async
+def conversation_with_a_question(shop, agent, question: str):
+    conversation = Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
+    services.receive_shopper_message(conversation, question)
+    services.request_handoff(conversation, "requested")
+    services.accept_conversation(conversation, agent)
+    return conversation
+
+
+async def test_an_agent_gets_a_draft_a_summary_and_rewrites_from_the_shops_model(
+    shop_a, shop_b, agent_a, cards, model_server
+):
+    await database_sync_to_async(connect_model)(shop_a, model_server)
+    other = await conversation_with_a_question(shop_b, await database_sync_to_async(staff_of)(shop_b, "agent"), "别家")
+    conversation = await conversation_with_a_question(shop_a, agent_a, "怎么申请退货呀")
+    model_server.answer(
+        Reply("亲，在订单详情里点申请售后就可以了～", stream=True),
+        Reply("顾客想退货，还没给订单号。", stream=True),
+        Reply("亲，麻烦您提供一下订单号，我马上为您查询～", stream=True),
+    )
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "history", "conversation": conversation.pk})
+    history = (await frames_until(console, is_type("history")))[-1]
+    assert history["model_assist"] is True
+
+    answers = []
+    for task, text in [("draft", ""), ("summary", ""), ("polite", "订单号发来")]:
+        await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": task, "text": text})
+        answers.append((await frames_until(console, is_type("assist")))[-1])
+    assert [(a["task"], a["error"]) for a in answers] == [("draft", ""), ("summary", ""), ("polite", "")]
+    assert answers[0]["text"] == "亲，在订单详情里点申请售后就可以了～"
+    assert answers[2]["text"] == "亲，麻烦您提供一下订单号，我马上为您查询～"
+    draft, summary, polite = (received.prompt for received in model_server.received)
+    assert "怎么申请退货呀" in draft and "在订单详情里申请售后，7天无理由" in draft  # the conversation and the card
+    assert "怎么申请退货呀" in summary and "订单号发来" in polite
+    assert all("别家" not in prompt for prompt in (draft, summary, polite))
+    assert not await database_sync_to_async(conversation.messages.filter(sender="agent").exists)()  # nothing sent
+    purposes = [call.purpose for call in await usage()]
+    assert purposes == ["draft", "summary", "rewrite"]
+
+    await console.send_json_to({"type": "assist", "conversation": other.pk, "task": "draft"})
+    assert (await frames_until(console, is_type("error")))[-1]["code"] == "not_found"
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "poem"})
+    assert (await frames_until(console, is_type("error")))[-1]["code"] == "invalid_task"
+    await console.disconnect()
+
+
+async def test_assist_without_a_model_or_with_a_failing_one_says_so(shop_a, agent_a, model_server):
+    conversation = await conversation_with_a_question(shop_a, agent_a, "在吗")
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "history", "conversation": conversation.pk})
+    history = (await frames_until(console, is_type("history")))[-1]
+    assert history["model_assist"] is False
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "draft"})
+    assert (await frames_until(console, is_type("error")))[-1]["code"] == "no_model"
+    await database_sync_to_async(connect_model)(shop_a, model_server, timeout_seconds=0.5)
+    model_server.answer(Reply(status=503))
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "summary"})
+    failed = (await frames_until(console, is_type("assist")))[-1]
+    assert failed["text"] == "" and failed["error"]
+    await console.disconnect()
+
+
+# --- the evaluation command ----------------------------------------------------------------------
+
+
+def test_eval_llm_reports_answered_grounded_refused_dropped_and_latency(shop_a, cards, model_server, tmp_path):
+    connect_model(shop_a, model_server, enabled=False)
+    how = cards["how"].pk
+    model_server.answer(
+        Reply(f"在订单详情里申请售后[C{how}]。7天无理由[C{how}]。"),  # answered, every sentence cited
+        Reply(f"在订单详情里申请售后[C{how}]。别担心。"),  # answered, one sentence uncited
+        Reply("不知道"),
+        Reply("请联系客服。"),  # no citation: dropped
+        Reply(status=500),
+    )
+    questions = tmp_path / "questions.txt"
+    questions.write_text("# 退货\n退货\n怎么退货\n退货地址\n怎么申请退货\n退货流程\n", encoding="utf-8")
+    out = StringIO()
+    call_command("eval_llm", str(questions), "--shop", shop_a.slug, "--even-disabled", stdout=out)
+    text = out.getvalue()
+    assert "questions=5 answered=2 (40.0%) grounded=1 (20.0%) refused=1 (20.0%) ungrounded=1 (20.0%)" in text
+    assert "failed=1 (20.0%)" in text and "latency_ms p50=" in text and "p99=" in text
+    assert set(ModelUsage.objects.values_list("purpose", flat=True)) == {"evaluation"}
+    assert not ModelProvider.objects.get().enabled
+
+
+def test_eval_llm_refuses_bad_input_with_one_line(shop_a, tmp_path, model_server):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="No shop"):
+        call_command("eval_llm", str(empty), "--shop", "nope")
+    with pytest.raises(CommandError, match="no usable model"):
+        call_command("eval_llm", str(empty), "--shop", shop_a.slug)
+    connect_model(shop_a, model_server)
+    with pytest.raises(CommandError, match="holds no question"):
+        call_command("eval_llm", str(empty), "--shop", shop_a.slug)
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("eval_llm", str(tmp_path / "missing.txt"), "--shop", shop_a.slug)

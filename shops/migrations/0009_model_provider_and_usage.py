@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             name='ModelUsage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('answer', 'Grounded answer'), ('evaluation', 'Evaluation')], max_length=20, verbose_name='purpose')),
+                ('purpose', models.CharField(choices=[('answer', 'Grounded answer'), ('draft', 'Draft reply for an agent'), ('summary', 'Conversation summary'), ('rewrite', 'Tone rewrite'), ('evaluation', 'Evaluation')], max_length=20, verbose_name='purpose')),
                 ('outcome', models.CharField(choices=[('sent', 'Sent'), ('unknown', 'Model did not know'), ('ungrounded', 'Discarded: citations missing or wrong'), ('guarded', 'Discarded: broke a QA rule'), ('failed', 'Failed (timeout, error)')], max_length=20, verbose_name='outcome')),
                 ('error', models.CharField(blank=True, max_length=60, verbose_name='error')),
                 ('model', models.CharField(max_length=100, verbose_name='model')),
