@@ -463,6 +463,7 @@ class ModelUsage(models.Model):
         DRAFT = "draft", _("Draft reply for an agent")
         SUMMARY = "summary", _("Conversation summary")
         REWRITE = "rewrite", _("Tone rewrite")
+        CARD_DRAFTS = "card_drafts", _("Card drafts")
         EVALUATION = "evaluation", _("Evaluation")
 
     class Outcome(models.TextChoices):
