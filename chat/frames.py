@@ -28,6 +28,8 @@ class MessageFrame(TypedDict):
     client_msg_id: NotRequired[str]
     # The closing satisfaction question: a page with its own rating bar shows the text without the 1-5 replies.
     survey: NotRequired[bool]
+    # A large model's grounded answer (docs/llm.md): the card and product ids it cited.
+    citations: NotRequired[dict[str, list[int]]]
 
 
 class WelcomeFrame(TypedDict):

@@ -80,6 +80,7 @@ async def test_an_unsure_question_gets_the_models_cited_answer_streamed_then_sen
     message = frames[-1]
     assert message["text"] == "亲，在订单详情里申请售后就可以退货，支持7天无理由哦。"
     assert message["text"].startswith(streamed)
+    assert message["citations"] == {"cards": [card.pk], "products": []}
     prompt = model_server.received[0].prompt
     assert "在订单详情里申请售后，7天无理由" in prompt and "退到浙江省杭州市余杭区仓库" in prompt
     assert f"[P{cards['product'].pk}] 轻跑一号跑步鞋" in prompt

@@ -2,6 +2,7 @@
 streamed draft replaced by the cited answer, the console's held reply sent anyway, the AI draft in the reply
 box, and the back-office pages. Screenshots go to /tmp/llm-shots/."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -127,3 +128,39 @@ def test_the_back_office_pages_of_the_model(base_url, context, shop_a, model_ser
     page.goto(f"{base_url}/admin/knowledge/groundedanswer/")
     expect(page.locator("#result_list")).to_contain_text("C12")
     page.screenshot(path=SHOTS / "admin-2-model-answers.png")
+
+
+def test_a_trainer_drafts_cards_from_pasted_text_and_reviews_them(base_url, context, shop_a, model_server):
+    SHOTS.mkdir(exist_ok=True)
+    trainer = staff_of(shop_a, Membership.Role.TRAINER, "trainer-llm")
+    connect_model(shop_a, model_server)
+    page_text = "迅驰轻跑一号跑步鞋\n中底：超临界发泡，回弹 70%。\n尺码：35-46 码，标准码，按平时尺码买。"
+    proposals = [
+        {
+            "question": "鞋码准吗",
+            "similar": ["偏码吗", "要买大一码吗"],
+            "answer": "亲，标准码，按平时尺码买就好～",
+            "source": "尺码：35-46 码，标准码，按平时尺码买。",
+        },
+        {
+            "question": "回弹怎么样",
+            "similar": ["软不软"],
+            "answer": "中底是超临界发泡，回弹 70%，很软弹哦",
+            "source": "中底：超临界发泡，回弹 70%。",
+        },
+    ]
+    model_server.answer(Reply(json.dumps(proposals, ensure_ascii=False)))
+    context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base_url}])
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base_url}/admin/login/?next=/admin/knowledge/cardproposal/from-source/")
+    page.fill("#id_username", trainer.username)
+    page.fill("#id_password", "pass-word-123")
+    page.click("[type=submit]")
+    page.select_option("#id_shop", str(shop_a.pk))
+    page.fill("#id_text", page_text)
+    page.screenshot(path=SHOTS / "admin-3-draft-cards-form.png")
+    page.click("input[type=submit]")
+    expect(page.locator("#result_list")).to_contain_text("鞋码准吗", timeout=TIMEOUT_MS)
+    expect(page.locator("#result_list")).to_contain_text("中底：超临界发泡，回弹 70%。")
+    page.screenshot(path=SHOTS / "admin-4-card-drafts.png")
