@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.widgets import UnfoldAdminPasswordWidget
 
 from core import secrets
 
@@ -265,7 +266,7 @@ class ModelProviderForm(forms.ModelForm):
         required=False,
         strip=True,
         max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "off"}, render_value=False),
         help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
     )
 
