@@ -99,7 +99,14 @@ def install_default_rules(shop: Shop) -> int:
             _, was_created = QARule.objects.get_or_create(
                 shop=shop,
                 name=name,
-                defaults={"kind": kind, "severity": severity, "words": "\n".join(words), "threshold": threshold},
+                defaults={
+                    "kind": kind,
+                    "severity": severity,
+                    "words": "\n".join(words),
+                    "threshold": threshold,
+                    # Rudeness is never sent; a promise or a number an agent stands by may be, recorded.
+                    "on_send": QARule.OnSend.BLOCK if kind == Kind.BANNED_WORDS else QARule.OnSend.HOLD,
+                },
             )
             created += was_created
     return created

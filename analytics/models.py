@@ -10,6 +10,7 @@ from chat.models import Conversation, Message
 from shops.models import Shop
 
 from .rule_kinds import KINDS, THRESHOLD_KINDS, WORD_KINDS, RuleKind
+from .rule_kinds.base import OnSend
 
 
 class Severity(models.TextChoices):
@@ -21,6 +22,7 @@ class Severity(models.TextChoices):
 class QARule(models.Model):
     # One module per kind in analytics/rule_kinds: its inputs and its inspection.
     Kind = RuleKind
+    OnSend = OnSend
 
     shop = models.ForeignKey(
         Shop,
@@ -44,6 +46,16 @@ class QARule(models.Model):
         null=True,
         blank=True,
         help_text=_("Seconds for the slow-response rules, number of fallbacks in a row for the streak rule."),
+    )
+    on_send = models.CharField(
+        _("before sending"),
+        max_length=10,
+        choices=OnSend.choices,
+        default=OnSend.HOLD,
+        help_text=_(
+            "For banned words, forbidden promises and personal data: a bot reply that breaks the rule is replaced "
+            "by the safe fallback; an agent's reply is held with the reason."
+        ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -8,7 +8,7 @@ from core.models import ChangeStamp
 
 from .alerts import alert_sla_breach
 from .models import QARule
-from .services.inspection import inspect_closed_conversation, inspect_message
+from .services.inspection import guard_outgoing, inspect_closed_conversation, inspect_message
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,10 @@ def on_message_stored(sender, message: Message, **kwargs) -> None:
         inspect_message(message)
     except Exception:
         logger.exception("QA inspection failed for message %s", message.pk)
+
+
+def on_outgoing_check(sender, shop_id: int, speaker: str, text: str, **kwargs) -> list:
+    return guard_outgoing(shop_id, speaker, text)
 
 
 def on_conversation_closed(sender, conversation: Conversation, **kwargs) -> None:

@@ -19,9 +19,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from core import limits
+from core import limits, llm
 
-from . import agent_tools, assignment, services, tasks
+from . import agent_tools, assignment, assist, grounding, guard, services, tasks
 from .frames import (
     AckFrame,
     ClientFrame,
@@ -29,6 +29,8 @@ from .frames import (
     ErrorFrame,
     QueuePositionFrame,
     ShopperFrame,
+    StreamEndFrame,
+    StreamFrame,
     SuggestionsFrame,
     TypingFrame,
 )
@@ -162,6 +164,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await handler(content)
         except ChatError as error:
             await self.send_error(error.code, error.message, content)
+        except guard.Held as held:  # an agent's reply broke a QA rule: nothing was sent
+            await self.send_frame(held.frame)
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run a chat service in the database thread, then send the group events it produced."""
@@ -286,7 +290,7 @@ class ShopperConsumer(FrameConsumer):
         outbox = services.Outbox()
         before = self.conversation
         turn = await database_sync_to_async(services.receive_visitor_message)(
-            self.visitor, text, client_msg_id, outbox=outbox
+            self.visitor, text, client_msg_id, outbox=outbox, with_model=True
         )
         message = turn.message
         conversation = self.conversation
@@ -303,6 +307,49 @@ class ShopperConsumer(FrameConsumer):
             # The page shows "bot" until told otherwise: a conversation past the quota starts waiting.
             await self.send_frame(services.status_frame(conversation))
             await self.follow_queue(conversation.status)
+        await self.publish(outbox)
+        if turn.model is not None:
+            await self.answer_with_model(conversation, turn.model, f"m{message.pk}")
+
+    async def answer_with_model(self, conversation: Conversation, model: services.ModelTurn, stream_id: str) -> None:
+        """Stream the model's answer to this socket as it is written (citation marks and the last characters
+        held back, and nothing more once the text breaks a QA rule), then send it, or the retrieval engine's
+        replies, to the conversation (every socket of it)."""
+        written: list[str] = []
+        shown = ""
+        stopped = False
+
+        async def on_delta(piece: str) -> None:
+            nonlocal shown, stopped
+            written.append(piece)
+            now = grounding.showable("".join(written), final=False)
+            if stopped or len(now) <= len(shown):
+                return
+            verdict = await database_sync_to_async(guard.check)(conversation.shop_id, "bot", now)
+            if not verdict.ok:
+                stopped = True  # the whole answer is judged again at the end, and dropped
+                return
+            frame: StreamFrame = {
+                "type": "stream",
+                "conversation": conversation.pk,
+                "stream": stream_id,
+                "delta": now[len(shown) :],
+            }
+            shown = now
+            await self.send_frame(frame)
+
+        completion = await llm.stream(model.endpoint, model.facts.prompt(), on_delta)
+        outbox = services.Outbox()
+        sent = await database_sync_to_async(services.finish_grounded_turn)(
+            conversation, model, completion, outbox=outbox
+        )
+        end: StreamEndFrame = {
+            "type": "stream_end",
+            "conversation": conversation.pk,
+            "stream": stream_id,
+            "kept": sent is not None,
+        }
+        await self.send_frame(end)
         await self.publish(outbox)
 
     async def on_typing(self, content: ClientFrame) -> None:
@@ -387,6 +434,8 @@ class AgentConsumer(FrameConsumer):
         "canned": "on_canned",
         "macro": "on_macro",
         "panel": "on_panel",
+        # the shop's large model (chat.assist): draft, summary, tone rewrite
+        "assist": "on_assist",
     }
 
     async def connect(self) -> None:
@@ -445,9 +494,19 @@ class AgentConsumer(FrameConsumer):
 
     async def on_reply(self, content: ClientFrame) -> None:
         client_msg_id = _client_msg_id(content)
-        message = await self.call(
-            services.agent_reply, self.user, content.get("conversation"), _text(content), client_msg_id
+        send_anyway = content.get("send_anyway", False)
+        if not isinstance(send_anyway, bool):
+            raise ChatError("invalid_send_anyway", "send_anyway 需要是 true 或 false")
+        outbox = services.Outbox()
+        message = await database_sync_to_async(services.agent_reply)(
+            self.user,
+            content.get("conversation"),
+            _text(content),
+            client_msg_id,
+            send_anyway=send_anyway,
+            outbox=outbox,
         )
+        await self.publish(outbox)
         await self.send_frame(_ack(client_msg_id, message.pk))
 
     async def on_transfer(self, content: ClientFrame) -> None:
@@ -488,6 +547,13 @@ class AgentConsumer(FrameConsumer):
 
     async def on_panel(self, content: ClientFrame) -> None:
         await self.send_frame(await database_sync_to_async(agent_tools.panel)(self.user, content.get("conversation")))
+
+    async def on_assist(self, content: ClientFrame) -> None:
+        request = await database_sync_to_async(assist.prepare)(
+            self.user, content.get("conversation"), content.get("task"), content.get("text")
+        )
+        completion = await llm.stream(request.endpoint, request.messages)
+        await self.send_frame(await database_sync_to_async(assist.finish)(request, completion))
 
     # --- end of agent tools ---
 

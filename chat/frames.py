@@ -41,6 +41,8 @@ class MessageFrame(TypedDict):
     # A mail's attachments (email channel): those kept, and the names of those past the size limits.
     attachments: NotRequired[list[AttachmentInfo]]
     attachments_too_large: NotRequired[list[str]]
+    # A large model's grounded answer (docs/llm.md): the card and product ids it cited.
+    citations: NotRequired[dict[str, list[int]]]
 
 
 class WelcomeFrame(TypedDict):
@@ -85,6 +87,25 @@ class TypingFrame(TypedDict):
     type: Literal["typing"]
     conversation: int
     sender: Literal["shopper", "agent"]
+
+
+class StreamFrame(TypedDict):
+    """A piece of the shop's model's answer as it is written (docs/llm.md): shown as a draft bubble."""
+
+    type: Literal["stream"]
+    conversation: int
+    stream: str  # one id per answer
+    delta: str
+
+
+class StreamEndFrame(TypedDict):
+    """The model's answer is complete. ``kept``: it is sent (its ``message`` frame follows); otherwise the draft
+    bubble goes away and the retrieval engine's reply follows instead."""
+
+    type: Literal["stream_end"]
+    conversation: int
+    stream: str
+    kept: bool
 
 
 # --- server → console ----------------------------------------------------------------------------
@@ -160,6 +181,7 @@ class HistoryFrame(QueueItem):
     colleagues: list[Colleague]
     packet: HandoffPacket
     groups: list[GroupLoad]
+    model_assist: bool  # the shop's large model may be asked (chat.assist): the console shows its buttons
 
 
 class CannedItem(TypedDict):
@@ -240,6 +262,36 @@ class SuggestionsFrame(TypedDict):
     items: list[Suggestion]
 
 
+class HeldReason(TypedDict):
+    rule: str
+    kind: str
+    evidence: str
+
+
+class HeldFrame(TypedDict):
+    """An agent's reply the check before send held (chat.guard): not sent; the reasons, and whether every
+    broken rule lets the agent send it anyway (the ``reply`` frame again with ``send_anyway: true``)."""
+
+    type: Literal["held"]
+    conversation: int
+    client_msg_id: str
+    text: str  # the reply as the agent wrote it, back in their reply box
+    message: str
+    reasons: list[HeldReason]
+    can_send_anyway: bool
+
+
+class AssistFrame(TypedDict):
+    """Agent assist from the shop's model (chat.assist): a draft reply, a summary, or the agent's text rewritten;
+    ``error`` (Chinese) instead of ``text`` when the model did not answer."""
+
+    type: Literal["assist"]
+    conversation: int
+    task: str  # "draft", "summary", "polite", "concise"
+    text: str
+    error: str
+
+
 class PongFrame(TypedDict):
     type: Literal["pong"]
 
@@ -298,13 +350,25 @@ class AlertFrame(TypedDict):
     created_at: str
 
 
-ShopperFrame = WelcomeFrame | MessageFrame | AckFrame | StatusFrame | QueuePositionFrame | TypingFrame | ErrorFrame
+ShopperFrame = (
+    WelcomeFrame
+    | MessageFrame
+    | AckFrame
+    | StatusFrame
+    | QueuePositionFrame
+    | TypingFrame
+    | ErrorFrame
+    | StreamFrame
+    | StreamEndFrame
+)
 ConsoleFrame = (
     (QueueFrame | HistoryFrame | MessageFrame | SuggestionsFrame | AckFrame | StatusFrame | TypingFrame | PongFrame)
     | PresenceFrame
     | ErrorFrame
     | CannedFrame
     | PanelFrame
+    | HeldFrame
+    | AssistFrame
 )
 AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorFrame
 
@@ -312,7 +376,19 @@ AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorF
 
 ShopperRequest = Literal["message", "typing", "rate", "product_details"]
 ConsoleRequest = Literal[
-    "ping", "queue", "history", "accept", "reply", "transfer", "close", "typing", "presence", "canned", "macro", "panel"
+    "ping",
+    "queue",
+    "history",
+    "accept",
+    "reply",
+    "transfer",
+    "close",
+    "typing",
+    "presence",
+    "canned",
+    "macro",
+    "panel",
+    "assist",
 ]
 AlertRequest = Literal["ping"]
 
@@ -332,6 +408,8 @@ class ClientFrame(TypedDict, total=False):
     group: object
     status: object
     product_id: object
+    send_anyway: object
+    task: object
 
 
 class ProductDetailsRequest(TypedDict):

@@ -36,12 +36,16 @@ class Intent(StrEnum):
     AGENT_REPLY = "agent_reply"
     WORK_ORDER_RESOLVED = "work_order_resolved"
     MARKETING = "marketing"
+    MODEL_ANSWER = "model_answer"
 
 
 # Intents no dialogue handler produces: the closing survey and the shopper's score (chat.services), an
 # agent's message (chat.services.agent_reply), the note that a work order is done (chat.records) and a
-# marketing touch delivered into the chat (marketing.services.delivery).
-NOT_FROM_HANDLERS = frozenset({Intent.SATISFACTION, Intent.AGENT_REPLY, Intent.WORK_ORDER_RESOLVED, Intent.MARKETING})
+# marketing touch delivered into the chat (marketing.services.delivery) and the shop's large model's grounded
+# answer (chat.services.finish_grounded_turn).
+NOT_FROM_HANDLERS = frozenset(
+    {Intent.SATISFACTION, Intent.AGENT_REPLY, Intent.WORK_ORDER_RESOLVED, Intent.MARKETING, Intent.MODEL_ANSWER}
+)
 
 
 class HandoffReason(StrEnum):
@@ -75,6 +79,7 @@ INTENT_LABELS: dict[Intent, Promise] = {
     Intent.AGENT_REPLY: _("Agent reply"),
     Intent.WORK_ORDER_RESOLVED: _("Work order resolved"),
     Intent.MARKETING: _("Marketing message"),
+    Intent.MODEL_ANSWER: _("Model answer (cited)"),
 }
 
 HANDOFF_REASON_LABELS: dict[HandoffReason, Promise] = {

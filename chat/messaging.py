@@ -46,6 +46,8 @@ def message_frame(message: Message) -> MessageFrame:
     }
     if "order" in message.payload:
         frame["order"] = message.payload["order"]
+    if "citations" in message.payload:
+        frame["citations"] = message.payload["citations"]
     if message.sender == Message.Sender.BOT and message.intent == Intent.SATISFACTION:
         frame["survey"] = True
     if "attachments" in message.payload:

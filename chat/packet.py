@@ -43,6 +43,7 @@ INTENT_LABELS: dict[str, str] = {
     Intent.AGENT_REPLY: "客服回复",
     Intent.WORK_ORDER_RESOLVED: "工单完成",
     Intent.MARKETING: "营销触达",
+    Intent.MODEL_ANSWER: "模型回答",
 }
 
 # Intents that say nothing about what the shopper came for: the summary looks past them.

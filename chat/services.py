@@ -21,15 +21,20 @@ from django.utils import timezone, translation
 
 from chat.intents import Intent
 from core import rows
-from knowledge.services import suggest_answers
+from core.llm import Completion, Endpoint
+from knowledge.models import GroundedAnswer
+from knowledge.services import FALLBACK_TEXT, HUMAN_QUICK_REPLY, answer_message, suggest_answers
+from shops import llm
 from shops.hours import service_hours
 from shops.models import Customer, Membership, Product, Shop
 from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
 from shops.services import has_shop_role
 
-from . import assignment, dialogue, sla
+from . import assignment, dialogue, grounding, guard, sla
 from .assignment import PRESENCE_TTL, SERVICE_ROLES, online_agent_ids, serving_shop_ids
 from .channels.delivery import record_close
+from .dialogue import BotReply, DialogueResult
+from .dialogue.replies import product_card
 from .frames import (
     HistoryFrame,
     MessageFrame,
@@ -284,30 +289,49 @@ def checked_text(text: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class ModelTurn:
+    """A bot turn waiting on the shop's model (the retrieval engine was unsure): the shopper's message is
+    stored, the retrieval engine's replies are not yet. ``finish_grounded_turn`` sends one or the other."""
+
+    endpoint: Endpoint
+    facts: grounding.Facts
+    fallback: list[BotReply]
+
+
+@dataclass(frozen=True)
 class ShopperTurn:
     """What one shopper message led to. ``message.conversation`` is where the chat now goes on;
-    ``created`` is False for a resent ``client_msg_id`` (nothing new was stored or sent)."""
+    ``created`` is False for a resent ``client_msg_id`` (nothing new was stored or sent); ``model`` is set
+    when the bot's answer waits on the shop's model."""
 
     message: Message
     created: bool
     replies: list[Message]
+    model: ModelTurn | None = None
 
 
 def receive_shopper_message(
-    conversation: Conversation, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+    conversation: Conversation,
+    text: str,
+    client_msg_id: str = "",
+    *,
+    outbox: Outbox | None = None,
+    with_model: bool = False,
 ) -> ShopperTurn:
     """Store the shopper's message and, while the bot has the conversation, the bot's answer to it.
 
     One transaction holds the conversation's row lock, stores the message with the replies and saves
     the dialogue state: the shopper is acknowledged after it commits. If the bot fails, the transaction
     is rolled back and the message stored unanswered in a second one, so nothing the shopper said is
-    lost. A closed conversation continues in a new one.
+    lost. A closed conversation continues in a new one. ``with_model`` (the shopper socket, which can
+    stream): when the retrieval engine is unsure and the shop has a model, the bot's replies wait on it
+    (``ShopperTurn.model``).
     """
     text = checked_text(text)
     delivered = len(outbox.events) if outbox is not None else 0
     try:
         with transaction.atomic():
-            return _receive(conversation, text, client_msg_id, outbox, bot=True)
+            return _receive(conversation, text, client_msg_id, outbox, bot=True, with_model=with_model)
     except ChatError:
         raise
     except Exception:
@@ -320,7 +344,7 @@ def receive_shopper_message(
 
 
 def receive_visitor_message(
-    visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+    visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None, with_model: bool = False
 ) -> ShopperTurn:
     """A shopper's message; their first one starts the conversation (and counts against the quota).
     ``visitor.conversation`` is where the chat goes on afterwards."""
@@ -332,13 +356,19 @@ def receive_visitor_message(
         visitor.conversation = new_conversation(
             visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
         )
-    turn = receive_shopper_message(visitor.conversation, text, client_msg_id, outbox=outbox)
+    turn = receive_shopper_message(visitor.conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
     visitor.conversation = turn.message.conversation
     return turn
 
 
 def _receive(
-    conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None, *, bot: bool
+    conversation: Conversation,
+    text: str,
+    client_msg_id: str,
+    outbox: Outbox | None,
+    *,
+    bot: bool,
+    with_model: bool = False,
 ) -> ShopperTurn:
     shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
     conversation = rows.locked(Conversation, conversation.pk)
@@ -374,7 +404,7 @@ def _receive(
         conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON
     )
     if bot and with_bot:
-        return _bot_answers(conversation, text, client_msg_id, outbox)
+        return _bot_answers(conversation, text, client_msg_id, outbox, with_model)
     message = post_message(conversation, Sender.SHOPPER, text, outbox=outbox, client_msg_id=client_msg_id)
     replies = []
     if conversation.status == Status.WAITING:
@@ -391,12 +421,25 @@ def _quota_notice_given(conversation: Conversation) -> bool:
     return conversation.messages.filter(sender=Sender.SYSTEM, intent=Intent.HANDOFF).exists()
 
 
-def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None) -> ShopperTurn:
-    """The bot's turn: the shopper's message and the replies in one INSERT, the dialogue state and the
-    last message time in one UPDATE of the locked conversation."""
-    result = dialogue.decide(conversation, text)
-    drafts = [new_message(conversation, Sender.SHOPPER, text, intent=result.intent, client_msg_id=client_msg_id)]
-    drafts += [
+# What a bot reply that breaks one of the shop's QA rules is replaced with (chat.guard).
+def safe_fallback() -> BotReply:
+    return BotReply(FALLBACK_TEXT, [HUMAN_QUICK_REPLY], intent=Intent.FALLBACK)
+
+
+def guarded(shop_id: int, replies: list[BotReply]) -> list[BotReply]:
+    """The replies with any that breaks one of the shop's before-send rules replaced by the safe fallback."""
+    checked = []
+    for reply in replies:
+        if guard.check(shop_id, "bot", reply.text).ok:
+            checked.append(reply)
+        else:
+            logger.info("A bot reply in shop %s broke a QA rule and was replaced by the fallback", shop_id)
+            checked.append(safe_fallback())
+    return checked
+
+
+def _bot_drafts(conversation: Conversation, replies: list[BotReply]) -> list[Message]:
+    return [
         new_message(
             conversation,
             Sender.BOT,
@@ -405,8 +448,36 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
             intent=reply.intent,
             confidence=reply.confidence,
         )
-        for reply in result.replies
+        for reply in replies
     ]
+
+
+def _model_turn(
+    conversation: Conversation, text: str, result: DialogueResult, replies: list[BotReply]
+) -> ModelTurn | None:
+    """The model's turn, when the retrieval engine was unsure and the shop's model may be called now."""
+    if result.intent != Intent.CLARIFY or result.handoff:
+        return None
+    endpoint = llm.endpoint_for(conversation.shop)
+    if endpoint is None:
+        return None
+    answers = answer_message(conversation.shop, text, record=False)
+    facts = grounding.facts_for(conversation.shop, text, answers, conversation)
+    return ModelTurn(endpoint, facts, replies) if facts is not None else None
+
+
+def _bot_answers(
+    conversation: Conversation, text: str, client_msg_id: str, outbox: Outbox | None, with_model: bool = False
+) -> ShopperTurn:
+    """The bot's turn: the shopper's message and the replies in one INSERT, the dialogue state and the
+    last message time in one UPDATE of the locked conversation. Every reply passes the shop's QA rules
+    first. When the model is to answer, only the shopper's message is stored now."""
+    result = dialogue.decide(conversation, text)
+    bot_replies = guarded(conversation.shop_id, result.replies)
+    model = _model_turn(conversation, text, result, bot_replies) if with_model else None
+    drafts = [new_message(conversation, Sender.SHOPPER, text, intent=result.intent, client_msg_id=client_msg_id)]
+    if model is None:
+        drafts += _bot_drafts(conversation, bot_replies)
     message, *replies = store_messages(conversation, drafts, touch=False)
     rows.update(conversation, ["state", "last_message_at"])
     announce_messages(conversation, [message, *replies], outbox)
@@ -414,7 +485,52 @@ def _bot_answers(conversation: Conversation, text: str, client_msg_id: str, outb
         _announce_queue(conversation.shop_id, outbox)
     if result.handoff:
         replies.extend(request_handoff(conversation, result.handoff, outbox=outbox))
-    return ShopperTurn(message, True, replies)
+    return ShopperTurn(message, True, replies, model)
+
+
+def finish_grounded_turn(
+    conversation: Conversation, model: ModelTurn, completion: Completion, *, outbox: Outbox | None = None
+) -> Message | None:
+    """Send the model's reply if it is grounded and passes the shop's QA rules, else the retrieval engine's
+    replies; record the call's tokens and cost either way. Returns the model's message when it was sent."""
+    shop = conversation.shop
+    judged = grounding.judge(model.facts, completion.text)
+    Outcome = llm.Outcome
+    if not completion.ok:
+        outcome = Outcome.FAILED
+    elif judged.problem == "unknown":
+        outcome = Outcome.UNKNOWN
+    elif judged.problem:
+        outcome = Outcome.UNGROUNDED
+    elif not guard.check(shop.pk, "bot", judged.text).ok:
+        outcome = Outcome.GUARDED
+    else:
+        outcome = Outcome.SENT
+    with transaction.atomic():
+        llm.record_usage(shop, llm.Purpose.ANSWER, outcome, model.endpoint, completion)
+        if outcome != Outcome.SENT:
+            stored = store_messages(conversation, _bot_drafts(conversation, model.fallback))
+            announce_messages(conversation, stored, outbox)
+            return None
+        products = Product.objects.filter(shop=shop, pk__in=judged.products, on_sale=True)
+        citations = {"cards": judged.cards, "products": judged.products}
+        message = post_message(
+            conversation,
+            Sender.BOT,
+            judged.text,
+            outbox=outbox,
+            payload={"quick_replies": [], "products": [product_card(p) for p in products], "citations": citations},
+            intent=Intent.MODEL_ANSWER,
+        )
+        GroundedAnswer.objects.create(
+            shop=shop,
+            conversation=conversation,
+            question=model.facts.question[:500],
+            answer=judged.text,
+            cited_cards=judged.cards,
+            cited_products=judged.products,
+        )
+    return message
 
 
 def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | None = None) -> Message:
@@ -438,7 +554,7 @@ def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | 
             raise ChatError("conversation_closed", "会话已结束，发送消息即可开始新的咨询")
         if conversation.status != Status.BOT or conversation.handoff_reason == QUOTA_HANDOFF_REASON:
             raise ChatError("not_with_bot", "当前由人工客服为您服务，请直接发送消息咨询这件商品")
-        reply = dialogue.product_details(conversation, product)
+        [reply] = guarded(conversation.shop_id, [dialogue.product_details(conversation, product)])
         message = new_message(
             conversation,
             Sender.BOT,
@@ -639,6 +755,7 @@ def conversation_detail(user: User, conversation_id: Any) -> HistoryFrame:
         "colleagues": colleagues,
         "groups": groups,
         "packet": handoff_packet(conversation),
+        "model_assist": llm.endpoint_for(conversation.shop) is not None,
     }
 
 
@@ -669,10 +786,25 @@ def held_conversation(user: User, conversation_id: Any) -> Conversation:
 
 
 def agent_reply(
-    agent: User, conversation_id: Any, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None
+    agent: User,
+    conversation_id: Any,
+    text: str,
+    client_msg_id: str = "",
+    *,
+    send_anyway: bool = False,
+    outbox: Outbox | None = None,
 ) -> Message:
+    """Send an agent's reply once it passes the shop's QA rules: one that breaks a rule is held
+    (``guard.Held``, nothing stored); ``send_anyway`` sends it when every broken rule allows that, and the
+    message records which rules the agent overrode."""
     text = checked_text(text)
     conversation = held_conversation(agent, conversation_id)
+    verdict = guard.check(conversation.shop_id, "agent", text)
+    payload: dict[str, Any] = {}
+    if not verdict.ok:
+        if not (send_anyway and verdict.overridable):
+            raise guard.Held(guard.held_frame(conversation.pk, client_msg_id, text, verdict))
+        payload["sent_anyway"] = [breach.rule for breach in verdict.breaches]
     return post_message(
         conversation,
         Sender.AGENT,
@@ -681,6 +813,7 @@ def agent_reply(
         agent=agent,
         intent=Intent.AGENT_REPLY,
         client_msg_id=client_msg_id,
+        payload=payload,
     )
 
 

@@ -19,3 +19,6 @@ invoice_requested = Signal()
 # A response target missed, sent after the breach row commits (chat.sla.check_breaches).
 # kwargs: breach (chat.models.SlaBreach)
 sla_breached = Signal()
+# Asked before a bot, model or agent message is sent (chat.guard): each receiver returns the rules the
+# text breaks, as a list of chat.guard.Breach. kwargs: shop_id (int), speaker ("bot" or "agent"), text (str)
+outgoing_check = Signal()

@@ -25,6 +25,7 @@ from analytics.roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from analytics.services.home import build_home
 from chat.services import serving_shop_ids
 from core.login import RateLimitedAdminLoginForm
+from shops.models import Membership
 from shops.services import visible_shop_ids
 from shops.switcher import current_shop_id
 
@@ -96,6 +97,14 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
             Page(_("Synonym groups"), "sync_alt", model="knowledge.SynonymGroup"),
             Page(_("Shop dictionary"), "dictionary", model="knowledge.DictionaryWord"),
             Page(_("Answer log"), "history", model="knowledge.AnswerLog"),
+            Page(_("Model answers"), "auto_awesome", model="knowledge.GroundedAnswer"),
+            Page(
+                _("Draft cards from a document"),
+                "upload_file",
+                url="admin:knowledge_cardproposal_from_source",
+                allowed=_holds((Membership.Role.MANAGER, Membership.Role.TRAINER)),
+            ),
+            Page(_("Card drafts"), "edit_note", model="knowledge.CardProposal"),
             Page(_("Products"), "inventory_2", model="shops.Product"),
         ],
     ),
@@ -145,6 +154,8 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
         [
             Page(_("Shops"), "store", model="shops.Shop"),
             Page(_("Quota warnings"), "warning", model="shops.QuotaWarning"),
+            Page(_("Large model"), "neurology", model="shops.ModelProvider"),
+            Page(_("Model usage"), "token", model="shops.ModelUsage"),
         ],
     ),
 ]

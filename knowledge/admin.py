@@ -32,10 +32,11 @@ from shops.scoping import (
 )
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
-from . import impact, services
+from . import drafting, impact, services
 from .forms import (
     AttachToCardForm,
     CardFromQuestionsForm,
+    CardsFromSourceForm,
     FAQCardForm,
     PackPageForm,
     PackSwitchForm,
@@ -47,8 +48,10 @@ from .forms import (
 from .impact import CardDraft, Draft, SynonymDraft
 from .models import (
     AnswerLog,
+    CardProposal,
     DictionaryWord,
     FAQCard,
+    GroundedAnswer,
     SimilarQuestion,
     SwitchedOffPackEntry,
     SynonymGroup,
@@ -449,7 +452,7 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
     list_select_related = ["shop", "resolved_card"]
     readonly_fields = ["shop", "text", "normalized", "times_asked", "first_asked_at", "last_asked_at"]
     autocomplete_fields = ["resolved_card"]
-    actions = ["create_card", "attach_to_card", "ignore"]
+    actions = ["create_card", "attach_to_card", "draft_answer", "ignore"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the bot fills the queue
@@ -520,6 +523,22 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
             submit=_("Add"),
         )
 
+    @admin.action(description=_("Draft an answer with the large model"))
+    def draft_answer(self, request: HttpRequest, queryset) -> HttpResponseRedirect | None:
+        questions = list(queryset.select_related("shop"))
+        if len({q.shop_id for q in questions}) != 1:
+            self.message_user(request, _("Choose questions of one shop."), messages.ERROR)
+            return None
+        try:
+            proposal = drafting.draft_for_questions(questions)
+        except drafting.DraftingError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        if proposal is None:
+            self.message_user(request, _("The shop's cards and products hold no answer to these questions."))
+            return None
+        return HttpResponseRedirect(reverse("admin:knowledge_cardproposal_change", args=[proposal.pk]))
+
     @admin.action(description=_("Ignore (not a question for the bot)"))
     def ignore(self, request: HttpRequest, queryset) -> None:
         # ShopScopedAdmin runs an action only when the user edits the shop of every selected row.
@@ -572,3 +591,110 @@ class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(GroundedAnswer)
+class GroundedAnswerAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """The shop's model's answers that were sent (docs/llm.md), with what they cited; a good one becomes a card."""
+
+    list_display = ["created_at", "shop", "question", "answer", "citations", "card", "conversation"]
+    list_filter = ["shop", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["question", "answer"]
+    list_select_related = ["shop", "card", "conversation"]
+    date_hierarchy = "created_at"
+    actions = ["make_cards"]
+
+    @admin.display(description=_("citations"))
+    def citations(self, obj: GroundedAnswer) -> str:
+        cited = [f"C{pk}" for pk in obj.cited_cards] + [f"P{pk}" for pk in obj.cited_products]
+        return " ".join(cited)
+
+    @admin.action(description=_("Turn into cards"))
+    def make_cards(self, request: HttpRequest, queryset) -> None:
+        answers = list(queryset)
+        cards = []
+        for grounded in answers:
+            try:
+                cards.append(services.card_from_grounded_answer(grounded, user=request.user))
+            except ValidationError as error:
+                self.message_user(request, f"{grounded.question}：{'; '.join(error.messages)}", messages.WARNING)
+        self.log_action(request, answers, "card")
+        self.message_user(request, _("%(count)d cards made.") % {"count": len(cards)}, messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(CardProposal)
+class CardProposalAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """Cards the shop's large model drafted from a document or for unanswered questions (docs/llm.md): edit one,
+    accept it (it becomes a card) or drop it."""
+
+    list_display = ["question", "answer", "source", "origin", "shop", "status", "card"]
+    list_filter = ["shop", "status"]
+    search_fields = ["question", "answer", "source"]
+    list_select_related = ["shop", "card"]
+    fields = ["shop", "question", "similar", "answer", "source", "origin", "status", "card"]
+    readonly_fields = ["shop", "source", "origin", "status", "card"]
+    actions = ["accept", "drop"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Accept: make cards"))
+    def accept(self, request: HttpRequest, queryset) -> None:
+        # ShopScopedAdmin runs an action only when the user edits the shop of every selected row.
+        proposals = list(queryset.filter(status=CardProposal.Status.PENDING))
+        made = 0
+        for proposal in proposals:
+            try:
+                drafting.accept_draft(proposal, user=request.user)
+                made += 1
+            except ValidationError as error:
+                self.message_user(request, f"{proposal.question}：{'; '.join(error.messages)}", messages.WARNING)
+        self.log_action(request, proposals, "status")
+        self.message_user(request, _("%(count)d cards made.") % {"count": made}, messages.SUCCESS)
+
+    @admin.action(description=_("Drop"))
+    def drop(self, request: HttpRequest, queryset) -> None:
+        proposals = list(queryset)
+        drafting.drop_drafts(queryset)
+        self.log_action(request, proposals, "status")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.from_source_view)
+        return [path("from-source/", view, name="knowledge_cardproposal_from_source"), *super().get_urls()]
+
+    def from_source_view(self, request: HttpRequest):
+        """Paste text or upload a file; the model's proposals are listed for review."""
+        shops = visible_shops(request.user, EDITORS)
+        if not request.user.is_superuser and not shops.exists():
+            raise PermissionDenied
+        form = CardsFromSourceForm(request.POST or None, request.FILES or None, shops=shops)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload is not None:
+                    if upload.size > drafting.MAX_UPLOAD_BYTES:
+                        raise drafting.SourceError("文件太大了，最多 5 MB")
+                    text, origin = drafting.text_of(upload.name, upload.read()), upload.name
+                else:
+                    text, origin = form.cleaned_data["text"], str(_("Pasted text"))
+                made = drafting.propose_cards(form.cleaned_data["shop"], text, origin)
+            except drafting.SourceError as error:
+                form.add_error("file" if upload is not None else "text", str(error))
+            except drafting.DraftingError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, _("%(count)d card drafts to review.") % {"count": len(made)})
+                return HttpResponseRedirect(reverse("admin:knowledge_cardproposal_changelist") + "?status=pending")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Draft cards from a document"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/cardproposal/from_source.html", context)

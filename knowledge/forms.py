@@ -152,3 +152,27 @@ class PackSwitchForm(forms.Form):
     def __init__(self, *args, shops, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, "shop", shops)
+
+
+class CardsFromSourceForm(forms.Form):
+    """Material for the shop's model to draft cards from: pasted text, or a PDF, DOCX or TXT file."""
+
+    shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.none())
+    text = forms.CharField(
+        label=_("Pasted text"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("A product page's text, a size chart, a policy…"),
+    )
+    file = forms.FileField(label=_("Or a file"), required=False, help_text=_("PDF, DOCX or TXT, at most 5 MB."))
+
+    def __init__(self, *args, shops, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "shop", shops)
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not cleaned.get("text", "").strip() and not cleaned.get("file"):
+            raise forms.ValidationError(_("Paste some text or choose a file."))
+        return cleaned

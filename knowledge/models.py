@@ -292,3 +292,75 @@ class SwitchedOffPackEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} ({self.shop})"
+
+
+class GroundedAnswer(models.Model):
+    """A reply the shop's large model wrote from the cards and products it was given, citing them (docs/llm.md).
+
+    Only answers that were sent are kept: each cites at least one card or product, all of them given to the
+    model. Trainers read them beside the answer log and turn a good one into a card.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="grounded_answers", verbose_name=_("shop"))
+    conversation = models.ForeignKey(
+        "chat.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grounded_answers",
+        verbose_name=_("conversation"),
+    )
+    question = models.CharField(_("question"), max_length=500)
+    answer = models.TextField(_("answer"))
+    cited_cards = models.JSONField(_("cited cards"), default=list, blank=True)
+    cited_products = models.JSONField(_("cited products"), default=list, blank=True)
+    card = models.ForeignKey(
+        FAQCard,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grounded_answers",
+        verbose_name=_("card made from it"),
+    )
+    created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("model answer")
+        verbose_name_plural = _("model answers")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.question} → {self.answer[:40]}"
+
+
+class CardProposal(models.Model):
+    """A card the shop's large model proposed (docs/llm.md), from a pasted product page, an uploaded PDF or DOCX
+    manual, or a group of unanswered questions; it quotes the passage it rests on. A trainer edits it, accepts it
+    (it becomes a card) or drops it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To review")
+        ACCEPTED = "accepted", _("Accepted")
+        DROPPED = "dropped", _("Dropped")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="card_drafts", verbose_name=_("shop"))
+    question = models.CharField(_("standard question"), max_length=200)
+    similar = models.TextField(_("similar questions"), blank=True, help_text=_("One per line."))
+    answer = models.TextField(_("answer"))
+    source = models.TextField(_("source passage"), help_text=_("Quoted word for word from the material."))
+    origin = models.CharField(_("drafted from"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    card = models.ForeignKey(
+        FAQCard, on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts", verbose_name=_("card")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("card draft")
+        verbose_name_plural = _("card drafts")
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["shop", "status"])]
+
+    def __str__(self) -> str:
+        return self.question

@@ -25,6 +25,7 @@ from .models import (
     AnswerLog,
     AnswerOutcome,
     FAQCard,
+    GroundedAnswer,
     SimilarQuestion,
     UnansweredQuestion,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "answer_question",
     "answer_with_index",
     "attach_questions_to_card",
+    "card_from_grounded_answer",
     "copy_card",
     "copy_cards",
     "count_card_hits",
@@ -407,6 +409,26 @@ def save_faq_card(
         set_similar_questions(card, similar_questions)
     if products is not None:
         card.products.set(products)
+    return card
+
+
+@transaction.atomic
+def card_from_grounded_answer(grounded: GroundedAnswer, *, user=None) -> FAQCard:
+    """Turn a model's cited answer into a card of its shop (the trainer's one click): the shopper's question,
+    the answer as sent, the cited products linked. A second click returns the card made the first time."""
+    grounded = GroundedAnswer.objects.select_for_update().get(pk=grounded.pk)
+    if grounded.card_id is not None:
+        return grounded.card  # type: ignore[return-value]  # card_id set: the card is there
+    products = Product.objects.filter(shop_id=grounded.shop_id, pk__in=grounded.cited_products)
+    card = save_faq_card(
+        grounded.shop,
+        None,
+        {"question": grounded.question[:200], "answer": grounded.answer},
+        products=list(products),
+        user=user,
+    )
+    grounded.card = card
+    grounded.save(update_fields=["card"])
     return card
 
 

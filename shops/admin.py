@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -7,12 +8,18 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.widgets import UnfoldAdminPasswordWidget
 
+from core import secrets
+
+from . import llm
 from .models import (
     Customer,
     EmbedOrigin,
     Holiday,
     Membership,
+    ModelProvider,
+    ModelUsage,
     OpeningHours,
     Order,
     OrderLine,
@@ -23,7 +30,7 @@ from .models import (
 )
 from .overview import shop_figures
 from .quota import current_warnings, quota_usage, warning_text
-from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops
+from .scoping import CURRENT_SHOP_SESSION_KEY, ShopScopedAdmin, ShopScopedInline, copy_to_shops, take_saved
 from .services import copy_product_to_shop, update_products, visible_shops
 
 Role = Membership.Role
@@ -248,3 +255,97 @@ class QuotaWarningAdmin(ShopScopedAdmin):
 
 
 admin.site.empty_value_display = _("(none)")  # type: ignore[assignment]  # lazy, as Django allows; stubs say str
+
+
+class ModelProviderForm(forms.ModelForm):
+    """The provider form: the key is write-only (blank keeps the stored one) and the endpoint is checked as
+    every URL a shop types (core.outbound)."""
+
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "off"}, render_value=False),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
+    )
+
+    class Meta:
+        model = ModelProvider
+        fields = [
+            "shop",
+            "enabled",
+            "base_url",
+            "model",
+            "api_key",
+            "timeout_seconds",
+            "monthly_token_budget",
+            "input_price",
+            "output_price",
+        ]
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"].strip()
+        try:
+            llm.validate_base_url(url)
+        except llm.TargetRefused as refused:
+            raise forms.ValidationError(
+                _("This endpoint cannot be used: %(reason)s"), params=refused.__dict__
+            ) from None
+        return url
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if cleaned.get("enabled") and not cleaned.get("api_key") and not self.instance.api_key_sealed:
+            self.add_error("api_key", _("An enabled model needs an API key (any text for a model without one)."))
+        return cleaned
+
+
+@admin.register(ModelProvider)
+class ModelProviderAdmin(ShopScopedAdmin):
+    """A shop's large model (docs/llm.md): managers set it up; the month's use is shown beside it."""
+
+    form = ModelProviderForm
+    view_roles = (Role.MANAGER,)
+    list_display = ["shop", "enabled", "model", "base_url", "key_hint", "month_use", "updated_at"]
+    list_filter = ["shop", "enabled"]
+    list_select_related = ["shop"]
+    autocomplete_fields = ["shop"]
+    readonly_fields = ["key_hint", "month_use"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = list(ModelProviderForm.Meta.fields)
+        return [*fields, "key_hint", "month_use"] if obj is not None else fields
+
+    @admin.display(description=_("stored key"))
+    def key_hint(self, obj: ModelProvider) -> str:
+        return secrets.hint(secrets.reveal(obj.api_key_sealed)) if obj.api_key_sealed else "—"
+
+    @admin.display(description=_("this month"))
+    def month_use(self, obj: ModelProvider) -> str:
+        used = llm.month_usage([obj.shop])[obj.shop_id]
+        return _("%(tokens)s of %(budget)s tokens, %(cost)s yuan, %(calls)s calls") % {
+            "tokens": f"{used.tokens:,}",
+            "budget": f"{obj.monthly_token_budget:,}",
+            "cost": f"{used.cost:.2f}",
+            "calls": used.calls,
+        }
+
+    def save_model(self, request: HttpRequest, obj: ModelProvider, form, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in ModelProviderForm.Meta.fields if name != "api_key"}
+        take_saved(obj, llm.save_provider(obj, form.cleaned_data.get("api_key", ""), **fields))
+
+
+@admin.register(ModelUsage)
+class ModelUsageAdmin(ShopScopedAdmin):
+    view_roles = (Role.MANAGER,)
+    list_display = ["created_at", "shop", "purpose", "outcome", "error", "prompt_tokens", "completion_tokens", "cost"]
+    list_filter = ["shop", "purpose", "outcome", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["shop"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -403,3 +403,92 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.name}"
+
+
+class ModelProvider(models.Model):
+    """A shop's large model (docs/llm.md): an OpenAI-compatible endpoint, off until the manager enables it.
+
+    The key is stored encrypted (core.secrets) and never shown again: forms and pages show its last
+    characters only. Without a provider, or with it disabled, the bot is the retrieval engine alone.
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="model_provider", verbose_name=_("shop"))
+    enabled = models.BooleanField(_("enabled"), default=False)
+    base_url = models.CharField(
+        _("endpoint"),
+        max_length=300,
+        help_text=_("The OpenAI-compatible base URL, e.g. https://dashscope.aliyuncs.com/compatible-mode/v1"),
+    )
+    model = models.CharField(_("model"), max_length=100, help_text=_("The model name the provider expects."))
+    api_key_sealed = models.TextField(_("API key (encrypted)"), blank=True, editable=False)
+    timeout_seconds = models.FloatField(
+        _("timeout (seconds)"),
+        default=3.0,
+        help_text=_("Longest wait for the first words of an answer; past it the bot answers without the model."),
+    )
+    monthly_token_budget = models.PositiveIntegerField(
+        _("monthly token budget"),
+        default=1_000_000,
+        help_text=_("Tokens per calendar month (shop's timezone); past it the bot answers without the model."),
+    )
+    input_price = models.DecimalField(
+        _("price per million input tokens (yuan)"), max_digits=8, decimal_places=4, default=Decimal("0")
+    )
+    output_price = models.DecimalField(
+        _("price per million output tokens (yuan)"), max_digits=8, decimal_places=4, default=Decimal("0")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("model provider")
+        verbose_name_plural = _("model providers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(timeout_seconds__gte=0.5, timeout_seconds__lte=30), name="model_provider_timeout_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(input_price__gte=0, output_price__gte=0), name="model_provider_prices_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.model}"
+
+
+class ModelUsage(models.Model):
+    """One call to a shop's model: what it was for, the tokens and what they cost, how it ended."""
+
+    class Purpose(models.TextChoices):
+        ANSWER = "answer", _("Grounded answer")
+        DRAFT = "draft", _("Draft reply for an agent")
+        SUMMARY = "summary", _("Conversation summary")
+        REWRITE = "rewrite", _("Tone rewrite")
+        CARD_DRAFTS = "card_drafts", _("Card drafts")
+        EVALUATION = "evaluation", _("Evaluation")
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Sent")
+        UNKNOWN = "unknown", _("Model did not know")
+        UNGROUNDED = "ungrounded", _("Discarded: citations missing or wrong")
+        GUARDED = "guarded", _("Discarded: broke a QA rule")
+        FAILED = "failed", _("Failed (timeout, error)")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="model_usage", verbose_name=_("shop"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    error = models.CharField(_("error"), max_length=60, blank=True)
+    model = models.CharField(_("model"), max_length=100)
+    prompt_tokens = models.PositiveIntegerField(_("prompt tokens"), default=0)
+    completion_tokens = models.PositiveIntegerField(_("completion tokens"), default=0)
+    cost = models.DecimalField(_("cost (yuan)"), max_digits=12, decimal_places=6, default=Decimal("0"))
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("model usage")
+        verbose_name_plural = _("model usage")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.get_purpose_display()} · {self.prompt_tokens + self.completion_tokens}"

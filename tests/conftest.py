@@ -10,6 +10,7 @@ from core.caching import ShopCache
 from shops.models import Membership
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
+from tests.llm_server import model_server  # noqa: F401  (the local OpenAI-compatible server, tests/test_llm.py)
 
 # Property-based tests (the hostile-input suite): the same examples on every run, so CI is deterministic and
 # bounded; HYPOTHESIS_PROFILE=thorough searches at random, ten times as long, when hunting for new cases.

@@ -32,6 +32,8 @@ FRAME_BUILDERS = {
     "chat/services.py": {**SHOPPER, **CONSOLE},
     "chat/messaging.py": {**SHOPPER, **CONSOLE},
     "chat/assignment.py": {**SHOPPER, **CONSOLE},
+    "chat/guard.py": CONSOLE,
+    "chat/assist.py": CONSOLE,
     "analytics/consumers.py": ALERTS,
     "analytics/alerts.py": ALERTS,
 }

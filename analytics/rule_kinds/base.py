@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from ..services.rules import ConversationFacts, MessageFacts, RuleSpec
 
 
+class OnSend(models.TextChoices):
+    """What a rule does to a message that breaks it before it is sent (kinds with ``before_send``)."""
+
+    HOLD = "hold", _("Hold it; an agent may send anyway (recorded)")
+    BLOCK = "block", _("Hold it; never sent as it is")
+    ALERT = "alert", _("Send it; alert afterwards only")
+
+
 class RuleKind(models.TextChoices):
     BANNED_WORDS = "banned_words", _("Banned or rude words (agent and bot)")
     FORBIDDEN_PROMISE = "forbidden_promise", _("Forbidden promises (agent and bot)")
@@ -57,6 +65,9 @@ class RuleKindSpec:
     # Facts read from the database before inspecting a message, only when a rule of such a kind is on.
     needs_wait_time: bool = False
     needs_fallback_streak: bool = False
+    # Checked before a bot, model or agent message is sent (chat.guard), as the rule's ``on_send`` says;
+    # only kinds that judge a message's own text can be.
+    before_send: bool = False
 
     def validate(self, words: str, threshold: int | None) -> None:
         """The rule's inputs, as the model's check constraints require them, with field-bound messages."""

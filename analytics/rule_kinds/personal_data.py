@@ -36,4 +36,4 @@ def check_message(rule, facts, folded: str) -> str:
     return find_personal_data(folded)
 
 
-KIND = RuleKindSpec(senders=AGENT, check_message=check_message, reads_text=True)
+KIND = RuleKindSpec(senders=AGENT, check_message=check_message, reads_text=True, before_send=True)

@@ -14,7 +14,8 @@ from chat.models import Conversation
 from knowledge.models import UnansweredQuestion
 from marketing.models import Campaign
 from marketing.services import with_results
-from shops.models import Order
+from shops.llm import MonthUsage, month_usage
+from shops.models import Order, Shop
 
 from .periods import days, in_local_days, shops_by_zone
 from .service_levels import ServiceLevel, ServiceLevels, service_levels
@@ -105,6 +106,8 @@ class Dashboard:
     campaigns: list[dict[str, Any]]
     # % SLA met and median first response, by shop and by agent (service_levels).
     service_levels: ServiceLevels
+    # This month's large-model use of each shop with a model (shops.llm; docs/llm.md): name and figures.
+    model_usage: list[tuple[str, MonthUsage]]
 
     @property
     def service_level(self) -> ServiceLevel:
@@ -223,4 +226,12 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         unanswered=top_unanswered(shop_ids, start, end),
         campaigns=campaign_results(shop_ids),
         service_levels=service_levels(conversations),
+        model_usage=model_usage(shop_ids),
     )
+
+
+def model_usage(shop_ids: list[int]) -> list[tuple[str, MonthUsage]]:
+    """Each shop's large-model tokens and cost this month, for the shops that have a model."""
+    shops = list(Shop.objects.filter(pk__in=shop_ids, model_provider__isnull=False).order_by("name"))
+    usage = month_usage(shops)
+    return [(shop.name, usage[shop.pk]) for shop in shops]

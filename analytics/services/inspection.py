@@ -7,6 +7,7 @@ from django.db.models import Count, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat.guard import Breach
 from chat.intents import Intent
 from chat.models import Conversation, Message
 from core.caching import ShopCache
@@ -14,6 +15,7 @@ from core.models import ChangeStamp
 
 from ..alerts import alert_managers
 from ..models import QAFinding, QARule, Severity
+from ..rule_kinds.base import OnSend, RuleKind
 from .rules import CompiledRules, ConversationFacts, Hit, MessageFacts, RuleSpec
 
 Sender = Message.Sender
@@ -116,6 +118,23 @@ def _record(
                 if finding.severity == Severity.HIGH:
                     transaction.on_commit(partial(alert_managers, finding))
     return findings
+
+
+def guard_outgoing(shop_id: int, speaker: str, text: str) -> list[Breach]:
+    """The check before send (chat.guard): what ``text`` breaks of the shop's rules, each with whether an
+    agent may send it anyway."""
+    rules = rules_for_shop(shop_id)
+    if not rules.rules:
+        return []
+    return [
+        Breach(
+            rule=hit.rule.name,
+            kind=str(RuleKind(hit.rule.kind).label),
+            evidence=hit.evidence[:60],
+            overridable=hit.rule.on_send == OnSend.HOLD,
+        )
+        for hit in rules.guard(speaker, text)
+    ]
 
 
 def inspect_message(message: Message) -> list[QAFinding]:

@@ -18,7 +18,7 @@ import opencc
 
 from ..models import QARule
 from ..rule_kinds import KINDS
-from ..rule_kinds.base import RuleKind
+from ..rule_kinds.base import OnSend, RuleKind
 
 WORD_SPLIT = re.compile(r"[\n\r,，、;；]+")
 
@@ -120,6 +120,7 @@ class RuleSpec:
     severity: str
     words: tuple[str, ...] = ()
     threshold: int | None = None
+    on_send: str = "alert"
 
     @classmethod
     def of(cls, rule: QARule) -> "RuleSpec":
@@ -130,6 +131,7 @@ class RuleSpec:
             severity=rule.severity,
             words=tuple(split_words(rule.words)) if KINDS[RuleKind(rule.kind)].words_help is not None else (),
             threshold=rule.threshold,
+            on_send=rule.on_send,
         )
 
 
@@ -239,6 +241,14 @@ class CompiledRules:
             if evidence:
                 hits.append(Hit(rule, evidence))
         return hits
+
+    def guard(self, speaker: str, text: str) -> list[Hit]:
+        """The breaches of the rules checked before sending (chat.guard), for a message not yet stored."""
+        return [
+            hit
+            for hit in self.inspect(MessageFacts(text=text, sender=speaker))
+            if hit.rule.on_send != OnSend.ALERT and KINDS[RuleKind(hit.rule.kind)].before_send
+        ]
 
     def inspect_conversation(self, facts: ConversationFacts) -> list[Hit]:
         """The conversation-level rules, run when the conversation closes."""

@@ -21,6 +21,7 @@
   var lastTypingSent = 0;
   var current = { status: "bot", agent: "" };
   var NAMES = { shopper: "我" };
+  var drafts = {};        // stream id -> the bubble of the shop model's answer being written (docs/llm.md)
 
   var STATUS_TEXT = { bot: "智能客服小蜂为您服务", waiting: "正在为您转接人工客服…", closed: "会话已结束" };
 
@@ -131,6 +132,20 @@
           break;
         case "typing":
           showTyping(4);
+          break;
+        case "stream":
+          // The shop's model writing its answer: a draft bubble, replaced by the message that is sent.
+          typing.hidden = true;
+          if (!drafts[frame.stream]) {
+            drafts[frame.stream] = Shopbee.messageNode({ id: "", sender: "bot", text: "" }, say, { names: NAMES });
+            drafts[frame.stream].classList.add("draft");
+            messages.appendChild(drafts[frame.stream]);
+          }
+          drafts[frame.stream].querySelector(".bubble").textContent += frame.delta;
+          scroll();
+          break;
+        case "stream_end":
+          if (drafts[frame.stream]) { drafts[frame.stream].remove(); delete drafts[frame.stream]; }
           break;
         case "error":
           typing.hidden = true;
