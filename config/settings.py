@@ -267,10 +267,9 @@ SHOPBEE_API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
 KNOWLEDGE_IMPORT_MAX_ROWS = env.int("KNOWLEDGE_IMPORT_MAX_ROWS", default=20_000)
 KNOWLEDGE_IMPORT_MAX_BYTES = env.int("KNOWLEDGE_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 KNOWLEDGE_IMPORT_BATCH_SIZE = env.int("KNOWLEDGE_IMPORT_BATCH_SIZE", default=500)
-# Large-model help (docs/llm.md): the key that encrypts shops' provider keys at rest (a Fernet key;
-# default: derived from SECRET_KEY), whether a provider may sit on a private address (a self-hosted vLLM or
-# Ollama next to Shopbee), and the longest a streamed answer may take whatever the shop's timeout.
-SHOPBEE_SECRETS_KEY = env.str("SHOPBEE_SECRETS_KEY", default="")
+# Large-model help (docs/llm.md): whether a provider may sit on a private address (a self-hosted vLLM or
+# Ollama next to Shopbee), and the longest a streamed answer may take whatever the shop's timeout. Shops'
+# provider keys are encrypted like the channels' secrets (FIELD_ENCRYPTION_KEY, core.crypto).
 LLM_ALLOW_PRIVATE_ENDPOINTS = env.bool("LLM_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
 LLM_MAX_ANSWER_SECONDS = env.float("LLM_MAX_ANSWER_SECONDS", default=15.0)
 # Bot conversations a basic-plan shop gets per calendar month (shop's timezone); unlimited has no cap.

@@ -48,3 +48,22 @@ def decrypt(token: str) -> dict[str, str]:
     if not isinstance(values, dict):
         raise SecretUnreadable("stored secrets are not a mapping")
     return {str(name): str(value) for name, value in values.items()}
+
+
+def encrypt_text(secret: str) -> str:
+    """One secret string encrypted, as text to store ("" stays "")."""
+    return encrypt({"value": secret}) if secret else ""
+
+
+def decrypt_text(token: str) -> str:
+    """The secret ``encrypt_text`` stored; "" when nothing is stored or it was written under another key
+    (whoever owns it then enters it again)."""
+    try:
+        return decrypt(token).get("value", "")
+    except SecretUnreadable:
+        return ""
+
+
+def hint(secret: str) -> str:
+    """What may be shown of a secret: its last four characters."""
+    return f"…{secret[-4:]}" if len(secret) > 8 else "…"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.widgets import UnfoldAdminPasswordWidget
 
-from core import secrets
+from core import crypto
 
 from . import llm
 from .models import (
@@ -319,7 +319,7 @@ class ModelProviderAdmin(ShopScopedAdmin):
 
     @admin.display(description=_("stored key"))
     def key_hint(self, obj: ModelProvider) -> str:
-        return secrets.hint(secrets.reveal(obj.api_key_sealed)) if obj.api_key_sealed else "—"
+        return crypto.hint(crypto.decrypt_text(obj.api_key_sealed)) if obj.api_key_sealed else "—"
 
     @admin.display(description=_("this month"))
     def month_use(self, obj: ModelProvider) -> str:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from core import secrets
+from core import crypto
 from core.llm import Completion, Endpoint
 from core.outbound import TargetRefused, checked_url
 
@@ -40,7 +40,7 @@ def endpoint_for(shop: Shop, *, even_disabled: bool = False) -> Endpoint | None:
     provider = (providers if even_disabled else providers.filter(enabled=True)).first()
     if provider is None:
         return None
-    api_key = secrets.reveal(provider.api_key_sealed)
+    api_key = crypto.decrypt_text(provider.api_key_sealed)
     if not api_key or tokens_this_month(shop) >= provider.monthly_token_budget:
         return None
     return Endpoint(provider.base_url, provider.model, api_key, provider.timeout_seconds)
@@ -105,7 +105,7 @@ def save_provider(provider: ModelProvider, api_key: str = "", **fields: Any) -> 
     for name, value in fields.items():
         setattr(provider, name, value)
     if api_key:
-        provider.api_key_sealed = secrets.seal(api_key)
+        provider.api_key_sealed = crypto.encrypt_text(api_key)
     provider.updated_at = timezone.now()
     provider.save()
     return provider

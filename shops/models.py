@@ -408,7 +408,7 @@ class Holiday(models.Model):
 class ModelProvider(models.Model):
     """A shop's large model (docs/llm.md): an OpenAI-compatible endpoint, off until the manager enables it.
 
-    The key is stored encrypted (core.secrets) and never shown again: forms and pages show its last
+    The key is stored encrypted (core.crypto) and never shown again: forms and pages show its last
     characters only. Without a provider, or with it disabled, the bot is the retrieval engine alone.
     """
 

@@ -14,7 +14,7 @@ from django.test import Client
 from analytics.default_rules import install_default_rules
 from chat import services
 from chat.models import Conversation, Message
-from core import secrets
+from core import crypto
 from knowledge.models import FAQCard, GroundedAnswer
 from knowledge.services import FALLBACK_TEXT, card_from_grounded_answer
 from shops.models import Membership, ModelProvider, ModelUsage
@@ -31,7 +31,7 @@ KEY = "sk-test-7f3a9c1d2e4b6a8c0e1f"
 def connect_model(shop, server, **fields) -> ModelProvider:
     values = {"enabled": True, "base_url": server.url, "model": "qwen-test", "timeout_seconds": 1.0}
     values.update(fields)
-    return ModelProvider.objects.create(shop=shop, api_key_sealed=secrets.seal(KEY), **values)
+    return ModelProvider.objects.create(shop=shop, api_key_sealed=crypto.encrypt_text(KEY), **values)
 
 
 @pytest.fixture
@@ -185,7 +185,7 @@ async def test_the_key_is_sent_only_as_the_bearer_token_and_never_logged_or_show
     assert model_server.received[0].authorization == f"Bearer {KEY}"
     assert KEY not in caplog.text and caplog.records  # the failure was logged, without the key
     provider = await database_sync_to_async(ModelProvider.objects.get)()
-    assert KEY not in provider.api_key_sealed and secrets.reveal(provider.api_key_sealed) == KEY
+    assert KEY not in provider.api_key_sealed and crypto.decrypt_text(provider.api_key_sealed) == KEY
     assert KEY not in repr(await database_sync_to_async(lambda: __import__("shops.llm").llm.endpoint_for(shop_a))())
 
 
@@ -287,10 +287,10 @@ def test_one_click_turns_a_model_answer_into_a_card_of_its_shop_once(shop_a, car
 
 
 def test_a_sealed_secret_reads_back_and_a_foreign_one_reads_as_nothing(settings):
-    sealed = secrets.seal(KEY)
-    assert KEY not in sealed and secrets.reveal(sealed) == KEY
-    settings.SHOPBEE_SECRETS_KEY = "x" * 43 + "="
-    assert secrets.reveal(sealed) == ""
+    sealed = crypto.encrypt_text(KEY)
+    assert KEY not in sealed and crypto.decrypt_text(sealed) == KEY
+    settings.FIELD_ENCRYPTION_KEY = "another key altogether"
+    assert crypto.decrypt_text(sealed) == ""
 
 
 # --- the back office -----------------------------------------------------------------------------
@@ -318,13 +318,13 @@ def test_a_manager_sets_up_the_model_and_the_key_is_stored_sealed_and_never_show
     response = client.post("/admin/shops/modelprovider/add/", form)
     assert response.status_code == 302
     provider = ModelProvider.objects.get(shop=shop_a)
-    assert secrets.reveal(provider.api_key_sealed) == KEY and KEY not in provider.api_key_sealed
+    assert crypto.decrypt_text(provider.api_key_sealed) == KEY and KEY not in provider.api_key_sealed
     page = client.get(f"/admin/shops/modelprovider/{provider.pk}/change/").content.decode()
     listing = client.get("/admin/shops/modelprovider/").content.decode()
     assert KEY not in page and KEY not in listing and KEY[-4:] in page
     client.post(f"/admin/shops/modelprovider/{provider.pk}/change/", {**form, "api_key": "", "model": "qwen-max"})
     provider.refresh_from_db()
-    assert provider.model == "qwen-max" and secrets.reveal(provider.api_key_sealed) == KEY  # blank keeps the key
+    assert provider.model == "qwen-max" and crypto.decrypt_text(provider.api_key_sealed) == KEY  # blank keeps the key
 
 
 def test_an_enabled_model_needs_a_key_and_a_callable_endpoint(shop_a):

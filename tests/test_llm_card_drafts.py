@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from core import secrets
+from core import crypto
 from knowledge.models import CardProposal, FAQCard, UnansweredQuestion
 from shops.models import Membership, ModelProvider, ModelUsage
 from tests.conftest import staff_of
@@ -25,7 +25,11 @@ PAGE = (
 
 def connect_model(shop, server) -> ModelProvider:
     return ModelProvider.objects.create(
-        shop=shop, enabled=True, base_url=server.url, model="qwen-test", api_key_sealed=secrets.seal("sk-x-12345678")
+        shop=shop,
+        enabled=True,
+        base_url=server.url,
+        model="qwen-test",
+        api_key_sealed=crypto.encrypt_text("sk-x-12345678"),
     )
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from analytics.default_rules import install_default_rules
 from chat import services
 from chat.models import Conversation
-from core import secrets
+from core import crypto
 from knowledge.models import GroundedAnswer
 from shops.models import Membership, ModelProvider, ModelUsage
 from tests.browser.conftest import requires_chromium
@@ -32,7 +32,7 @@ def connect_model(shop, server) -> ModelProvider:
         enabled=True,
         base_url=server.url,
         model="qwen-plus",
-        api_key_sealed=secrets.seal("sk-browser-test-0000abcd"),
+        api_key_sealed=crypto.encrypt_text("sk-browser-test-0000abcd"),
         monthly_token_budget=500_000,
     )
 
