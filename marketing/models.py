@@ -188,8 +188,9 @@ class Touch(models.Model):
         NO_CONVERSATION = "no_conversation", _("No conversation to post in")
         NO_WEBHOOK = "no_webhook", _("No webhook subscribed to marketing.touch")
 
-    # The composite indexes below lead with campaign, shop and customer: no single-column index on
-    # them, since every index slows the scan's bulk insert and the enqueue update.
+    # Every index slows the scan's bulk insert: the composite indexes below lead with campaign, shop and
+    # customer (no single-column index on them), and the other foreign keys, empty on most touches, are
+    # indexed only where they are set (deleting an order, refund, product or message finds its touches there).
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="touches", verbose_name=_("campaign"), db_index=False
     )
@@ -201,13 +202,31 @@ class Touch(models.Model):
         Customer, on_delete=models.CASCADE, related_name="touches", verbose_name=_("customer"), db_index=False
     )
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="touches", verbose_name=_("order")
+        Order,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="touches",
+        verbose_name=_("order"),
+        db_index=False,
     )
     refund = models.ForeignKey(
-        Refund, on_delete=models.CASCADE, null=True, blank=True, related_name="touches", verbose_name=_("refund")
+        Refund,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="touches",
+        verbose_name=_("refund"),
+        db_index=False,
     )
     product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="touches", verbose_name=_("product")
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="touches",
+        verbose_name=_("product"),
+        db_index=False,
     )
     # The chat message that started the episode (wake-up, 催拍): one touch per episode.
     trigger_message = models.ForeignKey(
@@ -217,9 +236,12 @@ class Touch(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("triggering message"),
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Campaign.Channel.choices)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    # Unique through a constraint, not unique=True: on PostgreSQL that would add a second, pattern-matching
+    # index nothing searches with.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120)
     trigger_at = models.DateTimeField(_("triggered at"))
     scheduled_at = models.DateTimeField(_("scheduled at"))
     enqueued_at = models.DateTimeField(_("last enqueued at"), null=True, blank=True)
@@ -228,7 +250,13 @@ class Touch(models.Model):
     skip_reason = models.CharField(_("skip reason"), max_length=20, choices=SkipReason.choices, blank=True)
     text = models.TextField(_("text sent"), blank=True)
     message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("chat message")
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chat message"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -241,11 +269,16 @@ class Touch(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="skipped") | ~Q(skip_reason=""), name="touch_skipped_has_reason"
             ),
+            models.UniqueConstraint(fields=["idempotency_key"], name="touch_idempotency_key_unique"),
         ]
         indexes = [
             models.Index(fields=["shop", "status", "scheduled_at"]),
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["customer", "status", "sent_at"]),
+            *(
+                models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"touch_{name}_set")
+                for name in ("order", "refund", "product", "trigger_message", "message")
+            ),
         ]
 
     def __str__(self) -> str:

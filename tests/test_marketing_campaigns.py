@@ -234,6 +234,20 @@ def test_a_shopper_shown_a_product_who_did_not_order_is_nudged_about_it(clock, s
     assert [p["id"] for p in message.payload["products"]] == [product.pk]
 
 
+def test_a_shopper_interested_in_two_conversations_is_nudged_once_about_the_latest(clock, shop_a, customer, chat):
+    CampaignFactory(shop=shop_a, kind=Kind.CART, delay_minutes=60)
+    show_product(chat, ProductFactory(shop=shop_a))
+    clock.move_to(at(24, 10, 30))
+    later_chat = Conversation.objects.create(shop=shop_a, customer=customer, visitor_token="v-xiaolu-2")
+    show_product(later_chat, ProductFactory(shop=shop_a))
+    clock.move_to(at(24, 11, 20))
+    assert scan_shop(shop_a).created == 0  # the latest interest is 50 minutes old
+    clock.move_to(at(24, 11, 31))
+    assert scan_shop(shop_a).created == 1
+    latest = Message.objects.filter(conversation=later_chat, sender=Message.Sender.BOT, intent="recommend").get()
+    assert Touch.objects.get().trigger_message == latest
+
+
 def test_a_shopper_who_ordered_after_asking_is_not_nudged(clock, shop_a, customer, chat):
     CampaignFactory(shop=shop_a, kind=Kind.CART, delay_minutes=60)
     show_product(chat, ProductFactory(shop=shop_a))

@@ -4,7 +4,8 @@ and the template variables whose meaning does not depend on the kind."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from chat.intents import Intent
@@ -33,31 +34,36 @@ def customer_targets(campaign: Campaign, now: datetime, trigger: Q, extra: Q) ->
     """Customers whose trigger message (their latest message matching ``trigger`` in the window) is due, with
     no order since. One touch per trigger message: a later message is a new episode with a new key.
 
-    The rows are the trigger messages themselves: a message of the window with no later one of its customer's
-    (by time, then id) is the latest. Each condition then reads the message's own columns, so the database
-    finds every customer's latest trigger once (an anti-join), not once per column that names it.
+    ``extra``: a condition on the message's customer (not on the message itself), like the opt-out.
+
+    The rows are the trigger messages themselves, numbered per customer from the latest (by time, then id) in
+    one pass over the shop's messages of the window: the latest is number 1, and it is due when it is older
+    than the campaign's delay. No correlated subquery names the latest trigger, so the database finds it once
+    whatever its statistics say. Messages followed by an order are left out before the numbering: an order
+    after the latest trigger is after every earlier one too, so the customer is left out either way.
     """
     window = Q(trigger, created_at__gte=now - timedelta(hours=campaign.window_hours))
-    later = customer_messages().filter(
-        window, Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    )
     ordered_since = Order.objects.filter(
         customer=OuterRef("conversation__customer"), created_at__gte=OuterRef("created_at")
     )
+    customer = F("conversation__customer")
     return (
         Message.objects.filter(
             window,
             shop=campaign.shop,
             conversation__customer__shop=campaign.shop,
             conversation__customer__marketing_opt_out=False,
-            created_at__lte=now - timedelta(minutes=campaign.delay_minutes),
         )
         .order_by()
-        .exclude(Exists(later))
         .filter(extra)
         .exclude(Exists(ordered_since))
         .annotate(
-            t_customer=F("conversation__customer"),
+            t_rank=Window(RowNumber(), partition_by=customer, order_by=[F("created_at").desc(), F("pk").desc()]),
+            t_latest=Window(Max("created_at"), partition_by=customer),
+        )
+        .filter(t_rank=1, t_latest__lte=now - timedelta(minutes=campaign.delay_minutes))
+        .annotate(
+            t_customer=customer,
             t_order=NO_ID,
             t_refund=NO_ID,
             t_message=F("pk"),
