@@ -96,20 +96,30 @@ class WeComClient:
         token, lives = str(data.get("access_token", "")), int(data.get("expires_in", 7200))
         if not token:
             raise ChannelError("企业微信没有返回 access_token", retryable=True)
-        cache.set(self.token_key, token, timeout=max(lives - TOKEN_MARGIN_SECONDS, 60))
+        usable = max(lives - TOKEN_MARGIN_SECONDS, 60)
+        # The expiry travels with the token: every process reads the same clock-based deadline (the cache's
+        # own timeout only clears it away later).
+        cache.set(self.token_key, {"token": token, "until": time.time() + usable}, timeout=usable + 60)
         return token
+
+    def _cached(self, stale: str) -> str:
+        """The cached token if it is still usable and not ``stale``, else ""."""
+        entry = cache.get(self.token_key)
+        if not isinstance(entry, dict) or entry.get("until", 0) <= time.time() or entry.get("token") == stale:
+            return ""
+        return str(entry["token"])
 
     def access_token(self, *, stale: str = "") -> str:
         """The cached token, unless it is missing or is ``stale`` (WeCom just called it expired): then one
         caller fetches a new one (one thread per process, one process through a cache lock) and the others
         use it."""
-        token = cache.get(self.token_key)
-        if token and token != stale:
-            return str(token)
+        token = self._cached(stale)
+        if token:
+            return token
         with _process_lock(self.token_key):
-            token = cache.get(self.token_key)
-            if token and token != stale:
-                return str(token)
+            token = self._cached(stale)
+            if token:
+                return token
             lock_key = f"{self.token_key}:fetching"
             if cache.add(lock_key, 1, timeout=int(FETCH_WAIT_SECONDS * 2)):
                 try:
@@ -119,9 +129,9 @@ class WeComClient:
             deadline = time.monotonic() + FETCH_WAIT_SECONDS
             while time.monotonic() < deadline:
                 time.sleep(0.05)
-                token = cache.get(self.token_key)
-                if token and token != stale:
-                    return str(token)
+                token = self._cached(stale)
+                if token:
+                    return token
             return self.fetch_token()
 
     def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
