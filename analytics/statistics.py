@@ -175,6 +175,4 @@ def compare_amounts(first: Sequence[float], second: Sequence[float]) -> AmountCo
         return AmountComparison(None, None, None, Verdict.TOO_SMALL)
     interval = bootstrap_mean_difference(first, second)
     small = min(len(first), len(second)) < MIN_ARM
-    return AmountComparison(
-        float(np.mean(first)), float(np.mean(second)), interval, verdict(interval, small)
-    )
+    return AmountComparison(float(np.mean(first)), float(np.mean(second)), interval, verdict(interval, small))

@@ -24,7 +24,7 @@ from core import rows
 from knowledge.services import suggest_answers
 from shops.hours import service_hours
 from shops.models import Customer, Membership, Product, Shop
-from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
+from shops.quota import WITHOUT_BOT_REASONS, bot_quota_exceeded
 from shops.services import has_shop_role
 
 from . import assignment, dialogue, sla
@@ -38,6 +38,8 @@ from .frames import (
     Suggestion,
     WelcomeFrame,
 )
+from .intents import HandoffReason
+from .measurement import in_bot_holdout
 from .messaging import (
     Outbox,
     agent_name,
@@ -195,19 +197,33 @@ def open_visitor(
     return Visitor(shop, current.visitor_token, customer, current)
 
 
-# Told once, on the shopper's first message, when a conversation starts with the agents because of the quota.
+# Told once, on the shopper's first message, when a conversation starts with the agents (the quota, the holdout).
 QUOTA_NOTICE = "正在为您转接人工客服，请稍候～客服会尽快回复您，您的消息都已记录。"
 
 
+def _without_bot_reason(shop: Shop, fields: dict[str, Any]) -> str | None:
+    """Why a new conversation must start with the agents: the plan's bot quota is used up, or the shop's bot
+    holdout drew this shopper; None when the bot takes it."""
+    if bot_quota_exceeded(shop):
+        return HandoffReason.QUOTA
+    customer = fields.get("customer")
+    customer_id = customer.pk if customer is not None else fields.get("customer_id")
+    if in_bot_holdout(shop.pk, customer_id, fields.get("visitor_token", "")):
+        return HandoffReason.HOLDOUT
+    return None
+
+
 def new_conversation(shop: Shop, *, outbox: Outbox | None = None, **fields: Any) -> Conversation:
-    """A new conversation with the bot; when a basic shop has used its monthly bot-conversation quota,
-    straight in the agents' queue instead (never dropped)."""
-    if not bot_quota_exceeded(shop):
+    """A new conversation with the bot; straight in the agents' queue instead (never dropped) when a basic
+    shop has used its monthly bot-conversation quota, or the shop's bot holdout drew the shopper (the
+    reason is recorded on the conversation, and it joins the queue like any hand-off)."""
+    reason = _without_bot_reason(shop, fields)
+    if reason is None:
         return Conversation.objects.create(shop=shop, **fields)
     conversation = Conversation.objects.create(
         shop=shop,
         status=Status.WAITING,
-        handoff_reason=QUOTA_HANDOFF_REASON,
+        handoff_reason=reason,
         handed_over_at=timezone.now(),
         **fields,
     )
@@ -350,7 +366,7 @@ def _receive(
             outbox=outbox,
         )
     with_bot = (
-        conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON
+        conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason not in WITHOUT_BOT_REASONS
     )
     if bot and with_bot:
         return _bot_answers(conversation, text, client_msg_id, outbox)
@@ -358,8 +374,9 @@ def _receive(
     replies = []
     if conversation.status == Status.WAITING:
         _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
-        if conversation.handoff_reason == QUOTA_HANDOFF_REASON and not _quota_notice_given(conversation):
-            # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
+        if conversation.handoff_reason in WITHOUT_BOT_REASONS and not _quota_notice_given(conversation):
+            # Past the plan's quota, or in the holdout, the bot stays out; the shopper hears once that an agent
+            # will answer.
             replies.append(
                 post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent=Intent.HANDOFF)
             )
@@ -415,7 +432,7 @@ def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | 
         conversation.shop = visitor.shop
         if conversation.status == Status.CLOSED:
             raise ChatError("conversation_closed", "会话已结束，发送消息即可开始新的咨询")
-        if conversation.status != Status.BOT or conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+        if conversation.status != Status.BOT or conversation.handoff_reason in WITHOUT_BOT_REASONS:
             raise ChatError("not_with_bot", "当前由人工客服为您服务，请直接发送消息咨询这件商品")
         reply = dialogue.product_details(conversation, product)
         message = new_message(

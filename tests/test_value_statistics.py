@@ -62,7 +62,7 @@ def test_the_difference_intervals_match_newcombes_worked_examples(counts, hybrid
 
 
 def test_the_95_percent_normal_quantile_is_the_usual_one():
-    assert Z95 == pytest.approx(1.959964, abs=1e-6)
+    assert pytest.approx(1.959964, abs=1e-6) == Z95
 
 
 def test_a_comparison_reports_the_lift_in_percentage_points_with_its_verdict():
