@@ -51,4 +51,6 @@ def shopper_key(customer_id: Any, visitor_token: str) -> str:
 def in_bot_holdout(shop_id: int, customer_id: Any, visitor_token: str) -> bool:
     """Whether a new conversation of this shopper goes straight to the agents (the shop's bot holdout)."""
     percent = MeasurementPolicy.objects.filter(shop_id=shop_id).values_list("bot_holdout_percent", flat=True).first()
-    return bool(percent) and in_share(bot_holdout_experiment(shop_id), shopper_key(customer_id, visitor_token), percent)
+    if not percent:
+        return False
+    return in_share(bot_holdout_experiment(shop_id), shopper_key(customer_id, visitor_token), percent)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from unfold.forms import AuthenticationForm as ThemedAuthenticationForm
 
-from analytics.roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
+from analytics.roles import EXPERIMENT_ROLES, MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from analytics.services.home import build_home
 from chat.services import serving_shop_ids
 from core.login import RateLimitedAdminLoginForm
@@ -96,6 +96,7 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
             Page(_("Synonym groups"), "sync_alt", model="knowledge.SynonymGroup"),
             Page(_("Shop dictionary"), "dictionary", model="knowledge.DictionaryWord"),
             Page(_("Answer log"), "history", model="knowledge.AnswerLog"),
+            Page(_("Answer experiments"), "science", model="knowledge.AnswerExperiment"),
             Page(_("Products"), "inventory_2", model="shops.Product"),
         ],
     ),
@@ -125,6 +126,14 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
         _("Data"),
         [
             Page(_("KPI dashboard"), "monitoring", url="admin:analytics_dashboard", allowed=_holds(MANAGER_ROLES)),
+            Page(_("Proof of value"), "verified", url="admin:analytics_value", allowed=_holds(MANAGER_ROLES)),
+            Page(
+                _("Answer experiment results"),
+                "science",
+                url="admin:analytics_experiments",
+                allowed=_holds(EXPERIMENT_ROLES),
+            ),
+            Page(_("Measurement policy"), "tune", model="chat.MeasurementPolicy"),
             Page(_("All my shops"), "storefront", url="admin:shops_shop_overview"),
         ],
     ),

@@ -78,7 +78,8 @@ def _count_arms(campaign: Campaign, settled: list[tuple], window: timedelta) -> 
         .filter(~Q(paid_amount=0))
         .values_list("customer_id", "paid_at", "paid_amount")
     ):
-        payments.setdefault(customer_id, []).append((paid_at, float(amount)))
+        if paid_at is not None:
+            payments.setdefault(customer_id, []).append((paid_at, float(amount)))
     for customer_id, trigger_at, skip_reason, refund_status, refund_resolved_at in settled:
         arm = control if skip_reason == Touch.SkipReason.CONTROL else treated
         end = trigger_at + window
