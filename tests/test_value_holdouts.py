@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from analytics.services.value import campaign_lifts
 from analytics.statistics import Verdict, compare
@@ -151,3 +152,20 @@ def test_a_small_campaign_says_its_sample_is_too_small(shop_a):
         touch(campaign, CustomerFactory(shop=shop_a), control=n < 2)
     [lift] = campaign_lifts([shop_a.pk], LATER)
     assert lift.conversion.verdict == Verdict.TOO_SMALL and lift.paid.verdict == Verdict.TOO_SMALL
+
+
+def test_the_api_serves_a_campaigns_lift_in_its_own_shop_only(shop_a, shop_b, api_a):
+    campaign = CampaignFactory(shop=shop_a, kind=Campaign.Kind.CART, control_percent=50)
+    for n, customer in enumerate(CustomerFactory.create_batch(80, shop=shop_a)):
+        touch(campaign, customer, control=n >= 40, trigger=timezone.now() - timedelta(days=10))
+        if n < 20:
+            paid(shop_a, customer, timezone.now() - timedelta(days=9), Decimal("30"))
+    body = api_a.get(f"/api/v1/campaigns/{campaign.pk}/lift/").json()
+    assert (body["treated_targets"], body["control_targets"], body["in_window"]) == (40, 40, 0)
+    assert body["conversion"]["treated"] == 20 and body["conversion"]["control"] == 0
+    expected = compare(20, 40, 0, 40).difference
+    assert body["conversion"]["difference_points"]["low"] == pytest.approx(expected.low)
+    assert body["conversion"]["verdict"] == "higher"
+    assert body["paid"]["treated_mean"] == pytest.approx(15.0) and body["refunds_retained"] is None
+    foreign = CampaignFactory(shop=shop_b)
+    assert api_a.get(f"/api/v1/campaigns/{foreign.pk}/lift/").status_code == 404

@@ -49,28 +49,30 @@ class CampaignLift:
         return self.arms.campaign
 
 
+def campaign_lift(arms: CampaignArms) -> CampaignLift:
+    """Treated against control: conversion, amount paid per target, refunds retained (where there are refunds)."""
+    treated, control = arms.treated, arms.control
+    refunds = (
+        compare(treated.refunds_retained, treated.refunds, control.refunds_retained, control.refunds)
+        if treated.refunds or control.refunds
+        else None
+    )
+    return CampaignLift(
+        arms,
+        compare(treated.converted, treated.targets, control.converted, control.targets),
+        compare_amounts(treated.paid, control.paid),
+        refunds,
+    )
+
+
 def campaign_lifts(shop_ids: list[int], now: datetime) -> list[CampaignLift]:
-    """Every campaign of the shops with a control group or targets in one: treated against control."""
+    """Every campaign of the shops with a control group (now or before): treated against control."""
     campaigns = Campaign.objects.filter(shop_id__in=shop_ids).select_related("shop").order_by("shop__name", "name")
-    lifts = []
-    for arms in campaign_arms(campaigns, now):
-        treated, control = arms.treated, arms.control
-        if not control.targets and not arms.campaign.control_percent:
-            continue  # no control group, ever: nothing to compare
-        refunds = (
-            compare(treated.refunds_retained, treated.refunds, control.refunds_retained, control.refunds)
-            if treated.refunds or control.refunds
-            else None
-        )
-        lifts.append(
-            CampaignLift(
-                arms,
-                compare(treated.converted, treated.targets, control.converted, control.targets),
-                compare_amounts(treated.paid, control.paid),
-                refunds,
-            )
-        )
-    return lifts
+    return [
+        campaign_lift(arms)
+        for arms in campaign_arms(campaigns, now)
+        if arms.control.targets or arms.campaign.control_percent
+    ]
 
 
 # --- answer experiments ----------------------------------------------------------------------------
