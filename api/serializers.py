@@ -295,8 +295,8 @@ class CampaignResultSerializer(serializers.ModelSerializer):
 
 class IntervalSerializer(serializers.Serializer):
     estimate = serializers.FloatField(help_text=_("Treated minus control."))
-    low = serializers.FloatField(help_text=_("Lower end of the 95% confidence interval."))
-    high = serializers.FloatField(help_text=_("Upper end of the 95% confidence interval."))
+    low = serializers.FloatField(help_text=_("Lower end of the 95-percent confidence interval."))
+    high = serializers.FloatField(help_text=_("Upper end of the 95-percent confidence interval."))
 
 
 VERDICT_HELP = _("too_small (sample too small to conclude), higher, lower or no_difference (the interval holds 0).")

@@ -71,7 +71,9 @@ def campaign_lifts(shop_ids: list[int], now: datetime) -> list[CampaignLift]:
     return [
         campaign_lift(arms)
         for arms in campaign_arms(campaigns, now)
-        if arms.control.targets or arms.campaign.control_percent
+        # A campaign without a control group, or without any target yet, has nothing to compare.
+        if (arms.control.targets or arms.campaign.control_percent)
+        and (arms.treated.targets or arms.control.targets or arms.in_window)
     ]
 
 

@@ -40,7 +40,7 @@ def lift(comparison: Comparison | AmountComparison | None, unit: str = "pp"):
     if interval is None:
         return format_html('<span class="value-verdict value-{}">{}</span>', comparison.verdict, verdict)
     return format_html(
-        '<strong class="value-lift">{}</strong> <small class="value-ci">({} {} {} {})</small> '
+        '<strong class="value-lift">{}</strong><br><small class="value-ci">({} {} {} {})</small><br>'
         '<span class="value-verdict value-{}">{}</span>',
         _number(interval.estimate, unit, sign=True),
         _("95% CI"),

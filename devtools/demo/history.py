@@ -99,6 +99,9 @@ EXPERIMENT_QUESTION_SHARE = 0.4
 COMEBACK_TOUCHED = 0.45
 COMEBACK_CONTROL = 0.15
 
+# Orders placed on the shop's platform without a chat and left unpaid, per day: the payment reminders' targets.
+PLATFORM_UNPAID_ORDERS = (4, 6)
+
 # (script, weight): how a demo day's conversations are mixed.
 SCRIPTS = [("faq", 34), ("vague", 10), ("missed", 10), ("recommend", 20), ("order", 12), ("handoff", 14)]
 
@@ -179,6 +182,8 @@ class Player:
             for _ in range(self.rng.randint(4, 6)):
                 start = self.local(day, self.rng.randint(8, 21), self.rng.randint(0, 59))
                 self.at(start, self.conversation(self._script()))
+            for _ in range(self.rng.randint(*PLATFORM_UNPAID_ORDERS)):
+                self.at(self.local(day, self.rng.randint(9, 21), self.rng.randint(0, 59)), self.platform_order())
         self.run()
         self.off_duty()
         for n in range(self.days):
@@ -307,6 +312,11 @@ class Player:
         self.place_order(customer, product, paid=self.rng.random() < 0.7)
         yield from ()
 
+    def platform_order(self) -> Step:
+        """A customer orders on the shop's platform without chatting and leaves it unpaid for now."""
+        self.place_order(self.rng.choice(self.customers), self.rng.choice(self.products), paid=False)
+        yield from ()
+
     def ask_refund(self, order: Order) -> Step:
         """Days later the shopper wants to return it: the shop's platform reports a refund request (no service
         stands for the platform: the row is written as the demo's orders are)."""
@@ -397,9 +407,14 @@ class Player:
         yield from ()
 
     def comeback(self, touch: Touch) -> Step:
-        """A touched customer replies in the chat and pays: their unpaid order, or a new one; or, asked to keep
-        what they wanted to return, keeps it (the platform reports the refund withdrawn). A control customer
-        does the same unprompted."""
+        """A touched customer pays their unpaid order in the shop's app; or replies in the chat and orders anew;
+        or, asked to keep what they wanted to return, keeps it (the platform reports the refund withdrawn). A
+        control customer does the same unprompted."""
+        unpaid = Order.objects.filter(pk=touch.order_id, status=Order.Status.UNPAID).first() if touch.order_id else None
+        if unpaid is not None:
+            yield self.seconds(120, 1800)  # reminded (or not), the customer pays in the shop's app
+            self.pay(unpaid)
+            return
         visitor = chat.open_visitor(self.shop, customer=touch.customer)
         if touch.refund_id is not None:
             self.say(visitor, self.rng.choice(KEEP))
@@ -412,22 +427,21 @@ class Player:
             return
         self.say(visitor, self.rng.choice(COMEBACK))
         yield self.seconds(120, 1800)
-        unpaid = Order.objects.filter(pk=touch.order_id, status=Order.Status.UNPAID).first() if touch.order_id else None
-        if unpaid is not None:
-            upsert_orders(
-                self.shop,
-                [
-                    {
-                        "external_id": unpaid.external_id,
-                        "status": Order.Status.PAID,
-                        "paid_amount": unpaid.total_amount,
-                        "paid_at": timezone.now(),
-                    }
-                ],
-            )
-        else:
-            self.place_order(touch.customer, touch.product or self.rng.choice(self.products), paid=True)
+        self.place_order(touch.customer, touch.product or self.rng.choice(self.products), paid=True)
         yield from self.finish(visitor, self._score("comeback"))
+
+    def pay(self, order: Order) -> None:
+        upsert_orders(
+            self.shop,
+            [
+                {
+                    "external_id": order.external_id,
+                    "status": Order.Status.PAID,
+                    "paid_amount": order.total_amount,
+                    "paid_at": timezone.now(),
+                }
+            ],
+        )
 
 
 def played(shop: Shop) -> bool:
