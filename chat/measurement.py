@@ -32,7 +32,7 @@ def window_days(shop_ids: list[int]) -> dict[int, int]:
 def save_measurement_policy(policy: MeasurementPolicy) -> MeasurementPolicy:
     """The one write of a policy (the admin's): a changed holdout share restarts the comparison from now,
     since conversations drawn under another share are not one randomised group."""
-    policy.full_clean()
+    policy.full_clean(validate_unique=False)  # a second policy of the shop is merged onto its first
     before = MeasurementPolicy.objects.select_for_update().filter(shop_id=policy.shop_id).first()
     previous = before.bot_holdout_percent if before is not None else 0
     if policy.bot_holdout_percent != previous or (policy.bot_holdout_percent and policy.bot_holdout_since is None):

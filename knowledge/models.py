@@ -9,6 +9,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -239,7 +240,9 @@ class AnswerExperiment(models.Model):
     card = models.ForeignKey(FAQCard, on_delete=models.CASCADE, related_name="experiments", verbose_name=_("card"))
     answer_b = models.TextField(_("second answer (B)"), max_length=2000)
     # B's share of the shoppers, in %.
-    share_b = models.PositiveSmallIntegerField(_("share seeing B (%)"), default=50)
+    share_b = models.PositiveSmallIntegerField(
+        _("share seeing B (%)"), default=50, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     kept = models.CharField(_("answer kept"), max_length=1, choices=Variant.choices, blank=True)

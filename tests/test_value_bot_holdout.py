@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from analytics.services.value import bot_holdout_reports
@@ -90,3 +91,18 @@ def test_the_report_compares_the_bot_with_humans_only_since_the_share_was_set(sh
     assert (report.satisfaction.first, report.satisfaction.first_n) == (4, 6)
     assert (report.satisfaction.second, report.satisfaction.second_n) == (1, 4)
     assert report.satisfaction.verdict == "too_small"
+
+
+def test_a_manager_sets_the_holdout_in_the_admin_for_their_shop_only(client, shop_a, shop_b, manager_a):
+    client.force_login(manager_a)
+    url = reverse("admin:chat_measurementpolicy_add")
+    foreign = client.post(url, {"shop": shop_b.pk, "durable_window_days": 7, "bot_holdout_percent": 10})
+    assert foreign.status_code == 200 and not MeasurementPolicy.objects.exists()
+    too_much = client.post(url, {"shop": shop_a.pk, "durable_window_days": 7, "bot_holdout_percent": 80})
+    assert too_much.status_code == 200 and not MeasurementPolicy.objects.exists()
+    assert client.post(url, {"shop": shop_a.pk, "durable_window_days": 5, "bot_holdout_percent": 10}).status_code == 302
+    policy = MeasurementPolicy.objects.get()
+    assert (policy.shop, policy.durable_window_days, policy.bot_holdout_percent) == (shop_a, 5, 10)
+    assert policy.bot_holdout_since is not None
+    other = MeasurementPolicy.objects.create(shop=shop_b)
+    assert client.get(reverse("admin:chat_measurementpolicy_change", args=[other.pk])).status_code == 404

@@ -134,3 +134,22 @@ def test_an_agent_may_not_open_the_experiments_page_and_a_bad_post_is_a_400(clie
     assert client.get(reverse("admin:analytics_experiments")).status_code == 403
     client.force_login(trainer_a)
     assert client.post(reverse("admin:analytics_experiments"), {"experiment": "x", "keep": "c"}).status_code == 400
+
+
+def test_a_trainer_starts_an_experiment_in_the_admin_on_their_own_shops_cards_only(
+    client, shop_a, shop_b, card, trainer_a
+):
+    foreign = FAQCardFactory(shop=shop_b, question="几天到", answer="三天")
+    client.force_login(trainer_a)
+    url = reverse("admin:knowledge_answerexperiment_add")
+    refused = client.post(url, {"card": foreign.pk, "answer_b": "两天", "share_b": 50})
+    assert refused.status_code == 200 and not AnswerExperiment.objects.exists()
+    same = client.post(url, {"card": card.pk, "answer_b": "默认发中通快递", "share_b": 50})
+    assert same.status_code == 200 and not AnswerExperiment.objects.exists()
+    response = client.post(url, {"card": card.pk, "answer_b": "顺丰包邮", "share_b": 30})
+    assert response.status_code == 302
+    experiment = AnswerExperiment.objects.get()
+    assert (experiment.shop, experiment.share_b, experiment.started_by) == (shop_a, 30, trainer_a)
+    changelist = reverse("admin:knowledge_answerexperiment_changelist")
+    client.post(changelist, {"action": "keep_b", "_selected_action": [experiment.pk]})
+    assert FAQCard.objects.get(pk=card.pk).answer == "顺丰包邮"
