@@ -43,6 +43,8 @@ TOPIC_INTENTS = frozenset(
         Intent.LIVE,
     }
 )
+# Order ids per query: SQLite takes at most 32,766 parameters in one statement.
+IN_BATCH = 5000
 # A later hand-off for these reasons is the shopper asking for a human.
 ASKED_FOR_HUMAN = (HandoffReason.REQUESTED, HandoffReason.ANGRY)
 
@@ -168,8 +170,8 @@ def outcomes(conversations: QuerySet[Conversation], now: datetime) -> dict[int, 
         )
         if bot_resolved and settled and ended_at is not None:
             resolved[pk] = (shop_id, _shopper(customer_id, token), ended_at, ended_at + window, _order_id(order))
-    _topics(result)
-    _losses(result, resolved)
+    _topics(result, conversations.values("pk"))
+    _losses(result, resolved, conversations)
     return result
 
 
@@ -177,47 +179,55 @@ def _order_id(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _topics(result: dict[int, Outcome]) -> None:
-    ids = list(result)
+def _topics(result: dict[int, Outcome], ids: QuerySet) -> None:
+    """The cards that answered and the tasks asked in each conversation (``ids``: a subquery of their ids)."""
     for conversation_id, card_id, question in AnswerLog.objects.filter(
         conversation_id__in=ids, outcome=AnswerOutcome.ANSWER, card__isnull=False
     ).values_list("conversation_id", "card_id", "card__question"):
-        result[conversation_id].cards[card_id] = question
+        if conversation_id in result:
+            result[conversation_id].cards[card_id] = question
+    for conversation_id, intents in _intents(ids).items():
+        if conversation_id in result:
+            result[conversation_id].intents |= intents
+
+
+def _intents(ids: QuerySet) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
     for conversation_id, intent in (
         Message.objects.filter(conversation_id__in=ids, sender=Message.Sender.SHOPPER, intent__in=TOPIC_INTENTS)
         .values_list("conversation_id", "intent")
         .distinct()
     ):
-        result[conversation_id].intents.add(intent)
+        found.setdefault(conversation_id, set()).add(intent)
+    return found
 
 
-def _losses(result: dict[int, Outcome], resolved: dict[int, tuple]) -> None:
+def _losses(result: dict[int, Outcome], resolved: dict[int, tuple], conversations: QuerySet[Conversation]) -> None:
     """Why each settled bot resolution was lost, from the shoppers' later conversations and the orders discussed."""
     if not resolved:
         return
     first = min(r[2] for r in resolved.values())
     last = max(r[3] for r in resolved.values())
     shop_ids = {r[0] for r in resolved.values()}
-    customers = [key for _s, (kind, key), *_ in resolved.values() if kind == "c"]
-    tokens = [key for _s, (kind, key), *_ in resolved.values() if kind == "v"]
-    later_rows = list(
-        Conversation.objects.filter(shop_id__in=shop_ids, started_at__gte=first, started_at__lte=last)
-        .filter(Q(customer_id__in=customers) | Q(customer__isnull=True, visitor_token__in=tokens))
-        .values_list("pk", "shop_id", "customer_id", "visitor_token", "started_at", "handoff_reason", "state__order")
+    # The same shoppers' conversations in the windows (subqueries: any number of shoppers; Python keeps the
+    # ones of the right shopper and window).
+    later = Conversation.objects.filter(shop_id__in=shop_ids, started_at__gte=first, started_at__lte=last).filter(
+        Q(customer_id__in=conversations.filter(customer__isnull=False).values("customer_id"))
+        | Q(
+            customer__isnull=True, visitor_token__in=conversations.filter(customer__isnull=True).values("visitor_token")
+        )
     )
-    later_ids = [row[0] for row in later_rows]
+    later_rows = list(
+        later.values_list(
+            "pk", "shop_id", "customer_id", "visitor_token", "started_at", "handoff_reason", "state__order"
+        )
+    )
     cards: dict[int, set[int]] = {}
     for conversation_id, card_id in AnswerLog.objects.filter(
-        conversation_id__in=later_ids, outcome=AnswerOutcome.ANSWER, card__isnull=False
+        conversation_id__in=later.values("pk"), outcome=AnswerOutcome.ANSWER, card__isnull=False
     ).values_list("conversation_id", "card_id"):
         cards.setdefault(conversation_id, set()).add(card_id)
-    intents: dict[int, set[str]] = {}
-    for conversation_id, intent in (
-        Message.objects.filter(conversation_id__in=later_ids, sender=Message.Sender.SHOPPER, intent__in=TOPIC_INTENTS)
-        .values_list("conversation_id", "intent")
-        .distinct()
-    ):
-        intents.setdefault(conversation_id, set()).add(intent)
+    intents = _intents(later.values("pk"))
     by_shopper: dict[tuple[int, tuple[str, int | str]], list[tuple]] = {}
     for pk, shop_id, customer_id, token, started_at, reason, order in later_rows:
         by_shopper.setdefault((shop_id, _shopper(customer_id, token)), []).append(
@@ -244,16 +254,17 @@ def _losses(result: dict[int, Outcome], resolved: dict[int, tuple]) -> None:
 def _order_events(orders: set[int], first: datetime, last: datetime) -> dict[int, list[datetime]]:
     """When each order got a refund request or a complaint work order, between ``first`` and ``last``."""
     events: dict[int, list[datetime]] = {}
-    if not orders:
-        return events
-    for order_id, at in Refund.objects.filter(
-        order_id__in=orders, created_at__gte=first, created_at__lte=last
-    ).values_list("order_id", "created_at"):
-        events.setdefault(order_id, []).append(at)
-    for order_id, at in WorkOrder.objects.filter(
-        order_id__in=orders, kind=WorkOrder.Kind.COMPLAINT, created_at__gte=first, created_at__lte=last
-    ).values_list("order_id", "created_at"):
-        events.setdefault(order_id, []).append(at)
+    ordered = sorted(orders)
+    for start in range(0, len(ordered), IN_BATCH):
+        batch = ordered[start : start + IN_BATCH]
+        for order_id, at in Refund.objects.filter(
+            order_id__in=batch, created_at__gte=first, created_at__lte=last
+        ).values_list("order_id", "created_at"):
+            events.setdefault(order_id, []).append(at)
+        for order_id, at in WorkOrder.objects.filter(
+            order_id__in=batch, kind=WorkOrder.Kind.COMPLAINT, created_at__gte=first, created_at__lte=last
+        ).values_list("order_id", "created_at"):
+            events.setdefault(order_id, []).append(at)
     return events
 
 

@@ -117,8 +117,11 @@ def experiment_reports(shop_ids: list[int], now: datetime, *, running_only: bool
             variant: [pk for pk, variants in seen.items() if variants == {variant}]
             for variant in AnswerExperiment.Variant.values
         }
-        every = outcomes(Conversation.objects.filter(pk__in=[*arm_ids["a"], *arm_ids["b"]]), now)
-        converted = converted_ids(Conversation.objects.filter(pk__in=list(every)))
+        saw = Conversation.objects.filter(
+            pk__in=AnswerLog.objects.filter(experiment=experiment).values("conversation_id")
+        )
+        every = outcomes(saw, now)
+        converted = converted_ids(saw)
         arms = {v: [every[pk] for pk in ids if pk in every] for v, ids in arm_ids.items()}
         settled = {v: [o for o in arm if o.settled] for v, arm in arms.items()}
         known = {

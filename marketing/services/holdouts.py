@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from shops.models import Order, Refund
@@ -55,21 +55,22 @@ def campaign_arms(campaigns: Iterable[Campaign], now: datetime | None = None) ->
     for campaign in campaigns:
         window = outcome_window(campaign)
         touches = Touch.objects.filter(campaign=campaign)
+        due = touches.filter(trigger_at__lte=now - window)
         settled = list(
-            touches.filter(trigger_at__lte=now - window)
-            .order_by("pk")
-            .values_list("customer_id", "trigger_at", "skip_reason", "refund__status", "refund__resolved_at")
+            due.order_by("pk").values_list(
+                "customer_id", "trigger_at", "skip_reason", "refund__status", "refund__resolved_at"
+            )
         )
         in_window = touches.filter(trigger_at__gt=now - window).count()
-        results.append(CampaignArms(campaign, *_count_arms(campaign, settled, window), in_window=in_window))
+        results.append(CampaignArms(campaign, *_count_arms(campaign, settled, due, window), in_window=in_window))
     return results
 
 
-def _count_arms(campaign: Campaign, settled: list[tuple], window: timedelta) -> tuple[Arm, Arm]:
+def _count_arms(campaign: Campaign, settled: list[tuple], due: QuerySet[Touch], window: timedelta) -> tuple[Arm, Arm]:
     treated, control = Arm(), Arm()
     if not settled:
         return treated, control
-    customers = {row[0] for row in settled}
+    customers = due.values("customer_id")  # a subquery: any number of targets
     first = min(row[1] for row in settled)
     last = max(row[1] for row in settled) + window
     payments: dict[int, list[tuple[datetime, float]]] = {}
