@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from analytics.statistics import compare, compare_amounts
+from analytics.templatetags.value_figures import lift
 from chat.models import Conversation, MeasurementPolicy
 from knowledge.experiments import start_experiment
 from marketing.models import Touch
@@ -77,3 +79,14 @@ def test_a_manager_of_both_shops_sees_both(client, both_shops):
     client.force_login(manager)
     html = client.get(reverse("admin:analytics_value")).content.decode()
     assert "活动A" in html and "活动B" in html
+
+
+def test_a_lift_reads_as_the_difference_its_interval_and_its_verdict():
+    with translation.override("en"):
+        points = str(lift(compare(560, 700, 480, 800)))
+        money = str(lift(compare_amounts([0.0] * 40 + [10.0] * 40, [0.0] * 60 + [10.0] * 20), "¥"))
+        small = str(lift(compare(3, 10, 1, 10)))
+    assert "+20.0 pp" in points and "95% CI +15.4 pp to +24.4 pp" in points and "higher, beyond chance" in points
+    assert "+¥2.50" in money and "¥" in money
+    assert "sample too small to conclude" in small
+    assert lift(None) == "—"

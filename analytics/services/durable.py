@@ -69,7 +69,6 @@ class Outcome:
     shop_id: int
     shop_name: str
     channel: str
-    started_at: datetime
     bot_resolved: bool
     handed_over: bool
     settled: bool
@@ -166,7 +165,7 @@ def outcomes(conversations: QuerySet[Conversation], now: datetime) -> dict[int, 
         window = windows[shop_id]
         settled = (ended_at + window <= now) if ended_at is not None and bot_resolved else (started_at + window <= now)
         result[pk] = Outcome(
-            shop_id, shop_name, channel, started_at, bot_resolved, handed_over_at is not None, settled, customer_id
+            shop_id, shop_name, channel, bot_resolved, handed_over_at is not None, settled, customer_id
         )
         if bot_resolved and settled and ended_at is not None:
             resolved[pk] = (shop_id, _shopper(customer_id, token), ended_at, ended_at + window, _order_id(order))

@@ -18,16 +18,11 @@ def _verdict_text(verdict: Verdict) -> str:
     }[verdict]
 
 
-def _number(value: float, unit: str, *, sign: bool) -> str:
-    """3.2 pp, ¥12.50: points with one decimal, money with two."""
-    text = f"{value:+.2f}" if unit == "¥" else f"{value:+.1f}"
-    if not sign:
-        text = text.lstrip("+")
-    return (
-        f"{text[0]}¥{text[1:]}"
-        if unit == "¥" and text[0] in "+-"
-        else (f"¥{text}" if unit == "¥" else f"{text} {unit}")
-    )
+def _number(value: float, unit: str) -> str:
+    """+3.2 pp, -¥12.50: the sign always, points with one decimal, yuan with two."""
+    if unit == "¥":
+        return f"{'-' if value < 0 else '+'}¥{abs(value):.2f}"
+    return f"{value:+.1f} {unit}"
 
 
 @register.simple_tag
@@ -42,11 +37,11 @@ def lift(comparison: Comparison | AmountComparison | None, unit: str = "pp"):
     return format_html(
         '<strong class="value-lift">{}</strong><br><small class="value-ci">({} {} {} {})</small><br>'
         '<span class="value-verdict value-{}">{}</span>',
-        _number(interval.estimate, unit, sign=True),
+        _number(interval.estimate, unit),
         _("95% CI"),
-        _number(interval.low, unit, sign=True),
+        _number(interval.low, unit),
         _("to"),
-        _number(interval.high, unit, sign=True),
+        _number(interval.high, unit),
         comparison.verdict,
         verdict,
     )
