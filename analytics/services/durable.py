@@ -13,8 +13,9 @@ over settled conversations only: those whose window has closed (a bot resolution
 durable nor lost yet). The plain figure beside it is counted over the same conversations.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,6 +54,10 @@ class LossReason(StrEnum):
     ASKED_FOR_HUMAN = "asked_for_human"
     CAME_BACK = "came_back"
     REFUND_OR_COMPLAINT = "refund_or_complaint"
+
+
+# What the shopper's later conversations can show.
+LATER_REASONS = frozenset({LossReason.ASKED_FOR_HUMAN, LossReason.CAME_BACK})
 
 
 LOSS_LABELS = {
@@ -227,25 +232,32 @@ def _losses(result: dict[int, Outcome], resolved: dict[int, tuple], conversation
     ).values_list("conversation_id", "card_id"):
         cards.setdefault(conversation_id, set()).add(card_id)
     intents = _intents(later.values("pk"))
+    # Each shopper's conversations by start, so each resolution reads only those within its window.
     by_shopper: dict[tuple[int, tuple[str, int | str]], list[tuple]] = {}
-    for pk, shop_id, customer_id, token, started_at, reason, order in later_rows:
+    for pk, shop_id, customer_id, token, started_at, reason, order in sorted(later_rows, key=lambda r: r[4]):
         by_shopper.setdefault((shop_id, _shopper(customer_id, token)), []).append(
-            (pk, started_at, reason, _order_id(order))
+            (started_at, pk, reason, _order_id(order))
         )
+    starts = {key: [row[0] for row in rows] for key, rows in by_shopper.items()}
     orders = {r[4] for r in resolved.values() if r[4] is not None}
     refunds = _order_events(orders, first, last)
     for pk, (shop_id, shopper, ended_at, until, order) in resolved.items():
         outcome = result[pk]
-        for other, started_at, reason, other_order in by_shopper.get((shop_id, shopper), ()):
-            if other == pk or not ended_at <= started_at <= until:
+        own_cards = set(outcome.cards)
+        rows = by_shopper.get((shop_id, shopper), [])
+        times = starts.get((shop_id, shopper), [])
+        for _started_at, other, reason, other_order in rows[bisect_left(times, ended_at) : bisect_right(times, until)]:
+            if other == pk:
                 continue
             if reason in ASKED_FOR_HUMAN:
                 outcome.reasons.add(LossReason.ASKED_FOR_HUMAN)
-            same_card = bool(cards.get(other, set()) & set(outcome.cards))
-            same_task = bool(intents.get(other, set()) & outcome.intents)
+            same_card = not own_cards.isdisjoint(cards.get(other, ()))
+            same_task = not outcome.intents.isdisjoint(intents.get(other, ()))
             same_order = order is not None and other_order == order
             if same_card or same_task or same_order:
                 outcome.reasons.add(LossReason.CAME_BACK)
+            if outcome.reasons >= LATER_REASONS:
+                break  # nothing more a later conversation can add
         if order is not None and any(ended_at <= at <= until for at in refunds.get(order, ())):
             outcome.reasons.add(LossReason.REFUND_OR_COMPLAINT)
 
@@ -281,10 +293,13 @@ class DurableReport:
 TOP_CARDS = 15
 
 
-def _grouped(items: Iterable[tuple[str, Outcome]]) -> list[Resolution]:
+def _grouped(items: Iterable[tuple[str, Outcome]], label: Callable[[str], str] = str) -> list[Resolution]:
+    """The outcomes grouped by key, each group named by ``label(key)`` (translated once per group)."""
     groups: dict[str, Resolution] = {}
-    for label, outcome in items:
-        groups.setdefault(label, Resolution(label)).add(outcome)
+    for key, outcome in items:
+        if key not in groups:
+            groups[key] = Resolution(label(key))
+        groups[key].add(outcome)
     return sorted(groups.values(), key=lambda r: (-r.conversations, r.label))
 
 
@@ -298,8 +313,8 @@ def durable_report(conversations: QuerySet[Conversation], now: datetime) -> Dura
     return DurableReport(
         total=total,
         by_shop=_grouped((o.shop_name, o) for o in settled),
-        by_channel=_grouped((channel_of(o.channel), o) for o in settled),
+        by_channel=_grouped(((o.channel, o) for o in settled), channel_of),
         by_card=_grouped((question, o) for o in settled for question in o.cards.values())[:TOP_CARDS],
-        by_intent=_grouped((intent_label(intent), o) for o in settled for intent in sorted(o.intents)),
+        by_intent=_grouped(((intent, o) for o in settled for intent in sorted(o.intents)), intent_label),
         pending=len(every) - len(settled),
     )
