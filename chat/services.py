@@ -135,8 +135,10 @@ def staff_access_changed(sender, instance, **kwargs) -> None:
 _VISITOR_SIGNER = signing.Signer(salt="shopbee.chat.visitor")
 
 
-def new_visitor_token() -> str:
-    return _VISITOR_SIGNER.sign(secrets.token_urlsafe(12))
+def new_visitor_token(random_part: str | None = None) -> str:
+    """A signed visitor token; ``random_part`` only for a caller that must replay the same tokens (the demo
+    history, whose bot holdout and answer experiments draw anonymous shoppers by their token)."""
+    return _VISITOR_SIGNER.sign(random_part or secrets.token_urlsafe(12))
 
 
 def _issued_visitor_token(token: str) -> bool:

@@ -229,7 +229,9 @@ class Player:
         customer = self.rng.choice(self.customers) if self.rng.random() < 0.75 else None
         if script == "order" and customer is None:
             customer = self.rng.choice(self.customers)
-        visitor = chat.open_visitor(self.shop, customer=customer)
+        # Seeded tokens: the same anonymous shoppers on every machine, drawn alike by the holdout and experiments.
+        token = chat.new_visitor_token(f"demo-{self.rng.getrandbits(64):016x}")
+        visitor = chat.open_visitor(self.shop, visitor_token=token, customer=customer)
         play: Callable[[chat.Visitor], Step] = getattr(self, f"_{script}")
         yield from play(visitor)
         yield from self.finish(visitor, self._score(script))
