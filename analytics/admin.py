@@ -180,6 +180,10 @@ class QAReportAdmin(ShopScopedAdmin):
             path("dashboard/", page(self, views.dashboard_view), name="analytics_dashboard"),
             path("dashboard/<int:shop_id>/", page(self, views.dashboard_view), name="analytics_shop_dashboard"),
             path("scorecards/", page(self, views.scorecards_view), name="analytics_scorecards"),
+            path("value/", page(self, views.value_view), name="analytics_value"),
+            path("value/<int:shop_id>/", page(self, views.value_view), name="analytics_shop_value"),
+            path("experiments/", page(self, views.experiments_view), name="analytics_experiments"),
+            path("experiments/<int:shop_id>/", page(self, views.experiments_view), name="analytics_shop_experiments"),
             *super().get_urls(),
         ]
 

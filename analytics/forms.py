@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import BASE_INPUT_CLASSES
 
+from knowledge.models import AnswerExperiment
 from shops.models import Shop
 
 from .models import TrainingSession
@@ -55,3 +56,10 @@ class StartTrainingForm(forms.Form):
 
 class TrainingReplyForm(forms.Form):
     reply = forms.CharField(label=_("Your reply"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class KeepAnswerForm(forms.Form):
+    """The one click that ends an answer experiment keeping A or B."""
+
+    experiment = forms.IntegerField(min_value=1)
+    keep = forms.ChoiceField(choices=AnswerExperiment.Variant.choices)

@@ -10,3 +10,5 @@ QA_ROLES = (Role.MANAGER, Role.QA)
 MANAGER_ROLES = (Role.MANAGER,)
 # Practising as a trainee (managers also watch every trainee of their shops).
 TRAINING_ROLES = (Role.MANAGER, Role.AGENT)
+# The answer experiments' report, and keeping the winner: the shop's knowledge editors.
+EXPERIMENT_ROLES = (Role.MANAGER, Role.TRAINER)

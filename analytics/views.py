@@ -2,23 +2,28 @@
 scorecards and the trainee's practice pages. Wrapped in admin_site.admin_view by the admin; each page
 checks the user's shops itself."""
 
+from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from knowledge.experiments import keep_answer
+from knowledge.models import AnswerExperiment
 from shops.services import visible_shops
 from shops.spreadsheets import CsvWriter
 
-from .forms import DashboardForm, PeriodForm, StartTrainingForm, TrainingReplyForm
+from .forms import DashboardForm, KeepAnswerForm, PeriodForm, StartTrainingForm, TrainingReplyForm
 from .models import TrainingSession
-from .roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
+from .roles import EXPERIMENT_ROLES, MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from .services.dashboard import Dashboard, build_dashboard, cost_per_agent_day_default
 from .services.reports import scorecards
 from .services.training import TrainingUnavailable, answer_turn, current_turn, start_training
+from .services.value import build_value_report, experiment_reports
 
 
 def _shops(request: HttpRequest, roles, shop_id: int | None):
@@ -171,3 +176,47 @@ def training_practice_view(request: HttpRequest, admin_context: dict, session_id
         "form": form if is_trainee else None,
     }
     return TemplateResponse(request, "analytics/training_practice.html", context, status=status)
+
+
+def value_view(request: HttpRequest, admin_context: dict, shop_id: int | None = None) -> HttpResponse:
+    """Proof of value: durable resolution, campaign holdouts, answer experiments and the bot holdout."""
+    shops, shop = _shops(request, MANAGER_ROLES, shop_id)
+    form = PeriodForm(request.GET)
+    context = {**admin_context, "form": form, "shop": shop, "shops": shops}
+    context["title"] = (
+        _("Proof of value: %(shop)s") % {"shop": shop.name} if shop else _("Proof of value: all my shops")
+    )
+    if not form.is_valid():
+        return TemplateResponse(request, "analytics/value.html", context, status=400)
+    context["report"] = build_value_report(
+        [s.pk for s in shops], form.cleaned_data["start"], form.cleaned_data["end"], timezone.now()
+    )
+    return TemplateResponse(request, "analytics/value.html", context)
+
+
+def experiments_view(request: HttpRequest, admin_context: dict, shop_id: int | None = None) -> HttpResponse:
+    """The answer experiments of the user's shops, B against A; a POST keeps the winner (one click)."""
+    shops, shop = _shops(request, EXPERIMENT_ROLES, shop_id)
+    status = 200
+    if request.method == "POST":
+        form = KeepAnswerForm(request.POST)
+        if form.is_valid():
+            experiment = get_object_or_404(
+                AnswerExperiment.objects.filter(shop__in=[s.pk for s in shops]), pk=form.cleaned_data["experiment"]
+            )
+            try:
+                keep_answer(experiment, form.cleaned_data["keep"], user=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Experiment ended: the answer kept is now the card's."))
+            return redirect(request.get_full_path())
+        status = 400
+    context = {
+        **admin_context,
+        "shop": shop,
+        "shops": shops,
+        "title": _("Answer experiments: %(shop)s") % {"shop": shop.name} if shop else _("Answer experiments"),
+        "experiments": experiment_reports([s.pk for s in shops], timezone.now()),
+    }
+    return TemplateResponse(request, "analytics/experiments.html", context, status=status)

@@ -293,6 +293,49 @@ class CampaignResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class IntervalSerializer(serializers.Serializer):
+    estimate = serializers.FloatField(help_text=_("Treated minus control."))
+    low = serializers.FloatField(help_text=_("Lower end of the 95-percent confidence interval."))
+    high = serializers.FloatField(help_text=_("Upper end of the 95-percent confidence interval."))
+
+
+VERDICT_HELP = _("too_small (sample too small to conclude), higher, lower or no_difference (the interval holds 0).")
+
+
+class ProportionLiftSerializer(serializers.Serializer):
+    treated = serializers.IntegerField(source="first")
+    treated_of = serializers.IntegerField(source="first_n")
+    control = serializers.IntegerField(source="second")
+    control_of = serializers.IntegerField(source="second_n")
+    difference_points = IntervalSerializer(
+        source="difference", allow_null=True, help_text=_("In percentage points (Newcombe's hybrid score interval).")
+    )
+    verdict = serializers.CharField(help_text=VERDICT_HELP)
+
+
+class AmountLiftSerializer(serializers.Serializer):
+    treated_mean = serializers.FloatField(source="first_mean", allow_null=True)
+    control_mean = serializers.FloatField(source="second_mean", allow_null=True)
+    difference = IntervalSerializer(
+        allow_null=True, help_text=_("Paid per target, in yuan (percentile bootstrap, fixed seed).")
+    )
+    verdict = serializers.CharField(help_text=VERDICT_HELP)
+
+
+class CampaignLiftSerializer(serializers.Serializer):
+    """A campaign's targets touched against its control group (never touched), over the targets whose window
+    (the campaign's delay plus 72 hours after the trigger) has closed."""
+
+    campaign = serializers.IntegerField(source="campaign.pk")
+    control_percent = serializers.IntegerField(source="campaign.control_percent")
+    treated_targets = serializers.IntegerField(source="arms.treated.targets")
+    control_targets = serializers.IntegerField(source="arms.control.targets")
+    in_window = serializers.IntegerField(source="arms.in_window", help_text=_("Targets still in their window."))
+    conversion = ProportionLiftSerializer()
+    paid = AmountLiftSerializer()
+    refunds_retained = ProportionLiftSerializer(source="refunds", allow_null=True)
+
+
 class FollowUpQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     days = serializers.IntegerField(min_value=1, max_value=365, default=30)

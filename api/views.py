@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.models import QAFinding, Severity
+from analytics.services.value import campaign_lift
 from chat.channels.inbound import receive
 from chat.models import ChannelConnection, Conversation, InvoiceRequest, Message, WorkOrder
 from chat.records import fulfil_invoice, open_work_order, update_work_order
@@ -23,7 +24,7 @@ from chat.services import ChatError
 from knowledge.models import FAQCard
 from knowledge.services import disable_faq_card, save_faq_card
 from marketing.models import Campaign, LiveSession
-from marketing.services import follow_up_candidates, with_results
+from marketing.services import campaign_arms, follow_up_candidates, with_results
 from shops.models import Customer, Order, Product, Shop
 from shops.services import upsert_customers, upsert_orders, upsert_products
 
@@ -457,6 +458,14 @@ class CampaignResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sh
 
     def get_queryset(self):
         return with_results(super().get_queryset()).order_by("pk")
+
+    @extend_schema(responses=s.CampaignLiftSerializer)
+    @action(detail=True, methods=["get"])
+    def lift(self, request: Request, pk=None) -> Response:
+        """The campaign's lift: its touched targets against its control group, with 95% confidence intervals."""
+        campaign = self.get_object()
+        [arms] = campaign_arms([campaign])
+        return Response(s.CampaignLiftSerializer(campaign_lift(arms)).data)
 
 
 @extend_schema_view(

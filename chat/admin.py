@@ -18,6 +18,7 @@ from .channels import CHANNELS
 from .channels.base import ChannelError
 from .channels.connections import check_connection, save_connection, secrets_of
 from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
+from .measurement import save_measurement_policy
 from .models import (
     AgentSeat,
     CannedReply,
@@ -26,6 +27,7 @@ from .models import (
     Conversation,
     EmailRecord,
     InvoiceRequest,
+    MeasurementPolicy,
     Message,
     ServiceDesk,
     SlaBreach,
@@ -329,6 +331,20 @@ class ServiceDeskAdmin(ShopScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         assignment.save_desk(obj)
+
+
+@admin.register(MeasurementPolicy)
+class MeasurementPolicyAdmin(ShopScopedAdmin):
+    """A shop's durable-resolution window and bot holdout; managers edit."""
+
+    view_roles = (Role.MANAGER,)
+    list_display = ["shop", "durable_window_days", "bot_holdout_percent", "bot_holdout_since"]
+    list_select_related = ["shop"]
+    fields = ["shop", "durable_window_days", "bot_holdout_percent", "bot_holdout_since"]
+    readonly_fields = ["bot_holdout_since"]
+
+    def save_model(self, request, obj, form, change):
+        save_measurement_policy(obj)
 
 
 @admin.register(AgentSeat)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from shops.quota import QUOTA_HANDOFF_REASON
+from shops.quota import HOLDOUT_HANDOFF_REASON, QUOTA_HANDOFF_REASON
 
 
 class Intent(StrEnum):
@@ -55,6 +55,7 @@ class HandoffReason(StrEnum):
     ANGRY = "angry"
     FALLBACKS = "fallbacks"
     QUOTA = QUOTA_HANDOFF_REASON  # the shop's bot quota was used up (shops.quota)
+    HOLDOUT = HOLDOUT_HANDOFF_REASON  # the shop's bot holdout drew the shopper (chat.MeasurementPolicy)
 
 
 # What people read for each value (the back office's transcripts, lists and home page); every value has one,
@@ -87,6 +88,7 @@ HANDOFF_REASON_LABELS: dict[HandoffReason, Promise] = {
     HandoffReason.ANGRY: _("Angry shopper"),
     HandoffReason.FALLBACKS: _("Bot did not understand repeatedly"),
     HandoffReason.QUOTA: _("Bot quota used up"),
+    HandoffReason.HOLDOUT: _("Bot holdout (measuring the bot)"),
 }
 
 

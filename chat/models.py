@@ -465,6 +465,48 @@ class SlaBreach(models.Model):
         return f"#{self.conversation_id} · {self.get_kind_display()}"
 
 
+class MeasurementPolicy(models.Model):
+    """How a shop measures what its bot is worth: the window a bot resolution must hold for, and the
+    optional bot holdout (a share of new conversations, drawn by a stable hash of the shopper, goes straight
+    to the human agents, so the bot's effect on conversion and satisfaction can be measured without bias)."""
+
+    shop = models.OneToOneField(
+        Shop, on_delete=models.CASCADE, related_name="measurement_policy", verbose_name=_("shop")
+    )
+    durable_window_days = models.PositiveSmallIntegerField(
+        _("durable resolution window (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_(
+            "A conversation the bot closed counts as durably resolved when, for this many days, the shopper "
+            "did not ask for a human, did not come back about the same topic and opened no refund or complaint."
+        ),
+    )
+    bot_holdout_percent = models.PositiveSmallIntegerField(
+        _("bot holdout (%)"),
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text=_("0: off. Otherwise this share of new conversations goes straight to the human agents (0-50)."),
+    )
+    # When the holdout share last changed: only conversations since then are compared.
+    bot_holdout_since = models.DateTimeField(_("bot holdout since"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("measurement policy")
+        verbose_name_plural = _("measurement policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(durable_window_days__gte=1, durable_window_days__lte=60),
+                name="measurement_window_1_to_60_days",
+            ),
+            models.CheckConstraint(condition=Q(bot_holdout_percent__lte=50), name="measurement_holdout_at_most_50"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.durable_window_days} d · {self.bot_holdout_percent}%"
+
+
 # --- assignment: seats, the shop's desk, the queue (chat.assignment) ------------------------------
 
 

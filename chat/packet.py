@@ -21,6 +21,7 @@ REASON_LABELS: dict[str, str] = {
     HandoffReason.ANGRY: "顾客情绪激动",
     HandoffReason.FALLBACKS: "机器人多次没答上来",
     HandoffReason.QUOTA: "机器人本月额度已用完",
+    HandoffReason.HOLDOUT: "对照组：本店抽样直接由人工接待",
 }
 
 INTENT_LABELS: dict[str, str] = {

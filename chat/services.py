@@ -27,7 +27,7 @@ from knowledge.services import FALLBACK_TEXT, HUMAN_QUICK_REPLY, answer_message,
 from shops import llm
 from shops.hours import service_hours
 from shops.models import Customer, Membership, Product, Shop
-from shops.quota import QUOTA_HANDOFF_REASON, bot_quota_exceeded
+from shops.quota import WITHOUT_BOT_REASONS, bot_quota_exceeded
 from shops.services import has_shop_role
 
 from . import assignment, dialogue, grounding, guard, sla
@@ -44,6 +44,8 @@ from .frames import (
     Suggestion,
     WelcomeFrame,
 )
+from .intents import HandoffReason
+from .measurement import in_bot_holdout
 from .messaging import (
     Outbox,
     agent_name,
@@ -156,8 +158,10 @@ def staff_access_changed(sender, instance, **kwargs) -> None:
 _VISITOR_SIGNER = signing.Signer(salt="shopbee.chat.visitor")
 
 
-def new_visitor_token() -> str:
-    return _VISITOR_SIGNER.sign(secrets.token_urlsafe(12))
+def new_visitor_token(random_part: str | None = None) -> str:
+    """A signed visitor token; ``random_part`` only for a caller that must replay the same tokens (the demo
+    history, whose bot holdout and answer experiments draw anonymous shoppers by their token)."""
+    return _VISITOR_SIGNER.sign(random_part or secrets.token_urlsafe(12))
 
 
 def _issued_visitor_token(token: str) -> bool:
@@ -218,19 +222,33 @@ def open_visitor(
     return Visitor(shop, current.visitor_token, customer, current)
 
 
-# Told once, on the shopper's first message, when a conversation starts with the agents because of the quota.
+# Told once, on the shopper's first message, when a conversation starts with the agents (the quota, the holdout).
 QUOTA_NOTICE = "正在为您转接人工客服，请稍候～客服会尽快回复您，您的消息都已记录。"
 
 
+def _without_bot_reason(shop: Shop, fields: dict[str, Any]) -> str | None:
+    """Why a new conversation must start with the agents: the plan's bot quota is used up, or the shop's bot
+    holdout drew this shopper; None when the bot takes it."""
+    if bot_quota_exceeded(shop):
+        return HandoffReason.QUOTA
+    customer = fields.get("customer")
+    customer_id = customer.pk if customer is not None else fields.get("customer_id")
+    if in_bot_holdout(shop.pk, customer_id, fields.get("visitor_token", "")):
+        return HandoffReason.HOLDOUT
+    return None
+
+
 def new_conversation(shop: Shop, *, outbox: Outbox | None = None, **fields: Any) -> Conversation:
-    """A new conversation with the bot; when a basic shop has used its monthly bot-conversation quota,
-    straight in the agents' queue instead (never dropped)."""
-    if not bot_quota_exceeded(shop):
+    """A new conversation with the bot; straight in the agents' queue instead (never dropped) when a basic
+    shop has used its monthly bot-conversation quota, or the shop's bot holdout drew the shopper (the
+    reason is recorded on the conversation, and it joins the queue like any hand-off)."""
+    reason = _without_bot_reason(shop, fields)
+    if reason is None:
         return Conversation.objects.create(shop=shop, **fields)
     conversation = Conversation.objects.create(
         shop=shop,
         status=Status.WAITING,
-        handoff_reason=QUOTA_HANDOFF_REASON,
+        handoff_reason=reason,
         handed_over_at=timezone.now(),
         **fields,
     )
@@ -401,7 +419,7 @@ def _receive(
             outbox=outbox,
         )
     with_bot = (
-        conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason != QUOTA_HANDOFF_REASON
+        conversation.status in (Status.BOT, Status.WAITING) and conversation.handoff_reason not in WITHOUT_BOT_REASONS
     )
     if bot and with_bot:
         return _bot_answers(conversation, text, client_msg_id, outbox, with_model)
@@ -409,8 +427,9 @@ def _receive(
     replies = []
     if conversation.status == Status.WAITING:
         _announce_queue(conversation.shop_id, outbox)  # agents see the waiting shopper's latest words
-        if conversation.handoff_reason == QUOTA_HANDOFF_REASON and not _quota_notice_given(conversation):
-            # Past the plan's quota the bot stays out; the shopper hears once that an agent will answer.
+        if conversation.handoff_reason in WITHOUT_BOT_REASONS and not _quota_notice_given(conversation):
+            # Past the plan's quota, or in the holdout, the bot stays out; the shopper hears once that an agent
+            # will answer.
             replies.append(
                 post_message(conversation, Sender.SYSTEM, QUOTA_NOTICE, outbox=outbox, intent=Intent.HANDOFF)
             )
@@ -552,7 +571,7 @@ def show_product_details(visitor: Visitor, product_id: Any, *, outbox: Outbox | 
         conversation.shop = visitor.shop
         if conversation.status == Status.CLOSED:
             raise ChatError("conversation_closed", "会话已结束，发送消息即可开始新的咨询")
-        if conversation.status != Status.BOT or conversation.handoff_reason == QUOTA_HANDOFF_REASON:
+        if conversation.status != Status.BOT or conversation.handoff_reason in WITHOUT_BOT_REASONS:
             raise ChatError("not_with_bot", "当前由人工客服为您服务，请直接发送消息咨询这件商品")
         [reply] = guarded(conversation.shop_id, [dialogue.product_details(conversation, product)])
         message = new_message(

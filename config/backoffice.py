@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from unfold.forms import AuthenticationForm as ThemedAuthenticationForm
 
-from analytics.roles import MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
+from analytics.roles import EXPERIMENT_ROLES, MANAGER_ROLES, QA_ROLES, TRAINING_ROLES
 from analytics.services.home import build_home
 from chat.services import serving_shop_ids
 from core.login import RateLimitedAdminLoginForm
@@ -105,6 +105,7 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
                 allowed=_holds((Membership.Role.MANAGER, Membership.Role.TRAINER)),
             ),
             Page(_("Card drafts"), "edit_note", model="knowledge.CardProposal"),
+            Page(_("Answer experiments"), "science", model="knowledge.AnswerExperiment"),
             Page(_("Products"), "inventory_2", model="shops.Product"),
         ],
     ),
@@ -134,6 +135,14 @@ NAVIGATION: list[tuple[Any, list[Page]]] = [
         _("Data"),
         [
             Page(_("KPI dashboard"), "monitoring", url="admin:analytics_dashboard", allowed=_holds(MANAGER_ROLES)),
+            Page(_("Proof of value"), "verified", url="admin:analytics_value", allowed=_holds(MANAGER_ROLES)),
+            Page(
+                _("Answer experiment results"),
+                "science",
+                url="admin:analytics_experiments",
+                allowed=_holds(EXPERIMENT_ROLES),
+            ),
+            Page(_("Measurement policy"), "tune", model="chat.MeasurementPolicy"),
             Page(_("All my shops"), "storefront", url="admin:shops_shop_overview"),
         ],
     ),

@@ -8,6 +8,7 @@ editable by superusers only.
 import copy
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
@@ -20,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from shops.models import Membership, Shop
 from shops.scoping import (
@@ -33,6 +35,7 @@ from shops.scoping import (
 from shops.services import ALL_ROLES, visible_shop_ids, visible_shops
 
 from . import drafting, impact, services
+from .experiments import keep_answer, start_experiment
 from .forms import (
     AttachToCardForm,
     CardFromQuestionsForm,
@@ -47,6 +50,7 @@ from .forms import (
 )
 from .impact import CardDraft, Draft, SynonymDraft
 from .models import (
+    AnswerExperiment,
     AnswerLog,
     CardProposal,
     DictionaryWord,
@@ -577,8 +581,8 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
 
 @admin.register(AnswerLog)
 class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
-    list_display = ["created_at", "shop", "question", "card", "score", "outcome", "conversation"]
-    list_filter = ["shop", "outcome", ("created_at", admin.DateFieldListFilter)]
+    list_display = ["created_at", "shop", "question", "card", "score", "outcome", "variant", "conversation"]
+    list_filter = ["shop", "outcome", "variant", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["question"]
     list_select_related = ["shop", "card", "conversation"]
     date_hierarchy = "created_at"
@@ -698,3 +702,69 @@ class CardProposalAdmin(KnowledgeRoles, ShopScopedAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/knowledge/cardproposal/from_source.html", context)
+class AnswerExperimentForm(forms.ModelForm):
+    class Meta:
+        model = AnswerExperiment
+        fields = ["card", "answer_b", "share_b"]
+
+    def clean(self):
+        data = super().clean()
+        card, answer_b = data.get("card"), (data.get("answer_b") or "").strip()
+        if card is not None and answer_b == card.answer.strip():
+            self.add_error("answer_b", _("Give a second answer that differs from the card's."))
+        if card is not None and AnswerExperiment.objects.filter(card=card, ended_at__isnull=True).exists():
+            self.add_error("card", _("This card already has an answer on trial."))
+        return data
+
+
+@admin.register(AnswerExperiment)
+class AnswerExperimentAdmin(KnowledgeRoles, ShopScopedAdmin):
+    """Trainers put a second answer on trial and keep the winner (here, or with the report's one click:
+    admin → 数据 → answer experiments)."""
+
+    form = AnswerExperimentForm
+    list_display = ["card", "shop", "share_b", "started_at", "ended_at", "kept", "started_by"]
+    list_filter = ["shop", "kept", ("ended_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["shop", "card", "started_by"]
+    search_fields = ["card__question", "answer_b"]
+    autocomplete_fields = ["card"]
+    actions = ["keep_a", "keep_b"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["card", "answer_b", "share_b"]
+        return ["shop", "card", "answer_b", "share_b", "started_at", "started_by", "ended_at", "kept", "ended_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # An experiment is not edited: a changed answer would mix two trials in one comparison.
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request, obj: AnswerExperiment, form, change) -> None:
+        if not change:
+            saved = start_experiment(
+                form.cleaned_data["card"],
+                form.cleaned_data["answer_b"],
+                user=request.user,
+                share_b=form.cleaned_data["share_b"],
+            )
+            obj.pk, obj.shop_id = saved.pk, saved.shop_id
+
+    def _keep(self, request: HttpRequest, queryset, variant: str) -> None:
+        kept = 0
+        for experiment in queryset.filter(ended_at__isnull=True):
+            keep_answer(experiment, variant, user=request.user)
+            kept += 1
+        self.log_action(request, list(queryset), "ended_at", "kept")
+        self.message_user(
+            request,
+            ngettext("%(count)d experiment ended.", "%(count)d experiments ended.", kept) % {"count": kept},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("End the experiment keeping answer A (the card's)"))
+    def keep_a(self, request, queryset):
+        self._keep(request, queryset, AnswerExperiment.Variant.A)
+
+    @admin.action(description=_("End the experiment keeping answer B (it becomes the card's answer)"))
+    def keep_b(self, request, queryset):
+        self._keep(request, queryset, AnswerExperiment.Variant.B)

@@ -223,6 +223,15 @@ class Analyzer:
 
 
 @dataclass(frozen=True)
+class TrialAnswer:
+    """A card's second answer under a running experiment (knowledge.AnswerExperiment), and B's share in %."""
+
+    experiment_id: int
+    answer: str
+    share: int
+
+
+@dataclass(frozen=True)
 class IndexedCard:
     card_id: int
     question: str
@@ -232,6 +241,7 @@ class IndexedCard:
     image_url: str = ""
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+    trial: TrialAnswer | None = None
 
     def valid_at(self, moment: datetime) -> bool:
         return (self.valid_from is None or self.valid_from <= moment) and (

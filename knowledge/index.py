@@ -17,8 +17,8 @@ from core.caching import ShopCache
 from core.models import ChangeStamp
 from shops.models import Shop
 
-from .engine import Analyzer, Index, IndexedCard
-from .models import DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
+from .engine import Analyzer, Index, IndexedCard, TrialAnswer
+from .models import AnswerExperiment, DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
 from .vocabulary import broader_words, region_classes, shop_synonyms
 
 
@@ -67,6 +67,12 @@ def read_knowledge(shop_id: int) -> KnowledgeRows:
         faqcard__shop_id=shop_id, faqcard__enabled=True, product__shop_id=shop_id
     ).values_list("faqcard_id", "product_id"):
         links.setdefault(card_id, []).append(product_id)
+    trials = {
+        card_id: TrialAnswer(pk, answer_b, share_b)
+        for pk, card_id, answer_b, share_b in AnswerExperiment.objects.filter(
+            shop_id=shop_id, ended_at__isnull=True
+        ).values_list("pk", "card_id", "answer_b", "share_b")
+    }
     for pk, question, answer, quick_replies, image_url, valid_from, valid_to in cards:
         rows.cards.append(
             IndexedCard(
@@ -78,6 +84,7 @@ def read_knowledge(shop_id: int) -> KnowledgeRows:
                 image_url,
                 valid_from,
                 valid_to,
+                trials.get(pk),
             )
         )
     for card_id, text in (

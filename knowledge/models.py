@@ -9,6 +9,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -227,8 +228,70 @@ class UnansweredQuestion(models.Model):
         return f"{self.text} ×{self.times_asked}"
 
 
+class AnswerExperiment(models.Model):
+    """A card's second answer on trial: shoppers are split by a stable hash (``core.splits``) between the card's
+    own answer (A) and this one (B) while it runs; the trainer keeps the winner (``knowledge.experiments``)."""
+
+    class Variant(models.TextChoices):
+        A = "a", _("Answer A (the card's)")
+        B = "b", _("Answer B (on trial)")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="answer_experiments", verbose_name=_("shop"))
+    card = models.ForeignKey(FAQCard, on_delete=models.CASCADE, related_name="experiments", verbose_name=_("card"))
+    answer_b = models.TextField(_("second answer (B)"), max_length=2000)
+    # B's share of the shoppers, in %.
+    share_b = models.PositiveSmallIntegerField(
+        _("share seeing B (%)"), default=50, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    kept = models.CharField(_("answer kept"), max_length=1, choices=Variant.choices, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+
+    class Meta:
+        verbose_name = _("answer experiment")
+        verbose_name_plural = _("answer experiments")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card"], condition=Q(ended_at__isnull=True), name="answer_experiment_one_running_per_card"
+            ),
+            models.CheckConstraint(
+                condition=Q(share_b__gte=1, share_b__lte=99), name="answer_experiment_share_1_to_99"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, kept="") | Q(ended_at__isnull=False),
+                name="answer_experiment_kept_only_when_ended",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.card} · B: {self.answer_b[:30]}"
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
 class AnswerLog(models.Model):
-    """Every bot answer: what was asked, which card answered, how sure the engine was, and the outcome."""
+    """Every bot answer: what was asked, which card answered, how sure the engine was, and the outcome; under
+    a running answer experiment, which answer the shopper saw."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="answer_logs", verbose_name=_("shop"))
     conversation = models.ForeignKey(
@@ -245,6 +308,15 @@ class AnswerLog(models.Model):
     )
     score = models.FloatField(_("confidence"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=AnswerOutcome.choices)
+    experiment = models.ForeignKey(
+        AnswerExperiment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answer_logs",
+        verbose_name=_("answer experiment"),
+    )
+    variant = models.CharField(_("answer shown"), max_length=1, choices=AnswerExperiment.Variant.choices, blank=True)
     created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from core.caching import bump
 from core.models import ChangeStamp
 
-from .models import DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
+from .models import AnswerExperiment, DictionaryWord, FAQCard, SimilarQuestion, SwitchedOffPackEntry, SynonymGroup
 
 KNOWLEDGE = ChangeStamp.Kind.KNOWLEDGE
 
@@ -46,3 +46,8 @@ def dictionary_changed(sender, instance: DictionaryWord, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=SwitchedOffPackEntry)
 def pack_entry_switched(sender, instance: SwitchedOffPackEntry, **kwargs) -> None:
     bump(instance.shop_id, KNOWLEDGE)
+
+
+@receiver([post_save, post_delete], sender=AnswerExperiment)
+def experiment_changed(sender, instance: AnswerExperiment, **kwargs) -> None:
+    bump(instance.shop_id, KNOWLEDGE)  # the index carries each card's answer on trial

@@ -6,7 +6,7 @@ core.caching), so every process sees a trainer's change within a second.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -17,11 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import rows
+from core.splits import answer_experiment, in_share
 from shops.models import Product, Shop
 
-from .engine import Index, IndexedCard, Scored
+from .engine import Index, IndexedCard, Scored, TrialAnswer
 from .index import shop_index
 from .models import (
+    AnswerExperiment,
     AnswerLog,
     AnswerOutcome,
     FAQCard,
@@ -63,6 +65,7 @@ __all__ = [
     "similarity",
     "split_questions",
     "suggest_answers",
+    "with_trial_answers",
 ]
 
 SUGGEST_FLOOR = 0.2
@@ -95,6 +98,10 @@ class Answer:
     image_url: str
     # Whether the question held any word at all: a fallback to nothing is not queued as unanswered.
     has_content: bool = True
+    # The card's second answer under a running experiment, and which of the two this shopper saw
+    # ("a" or "b", set by ``with_trial_answers``; empty outside an experiment).
+    trial: TrialAnswer | None = None
+    variant: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,7 @@ def _compose(question: str, results: list[Scored], has_content: bool, bands: Ban
             list(card.product_ids),
             card.image_url,
             has_content,
+            card.trial,
         )
     if outcome == AnswerOutcome.CLARIFY:
         # The cards at least half as likely as the best one, or holding the whole question.
@@ -173,10 +181,27 @@ def _record(shop: Shop, answer: Answer, conversation_id: int | None) -> None:
             card_id=answer.card_id,
             score=min(1.0, max(0.0, answer.score)),
             outcome=answer.outcome,
+            experiment_id=answer.trial.experiment_id if answer.trial is not None and answer.variant else None,
+            variant=answer.variant,
         )
         rows.insert([log])  # on every bot answer: the written-out INSERT (see core.rows)
         if answer.outcome == AnswerOutcome.FALLBACK and answer.has_content:
             _enqueue_unanswered(shop, answer.question, now)
+
+
+def with_trial_answers(answers: list[Answer], shopper: str) -> list[Answer]:
+    """The answers as this shopper sees them: where the card has an answer on trial, the shopper's side of the
+    experiment's stable split (``core.splits``) decides, and the answer carries which one was shown."""
+    shown = []
+    for answer in answers:
+        trial = answer.trial
+        if trial is None or answer.outcome != AnswerOutcome.ANSWER:
+            shown.append(answer)
+        elif in_share(answer_experiment(trial.experiment_id), shopper, trial.share):
+            shown.append(replace(answer, text=trial.answer, variant=AnswerExperiment.Variant.B))
+        else:
+            shown.append(replace(answer, variant=AnswerExperiment.Variant.A))
+    return shown
 
 
 def _enqueue_unanswered(shop: Shop, text: str, now) -> None:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +136,15 @@ class Campaign(models.Model):
         help_text=_("Counts the touches of every campaign of the shop on the shop's calendar day."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.IN_CHAT)
+    control_percent = models.PositiveSmallIntegerField(
+        _("control group (%)"),
+        default=10,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "This share of the eligible customers, drawn by a stable hash of the campaign and the customer, gets "
+            "no touch: comparing them with the touched ones shows what the campaign itself brings (0-50)."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -146,6 +156,7 @@ class Campaign(models.Model):
             models.UniqueConstraint(fields=["shop", "name"], name="campaign_name_unique_per_shop"),
             models.CheckConstraint(condition=Q(daily_cap__gte=1), name="campaign_daily_cap_at_least_one"),
             models.CheckConstraint(condition=Q(window_hours__gte=1), name="campaign_window_at_least_one_hour"),
+            models.CheckConstraint(condition=Q(control_percent__lte=50), name="campaign_control_at_most_50"),
             models.CheckConstraint(
                 condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
                 | Q(quiet_start__isnull=False, quiet_end__isnull=False),
@@ -187,6 +198,7 @@ class Touch(models.Model):
         CAMPAIGN_DISABLED = "campaign_disabled", _("Campaign disabled")
         NO_CONVERSATION = "no_conversation", _("No conversation to post in")
         NO_WEBHOOK = "no_webhook", _("No webhook subscribed to marketing.touch")
+        CONTROL = "control", _("Control group: held out to measure the campaign")
 
     # Every index slows the scan's bulk insert: the composite indexes below lead with campaign, shop and
     # customer (no single-column index on them), and the other foreign keys, empty on most touches, are

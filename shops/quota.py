@@ -23,6 +23,10 @@ from .signals import quota_warning
 # Conversation.handoff_reason of a conversation that went straight to agents because of the quota; those
 # are not bot conversations and do not count against it.
 QUOTA_HANDOFF_REASON = "quota"
+# ... and of one the shop's bot holdout (chat.MeasurementPolicy) sent straight to agents: no bot conversation either.
+HOLDOUT_HANDOFF_REASON = "bot_holdout"
+# Conversations the bot never serves.
+WITHOUT_BOT_REASONS = (QUOTA_HANDOFF_REASON, HOLDOUT_HANDOFF_REASON)
 
 
 def monthly_bot_quota(shop: Shop) -> int | None:
@@ -42,7 +46,7 @@ def bot_conversations_this_month(shop: Shop, now: datetime | None = None, *, up_
     with a quota, and it keeps a busy shop's check from reading its whole month on every new chat)."""
     conversation = apps.get_model("chat", "Conversation")
     started = conversation.objects.filter(shop=shop, started_at__gte=month_start(shop, now)).exclude(
-        handoff_reason=QUOTA_HANDOFF_REASON
+        handoff_reason__in=WITHOUT_BOT_REASONS
     )
     return started[:up_to].count() if up_to is not None else started.count()
 

@@ -205,6 +205,8 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     template = "{nickname}，您的订单还差 ¥{amount} 就完成啦～"
     daily_cap = 1
     channel = Campaign.Channel.IN_CHAT
+    # Every target touched unless a test sets a control group (tests/test_value_holdouts.py does).
+    control_percent = 0
 
 
 class LiveSessionFactory(factory.django.DjangoModelFactory):

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from analytics.models import QAFinding, QAReport
 from analytics.services.dashboard import build_dashboard
+from analytics.services.value import build_value_report
+from chat.intents import HandoffReason
 from chat.models import Conversation, Message
 from core.caching import ShopCache
 from devtools.demo import history
@@ -48,6 +50,8 @@ def counted(queryset, *fields: str) -> list[tuple]:
 
 
 def test_load_demo_plays_as_much_of_everything_on_a_fresh_database_and_nothing_more_when_run_again():
+    # A fresh database (ids from 1, as on a new machine): the holdouts and experiments draw by ids.
+    call_command("flush", "--noinput")
     load()
     first = played()
     hits = list(FAQCard.objects.order_by("shop__slug", "question").values_list("hit_count", flat=True))
@@ -92,6 +96,16 @@ def test_the_played_history_went_through_the_engine_and_the_agents_and_fills_eve
         assert totals.satisfied > 0
         assert sum(row["touches_sent"] for row in dashboard.campaigns) > 0
         assert sum(row["converted"] for row in dashboard.campaigns) > 0
+        # Its proof-of-value page: durable resolution, campaigns against their control groups with intervals,
+        # answer experiments that shoppers saw both sides of, and (swift-sports) the bot holdout.
+        value = build_value_report([shop.pk], today - timedelta(days=DAYS + 1), today, timezone.now())
+        assert value.durable.total.bot_resolved + value.durable.pending > 0
+        assert any(lift.conversion.difference is not None for lift in value.campaigns)
+        assert Touch.objects.filter(shop=shop, skip_reason=Touch.SkipReason.CONTROL).exists()
+        assert {log.variant for log in AnswerLog.objects.filter(shop=shop, experiment__isnull=False)} == {"a", "b"}
+        holdout = conversations.filter(handoff_reason=HandoffReason.HOLDOUT)
+        assert holdout.exists() == (shop.slug in history.BOT_HOLDOUT)
+        assert [h.shop_id for h in value.bot_holdouts] == ([shop.pk] if shop.slug in history.BOT_HOLDOUT else [])
 
 
 def test_load_demo_refuses_days_out_of_range():

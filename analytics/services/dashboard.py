@@ -137,19 +137,25 @@ def conversations_in(shop_ids: list[int], start: date, end: date) -> QuerySet[Co
     return Conversation.objects.filter(in_local_days("started_at", shops_by_zone(shop_ids), start, end))
 
 
+def ordered_within_window() -> Exists:
+    """The conversation's customer ordered in the shop within the conversion window after it started."""
+    window_end = ExpressionWrapper(OuterRef("started_at") + CONVERSION_WINDOW, output_field=DateTimeField())
+    return Exists(
+        Order.objects.filter(
+            shop_id=OuterRef("shop_id"),
+            customer_id=OuterRef("customer_id"),
+            created_at__gte=OuterRef("started_at"),
+            created_at__lt=window_end,
+        )
+    )
+
+
 def conversion(conversations: QuerySet[Conversation]) -> tuple[Conversion, Conversion]:
     """Inquiry-to-order: conversations of known customers followed by their order within the window,
     for conversations the bot handled alone and for those handed to an agent."""
-    window_end = ExpressionWrapper(OuterRef("started_at") + CONVERSION_WINDOW, output_field=DateTimeField())
-    ordered = Order.objects.filter(
-        shop_id=OuterRef("shop_id"),
-        customer_id=OuterRef("customer_id"),
-        created_at__gte=OuterRef("started_at"),
-        created_at__lt=window_end,
-    )
     counts = (
         conversations.filter(customer__isnull=False)
-        .annotate(ordered=Exists(ordered))
+        .annotate(ordered=ordered_within_window())
         .aggregate(
             bot=Count("pk", filter=~HANDED_OVER),
             bot_orders=Count("pk", filter=~HANDED_OVER & Q(ordered=True)),

@@ -4,9 +4,10 @@ from typing import Any
 
 from chat.intents import Intent
 from knowledge.models import AnswerOutcome
-from knowledge.services import Answer, record_answers
+from knowledge.services import Answer, record_answers, with_trial_answers
 from shops.models import Product
 
+from ..measurement import shopper_key
 from .handler import Handler, Responder, Stage
 from .replies import BotReply, DialogueResult, product_card
 from .turn import Turn
@@ -24,7 +25,9 @@ def respond(turn: Turn) -> DialogueResult:
 
     The question is named in front of each answer when the message (or the one it is part of) holds several.
     """
-    answers = turn.knowledge
+    conversation = turn.conversation
+    # A card with an answer on trial shows this shopper their side of the experiment (chat.measurement's key).
+    answers = with_trial_answers(turn.knowledge, shopper_key(conversation.customer_id, conversation.visitor_token))
     record_answers(turn.shop, answers, turn.conversation.pk)
     cards = _product_cards(turn, answers)
     replies = []

@@ -32,12 +32,15 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from analytics.services.reports import build_reports
 from chat import services as chat
 from chat.assignment import save_desk
-from chat.models import Conversation, ServiceDesk
+from chat.measurement import save_measurement_policy
+from chat.models import Conversation, MeasurementPolicy, ServiceDesk
+from knowledge.experiments import start_experiment
 from knowledge.models import FAQCard, SimilarQuestion
 from knowledge.services import count_card_hits
 from marketing.models import Touch
@@ -86,6 +89,19 @@ KEEP = ["那我换个尺码吧，不退了", "算了不退了，换个颜色可�
 REFUND_REASONS = ["尺码不合适", "不喜欢颜色", "买多了"]
 COMEBACK = ["优惠券还能用吗", "那我下单了", "还有货吗", "好的，刚付款了"]
 
+# The bot holdout the demo runs (shop slug -> share in %): these shops' drawn shoppers meet the agents only.
+BOT_HOLDOUT = {"swift-sports": 20}
+# Each shop's cards with the most similar questions get a second answer on trial; shoppers ask them more often.
+EXPERIMENT_CARDS = 2
+EXPERIMENT_QUESTION_SHARE = 0.4
+# A touched customer comes back and buys (or keeps what they wanted to return) this often; a control customer,
+# never touched, does so on their own less often: the campaigns' lift the proof-of-value page measures.
+COMEBACK_TOUCHED = 0.45
+COMEBACK_CONTROL = 0.15
+
+# Orders placed on the shop's platform without a chat and left unpaid, per day: the payment reminders' targets.
+PLATFORM_UNPAID_ORDERS = (4, 6)
+
 # (script, weight): how a demo day's conversations are mixed.
 SCRIPTS = [("faq", 34), ("vague", 10), ("missed", 10), ("recommend", 20), ("order", 12), ("handoff", 14)]
 
@@ -123,6 +139,12 @@ class Player:
         cards = FAQCard.objects.filter(shop=shop, enabled=True)
         similar = SimilarQuestion.objects.filter(card__in=cards).order_by("pk").values_list("text", flat=True)
         self.questions = sorted({*cards.values_list("question", flat=True), *similar})
+        self.trial_cards = list(
+            cards.annotate(similar_count=Count("similar_questions")).order_by("-similar_count", "pk")[:EXPERIMENT_CARDS]
+        )
+        self.trial_questions = sorted(
+            {*(c.question for c in self.trial_cards), *similar.filter(card__in=self.trial_cards)}
+        )
 
     # --- the clock ---------------------------------------------------------------------------------
 
@@ -160,6 +182,8 @@ class Player:
             for _ in range(self.rng.randint(4, 6)):
                 start = self.local(day, self.rng.randint(8, 21), self.rng.randint(0, 59))
                 self.at(start, self.conversation(self._script()))
+            for _ in range(self.rng.randint(*PLATFORM_UNPAID_ORDERS)):
+                self.at(self.local(day, self.rng.randint(9, 21), self.rng.randint(0, 59)), self.platform_order())
         self.run()
         self.off_duty()
         for n in range(self.days):
@@ -171,7 +195,15 @@ class Player:
         return self.rng.choices(names, weights)[0]
 
     def staff_on_duty(self) -> Step:
-        """The shop assigns automatically; its demo agents open their consoles."""
+        """The shop assigns automatically, runs its bot holdout and its answer experiments; its demo agents open
+        their consoles."""
+        if self.shop.slug in BOT_HOLDOUT:
+            save_measurement_policy(MeasurementPolicy(shop=self.shop, bot_holdout_percent=BOT_HOLDOUT[self.shop.slug]))
+        for card in self.trial_cards:
+            if not card.experiments.exists():
+                start_experiment(
+                    card, f"亲，{card.answer.rstrip('。！!~～')}～还有不清楚的随时问小蜂，回复“转人工”可找客服哦。"
+                )
         desk, _ = ServiceDesk.objects.get_or_create(shop=self.shop)
         desk.rule = ServiceDesk.Rule.ROUND_ROBIN
         save_desk(desk)
@@ -197,7 +229,9 @@ class Player:
         customer = self.rng.choice(self.customers) if self.rng.random() < 0.75 else None
         if script == "order" and customer is None:
             customer = self.rng.choice(self.customers)
-        visitor = chat.open_visitor(self.shop, customer=customer)
+        # Seeded tokens: the same anonymous shoppers on every machine, drawn alike by the holdout and experiments.
+        token = chat.new_visitor_token(f"demo-{self.rng.getrandbits(64):016x}")
+        visitor = chat.open_visitor(self.shop, visitor_token=token, customer=customer)
         play: Callable[[chat.Visitor], Step] = getattr(self, f"_{script}")
         yield from play(visitor)
         yield from self.finish(visitor, self._score(script))
@@ -234,7 +268,8 @@ class Player:
         return str(self.rng.randint(*scores))
 
     def _question(self) -> str:
-        return self.rng.choice(PARAPHRASES).format(q=self.rng.choice(self.questions).rstrip("？?"))
+        pool = self.trial_questions if self.trial_questions and self.rng.random() < EXPERIMENT_QUESTION_SHARE else None
+        return self.rng.choice(PARAPHRASES).format(q=self.rng.choice(pool or self.questions).rstrip("？?"))
 
     def _faq(self, visitor: chat.Visitor) -> Iterator[timedelta]:
         for _ in range(self.rng.randint(1, 3)):
@@ -277,6 +312,11 @@ class Player:
     def buy(self, customer: Customer, product: Product) -> Step:
         """Later on, the shopper orders what they asked about: most pay at once, some leave it unpaid."""
         self.place_order(customer, product, paid=self.rng.random() < 0.7)
+        yield from ()
+
+    def platform_order(self) -> Step:
+        """A customer orders on the shop's platform without chatting and leaves it unpaid for now."""
+        self.place_order(self.rng.choice(self.customers), self.rng.choice(self.products), paid=False)
         yield from ()
 
     def ask_refund(self, order: Order) -> Step:
@@ -355,20 +395,28 @@ class Player:
         return order
 
     def campaign_scan(self) -> Step:
-        """The shop's campaign scan (the beat task); some touched customers come back and buy."""
+        """The shop's campaign scan (the beat task); some touched customers come back and buy, and fewer of the
+        control group's, untouched, do so on their own."""
         now = timezone.now()
         scan_shop(self.shop, now)
-        sent = Touch.objects.filter(shop=self.shop, status=Touch.Status.SENT, sent_at=now).select_related(
-            "customer", "order"
-        )
-        for touch in sent.order_by("pk"):
-            if self.rng.random() < 0.45:
-                self.at(now + self.seconds(600, 30 * 3600), self.comeback(touch))
+        touches = Touch.objects.filter(shop=self.shop).select_related("customer", "order")
+        sent = touches.filter(status=Touch.Status.SENT, sent_at=now)
+        control = touches.filter(skip_reason=Touch.SkipReason.CONTROL, created_at=now)
+        for chance, group in ((COMEBACK_TOUCHED, sent), (COMEBACK_CONTROL, control)):
+            for touch in group.order_by("pk"):
+                if self.rng.random() < chance:
+                    self.at(now + self.seconds(600, 30 * 3600), self.comeback(touch))
         yield from ()
 
     def comeback(self, touch: Touch) -> Step:
-        """A touched customer replies in the chat and pays: their unpaid order, or a new one; or, asked to keep
-        what they wanted to return, keeps it (the platform reports the refund withdrawn)."""
+        """A touched customer pays their unpaid order in the shop's app; or replies in the chat and orders anew;
+        or, asked to keep what they wanted to return, keeps it (the platform reports the refund withdrawn). A
+        control customer does the same unprompted."""
+        unpaid = Order.objects.filter(pk=touch.order_id, status=Order.Status.UNPAID).first() if touch.order_id else None
+        if unpaid is not None:
+            yield self.seconds(120, 1800)  # reminded (or not), the customer pays in the shop's app
+            self.pay(unpaid)
+            return
         visitor = chat.open_visitor(self.shop, customer=touch.customer)
         if touch.refund_id is not None:
             self.say(visitor, self.rng.choice(KEEP))
@@ -381,22 +429,21 @@ class Player:
             return
         self.say(visitor, self.rng.choice(COMEBACK))
         yield self.seconds(120, 1800)
-        unpaid = Order.objects.filter(pk=touch.order_id, status=Order.Status.UNPAID).first() if touch.order_id else None
-        if unpaid is not None:
-            upsert_orders(
-                self.shop,
-                [
-                    {
-                        "external_id": unpaid.external_id,
-                        "status": Order.Status.PAID,
-                        "paid_amount": unpaid.total_amount,
-                        "paid_at": timezone.now(),
-                    }
-                ],
-            )
-        else:
-            self.place_order(touch.customer, touch.product or self.rng.choice(self.products), paid=True)
+        self.place_order(touch.customer, touch.product or self.rng.choice(self.products), paid=True)
         yield from self.finish(visitor, self._score("comeback"))
+
+    def pay(self, order: Order) -> None:
+        upsert_orders(
+            self.shop,
+            [
+                {
+                    "external_id": order.external_id,
+                    "status": Order.Status.PAID,
+                    "paid_amount": order.total_amount,
+                    "paid_at": timezone.now(),
+                }
+            ],
+        )
 
 
 def played(shop: Shop) -> bool:

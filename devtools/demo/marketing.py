@@ -13,6 +13,9 @@ from shops.models import Shop
 
 Kind = Campaign.Kind
 QUIET = {"quiet_start": time(22), "quiet_end": time(8)}
+# The demo campaigns hold out 30% of their targets (the default is 10%): a small shop's month then has a control
+# group large enough to read a lift from on the proof-of-value page.
+CONTROL_PERCENT = 30
 
 # (name, kind, delay in minutes, window in hours, template, coupon name or None)
 CAMPAIGNS = [
@@ -83,6 +86,7 @@ def _campaigns(shop: Shop, coupons: dict[str, Coupon]) -> None:
                 "coupon": coupons.get(coupon) if coupon else None,
                 "daily_cap": 1,
                 "channel": Campaign.Channel.IN_CHAT,
+                "control_percent": CONTROL_PERCENT,
                 **QUIET,
             },
         )

@@ -40,6 +40,7 @@ from django.utils import timezone
 from chat.dialogue.replies import product_card
 from chat.models import Conversation, Message
 from core import shoptime
+from core.splits import campaign_experiment, in_share
 from shops.models import Customer, Order, Product, Refund, Shop
 
 from ..kinds import KINDS, TEMPLATE_VARIABLES
@@ -98,11 +99,11 @@ def _set_based_transaction() -> Iterator[None]:
 
 
 def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
-    """Insert a pending touch for every due target not touched yet.
+    """Insert a pending touch for every due target not touched yet; the control group's are skipped at once.
 
-    Returns the new touches' ids and whether they may go out now (else quiet hours hold them). Touches
-    that may go out are inserted as enqueued: the caller hands them to the send task, which spares
-    updating every new row a second time."""
+    Returns the ids of the new touches to send (not the control group's) and whether they may go out now
+    (else quiet hours hold them). Touches that may go out are inserted as enqueued: the caller hands them
+    to the send task, which spares updating every new row a second time."""
     scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
     constants = {
@@ -130,16 +131,34 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
     selected = ", ".join(quote(alias) for alias in [*TARGET_COLUMNS.values(), *aliases])
     key = quote("idempotency_key")
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    returned = ", ".join(quote(c) for c in ("id", "customer_id"))
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({select_sql}) due WHERE true "
-        f"ON CONFLICT ({key}) DO NOTHING RETURNING {quote('id')}"
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {returned}"
     )
     with _set_based_transaction(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        created = [row[0] for row in cursor.fetchall()]
-        if len(created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+        rows_created = cursor.fetchall()
+        control = hold_out_control(campaign, rows_created)
+        if len(rows_created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {table}")
-    return created, send_now
+    return [pk for pk, _customer in rows_created if pk not in control], send_now
+
+
+def hold_out_control(campaign: Campaign, created: list[tuple[int, int]]) -> set[int]:
+    """Of the touches just created (id, customer), those of the campaign's control group: skipped at once
+    (``Touch.SkipReason.CONTROL``), never sent, kept as the comparison the campaign's lift is measured
+    against. The group is drawn by a stable hash of (campaign, customer): a customer is in it or not for
+    every trigger of the campaign, whichever scan finds them."""
+    if not campaign.control_percent:
+        return set()
+    experiment = campaign_experiment(campaign.pk)
+    control = {pk for pk, customer in created if in_share(experiment, customer, campaign.control_percent)}
+    for batch in _chunks(sorted(control), SEND_BATCH):
+        Touch.objects.filter(pk__in=batch).update(
+            status=Touch.Status.SKIPPED, skip_reason=Touch.SkipReason.CONTROL, enqueued_at=None
+        )
+    return control
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------
