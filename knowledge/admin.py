@@ -702,6 +702,8 @@ class CardProposalAdmin(KnowledgeRoles, ShopScopedAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/knowledge/cardproposal/from_source.html", context)
+
+
 class AnswerExperimentForm(forms.ModelForm):
     class Meta:
         model = AnswerExperiment
