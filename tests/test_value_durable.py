@@ -148,7 +148,7 @@ def test_a_conversation_whose_window_is_open_is_pending_not_durable(shop_a):
 def test_the_report_shows_plain_and_durable_side_by_side_grouped_by_shop_channel_card_and_intent(shop_a):
     card = FAQCardFactory(shop=shop_a, question="多久发货")
     lost_customer, kept_customer = CustomerFactory(shop=shop_a), CustomerFactory(shop=shop_a)
-    chat(shop_a, START, customer=lost_customer, card=card, channel=Conversation.Channel.APP)
+    chat(shop_a, START, customer=lost_customer, card=card, channel=Conversation.Channel.WECOM)
     chat(shop_a, START + timedelta(days=1), customer=lost_customer, card=card, handoff=HandoffReason.REQUESTED)
     chat(shop_a, START, customer=kept_customer, card=card, intent=Intent.ORDER_STATUS)
     report = durable_report(Conversation.objects.filter(shop=shop_a), NOW)
@@ -158,7 +158,7 @@ def test_the_report_shows_plain_and_durable_side_by_side_grouped_by_shop_channel
     assert total.lost == {LossReason.ASKED_FOR_HUMAN: 1, LossReason.CAME_BACK: 1}
     assert [(r.label, r.conversations, r.durable) for r in report.by_shop] == [("店铺A", 3, 1)]
     channels = {r.label: (r.conversations, r.durable) for r in report.by_channel}
-    assert channels == {str(Conversation.Channel.APP.label): (1, 0), str(Conversation.Channel.WEB.label): (2, 1)}
+    assert channels == {str(Conversation.Channel.WECOM.label): (1, 0), str(Conversation.Channel.WEB.label): (2, 1)}
     assert [(r.label, r.conversations, r.bot_resolved, r.durable) for r in report.by_card] == [("多久发货", 3, 2, 1)]
     assert [(r.label, r.durable) for r in report.by_intent] == [(intent_label(Intent.ORDER_STATUS), 1)]
 
