@@ -158,9 +158,15 @@ def staff_access_changed(sender, instance, **kwargs) -> None:
 _VISITOR_SIGNER = signing.Signer(salt="shopbee.chat.visitor")
 
 
+VISITOR_RANDOM_LENGTH = 16  # secrets.token_urlsafe(12)
+
+
 def new_visitor_token(random_part: str | None = None) -> str:
     """A signed visitor token; ``random_part`` only for a caller that must replay the same tokens (the demo
-    history, whose bot holdout and answer experiments draw anonymous shoppers by their token)."""
+    history, whose bot holdout and answer experiments draw anonymous shoppers by their token), at most as long
+    as a random one (16 characters), so the signed token fits its column."""
+    if random_part is not None and len(random_part) > VISITOR_RANDOM_LENGTH:
+        raise ValueError(f"a visitor token's own part is at most {VISITOR_RANDOM_LENGTH} characters")
     return _VISITOR_SIGNER.sign(random_part or secrets.token_urlsafe(12))
 
 

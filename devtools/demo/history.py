@@ -230,7 +230,7 @@ class Player:
         if script == "order" and customer is None:
             customer = self.rng.choice(self.customers)
         # Seeded tokens: the same anonymous shoppers on every machine, drawn alike by the holdout and experiments.
-        token = chat.new_visitor_token(f"demo-{self.rng.getrandbits(64):016x}")
+        token = chat.new_visitor_token(f"demo{self.rng.getrandbits(48):012x}")
         visitor = chat.open_visitor(self.shop, visitor_token=token, customer=customer)
         play: Callable[[chat.Visitor], Step] = getattr(self, f"_{script}")
         yield from play(visitor)
