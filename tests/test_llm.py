@@ -425,6 +425,40 @@ async def test_an_agent_gets_a_draft_a_summary_and_rewrites_from_the_shops_model
     await console.disconnect()
 
 
+async def test_a_draft_and_a_rewrite_stream_into_the_console_before_their_final_frame(shop_a, agent_a, model_server):
+    await database_sync_to_async(connect_model)(shop_a, model_server)
+    conversation = await conversation_with_a_question(shop_a, agent_a, "什么时候发货")
+    model_server.answer(
+        Reply("亲，付款后48小时内发货，我帮您备注加急哦～", stream=True, chunks=4),
+        Reply("顾客问发货时间。", stream=True, chunks=3),
+    )
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "draft"})
+    frames = await frames_until(console, is_type("assist"))
+    pieces = [f for f in frames if f["type"] == "assist_stream"]
+    assert len(pieces) >= 2 and {(f["conversation"], f["task"]) for f in pieces} == {(conversation.pk, "draft")}
+    assert "".join(f["delta"] for f in pieces) == frames[-1]["text"] == "亲，付款后48小时内发货，我帮您备注加急哦～"
+
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "summary"})
+    frames = await frames_until(console, is_type("assist"))
+    assert not [f for f in frames if f["type"] == "assist_stream"]  # a summary arrives whole, above the transcript
+    await console.disconnect()
+
+
+async def test_a_streamed_draft_stops_showing_once_it_breaks_a_qa_rule(shop_a, agent_a, model_server):
+    await database_sync_to_async(install_default_rules)(shop_a)
+    await database_sync_to_async(connect_model)(shop_a, model_server)
+    conversation = await conversation_with_a_question(shop_a, agent_a, "什么时候到")
+    model_server.answer(Reply("亲，已经发出了，我们保证明天一定到哦", stream=True, chunks=10))
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "polite", "text": "明天到"})
+    frames = await frames_until(console, is_type("assist"))
+    shown = "".join(f["delta"] for f in frames if f["type"] == "assist_stream")
+    assert shown and "保证" not in shown
+    assert frames[-1]["text"] == "亲，已经发出了，我们保证明天一定到哦"  # the whole text, checked again on 发送
+    await console.disconnect()
+
+
 async def test_assist_without_a_model_or_with_a_failing_one_says_so(shop_a, agent_a, model_server):
     conversation = await conversation_with_a_question(shop_a, agent_a, "在吗")
     console, _ = await agent_socket(agent_a)
