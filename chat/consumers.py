@@ -558,8 +558,9 @@ class AgentConsumer(FrameConsumer):
         await self.send_frame(await database_sync_to_async(assist.finish)(request, completion))
 
     def assist_streamer(self, request: assist.AssistRequest) -> Callable[[str], Awaitable[None]]:
-        """What streams a draft or rewrite to this console as the model writes it: each grown text checked
-        against the shop's QA rules as an agent's reply first, nothing more shown once it breaks one."""
+        """What streams a draft or rewrite to this console as the model writes it, as the widget's stream: the
+        last characters held back, each grown text checked against the shop's QA rules as an agent's reply
+        first, nothing more shown once it breaks one (the ``assist`` frame then brings the whole text)."""
         written: list[str] = []
         shown = ""
         stopped = False
@@ -567,8 +568,8 @@ class AgentConsumer(FrameConsumer):
         async def on_delta(piece: str) -> None:
             nonlocal shown, stopped
             written.append(piece)
-            now = "".join(written)
-            if stopped or not now.strip():
+            now = grounding.showable("".join(written), final=False)  # the last characters held back
+            if stopped or len(now) <= len(shown):
                 return
             verdict = await database_sync_to_async(guard.check)(request.conversation.shop_id, "agent", now)
             if not verdict.ok:
