@@ -21,6 +21,7 @@ from .models import Conversation, Message
 from .services import ChatError, conversation_for_staff
 
 HISTORY = 20
+STREAMED = ("draft", "polite", "concise")  # written into the reply box as they come (``assist_stream`` frames)
 MAX_REWRITE = 500
 SPEAKERS: dict[str, str] = {Message.Sender.SHOPPER: "顾客", Message.Sender.BOT: "机器人", Message.Sender.AGENT: "客服"}
 TASKS: dict[str, tuple[str, str]] = {

@@ -24,6 +24,7 @@ from core import limits, llm
 from . import agent_tools, assignment, assist, grounding, guard, services, tasks
 from .frames import (
     AckFrame,
+    AssistStreamFrame,
     ClientFrame,
     ConsoleFrame,
     ErrorFrame,
@@ -552,8 +553,38 @@ class AgentConsumer(FrameConsumer):
         request = await database_sync_to_async(assist.prepare)(
             self.user, content.get("conversation"), content.get("task"), content.get("text")
         )
-        completion = await llm.stream(request.endpoint, request.messages)
+        on_delta = self.assist_streamer(request) if request.task in assist.STREAMED else None
+        completion = await llm.stream(request.endpoint, request.messages, on_delta)
         await self.send_frame(await database_sync_to_async(assist.finish)(request, completion))
+
+    def assist_streamer(self, request: assist.AssistRequest) -> Callable[[str], Awaitable[None]]:
+        """What streams a draft or rewrite to this console as the model writes it, as the widget's stream: the
+        last characters held back, each grown text checked against the shop's QA rules as an agent's reply
+        first, nothing more shown once it breaks one (the ``assist`` frame then brings the whole text)."""
+        written: list[str] = []
+        shown = ""
+        stopped = False
+
+        async def on_delta(piece: str) -> None:
+            nonlocal shown, stopped
+            written.append(piece)
+            now = grounding.showable("".join(written), final=False)  # the last characters held back
+            if stopped or len(now) <= len(shown):
+                return
+            verdict = await database_sync_to_async(guard.check)(request.conversation.shop_id, "agent", now)
+            if not verdict.ok:
+                stopped = True
+                return
+            frame: AssistStreamFrame = {
+                "type": "assist_stream",
+                "conversation": request.conversation.pk,
+                "task": request.task,
+                "delta": now[len(shown) :],
+            }
+            shown = now
+            await self.send_frame(frame)
+
+        return on_delta
 
     # --- end of agent tools ---
 

@@ -292,6 +292,17 @@ class AssistFrame(TypedDict):
     error: str
 
 
+class AssistStreamFrame(TypedDict):
+    """A piece of a draft or rewrite as the shop's model writes it (chat.assist), before its ``assist`` frame:
+    the console shows it growing in the reply box. Pieces stop once the text breaks a QA rule (the ``assist``
+    frame still brings the whole text, which the check before send judges when the agent presses 发送)."""
+
+    type: Literal["assist_stream"]
+    conversation: int
+    task: str  # "draft", "polite", "concise"
+    delta: str
+
+
 class PongFrame(TypedDict):
     type: Literal["pong"]
 
@@ -368,6 +379,7 @@ ConsoleFrame = (
     | CannedFrame
     | PanelFrame
     | HeldFrame
+    | AssistStreamFrame
     | AssistFrame
 )
 AlertSocketFrame = ReadyFrame | AlertFrame | SlaBreachFrame | PongFrame | ErrorFrame

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseNotAllo
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -581,11 +582,36 @@ class UnansweredQuestionAdmin(KnowledgeRoles, ShopScopedAdmin):
 
 @admin.register(AnswerLog)
 class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
-    list_display = ["created_at", "shop", "question", "card", "score", "outcome", "variant", "conversation"]
+    list_display = [
+        "created_at",
+        "shop",
+        "question",
+        "card",
+        "score",
+        "outcome",
+        "variant",
+        "model_answer",
+        "conversation",
+    ]
     list_filter = ["shop", "outcome", "variant", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["question"]
     list_select_related = ["shop", "card", "conversation"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest):
+        return services.with_model_answers(super().get_queryset(request))
+
+    @admin.display(description=_("model answer"))
+    def model_answer(self, obj: AnswerLog) -> str:
+        """The model's answer sent for this logged question, with its citations, linked to its page."""
+        if obj.model_answer_id is None:  # type: ignore[attr-defined]  # annotated by with_model_answers
+            return "-"
+        url = reverse("admin:knowledge_groundedanswer_changelist") + f"?id__exact={obj.model_answer_id}"  # type: ignore[attr-defined]
+        cited = " ".join(
+            [f"C{pk}" for pk in obj.model_cited_cards or []]  # type: ignore[attr-defined]
+            + [f"P{pk}" for pk in obj.model_cited_products or []]  # type: ignore[attr-defined]
+        )
+        return format_html('{} <a href="{}" class="model-answer-citations">[{}]</a>', obj.model_answer_text, url, cited)  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -601,17 +627,57 @@ class AnswerLogAdmin(KnowledgeRoles, ShopScopedAdmin):
 class GroundedAnswerAdmin(KnowledgeRoles, ShopScopedAdmin):
     """The shop's model's answers that were sent (docs/llm.md), with what they cited; a good one becomes a card."""
 
-    list_display = ["created_at", "shop", "question", "answer", "citations", "card", "conversation"]
+    list_display = ["created_at", "shop", "question", "answer", "citations", "card_button", "conversation"]
     list_filter = ["shop", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["question", "answer"]
     list_select_related = ["shop", "card", "conversation"]
     date_hierarchy = "created_at"
     actions = ["make_cards"]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.make_card_view)
+        return [
+            path("<path:object_id>/make-card/", view, name="knowledge_groundedanswer_make_card"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description=_("citations"))
     def citations(self, obj: GroundedAnswer) -> str:
         cited = [f"C{pk}" for pk in obj.cited_cards] + [f"P{pk}" for pk in obj.cited_products]
         return " ".join(cited)
+
+    @admin.display(description=_("card made from it"))
+    def card_button(self, obj: GroundedAnswer) -> str:
+        """The card made from the answer, or the one-click button making it. The button submits the
+        changelist's own form (with its CSRF token) to the answer's make-card view: forms cannot nest."""
+        if obj.card is not None:
+            url = reverse("admin:knowledge_faqcard_change", args=[quote(obj.card.pk)])
+            return format_html('<a href="{}">{}</a>', url, obj.card)
+        url = reverse("admin:knowledge_groundedanswer_make_card", args=[quote(obj.pk)])
+        return format_html(
+            '<button type="submit" class="make-card-button border border-base-200 px-3 py-1 rounded-default'
+            ' whitespace-nowrap dark:border-base-700" formaction="{}" formmethod="post">{}</button>',
+            url,
+            _("Turn into a card"),
+        )
+
+    def make_card_view(self, request: HttpRequest, object_id: str):
+        """The one click: the answer (of a shop the user trains for, else 404) becomes a card, once."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        grounded = self.get_object(request, unquote(object_id))
+        if not self._obj_allowed(request, self.edit_roles, grounded):
+            raise PermissionDenied
+        made = grounded.card_id is None
+        try:
+            card = services.card_from_grounded_answer(grounded, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, f"{grounded.question}：{'; '.join(error.messages)}", messages.WARNING)
+        else:
+            if made:
+                self.log_action(request, [grounded], "card")
+            self.message_user(request, _("Card made: %(card)s") % {"card": card}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:knowledge_groundedanswer_changelist"))
 
     @admin.action(description=_("Turn into cards"))
     def make_cards(self, request: HttpRequest, queryset) -> None:

@@ -7,12 +7,25 @@ core.caching), so every process sees a trainer's change within a second.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +78,7 @@ __all__ = [
     "similarity",
     "split_questions",
     "suggest_answers",
+    "with_model_answers",
     "with_trial_answers",
 ]
 
@@ -455,6 +469,28 @@ def card_from_grounded_answer(grounded: GroundedAnswer, *, user=None) -> FAQCard
     grounded.card = card
     grounded.save(update_fields=["card"])
     return card
+
+
+def with_model_answers(logs: QuerySet[AnswerLog]) -> QuerySet[AnswerLog]:
+    """The answer log with, on each row the shop's model answered, that answer (``model_answer_id``, its
+    ``model_answer_text`` and ``model_cited_cards`` / ``model_cited_products``), in the one query.
+
+    A model answer is written after the engine's clarify entry of the same turn: same conversation, same
+    question, within the longest an answer may take (``LLM_MAX_ANSWER_SECONDS``) plus a margin."""
+    window = timedelta(seconds=settings.LLM_MAX_ANSWER_SECONDS + 30)
+    answers = GroundedAnswer.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        question=OuterRef("question"),
+        created_at__gte=OuterRef("created_at"),
+        created_at__lte=ExpressionWrapper(OuterRef("created_at") + window, output_field=DateTimeField()),
+    ).order_by("created_at")
+    model_answer = Case(When(outcome=AnswerOutcome.CLARIFY, then=Subquery(answers.values("pk")[:1])))
+    return logs.annotate(
+        model_answer_id=model_answer,
+        model_answer_text=Subquery(answers.values("answer")[:1]),
+        model_cited_cards=Subquery(answers.values("cited_cards")[:1], output_field=JSONField()),
+        model_cited_products=Subquery(answers.values("cited_products")[:1], output_field=JSONField()),
+    )
 
 
 def disable_faq_card(card: FAQCard) -> FAQCard:

@@ -9,13 +9,15 @@ from io import StringIO
 import pytest
 from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from analytics.default_rules import install_default_rules
 from chat import services
 from chat.models import Conversation, Message
 from core import crypto
-from knowledge.models import FAQCard, GroundedAnswer
+from knowledge.models import AnswerLog, AnswerOutcome, FAQCard, GroundedAnswer
 from knowledge.services import FALLBACK_TEXT, card_from_grounded_answer
 from shops.models import Membership, ModelProvider, ModelUsage
 from tests.chat_sockets import agent_socket, frames_until, send_message, shopper_socket
@@ -423,6 +425,42 @@ async def test_an_agent_gets_a_draft_a_summary_and_rewrites_from_the_shops_model
     await console.disconnect()
 
 
+async def test_a_draft_and_a_rewrite_stream_into_the_console_before_their_final_frame(shop_a, agent_a, model_server):
+    await database_sync_to_async(connect_model)(shop_a, model_server)
+    conversation = await conversation_with_a_question(shop_a, agent_a, "什么时候发货")
+    model_server.answer(
+        Reply("亲，付款后48小时内发货，我帮您备注加急哦～", stream=True, chunks=4),
+        Reply("顾客问发货时间。", stream=True, chunks=3),
+    )
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "draft"})
+    frames = await frames_until(console, is_type("assist"))
+    pieces = [f for f in frames if f["type"] == "assist_stream"]
+    assert len(pieces) >= 2 and {(f["conversation"], f["task"]) for f in pieces} == {(conversation.pk, "draft")}
+    assert frames[-1]["text"] == "亲，付款后48小时内发货，我帮您备注加急哦～"
+    shown = "".join(f["delta"] for f in pieces)  # the text as it grew, its last characters held back
+    assert shown and frames[-1]["text"].startswith(shown) and len(shown) < len(frames[-1]["text"])
+
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "summary"})
+    frames = await frames_until(console, is_type("assist"))
+    assert not [f for f in frames if f["type"] == "assist_stream"]  # a summary arrives whole, above the transcript
+    await console.disconnect()
+
+
+async def test_a_streamed_draft_stops_showing_once_it_breaks_a_qa_rule(shop_a, agent_a, model_server):
+    await database_sync_to_async(install_default_rules)(shop_a)
+    await database_sync_to_async(connect_model)(shop_a, model_server)
+    conversation = await conversation_with_a_question(shop_a, agent_a, "什么时候到")
+    model_server.answer(Reply("亲，已经发出了，我们保证明天一定到哦", stream=True, chunks=10))
+    console, _ = await agent_socket(agent_a)
+    await console.send_json_to({"type": "assist", "conversation": conversation.pk, "task": "polite", "text": "明天到"})
+    frames = await frames_until(console, is_type("assist"))
+    shown = "".join(f["delta"] for f in frames if f["type"] == "assist_stream")
+    assert shown and "保证" not in shown
+    assert frames[-1]["text"] == "亲，已经发出了，我们保证明天一定到哦"  # the whole text, checked again on 发送
+    await console.disconnect()
+
+
 async def test_assist_without_a_model_or_with_a_failing_one_says_so(shop_a, agent_a, model_server):
     conversation = await conversation_with_a_question(shop_a, agent_a, "在吗")
     console, _ = await agent_socket(agent_a)
@@ -475,3 +513,82 @@ def test_eval_llm_refuses_bad_input_with_one_line(shop_a, tmp_path, model_server
         call_command("eval_llm", str(empty), "--shop", shop_a.slug)
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("eval_llm", str(tmp_path / "missing.txt"), "--shop", shop_a.slug)
+
+
+# --- trainers: one click and the answer log -------------------------------------------------------------
+
+
+def trainer_client(shop, role: str = Membership.Role.TRAINER) -> Client:
+    client = Client()
+    client.force_login(staff_of(shop, role))
+    return client
+
+
+def make_card_url(grounded: GroundedAnswer) -> str:
+    return f"/admin/knowledge/groundedanswer/{grounded.pk}/make-card/"
+
+
+def test_the_row_button_makes_the_card_once_and_then_links_to_it(shop_a, cards):
+    grounded = GroundedAnswer.objects.create(
+        shop=shop_a, question="退货流程", answer="在订单详情里申请售后", cited_cards=[cards["how"].pk]
+    )
+    client = trainer_client(shop_a)
+    page = client.get("/admin/knowledge/groundedanswer/").content.decode()
+    assert f'formaction="{make_card_url(grounded)}"' in page and 'formmethod="post"' in page
+    assert client.post(make_card_url(grounded)).status_code == 302
+    assert client.post(make_card_url(grounded)).status_code == 302
+    grounded.refresh_from_db()
+    assert FAQCard.objects.filter(shop=shop_a, question="退货流程").count() == 1
+    page = client.get("/admin/knowledge/groundedanswer/").content.decode()
+    assert f"/admin/knowledge/faqcard/{grounded.card_id}/change/" in page
+    assert make_card_url(grounded) not in page
+
+
+def test_the_row_button_needs_post_and_a_csrf_token(shop_a, cards):
+    grounded = GroundedAnswer.objects.create(shop=shop_a, question="退货流程", answer="在订单详情里申请售后")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff_of(shop_a, Membership.Role.TRAINER))
+    assert client.get(make_card_url(grounded)).status_code == 405
+    assert client.post(make_card_url(grounded)).status_code == 403
+    assert not FAQCard.objects.filter(question="退货流程").exists()
+
+
+def test_another_shops_answer_cannot_be_turned_into_a_card(shop_a, shop_b):
+    foreign = GroundedAnswer.objects.create(shop=shop_b, question="退货流程", answer="在订单详情里申请售后")
+    assert trainer_client(shop_a).post(make_card_url(foreign)).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.card_id is None
+
+
+def test_an_agent_without_knowledge_rights_cannot_turn_an_answer_into_a_card(shop_a):
+    grounded = GroundedAnswer.objects.create(shop=shop_a, question="退货流程", answer="在订单详情里申请售后")
+    assert trainer_client(shop_a, Membership.Role.AGENT).post(make_card_url(grounded)).status_code == 403
+    grounded.refresh_from_db()
+    assert grounded.card_id is None
+
+
+def answered_by_the_model(shop, question: str, answer: str, card) -> GroundedAnswer:
+    conversation = Conversation.objects.create(shop=shop, visitor_token=services.new_visitor_token())
+    AnswerLog.objects.create(
+        shop=shop, conversation=conversation, question=question, score=0.5, outcome=AnswerOutcome.CLARIFY
+    )
+    return GroundedAnswer.objects.create(
+        shop=shop, conversation=conversation, question=question, answer=answer, cited_cards=[card.pk]
+    )
+
+
+def test_the_answer_log_shows_the_models_answer_with_its_citations_without_a_query_per_row(
+    shop_a, cards, django_assert_max_num_queries
+):
+    client = trainer_client(shop_a)
+    answered_by_the_model(shop_a, "退货0", "模型回答0", cards["how"])
+    AnswerLog.objects.create(shop=shop_a, question="别的问题", score=0.9, outcome=AnswerOutcome.ANSWER)
+    client.get("/admin/knowledge/answerlog/")  # warm the session and the site's caches
+    with CaptureQueriesContext(connection) as one_row:
+        client.get("/admin/knowledge/answerlog/")
+    grounded = [answered_by_the_model(shop_a, f"退货{n}", f"模型回答{n}", cards["address"]) for n in (1, 2, 3)]
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        page = client.get("/admin/knowledge/answerlog/").content.decode()
+    assert "模型回答0" in page and "模型回答3" in page and f"C{cards['address'].pk}" in page
+    assert f"/admin/knowledge/groundedanswer/?id__exact={grounded[1].pk}" in page
+    assert page.count("model-answer-citations") == 4  # the engine's own answer has none

@@ -13,7 +13,7 @@ from analytics.default_rules import install_default_rules
 from chat import services
 from chat.models import Conversation
 from core import crypto
-from knowledge.models import GroundedAnswer
+from knowledge.models import AnswerLog, AnswerOutcome, FAQCard, GroundedAnswer
 from shops.models import Membership, ModelProvider, ModelUsage
 from tests.browser.conftest import requires_chromium
 from tests.browser.test_chat_in_browser import TIMEOUT_MS, log_in
@@ -110,8 +110,16 @@ def test_the_back_office_pages_of_the_model(base_url, context, shop_a, model_ser
     ModelUsage.objects.create(
         shop=shop_a, purpose="answer", outcome="sent", model="qwen-plus", prompt_tokens=640, completion_tokens=90
     )
+    conversation = Conversation.objects.create(shop=shop_a, visitor_token=services.new_visitor_token())
+    AnswerLog.objects.create(
+        shop=shop_a, conversation=conversation, question="退货", score=0.5, outcome=AnswerOutcome.CLARIFY
+    )
     GroundedAnswer.objects.create(
-        shop=shop_a, question="退货", answer="亲，在订单详情里申请售后就可以退货啦。", cited_cards=[12]
+        shop=shop_a,
+        conversation=conversation,
+        question="退货",
+        answer="亲，在订单详情里申请售后就可以退货啦。",
+        cited_cards=[12],
     )
     context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base_url}])
     page = context.new_page()
@@ -129,6 +137,15 @@ def test_the_back_office_pages_of_the_model(base_url, context, shop_a, model_ser
     page.goto(f"{base_url}/admin/knowledge/groundedanswer/")
     expect(page.locator("#result_list")).to_contain_text("C12")
     page.screenshot(path=SHOTS / "admin-2-model-answers.png")
+    page.click("#result_list .make-card-button")
+    expect(page.locator("#result_list .make-card-button")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator("#result_list")).to_contain_text("退货")
+    expect(page.locator("body")).to_contain_text("已生成知识卡片")
+    page.screenshot(path=SHOTS / "admin-2b-model-answer-card-made.png")
+    assert FAQCard.objects.filter(shop=shop_a, question="退货").count() == 1
+    page.goto(f"{base_url}/admin/knowledge/answerlog/")
+    expect(page.locator("#result_list .model-answer-citations")).to_contain_text("C12")
+    page.screenshot(path=SHOTS / "admin-2c-answer-log.png")
 
 
 def test_a_trainer_drafts_cards_from_pasted_text_and_reviews_them(base_url, context, shop_a, model_server):
