@@ -112,6 +112,33 @@ def _typing(event: dict[str, Any]) -> TypingFrame:
     return {"type": "typing", "conversation": event["conversation"], "sender": event["sender"]}
 
 
+def guarded_stream(
+    shop_id: int, author: str, send_delta: Callable[[str], Awaitable[None]]
+) -> Callable[[str], Awaitable[None]]:
+    """What a model's stream is fed as it writes (the widget's answer, the console's draft): the text grown so
+    far with its last characters and citation marks held back (``grounding.showable``), checked against the
+    shop's QA rules as ``author``'s message; each newly showable piece goes to ``send_delta``, and nothing more
+    once the text breaks a rule (the whole text is judged again at the end)."""
+    written: list[str] = []
+    shown = ""
+    stopped = False
+
+    async def on_delta(piece: str) -> None:
+        nonlocal shown, stopped
+        written.append(piece)
+        now = grounding.showable("".join(written), final=False)
+        if stopped or len(now) <= len(shown):
+            return
+        verdict = await database_sync_to_async(guard.check)(shop_id, author, now)
+        if not verdict.ok:
+            stopped = True
+            return
+        delta, shown = now[len(shown) :], now
+        await send_delta(delta)
+
+    return on_delta
+
+
 class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames in and out, dispatch on ``type``, error frames for everything a client gets wrong."""
 
@@ -316,29 +343,17 @@ class ShopperConsumer(FrameConsumer):
         """Stream the model's answer to this socket as it is written (citation marks and the last characters
         held back, and nothing more once the text breaks a QA rule), then send it, or the retrieval engine's
         replies, to the conversation (every socket of it)."""
-        written: list[str] = []
-        shown = ""
-        stopped = False
 
-        async def on_delta(piece: str) -> None:
-            nonlocal shown, stopped
-            written.append(piece)
-            now = grounding.showable("".join(written), final=False)
-            if stopped or len(now) <= len(shown):
-                return
-            verdict = await database_sync_to_async(guard.check)(conversation.shop_id, "bot", now)
-            if not verdict.ok:
-                stopped = True  # the whole answer is judged again at the end, and dropped
-                return
+        async def send_delta(delta: str) -> None:
             frame: StreamFrame = {
                 "type": "stream",
                 "conversation": conversation.pk,
                 "stream": stream_id,
-                "delta": now[len(shown) :],
+                "delta": delta,
             }
-            shown = now
             await self.send_frame(frame)
 
+        on_delta = guarded_stream(conversation.shop_id, "bot", send_delta)
         completion = await llm.stream(model.endpoint, model.facts.prompt(), on_delta)
         outbox = services.Outbox()
         sent = await database_sync_to_async(services.finish_grounded_turn)(
@@ -561,30 +576,17 @@ class AgentConsumer(FrameConsumer):
         """What streams a draft or rewrite to this console as the model writes it, as the widget's stream: the
         last characters held back, each grown text checked against the shop's QA rules as an agent's reply
         first, nothing more shown once it breaks one (the ``assist`` frame then brings the whole text)."""
-        written: list[str] = []
-        shown = ""
-        stopped = False
 
-        async def on_delta(piece: str) -> None:
-            nonlocal shown, stopped
-            written.append(piece)
-            now = grounding.showable("".join(written), final=False)  # the last characters held back
-            if stopped or len(now) <= len(shown):
-                return
-            verdict = await database_sync_to_async(guard.check)(request.conversation.shop_id, "agent", now)
-            if not verdict.ok:
-                stopped = True
-                return
+        async def send_delta(delta: str) -> None:
             frame: AssistStreamFrame = {
                 "type": "assist_stream",
                 "conversation": request.conversation.pk,
                 "task": request.task,
-                "delta": now[len(shown) :],
+                "delta": delta,
             }
-            shown = now
             await self.send_frame(frame)
 
-        return on_delta
+        return guarded_stream(request.conversation.shop_id, "agent", send_delta)
 
     # --- end of agent tools ---
 

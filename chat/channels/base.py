@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from chat.models import ChannelConnection, Message
@@ -37,6 +38,15 @@ class Field:
     required: bool = True
     # Raises ChannelError with the message for the form when the value cannot be used.
     validate: Callable[[str], None] | None = None
+
+
+# Where a text-only channel's product cards link (rendering.as_text reads it from the connection's config).
+PRODUCT_URL = Field(
+    "product_url",
+    _("Product link"),
+    _("The product page, with {id} or {sku}; product cards in replies link there."),
+    required=False,
+)
 
 
 @dataclass(frozen=True)

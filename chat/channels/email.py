@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import ChannelConnection, EmailRecord, Message
 from core import crypto
 
-from .base import ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
 from .mail import smtp
 from .mail.imap import ImapSession
 from .mail.servers import MailServerError, Security, ServerLogin
@@ -206,12 +206,7 @@ CHANNEL = ChannelSpec(
         Field(SMTP_SECURITY, _("SMTP security"), SECURITY_HELP, validate=validate_security),
         Field(SMTP_USERNAME, _("SMTP username"), _("Empty: the IMAP username."), required=False),
         Field(SMTP_PASSWORD, _("SMTP password"), _("Empty: the IMAP password."), secret=True, required=False),
-        Field(
-            "product_url",
-            _("Product link"),
-            _("The product page, with {id} or {sku}; product cards in replies link there."),
-            required=False,
-        ),
+        PRODUCT_URL,
     ),
     send=send,
     check=check,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import ChannelConnection
 from core import crypto
 
-from .base import ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
 from .wecom_client import CORP_ID, SECRET, WeComClient
 from .wecom_crypto import CryptoError, WeComCrypto
 
@@ -83,12 +83,7 @@ CHANNEL = ChannelSpec(
             secret=True,
             validate=validate_aes_key,
         ),
-        Field(
-            "product_url",
-            _("Product link"),
-            _("The product page, with {id} or {sku}; product cards in replies link there."),
-            required=False,
-        ),
+        PRODUCT_URL,
     ),
     send=send,
     check=check,
