@@ -243,7 +243,7 @@ def _serving_seats_sql() -> str:
         f"WHERE s.shop_id = %s AND s.presence = %s AND u.is_active "
         f"AND EXISTS (SELECT 1 FROM {presence} p WHERE p.user_id = s.user_id AND p.last_seen_at >= %s) "
         f"AND (u.is_superuser OR EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = s.user_id "
-        f"AND m.shop_id = s.shop_id AND m.role IN (%s, %s))) "
+        f"AND m.shop_id = s.shop_id AND m.role IN ({', '.join(['%s'] * len(SERVICE_ROLES))}))) "
         f"ORDER BY s.user_id"
     )
 

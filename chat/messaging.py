@@ -168,7 +168,9 @@ def publish(outbox: Outbox) -> None:
     benchmark's thread): one trip to the event loop for all of them, where each event sent on its own
     (``deliver`` without an outbox) costs a trip of its own, a few milliseconds each."""
     if outbox.events:
-        async_to_sync(send_events)(get_channel_layer(), outbox.events)
+        events = list(outbox.events)
+        # At once outside a transaction; inside one (a caller's own atomic block), once it commits.
+        transaction.on_commit(lambda: async_to_sync(send_events)(get_channel_layer(), events))
 
 
 def deliver(group: str, event: dict[str, Any], outbox: Outbox | None = None) -> None:

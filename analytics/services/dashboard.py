@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from marketing.services import with_results
 from shops.llm import MonthUsage, month_usage
 from shops.models import Order, Shop
 
+from .durable import channel_of
 from .periods import days, in_local_days, shops_by_zone
 from .service_levels import ServiceLevel, ServiceLevels, service_levels
 
@@ -109,7 +111,7 @@ class Dashboard:
     # This month's large-model use of each shop with a model (shops.llm; docs/llm.md): name and figures.
     model_usage: list[tuple[str, MonthUsage]]
 
-    @property
+    @cached_property
     def service_level(self) -> ServiceLevel:
         """Every shop's service level together."""
         total = ServiceLevel("")
@@ -213,9 +215,8 @@ def build_dashboard(shop_ids: list[int], start: date, end: date, cost_per_agent_
         (row["shop__name"], row["shop_id"], Figures.of(row))
         for row in conversations.values("shop_id", "shop__name").annotate(**COUNTS).order_by("shop__name")
     ]
-    labels = dict(Conversation.Channel.choices)
     per_channel = [
-        (str(labels.get(row["channel"], row["channel"])), Figures.of(row))
+        (channel_of(row["channel"]), Figures.of(row))
         for row in conversations.values("channel").annotate(**COUNTS).order_by("channel")
     ]
     bot, agent = conversion(conversations)

@@ -92,10 +92,6 @@ class ExperimentReport:
     conversion: Comparison
 
 
-def _known(outcome: Outcome | None) -> bool:
-    return outcome is not None and outcome.customer_id is not None
-
-
 def _rate(outcomes_: list[Outcome], test) -> tuple[int, int]:
     return sum(1 for o in outcomes_ if test(o)), len(outcomes_)
 

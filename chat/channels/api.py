@@ -10,6 +10,7 @@ de-duplicates on ``X-Shopbee-Delivery``. docs/api.md has the payloads and docs/e
 import json
 import secrets
 import time
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import ChannelConnection
 from core import crypto, outbound
 
-from .base import ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
 
 SIGNING_SECRET = "signing_secret"
 
@@ -95,11 +96,11 @@ CHANNEL = ChannelSpec(
             _("Where Shopbee posts the bot's and agents' replies and closes (signed like webhooks)."),
             validate=validate_url,
         ),
-        Field(
-            "product_url",
-            _("Product link"),
-            _("The product page on the marketplace, with {id} or {sku}; product cards in replies link there."),
-            required=False,
+        replace(
+            PRODUCT_URL,
+            help_text=_(
+                "The product page on the marketplace, with {id} or {sku}; product cards in replies link there."
+            ),
         ),
     ),
     send=send,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from chat import services
+from chat.messaging import Outbox, publish
 from chat.models import ChannelConnection, ChannelReceipt, Conversation, Message
 from core import rows
 
@@ -64,6 +65,7 @@ def receive(
     """Store one shopper message of the channel and run the bot on it (``ChatError`` for an empty or too
     long text). A bare number answering numbered options becomes the option it picks."""
     text = services.checked_text(text)
+    outbox = Outbox()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -72,8 +74,9 @@ def receive(
             stored = ChannelReceipt.objects.get(connection=connection, external_id=message_id)
             return Received(stored.message, False, [])
         conversation = _conversation(connection, conversation_id, sender_name)
-        turn = services.receive_shopper_message(conversation, chosen_option(conversation, text))
+        turn = services.receive_shopper_message(conversation, chosen_option(conversation, text), outbox=outbox)
         receipt.message = turn.message
         receipt.save(update_fields=["message"])
+    publish(outbox)  # committed: the connected consoles hear of it in one trip
     note_inbound(connection.pk)
     return Received(turn.message, True, turn.replies)
