@@ -21,7 +21,7 @@ def test_the_assignment_benchmark_refuses_sqlite_with_one_line():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("option", ["--agents", "--threads", "--capacity"])
+@pytest.mark.parametrize("option", ["--agents", "--workers", "--capacity"])
 def test_the_assignment_benchmark_refuses_a_size_below_one(option):
     with pytest.raises(CommandError, match=f"{option} must be at least 1"):
         call_command("bench_assignment", option, "0")
@@ -32,7 +32,7 @@ def test_the_assignment_benchmark_refuses_a_size_below_one(option):
 def test_a_small_assignment_benchmark_assigns_every_shopper_once_and_leaves_nothing_behind():
     out = StringIO()
     call_command(
-        "bench_assignment", "--shoppers", "24", "--agents", "3", "--capacity", "2", "--threads", "4", stdout=out
+        "bench_assignment", "--shoppers", "24", "--agents", "3", "--capacity", "2", "--workers", "4", stdout=out
     )
     printed = out.getvalue()
     assert "every conversation assigned exactly once: yes" in printed
