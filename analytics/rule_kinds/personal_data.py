@@ -9,6 +9,8 @@ PHONE = re.compile(r"(?<![0-9])(?:\+?86-?)?(1[3-9][0-9](?:-?[0-9]{4}){2})(?![0-9
 ID_NUMBER = re.compile(
     r"(?<![0-9])([1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9x])(?![0-9])"
 )
+# Both need a run of at least 11 digits with at most dashes between: most messages have none.
+DIGITS = re.compile(r"[0-9][0-9-]{9,}[0-9x]")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CODES = "10x98765432"
 
@@ -21,6 +23,8 @@ def id_number_checksum_ok(number: str) -> bool:
 
 def find_personal_data(folded: str) -> str:
     """The first phone or ID number in folded text, masked for the record; "" when there is none."""
+    if DIGITS.search(folded) is None:
+        return ""
     for match in ID_NUMBER.finditer(folded):
         number = match.group(1)
         if id_number_checksum_ok(number):

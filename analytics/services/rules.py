@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 import opencc
@@ -163,8 +164,9 @@ class ConversationFacts:
     unanswered_handoff_seconds: float | None = None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """A rule a message breaks and what gave it away (a tuple: most inspected messages with words make some)."""
+
     rule: RuleSpec
     evidence: str
 
@@ -218,16 +220,6 @@ class CompiledRules:
             (rule.threshold or 0 for rule, spec in kinds if spec.needs_fallback_streak), default=0
         )
 
-    def _word_hits(self, automaton: ahocorasick.Automaton, folded: str) -> list[Hit]:
-        matches = list(automaton.iter(folded))
-        if not matches:  # most messages
-            return []
-        found: dict[int, str] = {}
-        for _end, (word, rule_ids) in matches:
-            for rule_id in rule_ids:
-                found.setdefault(rule_id, word)
-        return [Hit(self.by_id[rule_id], word) for rule_id, word in found.items()]
-
     def inspect(self, facts: MessageFacts) -> list[Hit]:
         """Every rule the message breaks, each once, with what gave it away."""
         plan = self.plans.get(facts.sender)
@@ -235,7 +227,14 @@ class CompiledRules:
             return []
         automaton, checks, reads_text = plan
         folded = fold(facts.text) if reads_text else ""
-        hits = self._word_hits(automaton, folded) if automaton is not None else []
+        hits: list[Hit] = []
+        if automaton is not None:
+            found: dict[int, str] = {}
+            for _end, (word, rule_ids) in automaton.iter(folded):
+                for rule_id in rule_ids:
+                    found.setdefault(rule_id, word)
+            if found:
+                hits = [Hit(self.by_id[rule_id], word) for rule_id, word in found.items()]
         for rule, check in checks:
             evidence = check(rule, facts, folded)
             if evidence:

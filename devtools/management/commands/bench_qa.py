@@ -151,13 +151,14 @@ class Command(BaseCommand):
             f"{compiled_bytes / 1024:.0f} KiB; {len(pool):,} distinct messages"
         )
 
-        durations, hits, wall = self._time(rules.inspect, pool, messages, "inspecting")
         automaton = ahocorasick.Automaton()
         for word in {word for rule in rules.rules for word in rule.words}:
             automaton.add_word(word, word)
         automaton.make_automaton()
         texts = [facts.text for facts in pool]
-        floor_durations, floor_hits, _ = self._time(lambda text: list(automaton.iter(text)), texts, messages, "floor")
+        (durations, hits, wall), (floor_durations, floor_hits, _) = self._time(
+            [(rules.inspect, pool), (lambda text: list(automaton.iter(text)), texts)], messages
+        )
 
         p50 = percentile(durations, 0.5) / 1000
         p99 = percentile(durations, 0.99) / 1000
@@ -179,23 +180,25 @@ class Command(BaseCommand):
         self.stdout.write(f"memory: max RSS {max_rss_mib:.0f} MiB")
 
     @staticmethod
-    def _time(inspect: Callable[[Any], Sized], pool: list, messages: int, desc: str) -> tuple[array, int, float]:
-        """Run ``inspect`` on ``messages`` items cycled from ``pool``; each call's ns, the results' total
-        length, and the wall time of the loop."""
-        durations = array("q", bytes(8 * messages))
-        hits = 0
-        size = len(pool)
+    def _time(contestants: list[tuple[Callable[[Any], Sized], list]], messages: int) -> list[tuple[array, int, float]]:
+        """Run each contestant's function on ``messages`` items cycled from its pool, taking turns by blocks of
+        10,000 so that both meet the same machine (other load comes and goes); per contestant: each call's ns,
+        the results' total length, and the wall time of its loops."""
+        results = [(array("q", bytes(8 * messages)), [0], [0.0]) for _ in contestants]
         clock = time.perf_counter_ns
         gc.disable()  # the loop allocates only short-lived objects; keep collector pauses out of p99
-        wall = time.perf_counter()
-        with tqdm(total=messages, desc=desc, unit="msg", unit_scale=True, mininterval=0.5) as progress:
+        with tqdm(total=messages, desc="inspecting and floor", unit="msg", unit_scale=True, mininterval=0.5) as bar:
             for start in range(0, messages, 10_000):
-                for n in range(start, min(start + 10_000, messages)):
-                    item = pool[n % size]
-                    before = clock()
-                    hits += len(inspect(item))
-                    durations[n] = clock() - before
-                progress.update(min(10_000, messages - start))
-        wall = time.perf_counter() - wall
+                block = range(start, min(start + 10_000, messages))
+                for (inspect, pool), (durations, hits, wall) in zip(contestants, results, strict=True):
+                    size = len(pool)
+                    began = time.perf_counter()
+                    for n in block:
+                        item = pool[n % size]
+                        before = clock()
+                        hits[0] += len(inspect(item))
+                        durations[n] = clock() - before
+                    wall[0] += time.perf_counter() - began
+                bar.update(len(block))
         gc.enable()
-        return durations, hits, wall
+        return [(durations, hits[0], wall[0]) for durations, hits, wall in results]
