@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from chat.models import Message
+from chat.models import MeasurementPolicy, Message
 from tests.factories import FAQCardFactory
 from tests.live_server import HOST, PORT, wait_until_idle
 
@@ -108,3 +108,19 @@ def test_a_negative_interval_exits_non_zero_with_one_readable_line():
     assert "Traceback" not in done.stderr
     error = "CommandError: --interval-ms must be 0 (as fast as answers come) or a positive number"
     assert done.stderr.strip().splitlines()[-1] == error
+
+
+@live
+def test_a_shop_running_a_bot_holdout_is_named_before_its_unanswered_questions_count_as_lost(server_url, shop_a):
+    FAQCardFactory(shop=shop_a, question="什么时候发货", answer="亲，付款后48小时内发货哦～")
+    MeasurementPolicy.objects.create(shop=shop_a, bot_holdout_percent=50)
+    err = StringIO()
+
+    call_command(
+        "loadtest_chat",
+        *("--url", server_url, "--shop", shop_a.slug, "--clients", "2", "--messages", "1", "--timeout", "3"),
+        stdout=StringIO(),
+        stderr=err,
+    )
+
+    assert f"note: {shop_a.slug} runs a 50% bot holdout" in err.getvalue()

@@ -97,7 +97,7 @@ def test_the_played_history_went_through_the_engine_and_the_agents_and_fills_eve
         assert sum(row["touches_sent"] for row in dashboard.campaigns) > 0
         assert sum(row["converted"] for row in dashboard.campaigns) > 0
         # Its proof-of-value page: durable resolution, campaigns against their control groups with intervals,
-        # answer experiments that shoppers saw both sides of, and (swift-sports) the bot holdout.
+        # answer experiments that shoppers saw both sides of, and (jingjia-clean) the bot holdout.
         value = build_value_report([shop.pk], today - timedelta(days=DAYS + 1), today, timezone.now())
         assert value.durable.total.bot_resolved + value.durable.pending > 0
         assert any(lift.conversion.difference is not None for lift in value.campaigns)

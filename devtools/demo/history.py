@@ -90,7 +90,8 @@ REFUND_REASONS = ["尺码不合适", "不喜欢颜色", "买多了"]
 COMEBACK = ["优惠券还能用吗", "那我下单了", "还有货吗", "好的，刚付款了"]
 
 # The bot holdout the demo runs (shop slug -> share in %): these shops' drawn shoppers meet the agents only.
-BOT_HOLDOUT = {"swift-sports": 20}
+# Not the first demo shop: a first visitor and the chat benchmarks talk to it, and it answers every shopper.
+BOT_HOLDOUT = {"jingjia-clean": 20}
 # Each shop's cards with the most similar questions get a second answer on trial; shoppers ask them more often.
 EXPERIMENT_CARDS = 2
 EXPERIMENT_QUESTION_SHARE = 0.4

@@ -274,6 +274,7 @@ class Command(BaseCommand):
         if not base.startswith(("ws://", "wss://")):
             raise CommandError("--url must start with ws:// or wss://")
         questions = shop_questions(options["shop"], options["questions"])
+        self.warn_of_holdout(options["shop"])
         origin = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
         memory_before = {pid: rss_mb(pid) for pid in options["server_pid"]}
         shop_path = f"/ws/chat/{options['shop']}/"
@@ -334,6 +335,19 @@ class Command(BaseCommand):
         # From the first scheduled question to the last reply (or, with no reply at all, the last give-up).
         finished = max((r.last_reply_at for r in results), default=0.0) or max(r.finished_at for r in results)
         return results, max(finished - run.start, 1e-9)
+
+    def warn_of_holdout(self, shop: str) -> None:
+        """A shop running a bot holdout sends a share of new shoppers to the agents: their questions get no bot
+        answer and count as lost here. Said before the run (when this database knows the shop)."""
+        from chat.models import MeasurementPolicy
+
+        percent = (
+            MeasurementPolicy.objects.filter(shop__slug=shop).values_list("bot_holdout_percent", flat=True).first()
+        )
+        if percent:
+            self.stderr.write(
+                f"note: {shop} runs a {percent}% bot holdout: those shoppers get no bot answers and count as lost"
+            )
 
     def report(self, results: list[ClientResult], elapsed: float, options: dict) -> int:
         """Print the run's figures; the number of replies."""
