@@ -17,13 +17,15 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypedDict, cast
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
-import openai
 from django.conf import settings
-from openai.types.chat import ChatCompletionMessageParam
 
 from .outbound import TargetRefused, checked_address, parse_target
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +84,21 @@ def _checked(endpoint: Endpoint) -> str:
     return ""
 
 
-def _params(messages: list[ChatMessage]) -> list[ChatCompletionMessageParam]:
+def _sdk() -> ModuleType:
+    """The ``openai`` package, imported on first use: about 40 MB that a process which never calls a model
+    (most workers of most shops) does not pay."""
+    import openai
+
+    return openai
+
+
+def _params(messages: list[ChatMessage]) -> "list[ChatCompletionMessageParam]":
     # The same dicts: ChatMessage is the subset of the library's message types that Shopbee sends.
     return cast("list[ChatCompletionMessageParam]", list(messages))
 
 
 def _error(exc: BaseException) -> str:
+    openai = _sdk()
     if isinstance(exc, openai.APITimeoutError | TimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIStatusError):
@@ -103,7 +114,7 @@ def complete(endpoint: Endpoint, messages: list[ChatMessage], *, max_tokens: int
     refused = _checked(endpoint)
     if refused:
         return Completion("", refused, 0, 0, 0.0)
-    client = openai.OpenAI(
+    client = _sdk().OpenAI(
         base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=endpoint.timeout, max_retries=0
     )
     try:
@@ -139,6 +150,7 @@ async def stream(
     refused = await asyncio.to_thread(_checked, endpoint)
     if refused:
         return Completion("", refused, 0, 0, 0.0)
+    openai = await asyncio.to_thread(_sdk)  # its first import takes a while: not on the event loop
     client = openai.AsyncOpenAI(
         base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=endpoint.timeout, max_retries=0
     )

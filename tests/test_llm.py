@@ -3,6 +3,9 @@ retrieval engine (uncited, wrongly cited, 不知道, errors, timeouts, slow stre
 prompts, keys kept secret, and the check before send for the bot, the model and an agent."""
 
 import logging
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from io import StringIO
 
@@ -592,3 +595,15 @@ def test_the_answer_log_shows_the_models_answer_with_its_citations_without_a_que
     assert "模型回答0" in page and "模型回答3" in page and f"C{cards['address'].pk}" in page
     assert f"/admin/knowledge/groundedanswer/?id__exact={grounded[1].pk}" in page
     assert page.count("model-answer-citations") == 4  # the engine's own answer has none
+
+
+def test_a_process_that_never_calls_a_model_does_not_load_the_model_client():
+    # The openai package costs every process about 40 MB: only a call to a model imports it.
+    code = (
+        "import sys, django; django.setup(); import config.asgi, core.llm, chat.consumers; "
+        "print('openai' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
