@@ -53,9 +53,10 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info
 
-# The browser tests drive Debian's chromium package (never a downloaded browser).
+# The browser tests drive Debian's chromium package (never a downloaded browser); its CJK fonts draw the Chinese
+# pages in screenshots.
 browser-deps:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
 
 # The email channel's tests read a real mailbox: Debian's dovecot, started by the tests in the foreground with a
 # temporary configuration (tests/mail_servers.py); the package's own service is not used.

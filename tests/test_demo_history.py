@@ -111,3 +111,10 @@ def test_the_played_history_went_through_the_engine_and_the_agents_and_fills_eve
 def test_load_demo_refuses_days_out_of_range():
     with pytest.raises(Exception, match="--days"):
         call_command("load_demo", "--days", "-1")
+
+
+def test_a_demo_cards_trial_answer_greets_once_and_keeps_the_facts():
+    assert history.trial_answer("亲，我们默认发中通快递。") == (
+        "亲，我们默认发中通快递～还有不清楚的随时问小蜂，回复“转人工”可找客服哦。"
+    )
+    assert history.trial_answer("付款后48小时内发货！").startswith("亲，付款后48小时内发货～")

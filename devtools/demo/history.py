@@ -89,6 +89,13 @@ KEEP = ["那我换个尺码吧，不退了", "算了不退了，换个颜色可�
 REFUND_REASONS = ["尺码不合适", "不喜欢颜色", "买多了"]
 COMEBACK = ["优惠券还能用吗", "那我下单了", "还有货吗", "好的，刚付款了"]
 
+
+def trial_answer(answer: str) -> str:
+    """The second answer a demo card tries: the same facts, warmer, with the way to a human."""
+    core = answer.removeprefix("亲，").removeprefix("亲～").rstrip("。！!~～")
+    return f"亲，{core}～还有不清楚的随时问小蜂，回复“转人工”可找客服哦。"
+
+
 # The bot holdout the demo runs (shop slug -> share in %): these shops' drawn shoppers meet the agents only.
 # Not the first demo shop: a first visitor and the chat benchmarks talk to it, and it answers every shopper.
 BOT_HOLDOUT = {"jingjia-clean": 20}
@@ -202,9 +209,7 @@ class Player:
             save_measurement_policy(MeasurementPolicy(shop=self.shop, bot_holdout_percent=BOT_HOLDOUT[self.shop.slug]))
         for card in self.trial_cards:
             if not card.experiments.exists():
-                start_experiment(
-                    card, f"亲，{card.answer.rstrip('。！!~～')}～还有不清楚的随时问小蜂，回复“转人工”可找客服哦。"
-                )
+                start_experiment(card, trial_answer(card.answer))
         desk, _ = ServiceDesk.objects.get_or_create(shop=self.shop)
         desk.rule = ServiceDesk.Rule.ROUND_ROBIN
         save_desk(desk)
