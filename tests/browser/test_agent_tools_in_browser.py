@@ -122,3 +122,45 @@ def test_an_agent_sees_the_timer_packet_and_panel_and_inserts_a_canned_reply_wit
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.CLOSED
     page.close()
+
+
+def test_on_a_phone_the_console_shows_the_list_or_the_conversation_and_the_panel_on_demand(base_url, context, shop_a):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    agent = staff_of(shop_a, Membership.Role.AGENT, "agent-phone")
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(waiting_customer, shop_a).result()
+
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, base_url, agent.username)
+    expect(page.locator("#status")).to_have_text("在线", timeout=TIMEOUT_MS)
+    # The list takes the screen until a conversation is open.
+    expect(page.locator("nav")).to_be_visible()
+    accept = page.locator("#waiting .accept").first
+    expect(accept).to_be_visible(timeout=TIMEOUT_MS)
+    accept.click()
+
+    messages = page.locator("#messages")
+    expect(messages).to_contain_text("我的快递到哪了", timeout=TIMEOUT_MS)
+    expect(page.locator("nav")).to_be_hidden()
+    assert messages.bounding_box()["width"] >= 380  # the whole width, not what a side list leaves
+    # The hand-off packet took its room after the transcript was drawn: the newest message is still in view.
+    expect(page.locator("#handoff-packet")).to_be_visible(timeout=TIMEOUT_MS)
+    newest, view = page.locator("#messages .message").last.bounding_box(), messages.bounding_box()
+    assert newest["y"] + newest["height"] <= view["y"] + view["height"] + 1
+    expect(page.locator("#customer-panel")).to_be_hidden()
+    page.screenshot(path=SCREENSHOTS / "4-phone-conversation.png")
+
+    page.click("#show-panel")
+    expect(page.locator("#customer-panel")).to_be_visible()
+    expect(page.locator("#customer-panel")).to_contain_text("阿杰")
+    page.screenshot(path=SCREENSHOTS / "5-phone-customer-panel.png")
+    page.click("#hide-panel")
+    expect(page.locator("#customer-panel")).to_be_hidden()
+
+    page.click("#back")
+    expect(page.locator("nav")).to_be_visible()
+    expect(page.locator("#conversation")).to_be_hidden()
+    page.locator("#mine .queue-item").first.click()
+    expect(messages).to_contain_text("我的快递到哪了", timeout=TIMEOUT_MS)
+    page.close()

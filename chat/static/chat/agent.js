@@ -10,6 +10,9 @@
   var wanted = null;  // the conversation the agent clicked 接入 on: shown as soon as it is theirs
   var typingTimer = null;
   var lastTypingSent = 0;
+  var pinned = true;   // the transcript follows the newest message (see the ResizeObserver below)
+  var scrolledAt = 0;
+  var shown = null;    // the conversation the transcript shows: another one opens at its newest message
 
   var socket = Shopbee.reconnecting(function () { return Shopbee.wsUrl("/ws/agent/"); }, {
     open: function () {
@@ -72,11 +75,19 @@
     socket.send({ type: "history", conversation: id });
   }
 
+  function toBottom() {
+    scrolledAt = performance.now();
+    $("messages").scrollTop = $("messages").scrollHeight;
+  }
+
   function render() {
     var data = current && conversations[current];
     $("conversation").hidden = !data || !data.info;
     $("empty").hidden = !$("conversation").hidden;
+    // On a phone the list and the open conversation take the screen in turn (chat.css).
+    document.body.classList.toggle("reading", !$("conversation").hidden);
     if (!data || !data.info) return;
+    if (shown !== current) { shown = current; pinned = true; }
     $("conversation-title").textContent =
       data.info.shopper + " · " + data.info.shop_name + " · " + data.info.channel_label;
     var list = $("messages");
@@ -98,16 +109,19 @@
       box.appendChild(button);
     });
     // After the suggestions took their room: the newest message stays in view.
-    list.scrollTop = list.scrollHeight;
+    if (pinned) toBottom();
     var select = $("transfer-to");
     select.replaceChildren();
-    (data.info.colleagues || []).forEach(function (c) {
+    var colleagues = data.info.colleagues || [];
+    colleagues.forEach(function (c) {
       var option = el("option", null, c.max_chats ? c.name + "（" + c.load + "/" + c.max_chats + "）" : c.name);
       option.value = c.id;
       select.appendChild(option);
     });
+    if (!colleagues.length) select.appendChild(el("option", null, "没有在线的同事"));
+    select.disabled = !colleagues.length;
     var held = data.info.status === "agent";
-    $("transfer").disabled = !held || !select.options.length;
+    $("transfer").disabled = !held || !colleagues.length;
     $("close").disabled = !held;
     $("send").disabled = !held;
   }
@@ -181,4 +195,23 @@
   $("close").addEventListener("click", function () {
     if (current) socket.send({ type: "close", conversation: current });
   });
+  // Whatever takes room from the transcript after it is drawn (the hand-off packet, suggestions, a header
+  // that wraps on a phone), the newest message stays in view unless the agent scrolled up to read.
+  // Only the agent's own scrolling unpins it: a scroll event soon after ours reports a layout that may already
+  // have lost room, not a wish to read back.
+  $("messages").addEventListener("scroll", function () {
+    var list = $("messages");
+    if (performance.now() - scrolledAt > 200) pinned = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+  });
+  new ResizeObserver(function () {
+    if (pinned) toBottom();
+  }).observe($("messages"));
+  // Phone layout: back to the list, the customer panel over the conversation and back.
+  $("back").addEventListener("click", function () {
+    current = null;
+    document.body.classList.remove("panel-open");
+    render();
+  });
+  $("show-panel").addEventListener("click", function () { document.body.classList.add("panel-open"); });
+  $("hide-panel").addEventListener("click", function () { document.body.classList.remove("panel-open"); });
 })();
