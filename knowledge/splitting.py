@@ -25,7 +25,9 @@ _LEADING_CONNECTOR = re.compile(
 _CLAUSE_SEPARATOR = re.compile(r"[,，、\s]+")
 _QUESTION_MARKERS = re.compile(
     r"[吗么嘛呢?]|怎|什么|啥|哪|几|多少|多久|多长|多大|多重|如何|是否|能否|可否|有没有|有无|是不是|能不能|可不可以|"
-    r"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没"
+    r"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没|"
+    # A-not-A: 甜不甜, 掉不掉色, 到没到
+    r"([\u4e00-\u9fff])[不没]\1"
 )
 
 
@@ -40,12 +42,13 @@ def _is_filler(piece: str) -> bool:
 
 
 def _cut_connectors(sentence: str) -> list[str]:
-    """Cut before a connector only when the text before it already asks something ("还有42码吗" stays)."""
+    """Cut before a connector only when the text before it already asks something ("还有42码吗" stays) and
+    the text after it is more than a particle ("满减活动还有吗" is one question)."""
     pieces: list[str] = []
     start = 0
     for match in _CONNECTOR.finditer(sentence):
         before = sentence[start : match.start()]
-        if before.strip() and _asks(before):
+        if before.strip() and _asks(before) and not _is_filler(sentence[match.end() :]):
             pieces.append(before)
             start = match.end()
     pieces.append(sentence[start:])
@@ -88,6 +91,30 @@ def two_question_cuts(question: str) -> list[tuple[str, str]]:
             if _asks(left) and _asks(right) and _has_topic(left) and _has_topic(right):
                 cuts.append((left, right))
     return cuts
+
+
+# Where a statement or request may end and a question begin: a comma, a space or a connector.
+_SOFT_BOUNDARY = re.compile(rf"[,，、\s]+|{_CONNECTOR.pattern}")
+
+
+def clause_cuts(question: str) -> list[tuple[str, str]]:
+    """Ways to read a piece that opens with clauses asking nothing as two questions: "坚果哈喇味了，有运费险吗",
+    "帮我改下地址 另外能开发票吗". ``split_questions`` keeps such a clause with the question
+    after it, as context ("我平时穿41，这款选多大"); it is a question of its own only when it finds its own card,
+    which ``knowledge.services`` decides. Cuts where the left side has a topic and the right side asks."""
+    text = question.strip()
+    cuts = []
+    for match in _SOFT_BOUNDARY.finditer(text):
+        left = text[: match.start()].strip(" ，,、")
+        right = _LEADING_CONNECTOR.sub("", text[match.end() :].strip(" ，,、"))
+        if left and right and _asks(right) and _has_topic(left) and _has_topic(right):
+            cuts.append((left, right))
+    return cuts
+
+
+def soft_cuts(question: str) -> list[tuple[str, str]]:
+    """Every way ``clause_cuts`` and ``two_question_cuts`` offer to read one piece as two questions."""
+    return list(dict.fromkeys([*clause_cuts(question), *two_question_cuts(question)]))
 
 
 def _has_topic(piece: str) -> bool:
