@@ -315,7 +315,7 @@ def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
 
 
 # Topic words of another question tried on a question that finds no card on its own.
-CONTEXT_WORDS = 3
+CONTEXT_WORDS = 8
 
 
 def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[Answer]:
@@ -336,9 +336,8 @@ def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[A
 def _with_topic(index: Index, answer: Answer, others: list[str], taken: set[int | None], moment: datetime) -> Answer:
     own = set(index.query_tokens(answer.question))
     for other in others:
-        # The shop's words only, rarest first: a word no card uses cannot bring a card in.
+        # The shop's words only: a word no card uses cannot bring a card in.
         words = [w for w in dict.fromkeys(index.query_tokens(other)) if w in index.term_idf and w not in own]
-        words.sort(key=lambda w: -index.term_idf[w])
         readings = []
         for word in words[:CONTEXT_WORDS]:
             results = index.search(f"{word}{answer.question}", limit=MAX_CANDIDATES, moment=moment)

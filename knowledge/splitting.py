@@ -72,6 +72,10 @@ def _cut_particles(clause: str) -> list[str]:
     return pieces
 
 
+# Question words that lead into what is asked ("怎么|解冻", "能不能|退"): a question does not end on them.
+_OPENS_PREDICATE = re.compile(r"(?:怎么|怎样|怎|咋|如何|为什么|为啥|是否|能否|可否|能不能|可不可以|会不会|要不要|是不是|有没有|可以|还是)$")
+
+
 def two_question_cuts(question: str) -> list[tuple[str, str]]:
     """Ways to read one unpunctuated piece as two questions ("什么时候发货有赠品吗"): cuts at word boundaries
     after its first question word and before its last, where both sides ask something. Whether a cut is
@@ -88,6 +92,8 @@ def two_question_cuts(question: str) -> list[tuple[str, str]]:
         position += len(word)
         if first_end <= position <= last_start:
             left, right = text[:position], text[position:]
+            if _OPENS_PREDICATE.search(left):
+                continue
             if _asks(left) and _asks(right) and _has_topic(left) and _has_topic(right):
                 cuts.append((left, right))
     return cuts
@@ -118,9 +124,10 @@ def soft_cuts(question: str) -> list[tuple[str, str]]:
 
 
 def _has_topic(piece: str) -> bool:
-    """Something besides question words and particles: "什么" alone is no question."""
-    rest = _QUESTION_MARKERS.sub("", normalize(piece))
-    return len(strip_punctuation(rest).replace(" ", "")) >= 2 and not _is_filler(rest)
+    """Something besides question words and particles ("什么" alone is no question); the A of A-not-A counts
+    ("甜不甜", "洗不洗")."""
+    rest = _QUESTION_MARKERS.sub(lambda marker: marker.group(1) or "", normalize(piece))
+    return bool(strip_punctuation(rest).replace(" ", "")) and not _is_filler(rest)
 
 
 @lru_cache(maxsize=20_000)
