@@ -45,7 +45,7 @@ from .models import (
     UnansweredQuestion,
 )
 from .ranker import Bands
-from .splitting import soft_cuts, split_questions
+from .splitting import connector_cut, soft_cuts, split_questions
 from .template_packs import template_questions
 from .text import normalize, strip_punctuation
 
@@ -303,15 +303,19 @@ def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
     """``piece`` whole, or cut in two (``soft_cuts``: at two question words, or after a statement or request
     such as "坚果哈喇味了，有运费险吗") where both sides are answered, by different cards, the weaker side
     most confidently. The bar is the model's own answer band, so it moves with each retrained ranker."""
+    if (cut := connector_cut(piece)) is not None:
+        return _sides(index, cut, moment)
     best, kept = index.ranker.bands.answer, [answer_from_index(index, piece, moment=moment)]
-    for left, right in soft_cuts(piece):
-        sides = _in_context(
-            index, [answer_from_index(index, left, moment=moment), answer_from_index(index, right, moment=moment)], moment
-        )
+    for cut in soft_cuts(piece):
+        sides = _sides(index, cut, moment)
         answered = all(side.outcome == AnswerOutcome.ANSWER for side in sides)
         if answered and sides[0].card_id != sides[1].card_id and min(side.score for side in sides) > best:
             best, kept = min(side.score for side in sides), sides
     return kept
+
+
+def _sides(index: Index, cut: tuple[str, str], moment: datetime) -> list[Answer]:
+    return _in_context(index, [answer_from_index(index, side, moment=moment) for side in cut], moment)
 
 
 # Topic words of another question tried on a question that finds no card on its own.
@@ -327,8 +331,9 @@ def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[A
     read = []
     for i, answer in enumerate(answers):
         if answer.outcome != AnswerOutcome.ANSWER and answer.has_content:
-            others = sorted((j for j, a in enumerate(answers) if a.outcome == AnswerOutcome.ANSWER), key=lambda j: abs(j - i))
-            answer = _with_topic(index, answer, [answers[j].question for j in others], taken, moment)
+            answered = (j for j, other in enumerate(answers) if other.outcome == AnswerOutcome.ANSWER)
+            nearest = sorted(answered, key=lambda j: abs(j - i))
+            answer = _with_topic(index, answer, [answers[j].question for j in nearest], taken, moment)
         read.append(answer)
     return read
 
