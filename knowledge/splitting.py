@@ -27,7 +27,9 @@ _CLAUSE_SEPARATOR = re.compile(r"[,，、\s]+")
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _QUESTION_MARKERS = re.compile(
     r"[吗么嘛呢?]|怎|什么|啥|哪|几|多少|多久|多长|多大|多重|如何|是否|能否|可否|有没有|有无|是不是|能不能|可不可以|"
-    rf"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没|{_A_NOT_A.pattern}"
+    rf"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没|{_A_NOT_A.pattern}|"
+    # 不 closing a clause: "能开发票不", "包邮不啊"
+    r"不(?=[啊呀吧]|[^\u4e00-\u9fff]|$)"
 )
 
 
@@ -55,8 +57,9 @@ def _cut_connectors(sentence: str) -> list[str]:
     return pieces
 
 
-# Sentence-final particles; 么 only where it is not part of 什么 / 怎么 / 这么 ...
-_PARTICLE = re.compile(r"[吗嘛呢]|(?<![什怎多这那要])么")
+# Sentence-final particles (Traditional too: the pieces keep the shopper's characters); 么 only where it is not
+# part of 什么 / 怎么 / 这么 ...
+_PARTICLE = re.compile(r"[吗嗎嘛呢啊呀]|(?<![什怎多这那要甚這])[么麼]")
 
 
 def _cut_particles(clause: str) -> list[str]:
@@ -102,20 +105,21 @@ def two_question_cuts(question: str) -> list[tuple[str, str]]:
 
 
 # Where a statement or request may end and a question begin: a comma, a space or a connector.
-_SOFT_BOUNDARY = re.compile(rf"[,，、\s]+|{_CONNECTOR.pattern}")
+_SOFT_BOUNDARY = re.compile(rf"[,，、\s]+|{_CONNECTOR.pattern}|(?<=[吗嗎嘛呢啊呀])(?=[\u4e00-\u9fff])")
 
 
 def clause_cuts(question: str) -> list[tuple[str, str]]:
-    """Ways to read a piece that opens with clauses asking nothing as two questions: "坚果哈喇味了，有运费险吗",
-    "帮我改下地址 另外能开发票吗". ``split_questions`` keeps such a clause with the question
-    after it, as context ("我平时穿41，这款选多大"); it is a question of its own only when it finds its own card,
-    which ``knowledge.services`` decides. Cuts where the left side has a topic and the right side asks."""
+    """Ways to read a piece holding a question and a statement or request as two questions: "坚果哈喇味了，有运费险吗",
+    "帮我改下地址 另外能开发票吗", "默认哪家快递 发错了", "橙子甜不甜啊快递不动了". ``split_questions`` keeps such a
+    clause with its question, as context ("我平时穿41，这款选多大"); it is a question of its own only when it finds
+    its own card, which ``knowledge.services`` decides. Cuts at commas, spaces, connectors and after a
+    sentence-final particle, where both sides have a topic and one of them asks."""
     text = question.strip()
     cuts = []
     for match in _SOFT_BOUNDARY.finditer(text):
         left = text[: match.start()].strip(" ，,、")
         right = _LEADING_CONNECTOR.sub("", text[match.end() :].strip(" ，,、"))
-        if left and right and _asks(right) and _has_topic(left) and _has_topic(right):
+        if _has_topic(left) and _has_topic(right) and (_asks(left) or _asks(right)):
             cuts.append((left, right))
     return cuts
 
