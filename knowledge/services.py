@@ -299,6 +299,12 @@ def answer_with_index(index: Index, text: str) -> list[Answer]:
     return _in_context(index, answers, moment)
 
 
+# Ways to cut one piece that are tried (the clause cuts first), and words of another question tried on a
+# question that finds no card on its own: each is a search or two.
+MAX_CUTS = 4
+CONTEXT_WORDS = 4
+
+
 def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
     """``piece`` whole, or cut in two (``soft_cuts``: at two question words, or after a statement or request
     such as "坚果哈喇味了，有运费险吗") where both sides are answered, by different cards, the weaker side
@@ -306,7 +312,7 @@ def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
     if (cut := connector_cut(piece)) is not None:
         return _sides(index, cut, moment)
     best, kept = index.ranker.bands.answer, [answer_from_index(index, piece, moment=moment)]
-    for cut in soft_cuts(piece):
+    for cut in soft_cuts(piece)[:MAX_CUTS]:
         sides = _sides(index, cut, moment)
         answered = all(side.outcome == AnswerOutcome.ANSWER for side in sides)
         if answered and sides[0].card_id != sides[1].card_id and min(side.score for side in sides) > best:
@@ -318,16 +324,14 @@ def _sides(index: Index, cut: tuple[str, str], moment: datetime) -> list[Answer]
     return _in_context(index, [answer_from_index(index, side, moment=moment) for side in cut], moment)
 
 
-# Topic words of another question tried on a question that finds no card on its own.
-CONTEXT_WORDS = 8
-
-
 def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[Answer]:
     """Each question the engine does not answer on its own, read again with a topic word of an answered question
     of the same message, nearest first: "耳机有降噪吗，安卓能用吗" asks whether the earphones work with Android,
     "新疆能发吗要多少天" how long delivery takes. The reading is taken when it is answered by a card no other
     question of the message was answered with; the shopper still sees their own words."""
     taken = {answer.card_id for answer in answers if answer.outcome == AnswerOutcome.ANSWER}
+    if not taken or len(taken) == len(answers):
+        return answers
     read = []
     for i, answer in enumerate(answers):
         if answer.outcome != AnswerOutcome.ANSWER and answer.has_content:
