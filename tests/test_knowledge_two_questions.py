@@ -51,29 +51,26 @@ def test_only_a_connector_announcing_another_matter_cuts_after_a_statement():
     assert connector_cut("我穿41码，还有42码吗") is None
 
 
+def shop_cards(shop, cards: dict[str, tuple[str, str, list[str]]]) -> dict:
+    """Cards of ``shop`` by key, from (question, answer, similar questions)."""
+    return {
+        key: FAQCardFactory(shop=shop, question=q, answer=a, similar=similar) for key, (q, a, similar) in cards.items()
+    }
+
+
 @pytest.fixture
 def fruit_shop(shop_a):
-    cards = {
-        "rancid": FAQCardFactory(
-            shop=shop_a, question="坚果有哈喇味怎么办", answer="哈喇味包退", similar=["坚果有油哈味", "坚果变味了"]
-        ),
-        "insurance": FAQCardFactory(
-            shop=shop_a, question="有运费险吗", answer="坚果订单送运费险", similar=["送运费险吗"]
-        ),
-        "address": FAQCardFactory(
-            shop=shop_a, question="地址能改吗", answer="未发货可以改地址", similar=["可以改地址吗", "收货地址写错了"]
-        ),
-        "carrier": FAQCardFactory(
-            shop=shop_a, question="用什么快递", answer="默认发中通", similar=["发什么快递", "走哪家快递"]
-        ),
-        "size": FAQCardFactory(
-            shop=shop_a, question="鞋码怎么选", answer="按平时尺码选", similar=["我穿多大码", "尺码怎么选"]
-        ),
-        "invoice": FAQCardFactory(
-            shop=shop_a, question="可以开发票吗", answer="可以开电子普通发票", similar=["能开票吗", "开发票吗"]
-        ),
-    }
-    return cards
+    return shop_cards(
+        shop_a,
+        {
+            "rancid": ("坚果有哈喇味怎么办", "哈喇味包退", ["坚果有油哈味", "坚果变味了"]),
+            "insurance": ("有运费险吗", "坚果订单送运费险", ["送运费险吗"]),
+            "address": ("地址能改吗", "未发货可以改地址", ["可以改地址吗", "收货地址写错了"]),
+            "carrier": ("用什么快递", "默认发中通", ["发什么快递", "走哪家快递"]),
+            "size": ("鞋码怎么选", "按平时尺码选", ["我穿多大码", "尺码怎么选"]),
+            "invoice": ("可以开发票吗", "可以开电子普通发票", ["能开票吗", "开发票吗"]),
+        },
+    )
 
 
 @pytest.mark.django_db
@@ -98,16 +95,15 @@ def test_a_request_then_another_matter_is_two_questions_whatever_the_request_fin
 
 @pytest.fixture
 def gadget_shop(shop_a):
-    return {
-        "noise": FAQCardFactory(shop=shop_a, question="耳机有降噪吗", answer="主动降噪", similar=["耳机降噪怎么样"]),
-        "earphone_android": FAQCardFactory(
-            shop=shop_a, question="耳机安卓手机能用吗", answer="耳机安卓苹果都能连", similar=["耳机支持安卓吗"]
-        ),
-        "bank_android": FAQCardFactory(
-            shop=shop_a, question="充电宝安卓手机能用吗", answer="充电宝有C口和USB口", similar=["充电宝支持安卓吗"]
-        ),
-        "bank_weight": FAQCardFactory(shop=shop_a, question="充电宝多重", answer="210克", similar=["充电宝重量"]),
-    }
+    return shop_cards(
+        shop_a,
+        {
+            "noise": ("耳机有降噪吗", "主动降噪", ["耳机降噪怎么样"]),
+            "earphone_android": ("耳机安卓手机能用吗", "耳机安卓苹果都能连", ["耳机支持安卓吗"]),
+            "bank_android": ("充电宝安卓手机能用吗", "充电宝有C口和USB口", ["充电宝支持安卓吗"]),
+            "bank_weight": ("充电宝多重", "210克", ["充电宝重量"]),
+        },
+    )
 
 
 @pytest.mark.django_db
