@@ -10,6 +10,8 @@ reads carries the expected card's answer.
 """
 
 import json
+import random
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +22,12 @@ from django.db import transaction
 
 from chat.dialogue.router import decide
 from chat.models import Conversation
+from knowledge.engine import Index
 from knowledge.evaluation import EvalReport, EvalRow, evaluate, read_rows
 from knowledge.index import indexes, shop_index
-from knowledge.models import FAQCard
+from knowledge.models import AnswerOutcome, FAQCard
 from knowledge.resources import import_cards_csv
+from knowledge.services import answer_with_index
 from shops.models import Shop
 
 SPLITS = ("tune", "heldout")
@@ -159,10 +163,51 @@ class ShopResult:
     cards: int
 
 
-def run_shop(suite_shop: SuiteShop, *, chat: bool = True) -> ShopResult:
+# How generated two-question messages join their questions: nothing, a space, a comma or a mark, a connector.
+PAIR_JOINERS = ("", "", " ", "，", "？", "。", "，还有", "，另外", " 顺便问下", "另外", "还有就是", "、")
+# Particles a generated first question may end with when it ends with none ("怎么退货呢").
+PAIR_PARTICLES = ("", "", "呢", "啊")
+_FINAL_PARTICLE = re.compile(r"[吗呢吧啊么嘛呀哈]$")
+
+
+def _answered_alone(index: Index, row: EvalRow) -> bool:
+    """The row is one question, answered (not a clarify step) with its card."""
+    answers = answer_with_index(index, row.question)
+    if len(answers) != 1 or len(row.expected) != 1 or answers[0].outcome != AnswerOutcome.ANSWER:
+        return False
+    return answers[0].candidates[0].question == row.expected[0]
+
+
+def question_pairs(rows: list[EvalRow], count: int, seed: int = 12) -> list[EvalRow]:
+    """``count`` generated two-question messages for development (never a held-out shop's questions): two of the
+    shop's one-question rows asking for different cards, the first without its final marks and sometimes with a
+    particle, joined by one of ``PAIR_JOINERS``. The same rows and seed give the same messages."""
+    singles = [row for row in rows if len(row.expected) == 1]
+    if len({row.expected for row in singles}) < 2:
+        return []
+    chance = random.Random(seed)
+    pairs: list[EvalRow] = []
+    while len(pairs) < count:
+        first, second = chance.sample(singles, 2)
+        if first.expected == second.expected:
+            continue
+        opening = first.question.rstrip("?？。.!！ ")
+        if not _FINAL_PARTICLE.search(opening):
+            opening += chance.choice(PAIR_PARTICLES)
+        text = f"{opening}{chance.choice(PAIR_JOINERS)}{second.question}"
+        pairs.append(EvalRow(len(pairs) + 1, text, first.expected + second.expected))
+    return pairs
+
+
+def run_shop(suite_shop: SuiteShop, *, chat: bool = True, pairs: int = 0) -> ShopResult:
+    """``pairs``: ask that many generated two-question messages instead of the shop's rows, made of questions the
+    engine answers right on their own (``question_pairs``): what they lose together is lost to the splitting."""
     rows = suite_shop.rows()
     with scratch_shop(suite_shop) as shop:
-        cards = len(shop_index(shop).cards)
+        index = shop_index(shop)
+        cards = len(index.cards)
+        if pairs:
+            rows = question_pairs([row for row in rows if _answered_alone(index, row)], pairs)
         engine = evaluate(shop, rows)
         chat_report = evaluate_chat(shop, rows) if chat else None
     return ShopResult(suite_shop, engine, chat_report, cards)

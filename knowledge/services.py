@@ -45,7 +45,7 @@ from .models import (
     UnansweredQuestion,
 )
 from .ranker import Bands
-from .splitting import split_questions, two_question_cuts
+from .splitting import connector_cut, soft_cuts, split_questions
 from .template_packs import template_questions
 from .text import normalize, strip_punctuation
 
@@ -278,41 +278,93 @@ def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_
     return answer
 
 
-def answer_from_index(index: Index, text: str) -> Answer:
+def answer_from_index(index: Index, text: str, *, moment: datetime | None = None) -> Answer:
     """One question answered from a given index, recording nothing (the impact preview replays the log)."""
     tokens = index.query_tokens(text)
     has_content = bool(tokens)
-    results = index.search(text, limit=MAX_CANDIDATES, moment=timezone.now(), tokens=tokens) if has_content else []
+    when = moment or timezone.now()
+    results = index.search(text, limit=MAX_CANDIDATES, moment=when, tokens=tokens) if has_content else []
     return _compose(text.strip(), results, has_content, index.ranker.bands)
 
 
 def answer_with_index(index: Index, text: str) -> list[Answer]:
-    """What ``answer_message(record=False)`` answers, from a given index (evaluation of another model)."""
-    return [answer_from_index(index, question) for question in questions_in(index, text)]
+    """Every question of a message answered (长句多问), in the order asked: what ``answer_message(record=False)``
+    answers, from a given index (evaluation of another model).
+
+    ``split_questions`` cuts where the text says so (marks, connectors, a particle followed by a question); a
+    piece that may still hold two questions is cut where each side finds its own card (``_read_piece``); a
+    question that finds no card on its own is read with a topic word of the others (``_in_context``)."""
+    moment = timezone.now()
+    answers = [answer for piece in split_questions(text) or [text] for answer in _read_piece(index, piece, moment)]
+    return _in_context(index, answers, moment)
 
 
-def questions_in(index: Index, text: str) -> list[str]:
-    """``split_questions``, then each unpunctuated piece that reads as two questions ("什么时候发货有赠品吗")
-    cut where each side finds its own card confidently; a piece no cut serves that way stays whole."""
-    questions: list[str] = []
-    for piece in split_questions(text) or [text]:
-        best: tuple[float, list[str]] = (index.ranker.bands.answer, [piece])
-        for left, right in two_question_cuts(piece):
-            tops = [index.search(side, limit=1, moment=timezone.now()) for side in (left, right)]
-            if all(tops) and tops[0][0].card.card_id != tops[1][0].card.card_id:
-                weakest = min(tops[0][0].confidence, tops[1][0].confidence)
-                if weakest > best[0]:
-                    best = (weakest, [left, right])
-        questions.extend(best[1])
-    return questions
+# Ways to cut one piece that are tried (the clause cuts first), and words of another question tried on a
+# question that finds no card on its own: each is a search or two.
+MAX_CUTS = 4
+CONTEXT_WORDS = 4
+
+
+def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
+    """``piece`` whole, or cut in two (``soft_cuts``: at two question words, or after a statement or request
+    such as "坚果哈喇味了，有运费险吗") where both sides are answered, by different cards, the weaker side
+    most confidently. The bar is the model's own answer band, so it moves with each retrained ranker."""
+    if (cut := connector_cut(piece)) is not None:
+        return _sides(index, cut, moment)
+    best, kept = index.ranker.bands.answer, [answer_from_index(index, piece, moment=moment)]
+    for cut in soft_cuts(piece)[:MAX_CUTS]:
+        sides = _sides(index, cut, moment)
+        answered = all(side.outcome == AnswerOutcome.ANSWER for side in sides)
+        if answered and sides[0].card_id != sides[1].card_id and min(side.score for side in sides) > best:
+            best, kept = min(side.score for side in sides), sides
+    return kept
+
+
+def _sides(index: Index, cut: tuple[str, str], moment: datetime) -> list[Answer]:
+    return _in_context(index, [answer_from_index(index, side, moment=moment) for side in cut], moment)
+
+
+def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[Answer]:
+    """Each question the engine does not answer on its own, read again with a topic word of an answered question
+    of the same message, nearest first: "耳机有降噪吗，安卓能用吗" asks whether the earphones work with Android,
+    "新疆能发吗要多少天" how long delivery takes. The reading is taken when it is answered by a card no other
+    question of the message was answered with; the shopper still sees their own words."""
+    taken = {answer.card_id for answer in answers if answer.outcome == AnswerOutcome.ANSWER}
+    if not taken or len(taken) == len(answers):
+        return answers
+    read = []
+    for i, answer in enumerate(answers):
+        if answer.outcome != AnswerOutcome.ANSWER and answer.has_content:
+            answered = (j for j, other in enumerate(answers) if other.outcome == AnswerOutcome.ANSWER)
+            nearest = sorted(answered, key=lambda j: abs(j - i))
+            answer = _with_topic(index, answer, [answers[j].question for j in nearest], taken, moment)
+        read.append(answer)
+    return read
+
+
+def _with_topic(index: Index, answer: Answer, others: list[str], taken: set[int | None], moment: datetime) -> Answer:
+    own = set(index.query_tokens(answer.question))
+    for other in others:
+        # The shop's words only: a word no card uses cannot bring a card in.
+        words = [w for w in dict.fromkeys(index.query_tokens(other)) if w in index.term_idf and w not in own]
+        readings = []
+        for word in words[:CONTEXT_WORDS]:
+            results = index.search(f"{word}{answer.question}", limit=MAX_CANDIDATES, moment=moment)
+            if results and results[0].card.card_id not in taken:
+                reading = _compose(answer.question, results, True, index.ranker.bands)
+                if reading.outcome == AnswerOutcome.ANSWER:
+                    readings.append(reading)
+        if readings:
+            return max(readings, key=lambda reading: reading.score)
+    return answer
 
 
 def answer_message(shop: Shop, text: str, *, record: bool = True, conversation_id: int | None = None) -> list[Answer]:
     """Answer every question a message holds (长句多问), in the order the shopper asked them."""
-    return [
-        answer_question(shop, question, record=record, conversation_id=conversation_id)
-        for question in questions_in(shop_index(shop), text)
-    ]
+    answers = answer_with_index(shop_index(shop), text)
+    if record:
+        record_answers(shop, answers, conversation_id)
+    return answers
 
 
 def suggest_answers(shop: Shop, text: str, limit: int = 3) -> list[Candidate]:
@@ -359,11 +411,12 @@ def similarity(shop: Shop, a: str, b: str) -> float:
 def explain(shop: Shop, text: str) -> Explanation:
     """Everything the engine does with ``text``, for the trainer's "try the bot" page; writes nothing."""
     index = shop_index(shop)
+    answers = answer_with_index(index, text)
     return Explanation(
         normalized=normalize(text),
         tokens=index.query_tokens(text),
-        questions=questions_in(index, text),
-        answers=answer_message(shop, text, record=False),
+        questions=[answer.question for answer in answers],
+        answers=answers,
     )
 
 

@@ -15,17 +15,21 @@ from .text import STOPWORDS, normalize, strip_punctuation
 
 _SENTENCE_END = re.compile(r"[?？!！。;；\n]+")
 _ENUMERATION = re.compile(r"(?:^|(?<=[\s,，:：]))(?:\d{1,2}|[一二三四五六七八九十])[、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩]")
-_CONNECTOR = re.compile(
-    r"(?:还有就是|还有|還有|另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)"
+# Connectors that only ever announce another matter ("还有" may ask for stock: "还有42码吗").
+_ANOTHER_MATTER = (
+    r"另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下"
 )
+_CONNECTOR = re.compile(rf"(?:还有就是|还有|還有|{_ANOTHER_MATTER}|以及)")
 # Opening words that only announce another question; "还有" stays, since "还有42码吗" asks about stock.
-_LEADING_CONNECTOR = re.compile(
-    r"^(?:另外|此外|顺便问一下|顺便问下|顺便问问|顺便|順便問一下|順便問下|順便|再问一下|再問一下|再问下|再問下|以及)[,，:：\s]*"
-)
+_LEADING_CONNECTOR = re.compile(rf"^(?:{_ANOTHER_MATTER}|以及)[,，:：\s]*")
 _CLAUSE_SEPARATOR = re.compile(r"[,，、\s]+")
+# A-not-A: 甜不甜, 掉不掉色, 到没到
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _QUESTION_MARKERS = re.compile(
     r"[吗么嘛呢?]|怎|什么|啥|哪|几|多少|多久|多长|多大|多重|如何|是否|能否|可否|有没有|有无|是不是|能不能|可不可以|"
-    r"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没"
+    rf"会不会|要不要|可以|为什么|为啥|咋|谁|还是|没有|了没|{_A_NOT_A.pattern}|"
+    # 不 closing a clause: "能开发票不", "包邮不啊"
+    r"不(?=[啊呀吧]|[^\u4e00-\u9fff]|$)"
 )
 
 
@@ -40,20 +44,22 @@ def _is_filler(piece: str) -> bool:
 
 
 def _cut_connectors(sentence: str) -> list[str]:
-    """Cut before a connector only when the text before it already asks something ("还有42码吗" stays)."""
+    """Cut before a connector only when the text before it already asks something ("还有42码吗" stays) and
+    the text after it is more than a particle ("满减活动还有吗" is one question)."""
     pieces: list[str] = []
     start = 0
     for match in _CONNECTOR.finditer(sentence):
         before = sentence[start : match.start()]
-        if before.strip() and _asks(before):
+        if before.strip() and _asks(before) and not _is_filler(sentence[match.end() :]):
             pieces.append(before)
             start = match.end()
     pieces.append(sentence[start:])
     return pieces
 
 
-# Sentence-final particles; 么 only where it is not part of 什么 / 怎么 / 这么 ...
-_PARTICLE = re.compile(r"[吗嘛呢]|(?<![什怎多这那要])么")
+# Sentence-final particles (Traditional too: the pieces keep the shopper's characters); 么 only where it is not
+# part of 什么 / 怎么 / 这么 ...
+_PARTICLE = re.compile(r"[吗嗎嘛呢啊呀]|(?<![什怎多这那要甚這])[么麼]")
 
 
 def _cut_particles(clause: str) -> list[str]:
@@ -67,6 +73,12 @@ def _cut_particles(clause: str) -> list[str]:
             start = match.end()
     pieces.append(clause[start:])
     return pieces
+
+
+# Question words that lead into what is asked ("怎么|解冻", "能不能|退"): a question does not end on them.
+_OPENS_PREDICATE = re.compile(
+    r"(?:怎么|怎样|怎|咋|如何|为什么|为啥|是否|能否|可否|能不能|可不可以|会不会|要不要|是不是|有没有|可以|还是)$"
+)
 
 
 def two_question_cuts(question: str) -> list[tuple[str, str]]:
@@ -85,14 +97,60 @@ def two_question_cuts(question: str) -> list[tuple[str, str]]:
         position += len(word)
         if first_end <= position <= last_start:
             left, right = text[:position], text[position:]
+            if _OPENS_PREDICATE.search(left):
+                continue
             if _asks(left) and _asks(right) and _has_topic(left) and _has_topic(right):
                 cuts.append((left, right))
     return cuts
 
 
+# Where a statement or request may end and a question begin: a comma, a space or a connector.
+_SOFT_BOUNDARY = re.compile(rf"[,，、\s]+|{_CONNECTOR.pattern}|(?<=[吗嗎嘛呢啊呀])(?=[\u4e00-\u9fff])")
+
+
+def clause_cuts(question: str) -> list[tuple[str, str]]:
+    """Ways to read a piece holding a question and a statement or request as two questions: "坚果哈喇味了，有运费险吗",
+    "帮我改下地址 另外能开发票吗", "默认哪家快递 发错了", "橙子甜不甜啊快递不动了". ``split_questions`` keeps such a
+    clause with its question, as context ("我平时穿41，这款选多大"); it is a question of its own only when it finds
+    its own card, which ``knowledge.services`` decides. Cuts at commas, spaces, connectors and after a
+    sentence-final particle, where both sides have a topic and one of them asks."""
+    text = question.strip()
+    cuts = []
+    for match in _SOFT_BOUNDARY.finditer(text):
+        left = text[: match.start()].strip(" ，,、")
+        right = _LEADING_CONNECTOR.sub("", text[match.end() :].strip(" ，,、"))
+        if _has_topic(left) and _has_topic(right) and (_asks(left) or _asks(right)):
+            cuts.append((left, right))
+    return cuts
+
+
+_MATTER_CUT = re.compile(rf"[,，、\s]*(?:{_ANOTHER_MATTER})")
+
+
+def connector_cut(question: str) -> tuple[str, str] | None:
+    """A statement or request, then a connector that announces another matter, then a question: "帮我改下地址，
+    另外能开发票吗", "少发了一根线，另外保修怎么申请". The connector says there are two matters, so the cut is
+    kept whatever the engine makes of the statement (``split_questions`` cuts there only after a question)."""
+    text = question.strip()
+    for match in _MATTER_CUT.finditer(text):
+        left, right = text[: match.start()].strip(" ，,、"), text[match.end() :].strip(" ，,、:：")
+        if _has_topic(left) and _asks(right) and _has_topic(right):
+            return left, right
+    return None
+
+
+def soft_cuts(question: str) -> list[tuple[str, str]]:
+    """Every way ``clause_cuts`` and ``two_question_cuts`` offer to read one piece as two questions."""
+    return list(dict.fromkeys([*clause_cuts(question), *two_question_cuts(question)]))
+
+
 def _has_topic(piece: str) -> bool:
-    """Something besides question words and particles: "什么" alone is no question."""
-    rest = _QUESTION_MARKERS.sub("", normalize(piece))
+    """Two characters or more besides question words and particles ("什么" alone is no question, "可以开" too
+    little to stand alone); A-not-A asks about its A ("甜不甜")."""
+    text = normalize(piece)
+    if _A_NOT_A.search(text):
+        return True
+    rest = _QUESTION_MARKERS.sub("", text)
     return len(strip_punctuation(rest).replace(" ", "")) >= 2 and not _is_filler(rest)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from devtools.evalsuite import evaluate_chat, load_suite, run_shop, scratch_shop
+from devtools.evalsuite import PAIR_JOINERS, evaluate_chat, load_suite, question_pairs, run_shop, scratch_shop
 from devtools.stats import percentile
 from knowledge.evaluation import EvalRow
 from knowledge.models import FAQCard
@@ -53,6 +53,25 @@ def test_the_command_prints_a_line_per_shop_and_per_split():
     assert lines[0].startswith("shop=mini-tea split=tune questions=5 engine: top1=")
     assert " | chat: answered=" in lines[0]
     assert lines[-1].startswith("split=tune (pooled) questions=5")
+
+
+def test_generated_two_question_messages_join_two_questions_of_different_cards_the_same_way_each_time():
+    rows = [EvalRow(2, "包邮吗", ("包邮吗",)), EvalRow(3, "几天到？", ("几天能到",)), EvalRow(4, "老板是谁", ())]
+    pairs = question_pairs(rows, 20)
+    assert pairs == question_pairs(rows, 20) and len(pairs) == 20
+    for pair in pairs:
+        assert set(pair.expected) == {"包邮吗", "几天能到"}
+        first, second = ("包邮吗", "几天到？") if pair.expected[0] == "包邮吗" else ("几天到", "包邮吗")
+        assert pair.question.startswith(first) and pair.question.endswith(second)
+        assert pair.question[len(first) : -len(second)].lstrip("呢啊") in PAIR_JOINERS
+    assert question_pairs(rows[:1], 5) == []
+
+
+def test_generated_pairs_are_refused_on_held_out_shops(tmp_path):
+    (tmp_path / "splits.json").write_text('{"tune": [], "heldout": ["mini-tea"]}', encoding="utf-8")
+    (tmp_path / "mini-tea").symlink_to(SUITE / "mini-tea")
+    with pytest.raises(CommandError, match="held-out"):
+        call_command("eval_suite", "--suite", str(tmp_path), "--split", "heldout", "--pairs", "5")
 
 
 def test_percentiles_are_nearest_rank():

@@ -23,7 +23,6 @@ from django.db import transaction
 
 from chat.intents import HandoffReason, Intent
 from chat.models import Conversation
-from knowledge.services import split_questions
 from shops.models import Product
 
 from . import faq, handoff, recommend, smalltalk
@@ -37,8 +36,6 @@ from .turn import Turn
 FALLBACKS_BEFORE_HANDOFF = 2
 MAX_IGNORED = 2
 
-# A message that may hold several questions (full-width marks are half-width after normalising).
-_SEVERAL = re.compile(r"[?!.;,\s。；，、]|还有|另外|此外|顺便|以及")
 _CANCEL = re.compile(r"^(?:取消|算了|不用了|不要了|不开了|不改了|不查了|先不)")
 # Intents of answers that are not a task, when a message of several questions is answered as one.
 _NOT_TASKS = (Intent.FAQ, Intent.CLARIFY, Intent.FALLBACK)
@@ -145,9 +142,10 @@ def _route_fresh(turn: Turn) -> DialogueResult:
         return _knowledge(turn)  # the knowledge engine answers each question of the message itself
     if isinstance(task, FullAnswer):
         return task()  # it answers every question of the message itself
-    if _SEVERAL.search(turn.text) and len(questions := split_questions(turn.raw)) > 1:
-        # 长句多问 mixing a task with other questions: each question goes to its own handler, in order.
-        parts = [turn.part(question) for question in questions]
+    if len(turn.knowledge) > 1:
+        # 长句多问 mixing a task with other questions: each question goes to its own handler, in order, with
+        # the knowledge engine's reading of it (where it cut the message, the topic it carried over).
+        parts = [turn.part(answer.question, answer) for answer in turn.knowledge]
         tasks = [_task(part) for part in parts]
         if any(tasks):
             return _merge([t() if t else _knowledge(p) for p, t in zip(parts, tasks, strict=True)])

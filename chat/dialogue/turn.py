@@ -35,10 +35,13 @@ class Turn:
     def start(cls, conversation: Conversation, raw: str) -> "Turn":
         return cls(conversation, raw, normalize(raw), cast(DialogueState, dict(conversation.state or {})))
 
-    def part(self, question: str) -> "Turn":
-        """A turn for one question of a message of several; it shares this turn's state."""
+    def part(self, question: str, answer: Answer | None = None) -> "Turn":
+        """A turn for one question of a message of several; it shares this turn's state. ``answer``: shop
+        knowledge's answer to it as read within the whole message (``knowledge.services.answer_message``)."""
         part = Turn(self.conversation, question, normalize(question), self.state, of_several=True)
         part.__dict__["catalogue"] = self.catalogue
+        if answer is not None:
+            part.__dict__["knowledge"] = [answer]
         return part
 
     @property

@@ -22,8 +22,17 @@ class Command(BaseCommand):
         parser.add_argument("--shop", action="append", default=[], help="only this shop's slug (repeatable)")
         parser.add_argument("--no-chat", action="store_true", help="ask the answer engine only")
         parser.add_argument("--misses", action="store_true", help="print every question answered wrongly")
+        parser.add_argument(
+            "--pairs",
+            type=int,
+            default=0,
+            help="ask N generated two-question messages per shop (pairs of its own questions) instead of its "
+            "questions; development only, refused on held-out shops",
+        )
 
-    def handle(self, *args, suite: Path, split: str, shop: list[str], no_chat: bool, misses: bool, **options):
+    def handle(
+        self, *args, suite: Path, split: str, shop: list[str], no_chat: bool, misses: bool, pairs: int, **options
+    ):
         try:
             shops = load_suite(suite)
         except SuiteError as error:
@@ -31,10 +40,12 @@ class Command(BaseCommand):
         chosen = [s for s in shops if (split == "all" or s.split == split) and (not shop or s.slug in shop)]
         if not chosen:
             raise CommandError(f"No shop of split {split!r} in {suite}.")
+        if pairs and any(s.split == "heldout" for s in chosen):
+            raise CommandError("--pairs is for development: held-out shops are only ever run on their own questions.")
         totals: dict[str, tuple[EvalReport, ChatReport]] = {}
         for suite_shop in tqdm(chosen, desc="shops", disable=not self.stdout.isatty()):
             try:
-                result = run_shop(suite_shop, chat=not no_chat)
+                result = run_shop(suite_shop, chat=not no_chat, pairs=pairs)
             except (EvalFileError, UnicodeDecodeError, ValueError) as error:
                 raise CommandError(f"{suite_shop.directory}: {error}") from error
             if misses:
