@@ -1,6 +1,7 @@
 """The assignment benchmark (devtools bench_assignment) runs its race on PostgreSQL, checks its own results
 and cleans up; elsewhere it stops with one readable line."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -38,5 +39,6 @@ def test_a_small_assignment_benchmark_assigns_every_shopper_once_and_leaves_noth
     assert "every conversation assigned exactly once: yes" in printed
     assert "most chats held by one agent: 2 (capacity 2)" in printed or "most chats held by one agent: 1" in printed
     assert "own request → assignment committed" in printed and "p99" in printed
+    assert re.search(r"bench assignment_p99 figure=[0-9.]+ unit=ms goal<200: (met|missed)", printed)
     assert not Shop.objects.filter(slug__startswith="bench-assign-").exists()
     assert not Conversation.objects.exists()
