@@ -25,6 +25,12 @@ FORMAT = 2
 DIGITS = 6
 
 
+# The card's probability, the best other card's, the lead, then the standardised features of the card's best
+# text: whether the best card is the answer depends on what matched (a topic, a question type), not only on how
+# much.
+CONFIDENCE_INPUTS = ("probability", "best_other", "lead", *FEATURES)
+
+
 class RankerFileError(ValueError):
     pass
 
@@ -105,12 +111,6 @@ class Ranker:
     def rounded(self) -> "Ranker":
         """The model as saved (numbers rounded)."""
         return Ranker.from_json(self.to_json())
-
-
-# The card's probability, the best other card's, the lead, then the standardised features of the card's best
-# text: whether the best card is the answer depends on what matched (a topic, a question type), not only on how
-# much.
-CONFIDENCE_INPUTS = ("probability", "best_other", "lead", *FEATURES)
 
 
 def confidence_inputs(card_probabilities: np.ndarray, standardised: np.ndarray) -> np.ndarray:

@@ -109,7 +109,8 @@ def test_the_confidence_reads_the_features_of_the_cards_best_text():
 
 def test_building_the_vectors_keeps_chinese_words_reduced_and_is_deterministic(tmp_path):
     rng = np.random.default_rng(7)
-    lines = [" ".join([word, *(f"{v:.5f}" for v in rng.normal(size=6))]) for word in ("快递", "快件", "abc", "榴莲", "一")]
+    words = ("快递", "快件", "abc", "榴莲", "一")
+    lines = [" ".join([word, *(f"{v:.5f}" for v in rng.normal(size=6))]) for word in words]
     source = tmp_path / "test.model"
     buffer = io.BytesIO()
     pickle.dump((lines, {}, {}), buffer)

