@@ -19,10 +19,14 @@ does not grow with the shop. Each feature reads as a fact about the pair, in 0..
 ``region_match`` / ``region_clash``
                                   a region class (偏远地区 / 港澳台 / 海外) in both / in one but not the same in
                                   the other ("新加坡" against a remote-mainland card)
-``*_behind``                      how far the text is behind the best candidate on ``general_q``, ``rest_q``,
-                                  ``chars`` and ``answer``: a ranker sees the candidates side by side
 ``unknown``                       general-IDF share of the query the shop has never used (out of scope)
 ``short``                         1 / number of query words
+``soft_q`` / ``soft_d``           general-IDF share of the query's / the text's words found in the other, a
+                                  different word counting by its word-vector cosine (快件 against 快递)
+``missing``                       the weightiest query word found neither in the text (exactly or softly) nor
+                                  in the card's answer, against the query's weightiest word
+``*_behind``                      how far the text is behind the best candidate on ``general_q``, ``rest_q``,
+                                  ``chars``, ``answer`` and ``soft_q``: a ranker sees the candidates side by side
 """
 
 from collections.abc import Sequence
