@@ -27,7 +27,7 @@ from django.conf import settings
 from devtools.demo.knowledge import SHOP_FACTS, SHOP_SYNONYMS, SHOP_WORDS
 from devtools.demo.shop_catalog import SHOPS as DEMO_SHOPS
 from devtools.evalsuite import load_suite
-from knowledge.engine import SHORT, UNKNOWN, Index, IndexedCard
+from knowledge.engine import Index, IndexedCard
 from knowledge.evaluation import EvalReport, EvalRow, evaluate, read_rows
 from knowledge.features import FEATURES
 from knowledge.index import build_analyzer
@@ -178,38 +178,44 @@ def _stack(examples: list) -> tuple[np.ndarray, np.ndarray]:
     return features, labels
 
 
-def _card_probabilities(model: Ranker, example) -> tuple[list[int], np.ndarray, float, float]:
-    """The candidate cards best first, their probabilities, and the query's unknown and short features."""
+def _card_probabilities(model: Ranker, example) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """The candidate cards best first, their probabilities, and the features of each one's best text."""
     features, cards, _ = example
     probabilities = model.probabilities(features)
-    best: dict[int, float] = {}
-    for p, card in zip(probabilities.tolist(), cards, strict=True):
-        best[card] = max(best.get(card, 0.0), p)
-    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
-    return [c for c, _ in ranked], np.array([p for _, p in ranked]), features[0, UNKNOWN], features[0, SHORT]
+    best: dict[int, tuple[float, int]] = {}
+    for row, (p, card) in enumerate(zip(probabilities.tolist(), cards, strict=True)):
+        if card not in best or p > best[card][0]:
+            best[card] = (p, row)
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
+    return [c for c, _ in ranked], np.array([p for _, (p, _) in ranked]), features[[r for _, (_, r) in ranked]]
+
+
+# The confidence model reads every feature of the card's best text: a firmer penalty than the ranker's few
+# thousand examples would need keeps it from learning the training shops' questions.
+CONFIDENCE_L2 = 10.0
 
 
 def fit_confidence(model: Ranker, questions: list) -> tuple[np.ndarray, float]:
     """The confidence model on the evaluation questions' two best cards: is this card the right one?"""
     rows, labels = [], []
     for example in questions:
-        cards, probabilities, unknown, short = _card_probabilities(model, example)
-        rows.append(confidence_inputs(probabilities, unknown, short)[:2])
+        cards, probabilities, features = _card_probabilities(model, example)
+        rows.append(confidence_inputs(probabilities, (features - model.mean) / model.scale)[:2])
         labels += [float(card in example[2]) for card in cards[:2]]
-    return logistic(np.vstack(rows), np.array(labels), l2=0.1)
+    return logistic(np.vstack(rows), np.array(labels), l2=CONFIDENCE_L2)
 
 
 # The clarify line alone rejects this share of out-of-scope questions; the ambiguous line takes the rest.
-CLARIFY_REJECTS = 0.9
+CLARIFY_REJECTS = 0.94
 
 
-def fit_bands(model: Ranker, questions: list, reject_target: float = 0.9) -> Bands:
+def fit_bands(model: Ranker, questions: list, reject_target: float = 0.94) -> Bands:
     """Bands on the evaluation questions: fallback lines that still reject ``reject_target`` of the
     out-of-scope questions, then the answer line that best trades answers right against answers wrong."""
     tops = []
     for example in questions:
-        cards, probabilities, unknown, short = _card_probabilities(model, example)
-        confidences = model.confidences(probabilities, unknown, short)
+        cards, probabilities, features = _card_probabilities(model, example)
+        confidences = model.confidences(probabilities, features)
         second = float(confidences[1]) if len(confidences) > 1 else 0.0
         tops.append((float(confidences[0]), second, cards[0] in example[2], bool(example[2]), float(probabilities[0])))
     out = [(top, p) for top, _, _, in_scope, p in tops if not in_scope]

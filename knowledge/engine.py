@@ -33,9 +33,10 @@ import ahocorasick
 import jieba
 import numpy as np
 
-from .features import FEATURES, QueryFacts, TextFacts, feature_matrix, pair_features
+from .features import NO_FEATURES, QueryFacts, TextFacts, feature_matrix, pair_features
 from .ranker import Ranker, shipped_ranker
 from .text import STOPWORDS, char_bigrams, strip_punctuation
+from .wordvectors import shipped_vectors
 
 # Only pypinyin's single-character table is used; without this its phrase dictionary would cost every
 # process ~45 MB more. It must be set before pypinyin is first imported.
@@ -54,9 +55,6 @@ W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
 W_ANSWER = 0.15
 
 
-# Query-level features, the same in every candidate row: what the confidence model reads.
-UNKNOWN, SHORT = FEATURES.index("unknown"), FEATURES.index("short")
-
 # "A不A" / "A没A" questions ask about A: 透不透 → 透, 包不包邮 → 包邮, 有没有 → 有.
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
 # Numbers inside a promotion or payment term hide the term: 满99减10 is 满减, 分3期 is 分期, 7天无理由 is 七天无理由.
@@ -74,8 +72,10 @@ def _numbered_terms(text: str) -> str:
 
 
 def load_dictionary() -> None:
-    """Load jieba's default dictionary now rather than on the first question."""
+    """Load jieba's default dictionary and the language pack's word vectors now rather than on the first
+    question."""
     jieba.initialize()
+    shipped_vectors()
 
 
 @lru_cache(maxsize=200_000)
@@ -420,7 +420,7 @@ class Index:
         training), their raw scores and their ranker features, best raw score first."""
         scores = self.raw_scores(text, tokens)
         if scores is None:
-            return [], np.zeros(0), feature_matrix([])
+            return [], np.zeros(0), NO_FEATURES
         lex, cover, chars, raw = scores
         if exclude is not None:
             raw[exclude] = 0.0
@@ -434,16 +434,15 @@ class Index:
                 if len(docs) == self.RERANK_TEXTS:
                     break
         if not docs:
-            return [], np.zeros(0), feature_matrix([])
+            return [], np.zeros(0), NO_FEATURES
         query = QueryFacts.of(text, tokens, self.term_idf, sound_pairs)
         best = float(raw[docs[0]])
+        texts = [self._text_facts(doc) for doc in docs]
         rows = [
-            pair_features(
-                query, self._text_facts(doc), float(lex[doc]), float(cover[doc]), float(chars[doc]), best - raw[doc]
-            )
-            for doc in docs
+            pair_features(query, facts, float(lex[doc]), float(cover[doc]), float(chars[doc]), best - raw[doc])
+            for doc, facts in zip(docs, texts, strict=True)
         ]
-        return docs, raw[docs], feature_matrix(rows)
+        return docs, raw[docs], feature_matrix(query, texts, rows)
 
     def _answer_signal(self, text: str) -> np.ndarray | None:
         """IDF-weighted cosine of the question's character bigrams with each card's answer."""
@@ -485,14 +484,14 @@ class Index:
         probabilities = self.ranker.probabilities(features)
         asked = set(tokens)
         best: dict[int, tuple[float, float, int, bool]] = {}
+        rows: list[int] = []
         for i in np.argsort(-probabilities, kind="stable").tolist():
             card_pos = int(self.doc_card[docs[i]])
             if card_pos not in best:
                 best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i], asked <= self.doc_terms[docs[i]])
+                rows.append(i)
         ranked = list(best.items())
-        confidences = self.ranker.confidences(
-            np.array([p for _, (p, _, _, _) in ranked]), features[0, UNKNOWN], features[0, SHORT]
-        )
+        confidences = self.ranker.confidences(np.array([p for _, (p, _, _, _) in ranked]), features[rows])
         return [
             Scored(self.cards[pos], value, float(confidence), self.doc_text[doc], probability, covered)
             for (pos, (probability, value, doc, covered)), confidence in zip(ranked[:limit], confidences, strict=False)

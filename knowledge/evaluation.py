@@ -54,13 +54,20 @@ class EvalReport:
         return self.rejected / self.out_of_scope if self.out_of_scope else 0.0
 
     @property
+    def answer_rate(self) -> float:
+        """In-scope questions whose every part was answered (not clarified) with its card."""
+        return self.answered_right / self.in_scope if self.in_scope else 0.0
+
+    @property
     def multi_rate(self) -> float:
         return self.multi_hits / self.multi if self.multi else 0.0
 
     @property
     def summary(self) -> str:
         both = f" both={self.multi_rate:.3f}" if self.multi else ""
-        return f"top1={self.top1:.3f} top3={self.top3:.3f} reject={self.reject:.3f}{both}"
+        return (
+            f"top1={self.top1:.3f} top3={self.top3:.3f} reject={self.reject:.3f}{both} answered={self.answer_rate:.3f}"
+        )
 
     def add(self, other: "EvalReport") -> None:
         """Fold another shop's report into this one (pooled over questions, not averaged over shops)."""

@@ -19,18 +19,23 @@ does not grow with the shop. Each feature reads as a fact about the pair, in 0..
 ``region_match`` / ``region_clash``
                                   a region class (偏远地区 / 港澳台 / 海外) in both / in one but not the same in
                                   the other ("新加坡" against a remote-mainland card)
-``*_behind``                      how far the text is behind the best candidate on ``general_q``, ``rest_q``,
-                                  ``chars`` and ``answer``: a ranker sees the candidates side by side
 ``unknown``                       general-IDF share of the query the shop has never used (out of scope)
 ``short``                         1 / number of query words
+``soft_q`` / ``soft_d``           general-IDF share of the query's / the text's words found in the other, a
+                                  different word counting by its word-vector cosine (快件 against 快递)
+``missing``                       the weightiest query word found neither in the text (exactly or softly) nor
+                                  in the card's answer, against the query's weightiest word
+``*_behind``                      how far the text is behind the best candidate on ``general_q``, ``rest_q``,
+                                  ``chars``, ``answer`` and ``soft_q``: a ranker sees the candidates side by side
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .vocabulary import SPECIAL_REGION_CLASSES, YES_NO, general_idf, question_types
+from .wordvectors import word_matrix
 
 FEATURES = (
     "lex",
@@ -51,15 +56,25 @@ FEATURES = (
     "region_clash",
     "unknown",
     "short",
+    "soft_q",
+    "soft_d",
+    "missing",
     "general_q_behind",
     "rest_q_behind",
     "chars_behind",
     "answer_behind",
+    "soft_q_behind",
 )
-# Pair features computed one pair at a time; the *_behind ones compare each with the best of the list.
-_PAIR = FEATURES.index("general_q_behind")
-_BEHIND = tuple(FEATURES.index(name.removesuffix("_behind")) for name in FEATURES[_PAIR:])
+# Pair features computed one pair at a time, then the word-vector ones computed for all candidates at once;
+# the *_behind ones compare each with the best of the list.
+_PAIR = FEATURES.index("soft_q")
+_SOFT = FEATURES.index("general_q_behind") - _PAIR
+_BEHIND_FROM = FEATURES.index("general_q_behind")
+_BEHIND = tuple(FEATURES.index(name.removesuffix("_behind")) for name in FEATURES[_BEHIND_FROM:])
 _REGION_CLASSES = frozenset(SPECIAL_REGION_CLASSES)
+# Cosine at which two different words start to count as the same (0 there, 1 at cosine 1): below it, word
+# vectors mostly say "same field" (发货 and 退货), not "same meaning".
+SOFT_FLOOR = 0.5
 
 
 def _kinds(text: str) -> frozenset[str]:
@@ -79,6 +94,9 @@ class QueryFacts:
     sounds: frozenset[str]
     unknown: float
     short: float
+    words: tuple[str, ...] = ()
+    word_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @classmethod
     def of(cls, text: str, tokens: Sequence[str], vocabulary: dict[str, float], sound_pairs) -> "QueryFacts":
@@ -88,6 +106,7 @@ class QueryFacts:
         known = [t for t in sorted(terms) if t in vocabulary]
         topic = max(known, key=lambda t: weight[t]) if known else None
         unknown = sum(w for t, w in weight.items() if t not in vocabulary) / total
+        words = tuple(sorted(terms))
         return cls(
             terms,
             weight,
@@ -98,6 +117,9 @@ class QueryFacts:
             sound_pairs("".join(tokens)),
             unknown,
             1.0 / max(1, len(tokens)),
+            words,
+            np.array([weight[t] for t in words]),
+            word_matrix(list(words)),
         )
 
 
@@ -112,19 +134,26 @@ class TextFacts:
     regions: frozenset[str]
     sounds: frozenset[str]
     answer_terms: frozenset[str]
+    words: tuple[str, ...] = ()
+    word_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @classmethod
     def of(cls, text: str, terms: frozenset[str], answer_terms: frozenset[str], sound_pairs) -> "TextFacts":
         weight = {t: general_idf(t) for t in terms}
-        topic = max(sorted(terms), key=lambda t: weight[t]) if terms else None
+        words = tuple(sorted(terms))
+        topic = max(words, key=lambda t: weight[t]) if terms else None
         return cls(
             terms,
             sum(weight.values()) or 1.0,
             topic,
             _kinds(text),
             terms & _REGION_CLASSES,
-            sound_pairs("".join(sorted(terms))),
+            sound_pairs("".join(words)),
             answer_terms,
+            words,
+            np.array([weight[t] for t in words]),
+            word_matrix(list(words)),
         )
 
 
@@ -159,9 +188,49 @@ def pair_features(
     ]
 
 
-def feature_matrix(rows: list[list[float]]) -> np.ndarray:
-    """The candidates' features: their pair features, then how far each is behind the best candidate."""
-    pairs = np.asarray(rows, dtype=np.float64).reshape(len(rows), _PAIR)
+def soft_features(query: QueryFacts, texts: Sequence[TextFacts]) -> np.ndarray:
+    """``soft_q``, ``soft_d`` and ``missing`` of the query against each text, one row per text.
+
+    A word counts as found in the other side when it is there (1), else by its best cosine with a word there,
+    0 at ``SOFT_FLOOR`` and below. ``soft_q`` / ``soft_d``: the general-IDF share of the query's / the text's
+    words found in the other. ``missing``: the weightiest query word found neither in the text nor in the
+    card's answer, against the query's weightiest word (1: what the question is most about is not there;
+    "充电宝防水吗" against 耳机防水吗)."""
+    result = np.zeros((len(texts), _SOFT))
+    if not query.words:
+        return result
+    found_q = np.zeros((len(query.words), len(texts)))
+    having = np.flatnonzero([len(t.words) for t in texts])
+    if having.size:
+        starts = np.concatenate([[0], np.cumsum([len(texts[i].words) for i in having.tolist()])[:-1]])
+        vectors = np.vstack([texts[i].vectors for i in having.tolist()])
+        match = np.clip((query.vectors @ vectors.T - SOFT_FLOOR) / (1.0 - SOFT_FLOOR), 0.0, 1.0)
+        # A word with a vector meets itself at cosine 1; one without (a brand, a model number) only by name.
+        blind = {query.words[i]: i for i in np.flatnonzero(~query.vectors.any(axis=1)).tolist()}
+        if blind:
+            for j, word in enumerate(w for i in having.tolist() for w in texts[i].words):
+                i = blind.get(word)
+                if i is not None:
+                    match[i, j] = 1.0
+        found_q[:, having] = np.maximum.reduceat(match, starts, axis=1)
+        text_weights = np.concatenate([texts[i].word_weights for i in having.tolist()])
+        found_d = np.add.reduceat(match.max(axis=0) * text_weights, starts)
+        result[having, 1] = found_d / np.array([texts[i].total for i in having.tolist()])
+    in_answer = np.array([[w in t.answer_terms for t in texts] for w in query.words], dtype=np.float64)
+    missing = (query.word_weights[:, None] * (1.0 - np.maximum(found_q, in_answer))).max(axis=0)
+    result[:, 0] = query.word_weights @ found_q / query.total
+    result[:, 2] = missing / query.word_weights.max()
+    return result
+
+
+def feature_matrix(query: QueryFacts, texts: Sequence[TextFacts], rows: list[list[float]]) -> np.ndarray:
+    """The candidates' features: their pair features (``rows``, one per text), the word-vector ones, then how far
+    each is behind the best candidate."""
+    if not rows:
+        return NO_FEATURES
+    pairs = np.hstack([np.asarray(rows, dtype=np.float64), soft_features(query, texts)])
     columns = pairs[:, _BEHIND]
-    behind = columns.max(axis=0, initial=0.0) - columns if len(rows) else columns
-    return np.hstack([pairs, behind])
+    return np.hstack([pairs, columns.max(axis=0) - columns])
+
+
+NO_FEATURES = np.zeros((0, len(FEATURES)))

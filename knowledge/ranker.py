@@ -19,10 +19,16 @@ import numpy as np
 from .features import FEATURES
 
 MODEL_FILE = Path(__file__).with_name("ranker.json")
-FORMAT = 1
+FORMAT = 2
 # Saved numbers are rounded, so that a retrain on another machine (other BLAS, other summation order)
 # still writes the same file.
 DIGITS = 6
+
+
+# The card's probability, the best other card's, the lead, then the standardised features of the card's best
+# text: whether the best card is the answer depends on what matched (a topic, a question type), not only on how
+# much.
+CONFIDENCE_INPUTS = ("probability", "best_other", "lead", *FEATURES)
 
 
 class RankerFileError(ValueError):
@@ -49,7 +55,9 @@ class Ranker:
     weights: np.ndarray
     bias: float
     # Confidence: weights over CONFIDENCE_INPUTS, then the bias.
-    confidence_weights: np.ndarray = field(default_factory=lambda: np.array([1.0, 0.0, 0.0, 0.0, 0.0]))
+    confidence_weights: np.ndarray = field(
+        default_factory=lambda: np.concatenate([[1.0], np.zeros(len(CONFIDENCE_INPUTS) - 1)])
+    )
     confidence_bias: float = 0.0
     bands: Bands = Bands()
     training: dict | None = None
@@ -58,17 +66,11 @@ class Ranker:
         z = ((features - self.mean) / self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
-    def confidences(self, card_probabilities: np.ndarray, unknown: float, short: float) -> np.ndarray:
-        """Each card's confidence, from its probability and the best other card's (cards best first)."""
-        return 1.0 / (
-            1.0
-            + np.exp(
-                -(
-                    confidence_inputs(card_probabilities, unknown, short) @ self.confidence_weights
-                    + self.confidence_bias
-                )
-            )
-        )
+    def confidences(self, card_probabilities: np.ndarray, card_features: np.ndarray) -> np.ndarray:
+        """Each card's confidence, from its probability, the best other card's and the features of its best
+        text (cards best first, one feature row each)."""
+        inputs = confidence_inputs(card_probabilities, (card_features - self.mean) / self.scale)
+        return 1.0 / (1.0 + np.exp(-(inputs @ self.confidence_weights + self.confidence_bias)))
 
     def to_json(self) -> str:
         data = {
@@ -111,15 +113,13 @@ class Ranker:
         return Ranker.from_json(self.to_json())
 
 
-CONFIDENCE_INPUTS = ("probability", "best_other", "lead", "unknown", "short")
-
-
-def confidence_inputs(card_probabilities: np.ndarray, unknown: float, short: float) -> np.ndarray:
-    """Rows of CONFIDENCE_INPUTS for cards whose probabilities are given best first."""
+def confidence_inputs(card_probabilities: np.ndarray, standardised: np.ndarray) -> np.ndarray:
+    """Rows of CONFIDENCE_INPUTS for cards whose probabilities are given best first, with their best texts'
+    standardised features."""
     p = np.asarray(card_probabilities, dtype=np.float64)
     other = np.full(len(p), p[1] if len(p) > 1 else 0.0)
     other[1:] = p[0]
-    return np.column_stack([p, other, p - other, np.full(len(p), unknown), np.full(len(p), short)])
+    return np.column_stack([p, other, p - other, standardised.reshape(len(p), len(FEATURES))])
 
 
 def _rounded(values: np.ndarray) -> list[float]:
