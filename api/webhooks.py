@@ -87,10 +87,7 @@ def attempt_delivery(delivery_id: int) -> AttemptResult:
     if answer.ok:
         delivery.status = WebhookDelivery.Status.DELIVERED
         delivery.delivered_at = delivery.last_attempt_at
-    elif delivery.attempts < MAX_ATTEMPTS and (
-        (answer.status is None and not answer.refused)
-        or (answer.status is not None and (answer.status >= 500 or answer.status in (408, 429)))
-    ):
+    elif answer.retryable and delivery.attempts < MAX_ATTEMPTS:
         retry_in = backoff_seconds(delivery.attempts)
     else:
         delivery.status = WebhookDelivery.Status.FAILED

@@ -140,6 +140,14 @@ class Answer:
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def retryable(self) -> bool:
+        """Whether calling again later may get another answer: no answer at all (a network error, a timeout, a
+        name not resolved yet), a 5xx, 408 or 429. Never a refused target, a redirect or any other 4xx."""
+        if self.status is None:
+            return not self.refused
+        return self.status >= 500 or self.status in (408, 429)
+
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """``X-Shopbee-Signature`` of a signed POST (webhooks, channel bridges): ``sha256=<hex>`` of

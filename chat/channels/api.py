@@ -49,10 +49,7 @@ def _post(connection: ChannelConnection, delivery_id: str, event: str, data: dic
     )
     if answer.ok:
         return
-    retryable = (answer.status is None and not answer.refused) or (
-        answer.status is not None and (answer.status >= 500 or answer.status in (408, 429))
-    )
-    raise ChannelError(f"网桥未接收消息：{answer.error}", retryable=retryable)
+    raise ChannelError(f"网桥未接收消息：{answer.error}", retryable=answer.retryable)
 
 
 def message_data(outgoing: Outgoing) -> dict[str, Any]:

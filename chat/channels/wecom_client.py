@@ -59,8 +59,7 @@ def _process_lock(key: str) -> threading.Lock:
 
 def _answer(answer: outbound.Answer) -> dict[str, Any]:
     if not answer.ok:
-        retryable = not answer.refused and (answer.status is None or answer.status >= 500 or answer.status == 429)
-        raise ChannelError(f"无法连接企业微信：{answer.error}", retryable=retryable)
+        raise ChannelError(f"无法连接企业微信：{answer.error}", retryable=answer.retryable)
     try:
         data = json.loads(answer.body)
     except ValueError:
