@@ -15,8 +15,8 @@ from shops.scoping import ShopScopedAdmin, take_saved
 
 from . import assignment
 from .channels import CHANNELS
-from .channels.base import ChannelError
-from .channels.connections import check_connection, save_connection, secrets_of
+from .channels.base import ChannelError, secrets_of
+from .channels.connections import check_connection, save_connection
 from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
 from .measurement import save_measurement_policy
 from .models import (

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChannelConnection
-from core import crypto, outbound
+from core import outbound
 
-from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing, secrets_of
 
 SIGNING_SECRET = "signing_secret"
 
@@ -31,7 +31,7 @@ def _post(connection: ChannelConnection, delivery_id: str, event: str, data: dic
         ensure_ascii=False,
     ).encode()
     timestamp = str(int(time.time()))
-    secret = crypto.decrypt(connection.secrets).get(SIGNING_SECRET, "")
+    secret = secrets_of(connection).get(SIGNING_SECRET, "")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Shopbee-Channels/1",

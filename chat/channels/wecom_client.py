@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from chat.models import ChannelConnection
-from core import crypto, outbound
+from core import outbound
 
-from .base import ChannelError
+from .base import ChannelError, secrets_of
 
 CORP_ID = "corp_id"
 SECRET = "secret"
@@ -71,7 +71,7 @@ def _answer(answer: outbound.Answer) -> dict[str, Any]:
 
 class WeComClient:
     def __init__(self, connection: ChannelConnection) -> None:
-        secrets = crypto.decrypt(connection.secrets)
+        secrets = secrets_of(connection)
         self.connection = connection
         self.corp_id = str(connection.config.get(CORP_ID, ""))
         self.secret = secrets.get(SECRET, "")
