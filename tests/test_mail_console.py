@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from chat import services
+from chat.channels.email import imap_login, smtp_login
 from chat.channels.email_sync import Cursor, receive_mail
 from chat.models import Conversation, EmailAttachment
 from shops.models import Membership
@@ -123,6 +124,9 @@ def test_a_manager_connects_a_mailbox_and_its_password_is_stored_encrypted(clien
     assert connection.config["address"] == "kefu@shop-a.example" and connection.config["imap_port"] == "993"
     assert "qq-app-password" not in str(connection.config) and "qq-app-password" not in connection.secrets
     assert crypto.decrypt(connection.secrets) == {"imap_password": "qq-app-password"}
+    imap, smtp = imap_login(connection), smtp_login(connection)
+    assert (imap.host, imap.port, imap.password) == ("imap.qq.com", 993, "qq-app-password")
+    assert (smtp.host, smtp.port, smtp.password) == ("smtp.qq.com", 465, "qq-app-password")  # the IMAP one
 
 
 def test_the_mailbox_form_refuses_a_bad_address_port_or_security_with_field_messages(client, shop_a, manager_a):
