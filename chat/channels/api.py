@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChannelConnection
+from chat.models import ChannelConnection, agent_name
 from core import outbound
 
 from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing, secrets_of
@@ -59,7 +59,7 @@ def message_data(outgoing: Outgoing) -> dict[str, Any]:
         data["message"] = {
             "id": message.pk,
             "sender": message.sender,
-            "agent": (message.agent.get_full_name() or message.agent.get_username()) if message.agent else "",
+            "agent": agent_name(message.agent) if message.agent else "",
             "text": outgoing.text,
             "quick_replies": message.payload.get("quick_replies", []),
             "products": message.payload.get("products", []),
