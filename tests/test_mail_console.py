@@ -9,6 +9,7 @@ from email.policy import SMTP
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from chat import services
@@ -86,8 +87,11 @@ def test_an_agent_of_the_shop_downloads_the_attachment_never_shown_inline(client
 
 @pytest.mark.django_db(transaction=True)
 async def test_served_by_the_asgi_server_the_download_is_whole_and_raises_no_streaming_warning(
-    client, mail_conversation, agent_a, settings
+    client, mail_conversation, agent_a, settings, monkeypatch
 ):
+    # Django serves each ASGI request in a thread of its own: that thread's connection must close with the
+    # request, not persist (CONN_MAX_AGE) until the test database is dropped.
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     [attachment] = await database_sync_to_async(list)(EmailAttachment.objects.all())
     await database_sync_to_async(client.force_login)(agent_a)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -106,6 +110,7 @@ async def test_served_by_the_asgi_server_the_download_is_whole_and_raises_no_str
         while (part := await download.receive_output(10)).get("more_body"):
             body += part.get("body", b"")
         body += part.get("body", b"")
+        await download.wait(10)  # the request ends (its connection closed with it)
     assert start["status"] == 200 and body == b"<html><script>alert(1)</script></html>"
     assert [str(warning.message) for warning in caught] == []
     sent = {name.decode().lower(): value.decode() for name, value in start["headers"]}
