@@ -6,12 +6,7 @@ process, and retries came at once. So the embedded setup runs attempts in ``exec
 back-off there; with a broker ``api.tasks.deliver_webhook`` runs them on the workers.
 """
 
-from datetime import timedelta
-
-from celery import current_app
-from django.conf import settings
-from django.utils import timezone
-
+from core import outbound
 from core.background import BackgroundExecutor
 
 from .models import WebhookDelivery
@@ -19,17 +14,11 @@ from .webhooks import attempt_delivery
 
 executor = BackgroundExecutor("webhooks", workers=2, capacity=1000)
 
-# A pending delivery this long past its attempt time was lost (its worker died, or the queue was full).
-OVERDUE = timedelta(minutes=1)
 
-
-def queue_delivery(delivery_id: int, delay: int = 0) -> None:
+def queue_delivery(delivery_id: int, delay: float = 0) -> None:
     """Attempt the delivery ``delay`` seconds from now, off the caller's thread."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        executor.submit(run_delivery, delivery_id, delay=delay)
-    else:
-        # By name: the task module imports this one.
-        current_app.send_task("api.tasks.deliver_webhook", (delivery_id,), countdown=delay)
+    # By name: the task module imports this one.
+    outbound.run_later(executor, "api.tasks.deliver_webhook", run_delivery, delivery_id, delay=delay)
 
 
 def run_delivery(delivery_id: int) -> bool:
@@ -47,12 +36,5 @@ def run_delivery(delivery_id: int) -> bool:
 def requeue_overdue(now=None) -> int:
     """Queue again every pending delivery whose attempt is overdue: its job was lost with a worker killed
     while it waited, or never queued. Returns how many."""
-    cutoff = (now or timezone.now()) - OVERDUE
-    overdue = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=cutoff)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)
-    )
-    for delivery_id in overdue:
-        queue_delivery(delivery_id)
-    return len(overdue)
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    return outbound.requeue_overdue(pending, queue_delivery, now=now)

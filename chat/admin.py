@@ -15,8 +15,8 @@ from shops.scoping import ShopScopedAdmin, take_saved
 
 from . import assignment
 from .channels import CHANNELS
-from .channels.base import ChannelError
-from .channels.connections import check_connection, save_connection, secrets_of
+from .channels.base import ChannelError, secrets_of
+from .channels.connections import check_connection, save_connection
 from .intents import HANDOFF_REASON_LABELS, handoff_reason_label, intent_label
 from .measurement import save_measurement_policy
 from .models import (
@@ -33,6 +33,7 @@ from .models import (
     SlaBreach,
     SlaPolicy,
     WorkOrder,
+    agent_name,
 )
 from .records import open_work_order, request_invoice, update_invoice_request, update_work_order
 from .services import ChatError, close_as_staff
@@ -105,9 +106,7 @@ def transcript_rows(conversation: Conversation) -> list[dict]:
         rows.append(
             {
                 "sender": message.sender,
-                "who": message.agent.get_full_name() or message.agent.get_username()
-                if message.agent
-                else message.get_sender_display(),
+                "who": agent_name(message.agent) if message.agent else message.get_sender_display(),
                 "time": message.created_at.astimezone(tz).strftime(
                     "%Y-%m-%d %H:%M:%S"
                 ),  # not |date: that is the server's zone

@@ -10,11 +10,13 @@ given, is discarded, and so is "不知道": the retrieval engine's reply goes ou
 import re
 from dataclasses import dataclass, field
 
-from core.llm import ChatMessage
+from core.llm import ChatMessage, Completion
 from knowledge.models import FAQCard
 from knowledge.services import Answer
+from shops.llm import Outcome
 from shops.models import Order, Product, Shop
 
+from . import guard
 from .models import Conversation
 
 MAX_CARDS = 4
@@ -129,6 +131,21 @@ def judge(facts: Facts, reply: str) -> Judged:
     if not set(cards) <= set(facts.cards) or not set(products) <= set(facts.products):
         return Judged(text, cards, products, "wrong citation")
     return Judged(text, cards, products, "")
+
+
+def outcome_of(shop_id: int, facts: Facts, completion: Completion) -> tuple[Outcome, Judged]:
+    """What becomes of a model call (the chat's answer and the evaluation alike): failed, unknown, ungrounded,
+    guarded (it breaks one of the shop's QA rules) or sent; with the judged reply."""
+    judged = judge(facts, completion.text)
+    if not completion.ok:
+        return Outcome.FAILED, judged
+    if judged.problem == "unknown":
+        return Outcome.UNKNOWN, judged
+    if judged.problem:
+        return Outcome.UNGROUNDED, judged
+    if not guard.check(shop_id, "bot", judged.text).ok:
+        return Outcome.GUARDED, judged
+    return Outcome.SENT, judged
 
 
 def every_sentence_cited(reply: str) -> bool:

@@ -18,7 +18,7 @@ from core import rows
 from .channels.delivery import record_messages
 from .frames import MessageFrame, StatusFrame
 from .intents import Intent
-from .models import Conversation, Message
+from .models import Conversation, Message, agent_name
 from .signals import message_stored
 
 
@@ -201,10 +201,6 @@ def post_message(
 
 
 # --- what the consoles and the shopper are told of a conversation's status ---------------------------
-
-
-def agent_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def agent_user_group(user_id: int) -> str:

@@ -113,6 +113,11 @@ class Conversation(models.Model):
         return f"#{self.pk} {who} · {self.get_status_display()}"
 
 
+def agent_name(user) -> str:
+    """How an agent is named to shoppers, channels and colleagues: the full name, else the username."""
+    return user.get_full_name() or user.get_username()
+
+
 class Message(models.Model):
     class Sender(models.TextChoices):
         SHOPPER = "shopper", _("Shopper")

@@ -519,21 +519,10 @@ def finish_grounded_turn(
     """Send the model's reply if it is grounded and passes the shop's QA rules, else the retrieval engine's
     replies; record the call's tokens and cost either way. Returns the model's message when it was sent."""
     shop = conversation.shop
-    judged = grounding.judge(model.facts, completion.text)
-    Outcome = llm.Outcome
-    if not completion.ok:
-        outcome = Outcome.FAILED
-    elif judged.problem == "unknown":
-        outcome = Outcome.UNKNOWN
-    elif judged.problem:
-        outcome = Outcome.UNGROUNDED
-    elif not guard.check(shop.pk, "bot", judged.text).ok:
-        outcome = Outcome.GUARDED
-    else:
-        outcome = Outcome.SENT
+    outcome, judged = grounding.outcome_of(shop.pk, model.facts, completion)
     with transaction.atomic():
         llm.record_usage(shop, llm.Purpose.ANSWER, outcome, model.endpoint, completion)
-        if outcome != Outcome.SENT:
+        if outcome != llm.Outcome.SENT:
             stored = store_messages(conversation, _bot_drafts(conversation, model.fallback))
             announce_messages(conversation, stored, outbox)
             return None

@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
@@ -39,12 +40,15 @@ class ChatMessage(TypedDict):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a shop's model is and how long to wait for it. ``repr`` leaves the key out."""
+    """Where a shop's model is, how long to wait for it and what its tokens cost. ``repr`` leaves the key out."""
 
     base_url: str
     model: str
     api_key: str
     timeout: float
+    # Yuan per million tokens sent and received: the cost of a call as the shop's usage records it.
+    input_price: Decimal = Decimal(0)
+    output_price: Decimal = Decimal(0)
 
     def __repr__(self) -> str:
         return f"Endpoint(base_url={self.base_url!r}, model={self.model!r})"

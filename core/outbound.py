@@ -7,6 +7,10 @@ is not looked up again, so a DNS answer that changes in between cannot steer it)
 ``Host`` header and, for https, the name as SNI and for the certificate check. Redirects are never
 followed (a 3xx is an answer like any other), time is bounded, at most ``max_body`` bytes of the answer
 are read, and an error is a short phrase of our own: never the other side's words.
+
+The mechanics of the queues that send this way (a shop's webhook deliveries, a channel's replies) live here
+too: rows with a status, an attempt count and the next attempt's time; an attempt claims its row, a failure
+worth another call waits out a back-off, and a sweep queues again the rows whose job was lost.
 """
 
 import hashlib
@@ -14,12 +18,27 @@ import hmac
 import ipaddress
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import urllib3
+from celery import current_app
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .background import BackgroundExecutor
 
 SCHEMES = {"http": 80, "https": 443}
+# An attempt claims its row this long: longer than any attempt takes, so no second attempt of the same row
+# starts meanwhile; a claim that runs out (the worker died) makes the row due again.
+CLAIM = timedelta(minutes=5)
+# A task may start a little before the time another machine's clock wrote down.
+CLOCK_SLACK = timedelta(seconds=5)
+# A pending row this long past its attempt time was lost (its worker died, or the queue was full).
+OVERDUE = timedelta(minutes=1)
 # Letters, digits and hyphens, dot-separated: what DNS resolves. IP literals are matched separately.
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _URL = re.compile(r"^(?P<scheme>[a-z]+)://(?P<authority>[^/?#]+)(?P<path>/[^#]*)?(#.*)?$", re.IGNORECASE)
@@ -140,6 +159,14 @@ class Answer:
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def retryable(self) -> bool:
+        """Whether calling again later may get another answer: no answer at all (a network error, a timeout, a
+        name not resolved yet), a 5xx, 408 or 429. Never a refused target, a redirect or any other 4xx."""
+        if self.status is None:
+            return not self.refused
+        return self.status >= 500 or self.status in (408, 429)
+
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """``X-Shopbee-Signature`` of a signed POST (webhooks, channel bridges): ``sha256=<hex>`` of
@@ -216,3 +243,65 @@ def request(
         pool.close()
     status = response.status
     return Answer(status=status, error="" if 200 <= status < 300 else f"HTTP {status}", body=content)
+
+
+# --- the delivery queues: rows of a model with ``status`` (its ``Status`` has PENDING, DELIVERED, FAILED),
+# ``attempts``, ``next_attempt_at`` and ``delivered_at`` ------------------------------------------------------
+
+
+def run_later(
+    executor: BackgroundExecutor, task_name: str, job: Callable[..., Any], *args: Any, delay: float = 0
+) -> None:
+    """``job(*args)`` ``delay`` seconds from now, off the caller's thread: the Celery task ``task_name`` (which
+    calls ``job``; by name, as the task module imports the caller's) with a broker, ``executor`` without (Celery
+    eager would run it in the committing thread: ``core.background``)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        executor.submit(job, *args, delay=delay)
+    else:
+        current_app.send_task(task_name, args, countdown=delay)
+
+
+def backoff_seconds(first: int, attempt: int, *, cap: int) -> int:
+    """Seconds before retry ``attempt`` (1-based): ``first``, doubling, at most ``cap``."""
+    return int(min(first * 2 ** (attempt - 1), cap))
+
+
+def claim(pending: QuerySet[Any], pk: int) -> bool:
+    """Take row ``pk`` of ``pending`` for one attempt if it is due; False when it is not (sent or given up, or
+    another attempt holds it: a duplicate task, or the sweep's requeue of a running one)."""
+    now = timezone.now()
+    return bool(pending.filter(pk=pk, next_attempt_at__lte=now + CLOCK_SLACK).update(next_attempt_at=now + CLAIM))
+
+
+def note_attempt(
+    row: Any, *, sent: bool, retryable: bool, max_attempts: int, wait: Callable[[int], float]
+) -> float | None:
+    """Count one attempt of the claimed ``row`` and set what follows (the caller saves it): delivered; or, for a
+    failure worth another call before the last attempt, the next attempt ``wait(attempts)`` seconds from now
+    (returned: the caller queues it); else failed. None when no further attempt follows."""
+    now = timezone.now()
+    row.attempts += 1
+    retry_in = None
+    if sent:
+        row.status, row.delivered_at = row.Status.DELIVERED, now
+    elif retryable and row.attempts < max_attempts:
+        retry_in = wait(row.attempts)
+    else:
+        row.status = row.Status.FAILED
+    row.next_attempt_at = None if retry_in is None else now + timedelta(seconds=retry_in)
+    return retry_in
+
+
+def requeue_overdue(
+    pending: QuerySet[Any], queue: Callable[[Any], None], *, by: str = "pk", now: datetime | None = None
+) -> int:
+    """The beat's sweep: queue again, once each, the ``by`` (the row, or what it is sent in order within) of every
+    row of ``pending`` whose attempt is overdue (its job was lost with a worker killed while it waited, or was
+    never queued), longest overdue first. Returns how many were queued."""
+    cutoff = (now or timezone.now()) - OVERDUE
+    keys = dict.fromkeys(
+        pending.filter(next_attempt_at__lt=cutoff).order_by("next_attempt_at").values_list(by, flat=True)
+    )
+    for key in keys:
+        queue(key)
+    return len(keys)

@@ -771,17 +771,24 @@ class CardProposalAdmin(KnowledgeRoles, ShopScopedAdmin):
 
 
 class AnswerExperimentForm(forms.ModelForm):
+    """Adding an experiment starts it through ``start_experiment`` once the fields are valid: the service's
+    checks are the form's errors (the admin's add view is one transaction: an exception later keeps nothing)."""
+
+    user = None  # who starts it: set by ``AnswerExperimentAdmin.get_form``
+
     class Meta:
         model = AnswerExperiment
         fields = ["card", "answer_b", "share_b"]
 
     def clean(self):
         data = super().clean()
-        card, answer_b = data.get("card"), (data.get("answer_b") or "").strip()
-        if card is not None and answer_b == card.answer.strip():
-            self.add_error("answer_b", _("Give a second answer that differs from the card's."))
-        if card is not None and AnswerExperiment.objects.filter(card=card, ended_at__isnull=True).exists():
-            self.add_error("card", _("This card already has an answer on trial."))
+        if self.instance.pk is None and not self.errors:
+            try:
+                self.instance = start_experiment(
+                    data["card"], data["answer_b"], user=self.user, share_b=data["share_b"]
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
 
@@ -798,6 +805,11 @@ class AnswerExperimentAdmin(KnowledgeRoles, ShopScopedAdmin):
     autocomplete_fields = ["card"]
     actions = ["keep_a", "keep_b"]
 
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user
+        return form
+
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return ["card", "answer_b", "share_b"]
@@ -808,14 +820,7 @@ class AnswerExperimentAdmin(KnowledgeRoles, ShopScopedAdmin):
         return [] if obj is None else self.get_fields(request, obj)
 
     def save_model(self, request, obj: AnswerExperiment, form, change) -> None:
-        if not change:
-            saved = start_experiment(
-                form.cleaned_data["card"],
-                form.cleaned_data["answer_b"],
-                user=request.user,
-                share_b=form.cleaned_data["share_b"],
-            )
-            obj.pk, obj.shop_id = saved.pk, saved.shop_id
+        """Nothing to save: the form started the experiment (an experiment is never edited)."""
 
     def _keep(self, request: HttpRequest, queryset, variant: str) -> None:
         kept = 0

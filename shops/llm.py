@@ -43,19 +43,23 @@ def endpoint_for(shop: Shop, *, even_disabled: bool = False) -> Endpoint | None:
     api_key = crypto.decrypt_text(provider.api_key_sealed)
     if not api_key or tokens_this_month(shop) >= provider.monthly_token_budget:
         return None
-    return Endpoint(provider.base_url, provider.model, api_key, provider.timeout_seconds)
+    return Endpoint(
+        provider.base_url,
+        provider.model,
+        api_key,
+        provider.timeout_seconds,
+        input_price=provider.input_price,
+        output_price=provider.output_price,
+    )
 
 
-def _cost(provider: ModelProvider | None, completion: Completion) -> Decimal:
-    if provider is None:
-        return Decimal(0)
-    spent = provider.input_price * completion.prompt_tokens + provider.output_price * completion.completion_tokens
+def _cost(endpoint: Endpoint, completion: Completion) -> Decimal:
+    spent = endpoint.input_price * completion.prompt_tokens + endpoint.output_price * completion.completion_tokens
     return (spent / MILLION).quantize(Decimal("0.000001"))
 
 
 def record_usage(shop: Shop, purpose: str, outcome: str, endpoint: Endpoint, completion: Completion) -> ModelUsage:
-    """Write one call's tokens, cost (at the shop's prices now) and outcome."""
-    provider = ModelProvider.objects.filter(shop=shop).first()
+    """Write one call's tokens, cost (at the prices of the shop's model the endpoint was made from) and outcome."""
     return ModelUsage.objects.create(
         shop=shop,
         purpose=purpose,
@@ -64,7 +68,7 @@ def record_usage(shop: Shop, purpose: str, outcome: str, endpoint: Endpoint, com
         model=endpoint.model[:100],
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
-        cost=_cost(provider, completion),
+        cost=_cost(endpoint, completion),
         latency_ms=round(completion.seconds * 1000),
     )
 

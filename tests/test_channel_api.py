@@ -148,6 +148,8 @@ def test_an_agent_reply_and_the_close_reach_the_bridge_after_the_bot_in_order(ap
     settle()
     conversation = Conversation.objects.get()
     agent = staff_of(shop_a, "agent")
+    agent.first_name = "小李"
+    agent.save(update_fields=["first_name"])
     services.accept_conversation(conversation, agent)
     services.agent_reply(agent, conversation.pk, "您好，我是客服小李")
     services.close_held_conversation(agent, conversation.pk)
@@ -155,7 +157,7 @@ def test_an_agent_reply_and_the_close_reach_the_bridge_after_the_bot_in_order(ap
     events = [(event["event"], event["data"].get("message", {}).get("sender")) for event in bridge.accepted]
     assert events[-3:] == [("message", "agent"), ("message", "bot"), ("conversation.closed", None)]
     assert bridge.accepted[-3]["data"]["message"]["text"] == "您好，我是客服小李"
-    assert bridge.accepted[-3]["data"]["message"]["agent"] == agent.get_username()
+    assert bridge.accepted[-3]["data"]["message"]["agent"] == "小李"  # named as the shopper's chat names agents
     assert "5 分非常满意" in bridge.accepted[-2]["data"]["message"]["text"]
     # The closing survey's options are numbers already: the text asks for them, they are not numbered again.
     assert "回复数字即可选择" not in bridge.accepted[-2]["data"]["message"]["text"]

@@ -2,15 +2,21 @@
 attachments as downloads for the shop's own staff only. (The mail is read with the email channel's own
 parser and stored through the channel layer's inbound service, without a mail server.)"""
 
+import warnings
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
+from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from chat import services
+from chat.channels.email import imap_login, smtp_login
 from chat.channels.email_sync import Cursor, receive_mail
 from chat.models import Conversation, EmailAttachment
+from config.asgi import application
 from shops.models import Membership
 from tests.conftest import staff_of
 from tests.factories import channel_connection
@@ -73,10 +79,43 @@ def test_an_agent_of_the_shop_downloads_the_attachment_never_shown_inline(client
     client.force_login(agent_a)
     response = client.get(reverse("chat:attachment", args=[attachment.pk]))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script></html>"
+    assert response.content == b"<html><script>alert(1)</script></html>"
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_served_by_the_asgi_server_the_download_is_whole_and_raises_no_streaming_warning(
+    client, mail_conversation, agent_a, settings, monkeypatch
+):
+    # Django serves each ASGI request in a thread of its own: that thread's connection must close with the
+    # request, not persist (CONN_MAX_AGE) until the test database is dropped.
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
+    [attachment] = await database_sync_to_async(list)(EmailAttachment.objects.all())
+    await database_sync_to_async(client.force_login)(agent_a)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": reverse("chat:attachment", args=[attachment.pk]),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode())],
+    }
+    download = ApplicationCommunicator(application, scope)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await download.send_input({"type": "http.request", "body": b""})
+        start, body = await download.receive_output(10), b""
+        while (part := await download.receive_output(10)).get("more_body"):
+            body += part.get("body", b"")
+        body += part.get("body", b"")
+        await download.wait(10)  # the request ends (its connection closed with it)
+    assert start["status"] == 200 and body == b"<html><script>alert(1)</script></html>"
+    assert [str(warning.message) for warning in caught] == []
+    sent = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    assert sent["content-type"] == "application/octet-stream" and sent["content-disposition"].startswith("attachment;")
+    assert sent["content-length"] == str(len(body)) and sent["x-content-type-options"] == "nosniff"
 
 
 def test_another_shops_agent_gets_a_404_and_a_visitor_the_login(client, mail_conversation, shop_b):
@@ -123,6 +162,9 @@ def test_a_manager_connects_a_mailbox_and_its_password_is_stored_encrypted(clien
     assert connection.config["address"] == "kefu@shop-a.example" and connection.config["imap_port"] == "993"
     assert "qq-app-password" not in str(connection.config) and "qq-app-password" not in connection.secrets
     assert crypto.decrypt(connection.secrets) == {"imap_password": "qq-app-password"}
+    imap, smtp = imap_login(connection), smtp_login(connection)
+    assert (imap.host, imap.port, imap.password) == ("imap.qq.com", 993, "qq-app-password")
+    assert (smtp.host, smtp.port, smtp.password) == ("smtp.qq.com", 465, "qq-app-password")  # the IMAP one
 
 
 def test_the_mailbox_form_refuses_a_bad_address_port_or_security_with_field_messages(client, shop_a, manager_a):

@@ -77,6 +77,7 @@ def test_a_name_with_any_private_address_is_refused(monkeypatch):
     monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.216.34", "10.0.0.5"])
     answer = outbound.post("https://hooks.example/x", b"{}", {}, allow_private=False)
     assert answer == outbound.Answer(status=None, error="refused: private address", refused=True)
+    assert not answer.retryable
 
 
 def test_a_name_that_does_not_resolve_may_be_tried_again(monkeypatch):
@@ -85,7 +86,25 @@ def test_a_name_that_does_not_resolve_may_be_tried_again(monkeypatch):
 
     monkeypatch.setattr(outbound, "resolve", no_such_name)
     answer = outbound.post("https://hooks.example/x", b"{}", {}, allow_private=False)
-    assert answer.error == "name not resolved" and not answer.refused
+    assert answer.error == "name not resolved" and not answer.refused and answer.retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (None, True),
+        (200, False),
+        (301, False),
+        (400, False),
+        (404, False),
+        (408, True),
+        (429, True),
+        (500, True),
+        (503, True),
+    ],
+)
+def test_only_no_answer_a_server_error_a_timeout_or_a_rate_limit_is_worth_another_call(status, retryable):
+    assert outbound.Answer(status=status, error="x").retryable is retryable
 
 
 def test_a_target_that_does_not_answer_in_time_is_a_timeout(webhook_receiver):

@@ -146,10 +146,14 @@ def test_a_trainer_starts_an_experiment_in_the_admin_on_their_own_shops_cards_on
     assert refused.status_code == 200 and not AnswerExperiment.objects.exists()
     same = client.post(url, {"card": card.pk, "answer_b": "默认发中通快递", "share_b": 50})
     assert same.status_code == 200 and not AnswerExperiment.objects.exists()
+    assert list(same.context["adminform"].form.errors) == ["answer_b"]
     response = client.post(url, {"card": card.pk, "answer_b": "顺丰包邮", "share_b": 30})
     assert response.status_code == 302
     experiment = AnswerExperiment.objects.get()
     assert (experiment.shop, experiment.share_b, experiment.started_by) == (shop_a, 30, trainer_a)
+    second = client.post(url, {"card": card.pk, "answer_b": "京东快递", "share_b": 50})
+    assert second.status_code == 200 and list(second.context["adminform"].form.errors) == ["card"]
+    assert AnswerExperiment.objects.count() == 1
     changelist = reverse("admin:knowledge_answerexperiment_changelist")
     client.post(changelist, {"action": "keep_b", "_selected_action": [experiment.pk]})
     assert FAQCard.objects.get(pk=card.pk).answer == "顺丰包邮"

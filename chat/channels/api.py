@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChannelConnection
-from core import crypto, outbound
+from chat.models import ChannelConnection, agent_name
+from core import outbound
 
-from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing, secrets_of
 
 SIGNING_SECRET = "signing_secret"
 
@@ -31,7 +31,7 @@ def _post(connection: ChannelConnection, delivery_id: str, event: str, data: dic
         ensure_ascii=False,
     ).encode()
     timestamp = str(int(time.time()))
-    secret = crypto.decrypt(connection.secrets).get(SIGNING_SECRET, "")
+    secret = secrets_of(connection).get(SIGNING_SECRET, "")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Shopbee-Channels/1",
@@ -49,10 +49,7 @@ def _post(connection: ChannelConnection, delivery_id: str, event: str, data: dic
     )
     if answer.ok:
         return
-    retryable = (answer.status is None and not answer.refused) or (
-        answer.status is not None and (answer.status >= 500 or answer.status in (408, 429))
-    )
-    raise ChannelError(f"网桥未接收消息：{answer.error}", retryable=retryable)
+    raise ChannelError(f"网桥未接收消息：{answer.error}", retryable=answer.retryable)
 
 
 def message_data(outgoing: Outgoing) -> dict[str, Any]:
@@ -62,7 +59,7 @@ def message_data(outgoing: Outgoing) -> dict[str, Any]:
         data["message"] = {
             "id": message.pk,
             "sender": message.sender,
-            "agent": (message.agent.get_full_name() or message.agent.get_username()) if message.agent else "",
+            "agent": agent_name(message.agent) if message.agent else "",
             "text": outgoing.text,
             "quick_replies": message.payload.get("quick_replies", []),
             "products": message.payload.get("products", []),

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core import crypto
+
 if TYPE_CHECKING:
     from chat.models import ChannelConnection, Message
 
@@ -25,6 +27,11 @@ class ChannelError(Exception):
         self.message = message
         self.retryable = retryable
         self.retry_in = retry_in
+
+
+def secrets_of(connection: "ChannelConnection") -> dict[str, str]:
+    """The connection's secret fields (and generated secrets), decrypted: the one place a channel reads them."""
+    return crypto.decrypt(connection.secrets)
 
 
 @dataclass(frozen=True)

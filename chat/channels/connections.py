@@ -12,15 +12,11 @@ from chat.models import ChannelConnection
 from core import crypto
 
 from . import CHANNELS
-from .base import ChannelError
+from .base import ChannelError, secrets_of
 
 # How stale ``last_inbound_at`` / ``last_outbound_at`` may be before a message moves it: the admin shows
 # minutes, and a busy connection's row is then written once in a while instead of per message.
 STATE_GRANULARITY = timedelta(seconds=10)
-
-
-def secrets_of(connection: ChannelConnection) -> dict[str, str]:
-    return crypto.decrypt(connection.secrets)
 
 
 def save_connection(connection: ChannelConnection, values: dict[str, Any]) -> ChannelConnection:

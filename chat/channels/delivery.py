@@ -13,12 +13,11 @@ nothing later overtakes it. A final failure (or the last attempt) marks it faile
 Channels de-duplicate on the delivery id: an attempt whose answer was lost is sent again under it.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
 from chat.models import ChannelConnection, ChannelDelivery, Conversation, Message
+from core import outbound
 
 from . import CHANNELS
 from .base import ChannelError, Outgoing
@@ -28,12 +27,6 @@ from .rendering import as_text
 
 DELIVER_TASK = "chat.tasks.deliver_channel"
 MAX_ATTEMPTS = 10
-# An attempt holds its row this long: longer than any attempt takes; a claim that runs out (the worker
-# died) makes the row due again.
-CLAIM = timedelta(minutes=5)
-CLOCK_SLACK = timedelta(seconds=5)
-# A pending head this long past its attempt time was lost (its worker died): the sweep queues it again.
-OVERDUE = timedelta(minutes=1)
 
 
 def queue(conversation_id: int, delay: float = 0) -> None:
@@ -81,15 +74,6 @@ def record_close(conversation: Conversation) -> None:
     _record(conversation, [row])
 
 
-def _claim(delivery_id: int) -> bool:
-    now = timezone.now()
-    return bool(
-        ChannelDelivery.objects.filter(
-            pk=delivery_id, status=ChannelDelivery.Status.PENDING, next_attempt_at__lte=now + CLOCK_SLACK
-        ).update(next_attempt_at=now + CLAIM)
-    )
-
-
 def outgoing(delivery: ChannelDelivery) -> Outgoing:
     connection, message = delivery.connection, delivery.message
     if message is None:
@@ -113,33 +97,30 @@ def _attempt(delivery: ChannelDelivery) -> float | None:
     row (sent, or given up), else the seconds until this one is tried again."""
     connection: ChannelConnection = delivery.connection
     send = CHANNELS[connection.kind].send
-    retry_in: float | None = None
+    error: ChannelError | None = None
     try:
         if not connection.is_active:
             raise ChannelError("通道已停用，消息未发送")
         if send is None:
             raise ChannelError("该渠道不经此处发送")
         send(connection, outgoing(delivery))
-    except ChannelError as error:
-        delivery.last_error = error.message[:300]
-        delivery.attempts += 1
-        if error.retryable and delivery.attempts < MAX_ATTEMPTS:
-            retry_in = error.retry_in or backoff_seconds(delivery.attempts)
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-        else:
-            delivery.status = ChannelDelivery.Status.FAILED
-            delivery.next_attempt_at = None
-        delivery.save(update_fields=["last_error", "attempts", "status", "next_attempt_at"])
+    except ChannelError as failed:
+        error = failed
+    delivery.last_error = error.message[:300] if error else ""
+    channel_wait = error.retry_in if error else None  # the channel's own wait (a rate limit's), else the back-off
+    retry_in = outbound.note_attempt(
+        delivery,
+        sent=error is None,
+        retryable=error is not None and error.retryable,
+        max_attempts=MAX_ATTEMPTS,
+        wait=lambda attempts: channel_wait or backoff_seconds(attempts),
+    )
+    delivery.save(update_fields=["last_error", "attempts", "status", "delivered_at", "next_attempt_at"])
+    if error:
         note_error(connection, error.message)
-        return retry_in
-    delivery.attempts += 1
-    delivery.status = ChannelDelivery.Status.DELIVERED
-    delivery.delivered_at = timezone.now()
-    delivery.next_attempt_at = None
-    delivery.last_error = ""
-    delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at", "last_error"])
-    note_outbound(connection.pk)
-    return None
+    else:
+        note_outbound(connection.pk)
+    return retry_in
 
 
 def deliver_conversation(conversation_id: int) -> int:
@@ -149,7 +130,7 @@ def deliver_conversation(conversation_id: int) -> int:
     pending = ChannelDelivery.objects.filter(conversation_id=conversation_id, status=ChannelDelivery.Status.PENDING)
     while True:
         head = pending.order_by("pk").only("pk").first()
-        if head is None or not _claim(head.pk):
+        if head is None or not outbound.claim(pending, head.pk):
             return sent
         delivery = ChannelDelivery.objects.select_related("connection", "conversation", "message__agent").get(
             pk=head.pk
@@ -164,12 +145,5 @@ def deliver_conversation(conversation_id: int) -> int:
 def requeue_overdue(now=None) -> int:
     """Queue again every conversation whose pending head is overdue (its job was lost with a worker killed
     while it waited, or never queued). Returns how many conversations."""
-    cutoff = (now or timezone.now()) - OVERDUE
-    conversation_ids = set(
-        ChannelDelivery.objects.filter(status=ChannelDelivery.Status.PENDING, next_attempt_at__lt=cutoff).values_list(
-            "conversation_id", flat=True
-        )
-    )
-    for conversation_id in sorted(conversation_ids):
-        queue(conversation_id)
-    return len(conversation_ids)
+    pending = ChannelDelivery.objects.filter(status=ChannelDelivery.Status.PENDING)
+    return outbound.requeue_overdue(pending, queue, by="conversation_id", now=now)

@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChannelConnection, EmailRecord, Message
-from core import crypto
 
-from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing, secrets_of
 from .mail import smtp
 from .mail.imap import ImapSession
 from .mail.servers import MailServerError, Security, ServerLogin
@@ -53,7 +52,7 @@ def _port(value: str) -> int:
 
 
 def imap_login(connection: ChannelConnection) -> ServerLogin:
-    config, secrets = connection.config, crypto.decrypt(connection.secrets)
+    config, secrets = connection.config, secrets_of(connection)
     return ServerLogin(
         str(config.get(IMAP_HOST, "")),
         _port(str(config.get(IMAP_PORT, ""))),
@@ -65,7 +64,7 @@ def imap_login(connection: ChannelConnection) -> ServerLogin:
 
 def smtp_login(connection: ChannelConnection) -> ServerLogin:
     """The SMTP login: its own username and password, or the IMAP account's (most providers use one)."""
-    config, secrets = connection.config, crypto.decrypt(connection.secrets)
+    config, secrets = connection.config, secrets_of(connection)
     return ServerLogin(
         str(config.get(SMTP_HOST, "")),
         _port(str(config.get(SMTP_PORT, ""))),

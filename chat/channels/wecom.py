@@ -10,9 +10,8 @@ lines with their link, quick replies numbered.
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChannelConnection
-from core import crypto
 
-from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing
+from .base import PRODUCT_URL, ChannelError, ChannelSpec, Field, Outgoing, secrets_of
 from .wecom_client import CORP_ID, SECRET, WeComClient
 from .wecom_crypto import CryptoError, WeComCrypto
 
@@ -51,13 +50,14 @@ def send(connection: ChannelConnection, outgoing: Outgoing) -> None:
     )
 
 
-def crypto_of(connection: ChannelConnection, secrets: dict[str, str]) -> WeComCrypto:
+def crypto_of(connection: ChannelConnection) -> WeComCrypto:
+    secrets = secrets_of(connection)
     return WeComCrypto(secrets.get(TOKEN, ""), secrets.get(AES_KEY, ""), str(connection.config.get(CORP_ID, "")))
 
 
 def check(connection: ChannelConnection) -> str:
     try:
-        crypto_of(connection, crypto.decrypt(connection.secrets))
+        crypto_of(connection)
     except CryptoError:
         raise ChannelError("EncodingAESKey 不正确：应为企业微信后台生成的 43 位字符") from None
     WeComClient(connection).fetch_token()  # a new one: the corp id and Secret as they are now

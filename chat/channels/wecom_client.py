@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from chat.models import ChannelConnection
-from core import crypto, outbound
+from core import outbound
 
-from .base import ChannelError
+from .base import ChannelError, secrets_of
 
 CORP_ID = "corp_id"
 SECRET = "secret"
@@ -59,8 +59,7 @@ def _process_lock(key: str) -> threading.Lock:
 
 def _answer(answer: outbound.Answer) -> dict[str, Any]:
     if not answer.ok:
-        retryable = not answer.refused and (answer.status is None or answer.status >= 500 or answer.status == 429)
-        raise ChannelError(f"无法连接企业微信：{answer.error}", retryable=retryable)
+        raise ChannelError(f"无法连接企业微信：{answer.error}", retryable=answer.retryable)
     try:
         data = json.loads(answer.body)
     except ValueError:
@@ -72,7 +71,7 @@ def _answer(answer: outbound.Answer) -> dict[str, Any]:
 
 class WeComClient:
     def __init__(self, connection: ChannelConnection) -> None:
-        secrets = crypto.decrypt(connection.secrets)
+        secrets = secrets_of(connection)
         self.connection = connection
         self.corp_id = str(connection.config.get(CORP_ID, ""))
         self.secret = secrets.get(SECRET, "")

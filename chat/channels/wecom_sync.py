@@ -13,7 +13,6 @@ from django.core.cache import cache
 
 from chat.models import ChannelConnection, Conversation
 from chat.services import MAX_TEXT_LENGTH, ChatError
-from core import crypto
 
 from .base import ChannelError
 from .connections import note_error
@@ -132,7 +131,7 @@ def _xml_fields(data: bytes) -> dict[str, str]:
 
 def verify_url(connection: ChannelConnection, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> bytes:
     """WeCom's check of the callback URL: the decrypted ``echostr`` when its signature is right (CryptoError else)."""
-    codec = crypto_of(connection, crypto.decrypt(connection.secrets))
+    codec = crypto_of(connection)
     codec.verify(msg_signature, timestamp, nonce, echostr)
     return codec.decrypt(echostr)
 
@@ -141,7 +140,7 @@ def accept_callback(connection: ChannelConnection, msg_signature: str, timestamp
     """A callback WeCom posted: checked and decrypted (CryptoError for a forged or damaged one). A
     ``kf_msg_or_event`` event queues a pull with its token; returns whether one was queued. The pull
     itself runs off the request: WeCom wants its answer within seconds."""
-    codec = crypto_of(connection, crypto.decrypt(connection.secrets))
+    codec = crypto_of(connection)
     encrypted = _xml_fields(body).get("Encrypt", "")
     codec.verify(msg_signature, timestamp, nonce, encrypted)
     event = _xml_fields(codec.decrypt(encrypted))

@@ -22,7 +22,7 @@ already has conversations keeps them; the history is played only into a shop wit
 import heapq
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -31,6 +31,7 @@ import time_machine
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -352,29 +353,41 @@ class Player:
         yield timedelta(0)
 
     def _served(self, visitor: chat.Visitor) -> Iterator[timedelta]:
-        """A handed-over shopper: the agent the desk assigns answers and closes, and the shopper rates."""
+        """A handed-over shopper: the agent the desk assigns answers and closes, and the shopper rates. Each
+        step is taken by whoever serves the conversation then: an agent whose shift ends hands it back to
+        the queue, and the next agent on duty takes it over."""
         conversation_id = self.conversation_id(visitor)
         # Mostly answered within the minute; now and then late (a QA finding).
         yield self.seconds(15, 50) if self.rng.random() < 0.8 else self.seconds(70, 240)
-        conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
-        for _ in range(60):
-            if conversation.status != Conversation.Status.WAITING:
-                break
-            yield timedelta(minutes=2)  # every agent busy: the shopper waits in the queue
-            conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
-        agent = conversation.assigned_agent
-        if conversation.status != Conversation.Status.AGENT or agent is None:
+        agent = yield from self._serving_agent(conversation_id)
+        if agent is None:
             return
         chat.agent_reply(agent, conversation_id, self.rng.choice(AGENT_OPENERS).format(name=agent.username))
         yield self.seconds(20, 90)
         self.say(visitor, self.rng.choice(SHOPPER_FOLLOW_UPS))
         yield self.seconds(30, 150)
+        if (agent := (yield from self._serving_agent(conversation_id))) is None:
+            return
         chat.agent_reply(agent, conversation_id, self.rng.choice(AGENT_ANSWERS))
         yield self.seconds(60, 180)
+        if (agent := (yield from self._serving_agent(conversation_id))) is None:
+            return
         chat.close_held_conversation(agent, conversation_id)
         if self.rng.random() < 0.7:
             yield self.seconds(10, 120)
             self.say(visitor, str(self.rng.choices([5, 4, 3, 2], [55, 25, 12, 8])[0]))
+
+    def _serving_agent(self, conversation_id: int) -> Generator[timedelta, None, User | None]:
+        """The agent serving the conversation, once one does (the shopper waits in the queue while every agent
+        is busy or off duty); None when it ended otherwise or nobody came within two hours."""
+        for _ in range(60):
+            conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
+            if conversation.status != Conversation.Status.WAITING:
+                break
+            yield timedelta(minutes=2)
+        if conversation.status != Conversation.Status.AGENT:
+            return None
+        return conversation.assigned_agent
 
     # --- orders and campaigns ----------------------------------------------------------------------
 

@@ -24,10 +24,10 @@ from rest_framework.test import APIClient
 from tqdm import tqdm
 
 from api.keys import issue_key
+from chat.channels.base import secrets_of
 from chat.channels.connections import save_connection
 from chat.channels.jobs import executor
 from chat.models import ChannelConnection, ChannelDelivery, Conversation, Message
-from core import crypto
 from core.outbound import sign
 from devtools.stats import percentile
 from shops.models import Shop
@@ -119,7 +119,7 @@ class Command(BaseCommand):
             ChannelConnection(shop=target, kind=Conversation.Channel.API, name=f"bench-{time.time_ns()}"),
             {"url": "http://127.0.0.1:9/unused"},
         )
-        bridge = BenchBridge(crypto.decrypt(connection.secrets)["signing_secret"])
+        bridge = BenchBridge(secrets_of(connection)["signing_secret"])
         connection.config["url"] = bridge.url
         connection.save(update_fields=["config"])
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from chat import grounding, guard
+from chat import grounding
 from core import llm as client
 from devtools.stats import percentile
 from knowledge.services import answer_message
@@ -15,6 +15,14 @@ from shops import llm
 from shops.models import Shop
 
 MAX_QUESTIONS = 2000
+# How each outcome of the model path is counted here.
+COUNTED_AS = {
+    llm.Outcome.SENT: "answered",
+    llm.Outcome.UNKNOWN: "refused",
+    llm.Outcome.UNGROUNDED: "ungrounded",
+    llm.Outcome.GUARDED: "guarded",
+    llm.Outcome.FAILED: "failed",
+}
 
 
 class Command(BaseCommand):
@@ -47,17 +55,9 @@ class Command(BaseCommand):
             started = time.monotonic()
             completion = client.complete(endpoint, facts.prompt())
             latencies.append((time.monotonic() - started) * 1000)
-            judged = grounding.judge(facts, completion.text)
-            if not completion.ok:
-                outcome, counts["failed"] = llm.Outcome.FAILED, counts["failed"] + 1
-            elif judged.problem == "unknown":
-                outcome, counts["refused"] = llm.Outcome.UNKNOWN, counts["refused"] + 1
-            elif judged.problem:
-                outcome, counts["ungrounded"] = llm.Outcome.UNGROUNDED, counts["ungrounded"] + 1
-            elif not guard.check(found.pk, "bot", judged.text).ok:
-                outcome, counts["guarded"] = llm.Outcome.GUARDED, counts["guarded"] + 1
-            else:
-                outcome, counts["answered"] = llm.Outcome.SENT, counts["answered"] + 1
+            outcome, _judged = grounding.outcome_of(found.pk, facts, completion)
+            counts[COUNTED_AS[outcome]] += 1
+            if outcome == llm.Outcome.SENT:
                 counts["grounded"] += grounding.every_sentence_cited(completion.text)
             usage = llm.record_usage(found, llm.Purpose.EVALUATION, outcome, endpoint, completion)
             tokens += usage.prompt_tokens + usage.completion_tokens
