@@ -134,20 +134,16 @@ TEMPLATES = [
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Channels runs ORM calls in one sync thread per process, but Django under ASGI serves each HTTP request
-# in a thread of its own, whose persistent connection would stay open (unused) until the garbage collector
-# finds it. So on PostgreSQL psycopg's pool is the default, as Django advises for ASGI: every thread borrows a
-# connection and gives it back at the end of its request or socket frame (DATABASE_POOL=false: one connection
-# per thread, kept CONN_MAX_AGE seconds). SQLite, embedded, keeps its cheap per-thread connections.
-_ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-DATABASE_POOL = _ON_POSTGRESQL and env.bool("DATABASE_POOL", default=True)
+# Channels runs ORM calls in one sync thread per process: a persistent connection there saves a
+# connect per socket frame. DATABASE_POOL=true uses psycopg's pool instead (PostgreSQL only).
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("CONN_MAX_AGE", default=600)
 if DATABASE_POOL:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
         "max_size": env.int("DATABASE_POOL_SIZE", default=10),
     }
-if _ON_POSTGRESQL and env.bool("DATABASE_PREPARED", default=True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_PREPARED", default=True):
     # Server-side parameters and psycopg's automatic prepared statements: the chat's few statements,
     # run thousands of times, are parsed and planned once per connection instead of every time.
     # DATABASE_PREPARED=false behind a transaction-pooling PgBouncer, which cannot keep them.

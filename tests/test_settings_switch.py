@@ -12,20 +12,10 @@ PROBE = (
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], "
     "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'cache': s.CACHES['default']['BACKEND'], "
     "'debug': s.DEBUG, 'hsts': s.SECURE_HSTS_SECONDS, 'ssl_redirect': s.SECURE_SSL_REDIRECT, "
-    "'secure_cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'proxy': s.SECURE_PROXY_SSL_HEADER, "
-    "'max_age': s.DATABASES['default']['CONN_MAX_AGE'], 'pool': 'pool' in s.DATABASES['default'].get('OPTIONS', {})}))"
+    "'secure_cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'proxy': s.SECURE_PROXY_SSL_HEADER}))"
 )
 SECRET = "x" * 50
-CHOSEN = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "DEBUG",
-    "SECRET_KEY",
-    "SECURE_PROXY_SSL_HEADER",
-    "DATABASE_POOL",
-    "CONN_MAX_AGE",
-}
+CHOSEN = {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DEBUG", "SECRET_KEY", "SECURE_PROXY_SSL_HEADER"}
 
 
 def probe(**env: str) -> subprocess.CompletedProcess:
@@ -54,17 +44,6 @@ def test_database_and_redis_urls_switch_to_postgres_channels_redis_and_a_redis_b
     assert figures["broker"] == "redis://127.0.0.1:6379/0"
     assert figures["eager"] is False
     assert figures["cache"] == "django.core.cache.backends.redis.RedisCache"
-
-
-def test_postgresql_borrows_connections_from_a_pool_unless_told_otherwise_and_sqlite_keeps_its_own():
-    # Under ASGI each HTTP request runs in a thread of its own: a persistent connection there would stay open.
-    postgres = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shopbee", "SECRET_KEY": SECRET}
-    pooled = json.loads(probe(**postgres).stdout)
-    assert (pooled["pool"], pooled["max_age"]) == (True, 0)
-    unpooled = json.loads(probe(**postgres, DATABASE_POOL="false").stdout)
-    assert (unpooled["pool"], unpooled["max_age"]) == (False, 600)
-    embedded = json.loads(probe(SECRET_KEY=SECRET).stdout)
-    assert (embedded["pool"], embedded["max_age"]) == (False, 600)
 
 
 def test_production_without_a_secret_key_refuses_to_start_with_a_clear_message():
