@@ -87,6 +87,10 @@ class Bridge(_Server):
         return [event["data"]["message"]["text"] for event in self.accepted if event["event"] == "message"]
 
 
+# A callback key as WeCom's console generates them (43 characters).
+WECOM_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
 class WeComServer(_Server):
     """WeCom's customer-service API for one corp: tokens that expire when told, a message log read with
     cursors, sent messages kept, scripted error codes, and callbacks posted encrypted."""

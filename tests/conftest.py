@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, settings
 
 from core.caching import ShopCache
 from shops.models import Membership
+from tests.channel_support import WECOM_AES_KEY, WeComServer
 from tests.factories import MembershipFactory, ShopFactory, UserFactory
 from tests.live_server import chat_server  # noqa: F401  (the live uvicorn fixture, for tests/browser and others)
 from tests.llm_server import model_server  # noqa: F401  (the local OpenAI-compatible server, tests/test_llm.py)
@@ -193,3 +194,12 @@ def api_key_a(shop_a):
 @pytest.fixture
 def api_a(api_key_a):
     return api_client_for(api_key_a)
+
+
+@pytest.fixture
+def wecom(settings):
+    """A WeCom customer-service API of one corp on a local port, the one Shopbee talks to for the test."""
+    server = WeComServer("wwCORP1", "kf-secret", "cbtoken", WECOM_AES_KEY)
+    settings.WECOM_API_BASE = server.base
+    yield server
+    server.close()

@@ -6,21 +6,11 @@ from django.urls import reverse
 
 from chat.models import ChannelConnection
 from core import crypto
-from tests.channel_support import WeComServer
+from tests.channel_support import WECOM_AES_KEY
 from tests.conftest import staff_of
 from tests.factories import channel_connection
 
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def wecom(settings):
-    server = WeComServer("wwCORP1", "kf-secret", "cbtoken", AES_KEY)
-    settings.WECOM_API_BASE = server.base
-    yield server
-    server.close()
 
 
 def add_form(shop, **values) -> dict:
@@ -32,7 +22,7 @@ def wecom_values(**changes) -> dict:
         "wecom__corp_id": "wwCORP1",
         "wecom__secret": "kf-secret",
         "wecom__token": "cbtoken",
-        "wecom__encoding_aes_key": AES_KEY,
+        "wecom__encoding_aes_key": WECOM_AES_KEY,
         "wecom__product_url": "",
     }
     return {**values, **changes}
@@ -44,20 +34,22 @@ def test_a_manager_connects_wecom_and_the_secrets_are_stored_encrypted(client, s
     assert answer.status_code == 302, answer.context["adminform"].form.errors if answer.context else answer
     connection = ChannelConnection.objects.get()
     assert connection.config["corp_id"] == "wwCORP1" and "secret" not in connection.config
-    assert "kf-secret" not in connection.secrets and AES_KEY not in connection.secrets
+    assert "kf-secret" not in connection.secrets and WECOM_AES_KEY not in connection.secrets
     assert crypto.decrypt(connection.secrets) == {
         "secret": "kf-secret",
         "token": "cbtoken",
-        "encoding_aes_key": AES_KEY,
+        "encoding_aes_key": WECOM_AES_KEY,
     }
     page = client.get(reverse("admin:chat_channelconnection_change", args=[connection.pk])).content.decode()
-    assert "kf-secret" not in page and AES_KEY not in page
+    assert "kf-secret" not in page and WECOM_AES_KEY not in page
     assert f"/channels/wecom/{connection.pk}/callback" in page and "测试连接" in page
 
 
 def test_a_secret_left_empty_keeps_the_stored_one_and_a_bad_aes_key_is_a_field_error(client, shop_a, manager_a):
     client.force_login(manager_a)
-    connection = channel_connection(shop_a, "wecom", corp_id="ww1", secret="s1", token="t1", encoding_aes_key=AES_KEY)
+    connection = channel_connection(
+        shop_a, "wecom", corp_id="ww1", secret="s1", token="t1", encoding_aes_key=WECOM_AES_KEY
+    )
     url = reverse("admin:chat_channelconnection_change", args=[connection.pk])
     form = {
         "name": "微信客服",
@@ -84,7 +76,7 @@ def test_a_new_connection_needs_its_channels_values(client, shop_a, manager_a):
 def test_the_test_button_shows_the_outcome_and_the_list_shows_the_last_error(client, shop_a, manager_a, wecom):
     client.force_login(manager_a)
     connection = channel_connection(
-        shop_a, "wecom", corp_id="wwCORP1", secret="kf-secret", token="cbtoken", encoding_aes_key=AES_KEY
+        shop_a, "wecom", corp_id="wwCORP1", secret="kf-secret", token="cbtoken", encoding_aes_key=WECOM_AES_KEY
     )
     check = reverse("admin:chat_channelconnection_check", args=[connection.pk])
     assert client.get(check).status_code == 405

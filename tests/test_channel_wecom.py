@@ -20,27 +20,18 @@ from chat.channels.wecom_client import WeComClient
 from chat.channels.wecom_crypto import CryptoError, WeComCrypto, signature
 from chat.models import ChannelConnection, ChannelDelivery, Conversation, Message
 from chat.tasks import deliver_channel
-from tests.channel_support import WeComServer
+from tests.channel_support import WECOM_AES_KEY
 from tests.factories import channel_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # 43 characters, as WeCom's console generates
 OTHER_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-
-
-@pytest.fixture
-def wecom(settings):
-    server = WeComServer("wwCORP1", "kf-secret", "cbtoken", AES_KEY)
-    settings.WECOM_API_BASE = server.base
-    yield server
-    server.close()
 
 
 @pytest.fixture
 def connection(shop_a, wecom):
     return channel_connection(
-        shop_a, "wecom", corp_id="wwCORP1", secret="kf-secret", token="cbtoken", encoding_aes_key=AES_KEY
+        shop_a, "wecom", corp_id="wwCORP1", secret="kf-secret", token="cbtoken", encoding_aes_key=WECOM_AES_KEY
     )
 
 
@@ -53,13 +44,13 @@ def callback_url(live_server, connection) -> str:
 
 
 def test_the_crypto_round_trip_follows_wecoms_layout():
-    codec = WeComCrypto("cbtoken", AES_KEY, "wwCORP1")
+    codec = WeComCrypto("cbtoken", WECOM_AES_KEY, "wwCORP1")
     encrypted, msg_signature = codec.encrypt("<xml>你好</xml>".encode(), "1700000000", "nonce1")
     codec.verify(msg_signature, "1700000000", "nonce1", encrypted)
     assert codec.decrypt(encrypted) == "<xml>你好</xml>".encode()
     # The layout, read without the module: key = base64(key + "="), IV = its first 16 bytes, AES-256-CBC,
     # 16 random bytes, the length in network order, the message, the corp id, padding to 32-byte blocks.
-    key = base64.b64decode(AES_KEY + "=")
+    key = base64.b64decode(WECOM_AES_KEY + "=")
     data = base64.b64decode(encrypted)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
     plain = decryptor.update(data) + decryptor.finalize()
@@ -76,14 +67,14 @@ def test_the_crypto_round_trip_follows_wecoms_layout():
 
 
 def test_a_forged_or_damaged_callback_is_refused_by_the_crypto():
-    codec = WeComCrypto("cbtoken", AES_KEY, "wwCORP1")
+    codec = WeComCrypto("cbtoken", WECOM_AES_KEY, "wwCORP1")
     encrypted, msg_signature = codec.encrypt(b"<xml/>", "1700000000", "n")
     with pytest.raises(CryptoError):
         codec.verify(signature("another token", "1700000000", "n", encrypted), "1700000000", "n", encrypted)
     with pytest.raises(CryptoError):
         codec.verify(msg_signature, "1700000001", "n", encrypted)  # a replayed signature on another timestamp
     with pytest.raises(CryptoError):
-        WeComCrypto("cbtoken", AES_KEY, "wwOTHER").decrypt(encrypted)  # meant for another corp
+        WeComCrypto("cbtoken", WECOM_AES_KEY, "wwOTHER").decrypt(encrypted)  # meant for another corp
     with pytest.raises(CryptoError):
         WeComCrypto("cbtoken", OTHER_AES_KEY, "wwCORP1").decrypt(encrypted)
     with pytest.raises(CryptoError):

@@ -4,6 +4,7 @@ The server runs in a thread of the test process, so rows a test creates are what
 """
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,23 @@ def context(browser, chat_server):
     yield context
     context.close()
     wait_until_idle(chat_server)
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> None:
+    """Save the page as ``<name>.png`` under $SHOPBEE_SCREENSHOTS when it is set (the README's and the guides'
+    pictures, or a look at what a test drove); nothing otherwise."""
+    folder = os.environ.get("SHOPBEE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
+def admin_page(context, base_url: str, username: str, password: str):
+    """A new desktop-size page, logged in to the back office as ``username``."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("[type=submit]")
+    return page

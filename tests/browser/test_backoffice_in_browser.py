@@ -7,9 +7,7 @@ tests/browser/test_backoffice_in_browser.py`. Chinese glyphs need a CJK font on 
 (fonts-noto-cjk); the test's checks read the page's text, not its pixels.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,7 +17,7 @@ from chat import services
 from chat.intents import HandoffReason
 from chat.models import Conversation
 from shops.models import Shop
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import admin_page, requires_chromium, screenshot
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
@@ -65,23 +63,6 @@ def demo(db):
         return pool.submit(_load_demo).result()
 
 
-def _shot(page, name: str, full_page: bool = True) -> None:
-    folder = os.environ.get("SHOPBEE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
-
-
-def _log_in(context, base_url: str, username: str):
-    page = context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("[type=submit]")
-    return page
-
-
 # Each demo login, the role section its home page opens on and a figure of that role.
 HOMES = [
     ("manager", "manager", "今日会话"),
@@ -95,27 +76,27 @@ HOMES = [
 def test_each_demo_role_lands_on_its_own_home_page(base_url, browser, chat_server, demo):
     for username, role, expected in HOMES:
         context = browser.new_context(locale="zh-CN")
-        page = _log_in(context, base_url, username)
+        page = admin_page(context, base_url, username, DEMO_PASSWORD)
         expect(page.locator(f'section[data-role="{role}"]')).to_contain_text(expected, timeout=TIMEOUT_MS)
         expect(page.locator("#nav-sidebar-apps")).to_contain_text("今日待办")
-        _shot(page, f"backoffice-home-{username}")
+        screenshot(page, f"backoffice-home-{username}")
         context.close()
         wait_until_idle(chat_server)
 
 
 def test_a_manager_opens_the_dashboard_and_a_conversations_transcript(base_url, browser, chat_server, demo):
     context = browser.new_context(locale="zh-CN")
-    page = _log_in(context, base_url, "manager")
+    page = admin_page(context, base_url, "manager", DEMO_PASSWORD)
     expect(page.locator('section[data-role="manager"]')).to_be_visible(timeout=TIMEOUT_MS)
     page.goto(f"{base_url}/admin/analytics/qareport/dashboard/")
     expect(page.locator("#kpi-volume")).to_be_visible(timeout=TIMEOUT_MS)
-    _shot(page, "backoffice-dashboard")
+    screenshot(page, "backoffice-dashboard")
     page.goto(f"{base_url}/admin/chat/conversation/{demo.pk}/change/")
     transcript = page.locator(".shopbee-transcript")
     expect(transcript).to_contain_text("转人工", timeout=TIMEOUT_MS)
     expect(transcript.locator(".transcript-shopper").first).to_be_visible()
     # A window tall enough for the whole transcript: the form's bar stays fixed at its bottom edge.
     page.set_viewport_size({"width": 1366, "height": 2000})
-    _shot(page, "backoffice-transcript", full_page=False)
+    screenshot(page, "backoffice-transcript", full_page=False)
     context.close()
     wait_until_idle(chat_server)

@@ -4,49 +4,21 @@ sees the connection's state in the list; an agent's console shows a channel conv
 
 With SHOPBEE_SCREENSHOTS=<folder> the pages are saved there."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.channels.inbound import receive
 from chat.models import ChannelConnection
-from tests.browser.conftest import requires_chromium
-from tests.channel_support import WeComServer
+from tests.browser.conftest import admin_page, requires_chromium, screenshot
+from tests.channel_support import WECOM_AES_KEY
 from tests.conftest import staff_of
 from tests.factories import ShopFactory, channel_connection
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT_MS = 15_000
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-
-
-@pytest.fixture
-def wecom(settings):
-    server = WeComServer("wwCORP1", "kf-secret", "cbtoken", AES_KEY)
-    settings.WECOM_API_BASE = server.base
-    yield server
-    server.close()
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOPBEE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def _log_in(context, base_url: str, user) -> object:
-    page = context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pw-channels-1")
-    page.click("[type=submit]")
-    return page
 
 
 def _staff(shop, role: str):
@@ -60,7 +32,7 @@ def test_a_manager_connects_wecom_tests_it_and_sees_its_state(base_url, browser,
     shop = ShopFactory(name="迅跑运动旗舰店", slug="swift")
     manager = _staff(shop, "manager")
     context = browser.new_context(locale="zh-CN")
-    page = _log_in(context, base_url, manager)
+    page = admin_page(context, base_url, manager.username, "pw-channels-1")
     page.goto(f"{base_url}/admin/chat/channelconnection/add/")
     page.select_option("#id_shop", str(shop.pk))
     page.select_option("#id_kind", "wecom")
@@ -68,21 +40,21 @@ def test_a_manager_connects_wecom_tests_it_and_sees_its_state(base_url, browser,
     page.fill("#id_wecom__corp_id", "wwCORP1")
     page.fill("#id_wecom__secret", "kf-secret")
     page.fill("#id_wecom__token", "cbtoken")
-    page.fill("#id_wecom__encoding_aes_key", AES_KEY)
+    page.fill("#id_wecom__encoding_aes_key", WECOM_AES_KEY)
     page.fill("#id_wecom__product_url", "https://shop.example.com/item/{sku}")
-    _shot(page, "channels-add")
+    screenshot(page, "channels-add")
     page.click("[name=_continue]")
     connection = ChannelConnection.objects.get()
     expect(page.locator(".channel-endpoint")).to_contain_text(f"/channels/wecom/{connection.pk}/callback")
     page.get_by_role("button", name="测试连接").click()
     expect(page.locator("body")).to_contain_text("已连接企业微信", timeout=TIMEOUT_MS)
-    _shot(page, "channels-change-tested")
+    screenshot(page, "channels-change-tested")
     wecom.secret = "rotated-in-wecom"
     page.get_by_role("button", name="测试连接").click()
     expect(page.locator("body")).to_contain_text("Secret 不正确", timeout=TIMEOUT_MS)
     page.goto(f"{base_url}/admin/chat/channelconnection/")
     expect(page.locator("#result_list")).to_contain_text("Secret 不正确")
-    _shot(page, "channels-list")
+    screenshot(page, "channels-list")
     context.close()
 
 
@@ -95,9 +67,9 @@ def test_the_agent_console_shows_the_channel_of_a_waiting_conversation(base_url,
             receive, connection, conversation_id="tb-1", message_id="m-1", text="转人工", sender_name="淘宝买家小王"
         ).result()
     context = browser.new_context(locale="zh-CN")
-    page = _log_in(context, base_url, agent)
+    page = admin_page(context, base_url, agent.username, "pw-channels-1")
     page.goto(f"{base_url}/agent/")
     expect(page.locator("#waiting")).to_contain_text("淘宝买家小王", timeout=TIMEOUT_MS)
     expect(page.locator("#waiting")).to_contain_text("渠道 API（电商平台网桥）")
-    _shot(page, "channels-agent-console")
+    screenshot(page, "channels-agent-console")
     context.close()

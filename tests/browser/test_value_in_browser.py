@@ -3,9 +3,7 @@ interval, a trainer keeps the winning answer of an experiment with one click.
 
 With SHOPBEE_SCREENSHOTS=<folder> the pages are saved there as PNGs."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,20 +15,13 @@ from knowledge.experiments import start_experiment
 from knowledge.models import AnswerExperiment, AnswerLog, AnswerOutcome, FAQCard
 from marketing.models import Campaign, Touch
 from shops.models import Customer, Order, Shop
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import admin_page, requires_chromium, screenshot
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT_MS = 15_000
 DEMO_PASSWORD = "shopbee-demo"
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOPBEE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -63,21 +54,11 @@ def figures(db):
     return shop, campaign, experiment
 
 
-def _log_in(context, base_url: str, username: str):
-    page = context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("[type=submit]")
-    return page
-
-
 def test_a_manager_reads_durable_resolution_and_a_campaigns_lift(base_url, browser, chat_server, figures):
     shop, campaign, _experiment = figures
     Order.objects.filter(shop=shop).delete()
     context = browser.new_context(locale="zh-CN")
-    page = _log_in(context, base_url, "manager")
+    page = admin_page(context, base_url, "manager", DEMO_PASSWORD)
     expect(page.locator("#nav-sidebar-apps")).to_contain_text("价值证明", timeout=TIMEOUT_MS)
     page.goto(f"{base_url}/admin/analytics/qareport/value/{shop.pk}/")
     expect(page.locator("#value-durable")).to_contain_text("100.0%", timeout=TIMEOUT_MS)
@@ -86,7 +67,7 @@ def test_a_manager_reads_durable_resolution_and_a_campaigns_lift(base_url, brows
     expect(row).to_contain_text("80 / 40")
     expect(row).to_contain_text("95% 置信区间")
     expect(row).to_contain_text("样本太小，尚无结论")
-    _shot(page, "value-page")
+    screenshot(page, "value-page")
     context.close()
     wait_until_idle(chat_server)
 
@@ -94,12 +75,12 @@ def test_a_manager_reads_durable_resolution_and_a_campaigns_lift(base_url, brows
 def test_a_trainer_keeps_the_winning_answer_with_one_click(base_url, browser, chat_server, figures):
     _shop, _campaign, experiment = figures
     context = browser.new_context(locale="zh-CN")
-    page = _log_in(context, base_url, "trainer")
+    page = admin_page(context, base_url, "trainer", DEMO_PASSWORD)
     expect(page.locator("#nav-sidebar-apps")).to_contain_text("答案实验结果", timeout=TIMEOUT_MS)
     page.goto(f"{base_url}/admin/analytics/qareport/experiments/")
     row = page.locator("#value-experiments tr", has_text="顺丰包邮")
     expect(row).to_contain_text("20 / 20", timeout=TIMEOUT_MS)
-    _shot(page, "value-experiments")
+    screenshot(page, "value-experiments")
     row.locator("button[value=b]").click()
     expect(page.locator("#value-experiments tr", has_text="顺丰包邮")).to_contain_text("已结束", timeout=TIMEOUT_MS)
     experiment.refresh_from_db()
