@@ -33,7 +33,7 @@ import ahocorasick
 import jieba
 import numpy as np
 
-from .features import NO_FEATURES, QueryFacts, TextFacts, feature_matrix, pair_features
+from .features import FEATURES, NO_FEATURES, QueryFacts, TextFacts, feature_matrix, pair_features
 from .ranker import Ranker, shipped_ranker
 from .text import STOPWORDS, char_bigrams, strip_punctuation
 from .wordvectors import shipped_vectors
@@ -46,6 +46,9 @@ import itertools
 from pypinyin.pinyin_dict import pinyin_dict
 
 K1 = 1.2
+# How far a text's knowledge point may be behind the question's best point for the text to still hold the question.
+POINT_CLASH = 0.5
+_POINT_LEAD = FEATURES.index("point_lead")
 B = 0.75
 # Weights of the three signals in a text's raw score.
 W_LEX, W_COVER, W_CHARS = 0.45, 0.15, 0.40
@@ -257,7 +260,8 @@ class Scored:
     matched_text: str
     # The ranker's probability for the card's best text, before the confidence model compares the cards.
     probability: float = 0.0
-    # Every word of the question is in that text: the question is (part of) this card's question.
+    # Every word of the question is in that text: the question is (part of) this card's question, unless the
+    # language pack's knowledge points say it asks another thing ("能便宜点吗" is all 优惠, but a bargain).
     covered: bool = False
 
 
@@ -488,7 +492,8 @@ class Index:
         for i in np.argsort(-probabilities, kind="stable").tolist():
             card_pos = int(self.doc_card[docs[i]])
             if card_pos not in best:
-                best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i], asked <= self.doc_terms[docs[i]])
+                covered = asked <= self.doc_terms[docs[i]] and features[i, _POINT_LEAD] > -POINT_CLASH
+                best[card_pos] = (float(probabilities[i]), float(raw[i]), docs[i], covered)
                 rows.append(i)
         ranked = list(best.items())
         confidences = self.ranker.confidences(np.array([p for _, (p, _, _, _) in ranked]), features[rows])

@@ -21,6 +21,10 @@ does not grow with the shop. Each feature reads as a fact about the pair, in 0..
                                   the other ("新加坡" against a remote-mainland card)
 ``unknown``                       general-IDF share of the query the shop has never used (out of scope)
 ``short``                         1 / number of query words
+``point_same`` / ``point_lead``   when the text is one of the pack's knowledge points (``knowledge.points``):
+                                  the query's score for that point, and how far it is ahead of the query's
+                                  best other point (negative: the query is another point's, 发票什么时候开
+                                  against 能开发票吗); 0 for a text about no point
 ``soft_q`` / ``soft_d``           general-IDF share of the query's / the text's words found in the other, a
                                   different word counting by its word-vector cosine (快件 against 快递)
 ``missing``                       the weightiest query word found neither in the text (exactly or softly) nor
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .points import point_bank
 from .vocabulary import SPECIAL_REGION_CLASSES, YES_NO, general_idf, question_types
 from .wordvectors import word_matrix
 
@@ -56,6 +61,8 @@ FEATURES = (
     "region_clash",
     "unknown",
     "short",
+    "point_same",
+    "point_lead",
     "soft_q",
     "soft_d",
     "missing",
@@ -97,6 +104,15 @@ class QueryFacts:
     words: tuple[str, ...] = ()
     word_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # The query's score for each knowledge point; its best point, and the best and second-best scores.
+    points: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    top_point: int = -1
+    top_scores: tuple[float, float] = (0.0, 0.0)
+
+    def point_lead(self, point: int) -> float:
+        """How far the query's score for ``point`` is ahead of its best other point."""
+        other = self.top_scores[1] if point == self.top_point else self.top_scores[0]
+        return float(self.points[point]) - other
 
     @classmethod
     def of(cls, text: str, tokens: Sequence[str], vocabulary: dict[str, float], sound_pairs) -> "QueryFacts":
@@ -107,6 +123,9 @@ class QueryFacts:
         topic = max(known, key=lambda t: weight[t]) if known else None
         unknown = sum(w for t, w in weight.items() if t not in vocabulary) / total
         words = tuple(sorted(terms))
+        points = point_bank().scores(text)
+        top = np.argsort(-points, kind="stable")[:2].tolist() if len(points) else []
+        scores = [float(points[i]) for i in top] + [0.0, 0.0]
         return cls(
             terms,
             weight,
@@ -120,6 +139,9 @@ class QueryFacts:
             words,
             np.array([weight[t] for t in words]),
             word_matrix(list(words)),
+            points,
+            top[0] if top else -1,
+            (scores[0], scores[1]),
         )
 
 
@@ -137,6 +159,8 @@ class TextFacts:
     words: tuple[str, ...] = ()
     word_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # The knowledge point the text is about (position in the bank), or -1.
+    point: int = -1
 
     @classmethod
     def of(cls, text: str, terms: frozenset[str], answer_terms: frozenset[str], sound_pairs) -> "TextFacts":
@@ -154,6 +178,7 @@ class TextFacts:
             words,
             np.array([weight[t] for t in words]),
             word_matrix(list(words)),
+            point_bank().point_of(text)[0],
         )
 
 
@@ -185,6 +210,8 @@ def pair_features(
         float(bool(query.regions or text.regions) and not query.regions & text.regions),
         query.unknown,
         query.short,
+        float(query.points[text.point]) if text.point >= 0 else 0.0,
+        query.point_lead(text.point) if text.point >= 0 else 0.0,
     ]
 
 

@@ -1,12 +1,13 @@
 """The Chinese e-commerce language pack shipped with Shopbee: synonyms, broader words, question types, regions,
-abbreviations.
+abbreviations and knowledge points (the standard questions every shop is asked, each in many shoppers' words).
 
 The pack is data, not code: the tab-separated files in ``knowledge/langpack/`` (one entry a line, ``#`` comments,
 a ``# version:`` header). This module reads and checks them; it imports nothing but the standard library, so
 the engine, a management command or a test can use it without Django.
 
 Every entry has a stable id (``syn:<canonical>``, ``broader:<word>``, ``qt:<type>``, ``region:<name>``,
-``abbr:<domain>:<term>``) that a shop can switch off. ``effective_synonyms`` applies the override rule:
+``abbr:<domain>:<term>``, ``point:<topic>``) that a shop can switch off (question types and knowledge points
+are shown but always on: the ranker relies on them). ``effective_synonyms`` applies the override rule:
 switched-off pack groups drop out, and a shop's own group replaces every pack group it shares a word with.
 """
 
@@ -25,6 +26,7 @@ QUESTION_TYPES_FILE = "question_types.tsv"
 REGIONS_FILE = "regions.tsv"
 ABBREVIATIONS_FILE = "abbreviations.tsv"
 BROADER_FILE = "broader.tsv"
+POINTS_FILE = "topics.tsv"
 
 GENERAL_DOMAINS = (
     "logistics",
@@ -123,6 +125,17 @@ class Abbreviation:
 
 
 @dataclass(frozen=True)
+class KnowledgePoint:
+    """A question nearly every shop is asked (发货时间, 能否开发票), in the words shoppers use for it."""
+
+    id: str
+    topic: str
+    label: str
+    domain: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LanguagePack:
     version: str
     synonyms: tuple[SynonymEntry, ...]
@@ -131,15 +144,19 @@ class LanguagePack:
     abbreviations: tuple[Abbreviation, ...]
     _regions_by_name: Mapping[str, Region] = field(repr=False, compare=False)
     broader: tuple[BroaderEntry, ...] = ()
+    points: tuple[KnowledgePoint, ...] = ()
 
     @property
     def entry_ids(self) -> frozenset[str]:
-        groups: tuple[tuple[SynonymEntry | BroaderEntry | QuestionType | Region | Abbreviation, ...], ...] = (
+        groups: tuple[
+            tuple[SynonymEntry | BroaderEntry | QuestionType | Region | Abbreviation | KnowledgePoint, ...], ...
+        ] = (
             self.synonyms,
             self.broader,
             self.question_types,
             self.regions,
             self.abbreviations,
+            self.points,
         )
         return frozenset(entry.id for group in groups for entry in group)
 
@@ -406,8 +423,35 @@ def _load_abbreviations(path: Path) -> tuple[_Version, tuple[Abbreviation, ...]]
     return version, tuple(entries)
 
 
+def _load_points(path: Path) -> tuple[_Version, tuple[KnowledgePoint, ...]]:
+    version, rows = _rows(path, 4, 4)
+    points: dict[str, KnowledgePoint] = {}
+    owner: dict[str, tuple[str, int]] = {}  # question -> (topic, line)
+    for line, (topic, label, domain, questions) in rows:
+        if not _TYPE_ID.fullmatch(topic):
+            raise LanguagePackError(path, line, f"'{topic}' is not a topic id (lower-case letters and _)")
+        _check_domain(path, line, domain)
+        asked = tuple(_fold(q) for q in questions.split("|"))
+        for question in asked:
+            if not question:
+                raise LanguagePackError(path, line, "an empty question (two | in a row?)")
+            other = owner.get(question)
+            if other is not None:
+                raise LanguagePackError(
+                    path, line, f"'{question}' is already a question of '{other[0]}' (line {other[1]})"
+                )
+            owner[question] = (topic, line)
+        known = points.get(topic)
+        if known is not None:
+            if (known.label, known.domain) != (label, domain):
+                raise LanguagePackError(path, line, f"'{topic}' has another label or domain on an earlier line")
+            asked = known.questions + asked
+        points[topic] = KnowledgePoint(f"point:{topic}", topic, label, domain, asked)
+    return version, tuple(points.values())
+
+
 def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
-    """Read and check the five pack files; raises ``LanguagePackError`` naming the file and line of a fault.
+    """Read and check the six pack files; raises ``LanguagePackError`` naming the file and line of a fault.
 
     The pack is released as one: every file carries the same version.
     """
@@ -417,13 +461,16 @@ def load_pack(directory: Path = PACK_DIR) -> LanguagePack:
     versions[QUESTION_TYPES_FILE], question_types = _load_question_types(directory / QUESTION_TYPES_FILE)
     versions[REGIONS_FILE], regions, by_name = _load_regions(directory / REGIONS_FILE)
     versions[ABBREVIATIONS_FILE], abbreviations = _load_abbreviations(directory / ABBREVIATIONS_FILE)
+    versions[POINTS_FILE], points = _load_points(directory / POINTS_FILE)
     version = versions[SYNONYMS_FILE].text
     for name, other in versions.items():
         if other.text != version:
             raise LanguagePackError(
                 directory / name, other.line, f"version '{other.text}' differs from {SYNONYMS_FILE}'s '{version}'"
             )
-    return LanguagePack(version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name), broader)
+    return LanguagePack(
+        version, synonyms, question_types, regions, abbreviations, MappingProxyType(by_name), broader, points
+    )
 
 
 @cache

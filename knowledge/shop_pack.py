@@ -4,8 +4,8 @@ The pack (``knowledge.langpack``) is global; a ``SwitchedOffPackEntry`` row turn
 the shop's own synonym groups (and the operator's global ones) replace every pack group they share a word with
 (``langpack.effective_synonyms``). The admin's language pack page lists the entries with that status.
 
-Question types are shown but cannot be switched off: the ranker learned its weights with every type present,
-and a shop without one would feed it inputs it was never trained on.
+Question types and knowledge points are shown but cannot be switched off: the ranker learned its weights with
+every one present, and a shop without one would feed it inputs it was never trained on.
 """
 
 from collections.abc import Iterable
@@ -31,6 +31,7 @@ class EntryKind(TextChoices):
     QUESTION_TYPES = "qt", gettext_lazy("Question types")
     REGIONS = "region", gettext_lazy("Regions")
     ABBREVIATIONS = "abbr", gettext_lazy("Abbreviations and units")
+    POINTS = "point", gettext_lazy("Knowledge points")
 
 
 class EntryStatus(TextChoices):
@@ -135,6 +136,9 @@ def shop_pack_entries(shop: Shop, kind: str = EntryKind.SYNONYMS, query: str = "
             detail = " ".join(abbr.equivalents) + (f" · {abbr.note}" if abbr.note else "")
             status = EntryStatus.ON if abbr.id in used else EntryStatus.INERT
             add(abbr.id, abbr.domain, abbr.term, abbr.equivalents, detail, status)
+    elif kind == EntryKind.POINTS:
+        for point in pack.points:
+            add(point.id, point.domain, point.label, point.questions, " | ".join(point.questions), EntryStatus.FIXED)
     else:
         raise ValidationError({"kind": _("Unknown kind of pack entry.")})
     return rows
@@ -149,8 +153,10 @@ def switch_pack_entry(shop: Shop, entry_id: str, *, on: bool, user=None) -> bool
     pack = language_pack()
     if entry_id not in pack.entry_ids:
         raise ValidationError({"entry_id": _("The language pack has no entry “%(id)s”.") % {"id": entry_id}})
-    if _kind_of(entry_id) == EntryKind.QUESTION_TYPES:
-        raise ValidationError({"entry_id": _("Question types cannot be switched off: the ranker relies on them.")})
+    if _kind_of(entry_id) in (EntryKind.QUESTION_TYPES, EntryKind.POINTS):
+        raise ValidationError(
+            {"entry_id": _("Question types and knowledge points cannot be switched off: the ranker relies on them.")}
+        )
     with transaction.atomic():
         if on:
             removed = SwitchedOffPackEntry.objects.filter(shop=shop, entry_id=entry_id).first()

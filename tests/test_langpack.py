@@ -14,6 +14,7 @@ from knowledge.langpack import (
     GREATER_CHINA,
     MAINLAND,
     OVERSEAS,
+    POINTS_FILE,
     QUESTION_TYPES_FILE,
     REGIONS_FILE,
     REMOTE,
@@ -33,6 +34,8 @@ VALID = {
     REGIONS_FILE: "# version: 9\n新疆\t偏远地区\t-\t新疆维吾尔自治区\n乌鲁木齐\t偏远地区\t新疆\t乌市\n",
     ABBREVIATIONS_FILE: "# version: 9\nunit\tkg\t公斤 千克\t1公斤=2斤\ndigital\ttype-c\ttypec\n",
     BROADER_FILE: "# version: 9\nfood\t坚果\t核桃 腰果\naftersales\t质量问题\t划痕\n",
+    POINTS_FILE: "# version: 9\nship_time\t发货时间\tlogistics\t什么时候发货|几天发出\n"
+    "invoice_when\t开票时间\tinvoice\t发票什么时候开\nship_time\t发货时间\tlogistics\t今天能发吗\n",
 }
 
 
@@ -69,7 +72,7 @@ def test_the_shipped_pack_is_large_enough_to_matter(pack):
 
 
 def test_every_shipped_entry_has_its_own_stable_id(pack):
-    entries = (*pack.synonyms, *pack.broader, *pack.question_types, *pack.regions, *pack.abbreviations)
+    entries = (*pack.synonyms, *pack.broader, *pack.question_types, *pack.regions, *pack.abbreviations, *pack.points)
     assert len(pack.entry_ids) == len(entries)
     assert {"broader:坚果", "syn:快递", "region:乌鲁木齐", "qt:when"} <= pack.entry_ids
 
@@ -185,6 +188,11 @@ def test_a_valid_pack_in_any_directory_loads(tmp_path):
         ("broader:坚果", "坚果", ("核桃", "腰果")),
         ("broader:质量问题", "质量问题", ("划痕",)),
     ]
+    # A point may take several lines; its questions are kept in file order, folded to half-width.
+    assert [(p.id, p.label, p.questions) for p in loaded.points] == [
+        ("point:ship_time", "发货时间", ("什么时候发货", "几天发出", "今天能发吗")),
+        ("point:invoice_when", "开票时间", ("发票什么时候开",)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -258,6 +266,19 @@ def test_a_valid_pack_in_any_directory_loads(tmp_path):
         ),
         ("broader", "# version: 9\nfood\t坚果\t核桃\nhome\t坚果\t腰果\n", "line 3: an entry for '坚果' already"),
         ("broader", "# version: 9\nsnacks\t坚果\t核桃\n", "line 2: unknown domain 'snacks'"),
+        ("topics", "# version: 9\nShip\t发货时间\tlogistics\t什么时候发货\n", "line 2: 'Ship' is not a topic id"),
+        ("topics", "# version: 9\nship\t发货时间\tshipping\t什么时候发货\n", "line 2: unknown domain 'shipping'"),
+        ("topics", "# version: 9\nship\t发货时间\tlogistics\t什么时候发货||几天发\n", "line 2: an empty question"),
+        (
+            "topics",
+            "# version: 9\nship\t发货时间\tlogistics\t几天发\narrive\t到货时间\tlogistics\t几天到|几天发\n",
+            "line 3: '几天发' is already a question of 'ship' (line 2)",
+        ),
+        (
+            "topics",
+            "# version: 9\nship\t发货时间\tlogistics\t几天发\nship\t发货\tlogistics\t今天发吗\n",
+            "line 3: 'ship' has another label or domain on an earlier line",
+        ),
     ],
 )
 def test_a_malformed_file_fails_naming_the_file_and_the_line(tmp_path, file, text, message):

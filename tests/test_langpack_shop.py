@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from knowledge.langpack import language_pack
 from knowledge.models import SwitchedOffPackEntry
 from knowledge.services import shop_index
 from knowledge.shop_pack import EntryKind, EntryStatus, shop_pack_entries, switch_pack_entry
@@ -65,9 +66,13 @@ def test_a_global_synonym_group_replaces_the_pack_group_for_every_shop(shop_a):
     assert row.status == EntryStatus.OVERRIDDEN and "揽收" in row.replaced_by
 
 
-def test_question_types_and_unknown_ids_cannot_be_switched_off(shop_a):
-    with pytest.raises(ValidationError, match="问句类型不能关闭"):
+def test_question_types_knowledge_points_and_unknown_ids_cannot_be_switched_off(shop_a):
+    with pytest.raises(ValidationError, match="问句类型和知识点不能关闭"):
         switch_pack_entry(shop_a, "qt:when", on=False)
+    point = language_pack().points[0].id
+    with pytest.raises(ValidationError, match="问句类型和知识点不能关闭"):
+        switch_pack_entry(shop_a, point, on=False)
+    assert _status(shop_a, EntryKind.POINTS, point).switchable is False
     with pytest.raises(ValidationError, match="没有条目"):
         switch_pack_entry(shop_a, "syn:没有这个词", on=False)
     assert _status(shop_a, EntryKind.QUESTION_TYPES, "qt:when").switchable is False
@@ -125,7 +130,7 @@ def test_a_bad_entry_id_is_a_400_with_a_readable_message(client, trainer_a, shop
     client.force_login(trainer_a)
     response = client.post(PACK_PAGE, {"shop": shop_a.pk, "entry_id": "qt:when", "on": "0"})
     assert response.status_code == 400
-    assert "问句类型不能关闭" in response.content.decode()
+    assert "问句类型和知识点不能关闭" in response.content.decode()
 
 
 def test_a_switched_off_broader_word_entry_no_longer_adds_its_broader_word(shop_a):
