@@ -215,6 +215,8 @@ class CompiledRules:
         self.conversation_checks = [
             (rule, spec.check_conversation) for rule, spec in kinds if spec.check_conversation is not None
         ]
+        self._fold_plain, not_plain = _plain_fold()
+        self._not_plain = not_plain.search
         self.needs_wait_time = any(spec.needs_wait_time for _, spec in kinds)
         self.longest_streak = max(
             (rule.threshold or 0 for rule, spec in kinds if spec.needs_fallback_streak), default=0
@@ -226,11 +228,17 @@ class CompiledRules:
         if plan is None:
             return []
         automaton, checks, reads_text = plan
-        folded = fold(facts.text) if reads_text else ""
+        folded = ""
+        if reads_text:
+            # ``fold`` inlined: this runs for every message of every shop.
+            text = facts.text
+            folded = text.translate(self._fold_plain) if self._not_plain(text) is None else _slow_fold(text)
         hits: list[Hit] = []
         if automaton is not None:
-            found: dict[int, str] = {}
+            found: dict[int, str] | None = None
             for _end, (word, rule_ids) in automaton.iter(folded):
+                if found is None:
+                    found = {}
                 for rule_id in rule_ids:
                     found.setdefault(rule_id, word)
             if found:
