@@ -76,3 +76,20 @@ def test_a_trainer_switches_a_pack_entry_off_on_the_language_pack_page(base_url,
     shot(page, "language-pack-switched-off")
     assert SwitchedOffPackEntry.objects.filter(shop=shop_a, entry_id="syn:发货").exists()
     page.close()
+
+
+def test_on_a_phone_the_knowledge_points_read_as_blocks_as_wide_as_the_screen(base_url, browser, shop_a, trainer_a):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    pack = "/admin/knowledge/switchedoffpackentry/pack/"
+    log_in(page, base_url, trainer_a.username, pack)
+    expect(page.locator("#pack-entries")).to_be_visible(timeout=TIMEOUT_MS)
+    page.goto(f"{base_url}{pack}?shop={shop_a.pk}&kind=point")
+    row = page.locator("tr[data-entry='point:ship_time']")
+    expect(row).to_contain_text("发货时间", timeout=TIMEOUT_MS)
+    expect(row).to_contain_text("始终启用")
+    expect(row.locator("button")).to_have_count(0)
+    box = row.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    shot(page, "language-pack-points-phone")
+    context.close()
