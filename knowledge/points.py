@@ -37,21 +37,20 @@ class PointBank:
     topics: tuple[str, ...]
     # Question positions where each point's questions start (questions are stored point by point).
     starts: np.ndarray
-    postings: dict[str, tuple[np.ndarray, float]]
+    # Per feature: the questions holding it and its weight repeated for each (one bincount adds them all).
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]
+    weight: dict[str, float]
     inv_norm: np.ndarray
 
     def scores(self, text: str) -> np.ndarray:
         """Each point's score for ``text``, in 0..1 (in the order of ``topics``)."""
-        features = [f for f in _features(text) if f in self.postings]
+        features = [f for f in _features(text) if f in self.weight]
         if not features or not len(self.starts):
             return np.zeros(len(self.topics))
-        dot = np.zeros(len(self.inv_norm))
-        norm = 0.0
-        for feature in features:
-            docs, weight = self.postings[feature]
-            dot[docs] += weight
-            norm += weight
-        cosine = dot * self.inv_norm / math.sqrt(norm)
+        docs = np.concatenate([self.postings[f][0] for f in features])
+        weights = np.concatenate([self.postings[f][1] for f in features])
+        dot = np.bincount(docs, weights, minlength=len(self.inv_norm))
+        cosine = dot * self.inv_norm / math.sqrt(sum(self.weight[f] for f in features))
         return np.maximum.reduceat(cosine, self.starts)
 
     def point_of(self, text: str) -> tuple[int, float]:
@@ -96,7 +95,8 @@ def build_bank() -> PointBank:
     return PointBank(
         tuple(p.topic for p in points),
         starts.astype(np.int64),
-        {f: (np.asarray(d, dtype=np.int64), weight[f]) for f, d in docs.items()},
+        {f: (np.asarray(d, dtype=np.int64), np.full(len(d), weight[f])) for f, d in docs.items()},
+        weight,
         1.0 / norm,
     )
 
