@@ -35,7 +35,7 @@ from .frames import (
     SuggestionsFrame,
     TypingFrame,
 )
-from .identity import InvalidIdentity, parse_identity, verify_identity
+from .identity import InvalidIdentity, parse_identity
 from .messaging import conversation_group, send_events, shop_agents_group
 from .models import Conversation
 from .services import ChatError
@@ -53,6 +53,7 @@ CLOSE_TRY_AGAIN_LATER = 1013
 # Closed for sending nothing for CHAT_IDLE_SOCKET_SECONDS: the page reconnects once the shopper is back.
 CLOSE_IDLE = 4408
 RATE_LIMITED = "您发送得太快了，请稍后再试"
+INVALID_IDENTITY = ("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续")
 
 
 def _client_msg_id(content: ClientFrame) -> str:
@@ -231,13 +232,6 @@ class ShopperConsumer(FrameConsumer):
             await self.send_error("rate_limited", RATE_LIMITED)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
-        if shop is None:
-            # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
-            await self.accept()
-            await self.send_error("shop_not_found", "店铺不存在或已停止服务")
-            await self.close(code=CLOSE_SHOP_NOT_FOUND)
-            return
         params = {key: values[-1] for key, values in parse_qs(self.scope.get("query_string", b"").decode()).items()}
         problems: list[tuple[str, str]] = []
         since = None
@@ -248,21 +242,33 @@ class ShopperConsumer(FrameConsumer):
                 problems.append(("invalid_since", "since 需要是消息 id"))
         try:
             identity = parse_identity(params)
-            customer = await database_sync_to_async(verify_identity)(shop, identity) if identity else None
         except InvalidIdentity:
-            customer = None
-            problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
-        # A new visitor has no conversation until their first message: a handshake stores nothing.
-        self.visitor = await database_sync_to_async(services.open_visitor)(
-            shop, visitor_token=params.get("visitor", "")[:64], customer=customer
+            identity = None
+            problems.append(INVALID_IDENTITY)
+        # One trip to the database thread finds the shop, checks the identity and opens the visitor. A new
+        # visitor has no conversation until their first message: a handshake stores nothing.
+        self.visitor, refused = await database_sync_to_async(services.open_shopper)(
+            self.scope["url_route"]["kwargs"]["slug"], params.get("visitor", "")[:64], identity
         )
+        if self.visitor is None:
+            # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
+            await self.accept()
+            await self.send_error("shop_not_found", "店铺不存在或已停止服务")
+            await self.close(code=CLOSE_SHOP_NOT_FOUND)
+            return
+        if refused:
+            problems.append(INVALID_IDENTITY)
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
         self.own_ids: set[int] = set()
         if self.conversation is not None:
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
         self.watch_idleness()
-        welcome = await database_sync_to_async(services.welcome_frame)(self.visitor, since)
+        if self.conversation is None:
+            welcome = services.welcome_frame(self.visitor, since)  # nothing to read: no trip to the database
+        else:
+            # Read once the socket is in the conversation's group: nothing stored meanwhile is missed.
+            welcome = await database_sync_to_async(services.welcome_frame)(self.visitor, since)
         await self.send_frame(welcome)
         for code, message in problems:
             await self.send_error(code, message)
