@@ -112,7 +112,7 @@ def insert(objects: Sequence[Model]) -> None:
     model = type(objects[0])
     fields, stamped = _written(model)
     now = timezone.now()
-    params = []
+    params: list[Any] = []
     for obj in objects:
         for field in stamped:
             setattr(obj, field.attname, now)
