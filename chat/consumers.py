@@ -10,6 +10,7 @@ import asyncio
 import json
 import math
 import re
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -138,6 +139,67 @@ def guarded_stream(
         await send_delta(delta)
 
     return on_delta
+
+
+# At most this many shopper messages share one transaction: under load each batch is handled in about this
+# many times one message's time, which the first message of the batch waits on top of its own.
+MAX_TURN_BATCH = 16
+
+
+class TurnQueue:
+    """Shopper messages of every socket of one event loop, handed to the database thread in batches
+    (``services.receive_visitor_messages``). While the thread handles one batch, the messages that arrive
+    gather for the next: under load one trip to the thread and one commit serve many messages, and a message
+    arriving at an idle server goes at once, alone."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[services.VisitorMessage, asyncio.Future[services.ShopperTurn]]] = []
+        self.drainer: asyncio.Task[None] | None = None
+
+    async def receive(self, message: services.VisitorMessage) -> services.ShopperTurn:
+        """The message's turn, once the batch holding it has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[services.ShopperTurn] = loop.create_future()
+        self.waiting.append((message, future))
+        if self.drainer is None:
+            self.drainer = loop.create_task(self.drain())
+        return await future
+
+    async def drain(self) -> None:
+        batch: list[tuple[services.VisitorMessage, asyncio.Future[services.ShopperTurn]]] = []
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:MAX_TURN_BATCH], self.waiting[MAX_TURN_BATCH:]
+                turns = await database_sync_to_async(services.receive_visitor_messages)([m for m, _ in batch])
+                for (_, future), turn in zip(batch, turns, strict=True):
+                    if future.done():  # its socket stopped waiting (closed); the message is stored all the same
+                        continue
+                    if isinstance(turn, Exception):
+                        future.set_exception(turn)
+                    else:
+                        future.set_result(turn)
+        except BaseException as error:
+            # Not a message's failure (those come back as its turn): the thread call itself failed, or the
+            # loop is shutting down. Every socket still waiting hears of it rather than waiting for ever.
+            for _, future in [*batch, *self.waiting]:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+            self.waiting = []
+            raise
+        finally:
+            self.drainer = None
+
+
+_TURN_QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnQueue]" = weakref.WeakKeyDictionary()
+
+
+def turn_queue() -> TurnQueue:
+    """The running event loop's queue of shopper messages (one per process under uvicorn)."""
+    loop = asyncio.get_running_loop()
+    queue = _TURN_QUEUES.get(loop)
+    if queue is None:
+        queue = _TURN_QUEUES[loop] = TurnQueue()
+    return queue
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -323,9 +385,8 @@ class ShopperConsumer(FrameConsumer):
         # through the conversation's group.
         outbox = services.Outbox()
         before = self.conversation
-        turn = await database_sync_to_async(services.receive_visitor_message)(
-            self.visitor, text, client_msg_id, outbox=outbox, with_model=True
-        )
+        assert self.visitor is not None  # frames are read only once the handshake has opened the visitor
+        turn = await turn_queue().receive(services.VisitorMessage(self.visitor, text, client_msg_id, outbox))
         message = turn.message
         conversation = self.conversation
         assert conversation is not None  # the message continued the visitor's conversation or started one

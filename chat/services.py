@@ -180,7 +180,8 @@ def _issued_visitor_token(token: str) -> bool:
 
 
 def active_shop(slug: str) -> Shop | None:
-    return Shop.objects.filter(slug=slug, is_active=True).first()
+    # On every shopper socket's handshake: plain SQL on the unique slug (see core.rows).
+    return rows.first(Shop, "slug = %s AND is_active = %s", [slug, True])
 
 
 @dataclass
@@ -393,12 +394,9 @@ def receive_shopper_message(
             return _receive(conversation, text, client_msg_id, outbox, bot=False)
 
 
-def receive_visitor_message(
-    visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None, with_model: bool = False
-) -> ShopperTurn:
-    """A shopper's message; their first one starts the conversation (and counts against the quota).
-    ``visitor.conversation`` is where the chat goes on afterwards."""
-    text = checked_text(text)
+def _visitor_conversation(visitor: Visitor, outbox: Outbox | None) -> Conversation:
+    """The conversation a visitor's message goes to: theirs, or the one their first message starts (counted
+    against the quota)."""
     if visitor.conversation is None:
         # Another tab of the same visitor may have started it in the meantime.
         visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
@@ -406,8 +404,65 @@ def receive_visitor_message(
         visitor.conversation = new_conversation(
             visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
         )
-    turn = receive_shopper_message(visitor.conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
+    return visitor.conversation
+
+
+def receive_visitor_message(
+    visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None, with_model: bool = False
+) -> ShopperTurn:
+    """A shopper's message; their first one starts the conversation (and counts against the quota).
+    ``visitor.conversation`` is where the chat goes on afterwards."""
+    text = checked_text(text)
+    conversation = _visitor_conversation(visitor, outbox)
+    turn = receive_shopper_message(conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
     visitor.conversation = turn.message.conversation
+    return turn
+
+
+@dataclass(frozen=True)
+class VisitorMessage:
+    """A shopper socket's message for ``receive_visitor_messages``; its group events go to ``outbox``."""
+
+    visitor: Visitor
+    text: str
+    client_msg_id: str
+    outbox: Outbox
+
+
+def receive_visitor_messages(messages: list[VisitorMessage]) -> list[ShopperTurn | Exception]:
+    """The messages of several shopper sockets, each received as by ``receive_visitor_message`` with the model
+    (a socket streams its answer), in one transaction: the process's one database thread commits once for
+    every message that came while it was busy, not once per message. Returns each message's turn, in order, or
+    the exception it raised.
+
+    When anything fails (a bot, a lock the database gave up on), the whole transaction is rolled back and each
+    message is received again on its own, so a failure costs no more than it did alone: a failing bot only
+    its own message's answer, and nothing any shopper said is lost.
+    """
+    if len(messages) > 1:
+        before = [(m.visitor.conversation, len(m.outbox.events)) for m in messages]
+        try:
+            with transaction.atomic():
+                return [_receive_batched(m) for m in messages]
+        except Exception:
+            logger.warning("A batch of %d shopper messages failed; receiving each on its own", len(messages))
+            for m, (conversation, delivered) in zip(messages, before, strict=True):
+                m.visitor.conversation = conversation  # possibly started in the rolled-back transaction
+                del m.outbox.events[delivered:]  # events of the rolled-back writes must not go out
+    turns: list[ShopperTurn | Exception] = []
+    for m in messages:
+        try:
+            turns.append(receive_visitor_message(m.visitor, m.text, m.client_msg_id, outbox=m.outbox, with_model=True))
+        except Exception as error:
+            turns.append(error)
+    return turns
+
+
+def _receive_batched(m: VisitorMessage) -> ShopperTurn:
+    """One message of a batch, in the batch's transaction (``receive_visitor_messages``)."""
+    conversation = _visitor_conversation(m.visitor, m.outbox)
+    turn = _receive(conversation, checked_text(m.text), m.client_msg_id, m.outbox, bot=True, with_model=True)
+    m.visitor.conversation = turn.message.conversation
     return turn
 
 

@@ -1,4 +1,4 @@
-"""The statements of every chat message, written out: a locked read, a multi-row INSERT, an UPDATE.
+"""The statements of the chat's hot path, written out: lookups, a locked read, a multi-row INSERT, an UPDATE.
 
 A QuerySet builds its SQL anew on every call, and on the chat's hot path that building cost more than
 running the statement; here each statement is written out once per model (and row count) and kept.
@@ -50,32 +50,45 @@ def _concrete_field(field: "Field[Any, Any] | ForeignObjectRel") -> "Field[Any, 
     return field
 
 
-@cache
-def _select_locked(model: type[Model], vendor: str) -> str:
-    """``locked``'s statement for the model, written out once per database vendor."""
-    meta = model._meta
+@lru_cache(maxsize=64)
+def _select(model: type[Model], where: str, lock: bool, vendor: str) -> str:
+    """A SELECT of the model's columns, written out once per condition and database vendor."""
     quote = connection.ops.quote_name
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(quote(_column(field)) for field in meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(_column(meta.pk))} = %s{lock}"
+    columns = ", ".join(quote(_column(field)) for field in model._meta.concrete_fields)
+    locking = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where} LIMIT 1{locking}"
 
 
-def locked(model: type[M], pk: int) -> M:
-    """The row as stored now, locked until the transaction ends (``select_for_update().get()``), its
-    columns converted as the ORM converts them (JSON, dates on SQLite)."""
-    meta = model._meta
+def _loaded(model: type[M], sql: str, params: list[Any]) -> M | None:
+    """The first row of ``sql`` as a model instance, its columns converted as the ORM converts them (JSON,
+    dates on SQLite)."""
     with connection.cursor() as cursor:
-        cursor.execute(_select_locked(model, connection.vendor), [pk])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        # The plugin drops DoesNotExist from the abstract Model that bounds M; every concrete model has it.
-        raise model.DoesNotExist(f"{meta.object_name} {pk} does not exist")  # type: ignore[attr-defined]
+        return None
     values = []
     for (column, converters), value in zip(_readers(model, connection.vendor), row, strict=True):
         for convert in converters:
             value = convert(value, column, connection)
         values.append(value)
     return model.from_db(connection.alias, _attnames(model), values)
+
+
+def first(model: type[M], where: str, params: list[Any]) -> M | None:
+    """A row matching ``where``, plain SQL on the model's own columns (``"slug = %s"``), or None: for a
+    lookup on every new socket, where the ORM's query building costs more than the read."""
+    return _loaded(model, _select(model, where, False, connection.vendor), params)
+
+
+def locked(model: type[M], pk: int) -> M:
+    """The row as stored now, locked until the transaction ends (``select_for_update().get()``)."""
+    pk_column = connection.ops.quote_name(_column(model._meta.pk))
+    found = _loaded(model, _select(model, f"{pk_column} = %s", True, connection.vendor), [pk])
+    if found is None:
+        # The plugin drops DoesNotExist from the abstract Model that bounds M; every concrete model has it.
+        raise model.DoesNotExist(f"{model._meta.object_name} {pk} does not exist")  # type: ignore[attr-defined]
+    return found
 
 
 @cache
