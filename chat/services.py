@@ -195,25 +195,24 @@ class Visitor:
     conversation: Conversation | None = None
 
 
-_LATEST_BY_TOKEN_SQL = (
-    f"SELECT id FROM {Conversation._meta.db_table} WHERE shop_id = %s AND visitor_token = %s "
-    "ORDER BY started_at DESC, id DESC LIMIT 1"
-)
+_LATEST_BY_TOKEN = "shop_id = %s AND visitor_token = %s ORDER BY started_at DESC, id DESC"
 
 
 def _latest_conversation(shop: Shop, visitor_token: str, customer: Customer | None) -> Conversation | None:
-    conversations = Conversation.objects.filter(shop=shop).select_related("assigned_agent")
     current = None
     if visitor_token:
-        # Asked again on every new visitor's first message, and then almost always None: the lookup is plain
-        # SQL on the (shop, token, start) index, a fraction of the ORM's cost; the rare hit loads the row.
-        row = rows.first_row(_LATEST_BY_TOKEN_SQL, [shop.pk, visitor_token])
-        current = conversations.get(pk=row[0]) if row else None
+        # On every resume and every new visitor's first message: plain SQL on the (shop, token, start) index,
+        # a fraction of the ORM's cost.
+        current = rows.first(Conversation, _LATEST_BY_TOKEN, [shop.pk, visitor_token])
         if current is not None and customer is not None and current.customer_id not in (None, customer.pk):
             return None  # another customer's browser: never show their conversation
     if current is None and customer is not None:
         current = (
-            conversations.filter(customer=customer).exclude(status=Status.CLOSED).order_by("-started_at", "-pk").first()
+            Conversation.objects.filter(shop=shop, customer=customer)
+            .exclude(status=Status.CLOSED)
+            .select_related("assigned_agent")
+            .order_by("-started_at", "-pk")
+            .first()
         )
     return current
 

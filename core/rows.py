@@ -76,8 +76,9 @@ def _loaded(model: type[M], sql: str, params: list[Any]) -> M | None:
 
 
 def first(model: type[M], where: str, params: list[Any]) -> M | None:
-    """A row matching ``where``, plain SQL on the model's own columns (``"slug = %s"``), or None: for a
-    lookup on every new socket, where the ORM's query building costs more than the read."""
+    """The first row matching ``where`` (plain SQL on the model's own columns, with ORDER BY when several
+    may match: ``"slug = %s"``), or None: for lookups on every new socket or conversation, where the ORM's
+    query building costs more than the read."""
     return _loaded(model, _select(model, where, False, connection.vendor), params)
 
 
