@@ -393,17 +393,18 @@ def receive_shopper_message(
             return _receive(conversation, text, client_msg_id, outbox, bot=False)
 
 
-def _visitor_conversation(visitor: Visitor, outbox: Outbox | None) -> Conversation:
+def _visitor_conversation(visitor: Visitor, outbox: Outbox | None) -> tuple[Conversation, bool]:
     """The conversation a visitor's message goes to: theirs, or the one their first message starts (counted
-    against the quota)."""
+    against the quota); and whether it was started now."""
     if visitor.conversation is None:
         # Another tab of the same visitor may have started it in the meantime.
         visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
-    if visitor.conversation is None:
-        visitor.conversation = new_conversation(
-            visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
-        )
-    return visitor.conversation
+    if visitor.conversation is not None:
+        return visitor.conversation, False
+    visitor.conversation = new_conversation(
+        visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
+    )
+    return visitor.conversation, True
 
 
 def receive_visitor_message(
@@ -412,7 +413,7 @@ def receive_visitor_message(
     """A shopper's message; their first one starts the conversation (and counts against the quota).
     ``visitor.conversation`` is where the chat goes on afterwards."""
     text = checked_text(text)
-    conversation = _visitor_conversation(visitor, outbox)
+    conversation, _ = _visitor_conversation(visitor, outbox)
     turn = receive_shopper_message(conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
     visitor.conversation = turn.message.conversation
     return turn
@@ -459,8 +460,10 @@ def receive_visitor_messages(messages: list[VisitorMessage]) -> list[ShopperTurn
 
 def _receive_batched(m: VisitorMessage) -> ShopperTurn:
     """One message of a batch, in the batch's transaction (``receive_visitor_messages``)."""
-    conversation = _visitor_conversation(m.visitor, m.outbox)
-    turn = _receive(conversation, checked_text(m.text), m.client_msg_id, m.outbox, bot=True, with_model=True)
+    conversation, started = _visitor_conversation(m.visitor, m.outbox)
+    turn = _receive(
+        conversation, checked_text(m.text), m.client_msg_id, m.outbox, bot=True, with_model=True, started=started
+    )
     m.visitor.conversation = turn.message.conversation
     return turn
 
@@ -473,14 +476,18 @@ def _receive(
     *,
     bot: bool,
     with_model: bool = False,
+    started: bool = False,
 ) -> ShopperTurn:
-    shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
-    conversation = rows.locked(Conversation, conversation.pk)
-    conversation.shop = shop
-    if client_msg_id:
-        existing = stored_client_message(conversation, client_msg_id)
-        if existing is not None:
-            return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
+    """``started``: the conversation was created in this transaction, so it is as stored, no other transaction
+    can have written to it, and it holds no message yet: neither read again nor searched for a resent one."""
+    if not started:
+        shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
+        conversation = rows.locked(Conversation, conversation.pk)
+        conversation.shop = shop
+        if client_msg_id:
+            existing = stored_client_message(conversation, client_msg_id)
+            if existing is not None:
+                return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
     if conversation.status == Status.CLOSED:
         score = survey_score(conversation, text)
         if score is not None:
