@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -216,6 +217,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # Channels' own also ends with a trip to the database thread to close stale connections, needless here
+        # for the same reason as in ``dispatch``; and these consumers leave their groups in ``disconnect``.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def send_frame(self, frame: ShopperFrame | ConsoleFrame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
