@@ -14,9 +14,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache as memoize
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|min|h|hour|day)\s*$")
 _UNIT_SECONDS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "day": 86400}
@@ -68,7 +70,35 @@ def hit(name: str, ident: object, *, now: float | None = None) -> bool:
 def hit_all(checks: Iterable[tuple[str, object]]) -> bool:
     """Count a hit against each limit in turn, narrowest first; the first one used up refuses the hit
     and the wider ones are not counted (a socket refused on its own limit does not use up its shop's)."""
-    return all(hit(name, ident) for name, ident in checks)
+    client = _redis()
+    if client is None:
+        return all(hit(name, ident) for name, ident in checks)
+    # Redis: every counter in one round trip (``hit`` costs up to three per counter, each a client built
+    # anew, and a chat message counts four: on the event loop, that was a quarter of a message's CPU).
+    now = time.time()
+    counters = [(rate(name), cache.make_and_validate_key(_key(name, ident, rate(name), now))) for name, ident in checks]
+    pipeline = client.pipeline(transaction=False)
+    for limit, key in counters:
+        pipeline.set(key, 0, ex=limit.period + 1, nx=True)  # the window's first hit creates the counter
+        pipeline.incr(key)
+    counts = pipeline.execute()[1::2]
+    for n, ((limit, _), count) in enumerate(zip(counters, counts, strict=True)):
+        if count > limit.count:
+            wider = [key for _, key in counters[n + 1 :]]
+            if wider:  # counted above, though this hit is refused before reaching them: taken back
+                undo = client.pipeline(transaction=False)
+                for key in wider:
+                    undo.decr(key)
+                undo.execute()
+            return False
+    return True
+
+
+def _redis() -> Any:
+    """The Redis client under the cache when it is Redis, for counters in one round trip; None otherwise."""
+    if not isinstance(caches["default"], RedisCache):
+        return None
+    return caches["default"]._cache.get_client(write=True)
 
 
 def exceeded(name: str, ident: object) -> bool:
