@@ -4,9 +4,9 @@ The cache is Redis when REDIS_URL is set, so every process and machine counts to
 memory in the embedded setup (one process). Each limit is a fixed window: at most ``count`` hits per
 ``period`` seconds for one identity (a socket, a visitor, an IP, a shop, a username). A counter is one
 cache key per identity and window, created with ``add`` and counted with ``incr`` (both atomic in
-either cache), and it expires with its window. The limits are the ``SHOPBEE_LIMITS`` setting
-(``{"name": "count/period"}``, period ``s``, ``min``, ``h`` or ``day``, optionally with a multiplier:
-``"10/15min"``); docs/security.md has the table.
+either cache; on Redis, every counter of a hit in one pipelined round trip), and it expires with its
+window. The limits are the ``SHOPBEE_LIMITS`` setting (``{"name": "count/period"}``, period ``s``,
+``min``, ``h`` or ``day``, optionally with a multiplier: ``"10/15min"``); docs/security.md has the table.
 """
 
 import re
@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache as memoize
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -55,8 +56,12 @@ def _key(name: str, ident: object, limit: Rate, now: float) -> str:
 
 def hit(name: str, ident: object, *, now: float | None = None) -> bool:
     """Count one hit of ``ident`` against the limit ``name``; False once the window's count is used up."""
+    now = time.time() if now is None else now
+    client = _redis()
+    if client is not None:
+        return _hit_in_redis(client, [(name, ident)], now)
     limit = rate(name)
-    key = _key(name, ident, limit, time.time() if now is None else now)
+    key = _key(name, ident, limit, now)
     # The window's first hit creates the counter; ``add`` is atomic, so concurrent first hits count once each.
     if cache.add(key, 1, timeout=limit.period + 1):
         return limit.count >= 1
@@ -71,11 +76,15 @@ def hit_all(checks: Iterable[tuple[str, object]]) -> bool:
     """Count a hit against each limit in turn, narrowest first; the first one used up refuses the hit
     and the wider ones are not counted (a socket refused on its own limit does not use up its shop's)."""
     client = _redis()
-    if client is None:
-        return all(hit(name, ident) for name, ident in checks)
-    # Redis: every counter in one round trip (``hit`` costs up to three per counter, each a client built
-    # anew, and a chat message counts four: on the event loop, that was a quarter of a message's CPU).
-    now = time.time()
+    if client is not None:
+        return _hit_in_redis(client, list(checks), time.time())
+    return all(hit(name, ident) for name, ident in checks)
+
+
+def _hit_in_redis(client: Any, checks: list[tuple[str, object]], now: float) -> bool:
+    """``hit_all`` on Redis: every counter in one round trip. Through the cache's API a counter costs up to
+    three, each with a client built anew, and a chat message counts four: on the event loop, that was about
+    a quarter of a message's CPU. Counters are the cache's own keys and values (``exceeded`` reads them)."""
     counters = [(rate(name), cache.make_and_validate_key(_key(name, ident, rate(name), now))) for name, ident in checks]
     pipeline = client.pipeline(transaction=False)
     for limit, key in counters:
@@ -95,10 +104,15 @@ def hit_all(checks: Iterable[tuple[str, object]]) -> bool:
 
 
 def _redis() -> Any:
-    """The Redis client under the cache when it is Redis, for counters in one round trip; None otherwise."""
-    if not isinstance(caches["default"], RedisCache):
-        return None
-    return caches["default"]._cache.get_client(write=True)
+    """The Redis client under the cache when the cache is Redis; None otherwise."""
+    backend = caches["default"]
+    return _client(backend._cache) if isinstance(backend, RedisCache) else None
+
+
+@lru_cache(maxsize=8)
+def _client(redis_cache: Any) -> Any:
+    """One client per cache backend (its pool's connections are shared), not one per call as the cache builds."""
+    return redis_cache.get_client(write=True)
 
 
 def exceeded(name: str, ident: object) -> bool:

@@ -8,7 +8,7 @@ import os
 import pytest
 import redis
 
-from core.limits import exceeded, hit_all
+from core.limits import exceeded, hit, hit_all
 
 REDIS_URL = os.environ.get("SHOPBEE_TEST_REDIS_URL", "")
 
@@ -36,3 +36,9 @@ def test_a_hit_refused_by_the_narrowest_limit_is_not_counted_by_the_wider_ones(c
     assert exceeded("chat.message.shop", 7) and exceeded("chat.message.socket", "socket-1")
     # Refused by the shop's limit, the hit still counts for the narrower socket's: 2 of 2.
     assert exceeded("chat.message.socket", "socket-2")
+
+
+def test_a_single_limit_counts_up_to_its_rate_then_refuses(counting_cache, settings):
+    settings.SHOPBEE_LIMITS = {**settings.SHOPBEE_LIMITS, "chat.connect.ip": "2/day"}
+    assert [hit("chat.connect.ip", "10.0.0.9") for _ in range(3)] == [True, True, False]
+    assert exceeded("chat.connect.ip", "10.0.0.9") and not exceeded("chat.connect.ip", "10.0.0.10")
