@@ -10,12 +10,14 @@ import asyncio
 import json
 import math
 import re
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -35,7 +37,7 @@ from .frames import (
     SuggestionsFrame,
     TypingFrame,
 )
-from .identity import InvalidIdentity, parse_identity, verify_identity
+from .identity import InvalidIdentity, parse_identity
 from .messaging import conversation_group, send_events, shop_agents_group
 from .models import Conversation
 from .services import ChatError
@@ -53,6 +55,7 @@ CLOSE_TRY_AGAIN_LATER = 1013
 # Closed for sending nothing for CHAT_IDLE_SOCKET_SECONDS: the page reconnects once the shopper is back.
 CLOSE_IDLE = 4408
 RATE_LIMITED = "您发送得太快了，请稍后再试"
+INVALID_IDENTITY = ("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续")
 
 
 def _client_msg_id(content: ClientFrame) -> str:
@@ -139,6 +142,67 @@ def guarded_stream(
     return on_delta
 
 
+# At most this many shopper messages share one transaction: under load each batch is handled in about this
+# many times one message's time, which the first message of the batch waits on top of its own.
+MAX_TURN_BATCH = 16
+
+
+class TurnQueue:
+    """Shopper messages of every socket of one event loop, handed to the database thread in batches
+    (``services.receive_visitor_messages``). While the thread handles one batch, the messages that arrive
+    gather for the next: under load one trip to the thread and one commit serve many messages, and a message
+    arriving at an idle server goes at once, alone."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[services.VisitorMessage, asyncio.Future[services.ShopperTurn]]] = []
+        self.drainer: asyncio.Task[None] | None = None
+
+    async def receive(self, message: services.VisitorMessage) -> services.ShopperTurn:
+        """The message's turn, once the batch holding it has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[services.ShopperTurn] = loop.create_future()
+        self.waiting.append((message, future))
+        if self.drainer is None:
+            self.drainer = loop.create_task(self.drain())
+        return await future
+
+    async def drain(self) -> None:
+        batch: list[tuple[services.VisitorMessage, asyncio.Future[services.ShopperTurn]]] = []
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:MAX_TURN_BATCH], self.waiting[MAX_TURN_BATCH:]
+                turns = await database_sync_to_async(services.receive_visitor_messages)([m for m, _ in batch])
+                for (_, future), turn in zip(batch, turns, strict=True):
+                    if future.done():  # its socket stopped waiting (closed); the message is stored all the same
+                        continue
+                    if isinstance(turn, Exception):
+                        future.set_exception(turn)
+                    else:
+                        future.set_result(turn)
+        except BaseException as error:
+            # Not a message's failure (those come back as its turn): the thread call itself failed, or the
+            # loop is shutting down. Every socket still waiting hears of it rather than waiting for ever.
+            for _, future in [*batch, *self.waiting]:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+            self.waiting = []
+            raise
+        finally:
+            self.drainer = None
+
+
+_TURN_QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnQueue]" = weakref.WeakKeyDictionary()
+
+
+def turn_queue() -> TurnQueue:
+    """The running event loop's queue of shopper messages (one per process under uvicorn)."""
+    loop = asyncio.get_running_loop()
+    queue = _TURN_QUEUES.get(loop)
+    if queue is None:
+        queue = _TURN_QUEUES[loop] = TurnQueue()
+    return queue
+
+
 class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames in and out, dispatch on ``type``, error frames for everything a client gets wrong."""
 
@@ -153,6 +217,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # Channels' own also ends with a trip to the database thread to close stale connections, needless here
+        # for the same reason as in ``dispatch``; and these consumers leave their groups in ``disconnect``.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def send_frame(self, frame: ShopperFrame | ConsoleFrame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
@@ -231,13 +301,6 @@ class ShopperConsumer(FrameConsumer):
             await self.send_error("rate_limited", RATE_LIMITED)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        shop = await database_sync_to_async(services.active_shop)(self.scope["url_route"]["kwargs"]["slug"])
-        if shop is None:
-            # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
-            await self.accept()
-            await self.send_error("shop_not_found", "店铺不存在或已停止服务")
-            await self.close(code=CLOSE_SHOP_NOT_FOUND)
-            return
         params = {key: values[-1] for key, values in parse_qs(self.scope.get("query_string", b"").decode()).items()}
         problems: list[tuple[str, str]] = []
         since = None
@@ -248,21 +311,33 @@ class ShopperConsumer(FrameConsumer):
                 problems.append(("invalid_since", "since 需要是消息 id"))
         try:
             identity = parse_identity(params)
-            customer = await database_sync_to_async(verify_identity)(shop, identity) if identity else None
         except InvalidIdentity:
-            customer = None
-            problems.append(("invalid_identity", "顾客身份签名无效或已过期，将以访客身份继续"))
-        # A new visitor has no conversation until their first message: a handshake stores nothing.
-        self.visitor = await database_sync_to_async(services.open_visitor)(
-            shop, visitor_token=params.get("visitor", "")[:64], customer=customer
+            identity = None
+            problems.append(INVALID_IDENTITY)
+        # One trip to the database thread finds the shop, checks the identity and opens the visitor. A new
+        # visitor has no conversation until their first message: a handshake stores nothing.
+        self.visitor, refused = await database_sync_to_async(services.open_shopper)(
+            self.scope["url_route"]["kwargs"]["slug"], params.get("visitor", "")[:64], identity
         )
+        if self.visitor is None:
+            # Accepted only to say why: an unknown or inactive shop is the one error that closes the socket.
+            await self.accept()
+            await self.send_error("shop_not_found", "店铺不存在或已停止服务")
+            await self.close(code=CLOSE_SHOP_NOT_FOUND)
+            return
+        if refused:
+            problems.append(INVALID_IDENTITY)
         # Ids of this socket's own messages: it is acked for them and never gets them echoed back.
         self.own_ids: set[int] = set()
         if self.conversation is not None:
             await self.channel_layer.group_add(conversation_group(self.conversation.pk), self.channel_name)
         await self.accept()
         self.watch_idleness()
-        welcome = await database_sync_to_async(services.welcome_frame)(self.visitor, since)
+        if self.conversation is None:
+            welcome = services.welcome_frame(self.visitor, since)  # nothing to read: no trip to the database
+        else:
+            # Read once the socket is in the conversation's group: nothing stored meanwhile is missed.
+            welcome = await database_sync_to_async(services.welcome_frame)(self.visitor, since)
         await self.send_frame(welcome)
         for code, message in problems:
             await self.send_error(code, message)
@@ -317,9 +392,8 @@ class ShopperConsumer(FrameConsumer):
         # through the conversation's group.
         outbox = services.Outbox()
         before = self.conversation
-        turn = await database_sync_to_async(services.receive_visitor_message)(
-            self.visitor, text, client_msg_id, outbox=outbox, with_model=True
-        )
+        assert self.visitor is not None  # frames are read only once the handshake has opened the visitor
+        turn = await turn_queue().receive(services.VisitorMessage(self.visitor, text, client_msg_id, outbox))
         message = turn.message
         conversation = self.conversation
         assert conversation is not None  # the message continued the visitor's conversation or started one

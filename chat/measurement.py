@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core import rows
 from core.splits import bot_holdout_experiment, in_share
 
 from .models import MeasurementPolicy
@@ -48,9 +49,14 @@ def shopper_key(customer_id: Any, visitor_token: str) -> str:
     return f"c{customer_id}" if customer_id is not None else f"v{visitor_token}"
 
 
+_HOLDOUT_SQL = f"SELECT bot_holdout_percent FROM {MeasurementPolicy._meta.db_table} WHERE shop_id = %s"
+
+
 def in_bot_holdout(shop_id: int, customer_id: Any, visitor_token: str) -> bool:
     """Whether a new conversation of this shopper goes straight to the agents (the shop's bot holdout)."""
-    percent = MeasurementPolicy.objects.filter(shop_id=shop_id).values_list("bot_holdout_percent", flat=True).first()
+    # Read for every new conversation: plain SQL on the policy's one row per shop, not the ORM's query building.
+    row = rows.first_row(_HOLDOUT_SQL, [shop_id])
+    percent = row[0] if row else 0
     if not percent:
         return False
     return in_share(bot_holdout_experiment(shop_id), shopper_key(customer_id, visitor_token), percent)

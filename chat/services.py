@@ -44,6 +44,7 @@ from .frames import (
     Suggestion,
     WelcomeFrame,
 )
+from .identity import InvalidIdentity, SignedIdentity, verify_identity
 from .intents import HandoffReason
 from .measurement import in_bot_holdout
 from .messaging import (
@@ -179,7 +180,8 @@ def _issued_visitor_token(token: str) -> bool:
 
 
 def active_shop(slug: str) -> Shop | None:
-    return Shop.objects.filter(slug=slug, is_active=True).first()
+    # On every shopper socket's handshake: plain SQL on the unique slug (see core.rows).
+    return rows.first(Shop, "slug = %s AND is_active = %s", [slug, True])
 
 
 @dataclass
@@ -193,16 +195,24 @@ class Visitor:
     conversation: Conversation | None = None
 
 
+_LATEST_BY_TOKEN = "shop_id = %s AND visitor_token = %s ORDER BY started_at DESC, id DESC"
+
+
 def _latest_conversation(shop: Shop, visitor_token: str, customer: Customer | None) -> Conversation | None:
-    conversations = Conversation.objects.filter(shop=shop).select_related("assigned_agent")
     current = None
     if visitor_token:
-        current = conversations.filter(visitor_token=visitor_token).order_by("-started_at", "-pk").first()
+        # On every resume and every new visitor's first message: plain SQL on the (shop, token, start) index,
+        # a fraction of the ORM's cost.
+        current = rows.first(Conversation, _LATEST_BY_TOKEN, [shop.pk, visitor_token])
         if current is not None and customer is not None and current.customer_id not in (None, customer.pk):
             return None  # another customer's browser: never show their conversation
     if current is None and customer is not None:
         current = (
-            conversations.filter(customer=customer).exclude(status=Status.CLOSED).order_by("-started_at", "-pk").first()
+            Conversation.objects.filter(shop=shop, customer=customer)
+            .exclude(status=Status.CLOSED)
+            .select_related("assigned_agent")
+            .order_by("-started_at", "-pk")
+            .first()
         )
     return current
 
@@ -226,6 +236,22 @@ def open_visitor(
         current.customer = customer
         current.save(update_fields=["customer"])
     return Visitor(shop, current.visitor_token, customer, current)
+
+
+def open_shopper(slug: str, visitor_token: str, identity: SignedIdentity | None) -> tuple[Visitor | None, bool]:
+    """A shopper socket's handshake in one trip to the database thread: the visitor of the active shop
+    ``slug`` (None when there is no such shop), with the customer of a valid signed ``identity``; and whether
+    the identity was refused (the shopper then goes on as an anonymous visitor)."""
+    shop = active_shop(slug)
+    if shop is None:
+        return None, False
+    customer = None
+    if identity is not None:
+        try:
+            customer = verify_identity(shop, identity)
+        except InvalidIdentity:
+            return open_visitor(shop, visitor_token=visitor_token), True
+    return open_visitor(shop, visitor_token=visitor_token, customer=customer), False
 
 
 # Told once, on the shopper's first message, when a conversation starts with the agents (the quota, the holdout).
@@ -367,21 +393,78 @@ def receive_shopper_message(
             return _receive(conversation, text, client_msg_id, outbox, bot=False)
 
 
+def _visitor_conversation(visitor: Visitor, outbox: Outbox | None) -> tuple[Conversation, bool]:
+    """The conversation a visitor's message goes to: theirs, or the one their first message starts (counted
+    against the quota); and whether it was started now."""
+    if visitor.conversation is None:
+        # Another tab of the same visitor may have started it in the meantime.
+        visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
+    if visitor.conversation is not None:
+        return visitor.conversation, False
+    visitor.conversation = new_conversation(
+        visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
+    )
+    return visitor.conversation, True
+
+
 def receive_visitor_message(
     visitor: Visitor, text: str, client_msg_id: str = "", *, outbox: Outbox | None = None, with_model: bool = False
 ) -> ShopperTurn:
     """A shopper's message; their first one starts the conversation (and counts against the quota).
     ``visitor.conversation`` is where the chat goes on afterwards."""
     text = checked_text(text)
-    if visitor.conversation is None:
-        # Another tab of the same visitor may have started it in the meantime.
-        visitor.conversation = _latest_conversation(visitor.shop, visitor.visitor_token, visitor.customer)
-    if visitor.conversation is None:
-        visitor.conversation = new_conversation(
-            visitor.shop, customer=visitor.customer, visitor_token=visitor.visitor_token, outbox=outbox
-        )
-    turn = receive_shopper_message(visitor.conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
+    conversation, _ = _visitor_conversation(visitor, outbox)
+    turn = receive_shopper_message(conversation, text, client_msg_id, outbox=outbox, with_model=with_model)
     visitor.conversation = turn.message.conversation
+    return turn
+
+
+@dataclass(frozen=True)
+class VisitorMessage:
+    """A shopper socket's message for ``receive_visitor_messages``; its group events go to ``outbox``."""
+
+    visitor: Visitor
+    text: str
+    client_msg_id: str
+    outbox: Outbox
+
+
+def receive_visitor_messages(messages: list[VisitorMessage]) -> list[ShopperTurn | Exception]:
+    """The messages of several shopper sockets, each received as by ``receive_visitor_message`` with the model
+    (a socket streams its answer), in one transaction: the process's one database thread commits once for
+    every message that came while it was busy, not once per message. Returns each message's turn, in order, or
+    the exception it raised.
+
+    When anything fails (a bot, a lock the database gave up on), the whole transaction is rolled back and each
+    message is received again on its own, so a failure costs no more than it did alone: a failing bot only
+    its own message's answer, and nothing any shopper said is lost.
+    """
+    if len(messages) > 1:
+        before = [(m.visitor.conversation, len(m.outbox.events)) for m in messages]
+        try:
+            with transaction.atomic():
+                return [_receive_batched(m) for m in messages]
+        except Exception:
+            logger.warning("A batch of %d shopper messages failed; receiving each on its own", len(messages))
+            for m, (conversation, delivered) in zip(messages, before, strict=True):
+                m.visitor.conversation = conversation  # possibly started in the rolled-back transaction
+                del m.outbox.events[delivered:]  # events of the rolled-back writes must not go out
+    turns: list[ShopperTurn | Exception] = []
+    for m in messages:
+        try:
+            turns.append(receive_visitor_message(m.visitor, m.text, m.client_msg_id, outbox=m.outbox, with_model=True))
+        except Exception as error:
+            turns.append(error)
+    return turns
+
+
+def _receive_batched(m: VisitorMessage) -> ShopperTurn:
+    """One message of a batch, in the batch's transaction (``receive_visitor_messages``)."""
+    conversation, started = _visitor_conversation(m.visitor, m.outbox)
+    turn = _receive(
+        conversation, checked_text(m.text), m.client_msg_id, m.outbox, bot=True, with_model=True, started=started
+    )
+    m.visitor.conversation = turn.message.conversation
     return turn
 
 
@@ -393,14 +476,18 @@ def _receive(
     *,
     bot: bool,
     with_model: bool = False,
+    started: bool = False,
 ) -> ShopperTurn:
-    shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
-    conversation = rows.locked(Conversation, conversation.pk)
-    conversation.shop = shop
-    if client_msg_id:
-        existing = stored_client_message(conversation, client_msg_id)
-        if existing is not None:
-            return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
+    """``started``: the conversation was created in this transaction, so it is as stored, no other transaction
+    can have written to it, and it holds no message yet: neither read again nor searched for a resent one."""
+    if not started:
+        shop = conversation.shop  # a conversation's shop never changes: the caller's copy has it loaded
+        conversation = rows.locked(Conversation, conversation.pk)
+        conversation.shop = shop
+        if client_msg_id:
+            existing = stored_client_message(conversation, client_msg_id)
+            if existing is not None:
+                return ShopperTurn(existing, False, [])  # resent (a reconnect, say): acknowledged again, nothing new
     if conversation.status == Status.CLOSED:
         score = survey_score(conversation, text)
         if score is not None:

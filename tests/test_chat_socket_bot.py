@@ -1,9 +1,12 @@
 """Shopper sockets talking to the bot: stored first, acked, answered; hand-off; tenant isolation."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
 from chat import services
+from chat.consumers import TurnQueue
 from chat.models import Conversation, Message
 from tests.chat_sockets import agent_socket, conversation_of, frames_until, send_message, shopper_socket
 from tests.factories import FAQCardFactory
@@ -135,3 +138,23 @@ async def test_tapping_a_score_of_the_closing_survey_rates_the_closed_conversati
     message = await database_sync_to_async(Message.objects.get)(pk=ack["id"])
     assert message.conversation_id == conversation.pk
     await socket.disconnect()
+
+
+async def test_messages_arriving_while_the_database_thread_is_busy_share_one_batch(shop_a, monkeypatch):
+    await database_sync_to_async(FAQCardFactory)(shop=shop_a, question="什么时候发货", answer="付款后48小时内发货")
+    batches = []
+    receive = services.receive_visitor_messages
+
+    def counted(messages):
+        batches.append(len(messages))
+        return receive(messages)
+
+    monkeypatch.setattr("chat.services.receive_visitor_messages", counted)
+    visitors = [await database_sync_to_async(services.open_visitor)(shop_a) for _ in range(4)]
+    queue = TurnQueue()
+    turns = await asyncio.gather(
+        *(queue.receive(services.VisitorMessage(v, "什么时候发货", "q-1", services.Outbox())) for v in visitors)
+    )
+    assert [[r.text for r in turn.replies] for turn in turns] == [["付款后48小时内发货"]] * 4
+    assert sum(batches) == 4 and len(batches) < 4
+    assert queue.drainer is None and queue.waiting == []  # idle again: the next message goes at once
