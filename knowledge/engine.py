@@ -352,8 +352,9 @@ class Index:
         term_ids = {term: i for i, term in enumerate(df)}
         counts = np.fromiter((len(terms) for terms in doc_terms), dtype=np.int64, count=n)
         post_doc = np.repeat(np.arange(n, dtype=np.int64), counts)
-        post_term = np.fromiter((term_ids[t] for terms in doc_terms for t in terms), dtype=np.int64, count=len(post_doc))
-        tf = np.fromiter((f for terms in doc_terms for f in terms.values()), dtype=np.float64, count=len(post_doc))
+        size = len(post_doc)
+        post_term = np.fromiter((term_ids[t] for terms in doc_terms for t in terms), dtype=np.int64, count=size)
+        tf = np.fromiter((f for terms in doc_terms for f in terms.values()), dtype=np.float64, count=size)
         norm = K1 * (1 - B + B * lengths / self.avgdl)
         idf = np.fromiter(self.term_idf.values(), dtype=np.float64, count=len(df))
         weight = idf[post_term] * tf * (K1 + 1) / (tf + norm[post_doc])
