@@ -479,7 +479,9 @@ class Index:
             scores[self.answer_gram_postings[g]] += idf * idf
         if not norm:
             return None
-        return scores * self.inv_answer_norm / math.sqrt(norm)
+        scores *= self.inv_answer_norm
+        scores /= math.sqrt(norm)
+        return scores
 
     def _text_facts(self, doc: int) -> TextFacts:
         facts = self._facts.get(doc)
