@@ -269,6 +269,34 @@ def _idf(n_docs: int, df: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
+def _by_key(keys: np.ndarray, count: int, *columns: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """``columns`` cut into one part per key ``0..count-1``, rows in their order within each part."""
+    if not count:
+        return []
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(1, count))
+    return list(zip(*(np.split(column[order], bounds) for column in columns), strict=True))
+
+
+def _gram_index(
+    grams: Sequence[set[str]], n: int
+) -> tuple[Counter, dict[str, float], dict[str, np.ndarray], np.ndarray]:
+    """Document frequency and IDF per character bigram, the rows holding each bigram (ascending), and each row's
+    IDF-weighted norm (1 for a row without any), summed in each row's own bigram order as one row at a time would.
+    """
+    df = Counter(g for row in grams for g in row)
+    idf = {g: _idf(n, count) for g, count in df.items()}
+    gram_ids = {g: i for i, g in enumerate(df)}
+    squares = np.asarray([value**2 for value in idf.values()], dtype=np.float64)
+    counts = np.fromiter((len(row) for row in grams), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+    ids = np.fromiter((gram_ids[g] for row in grams for g in row), dtype=np.int64, count=len(rows))
+    norm = np.sqrt(np.bincount(rows, squares[ids], minlength=n))
+    norm[norm == 0] = 1.0
+    postings = {g: docs for g, (docs,) in zip(df, _by_key(ids, len(df), rows), strict=True)}
+    return df, idf, postings, norm
+
+
 class Index:
     """Inverted indexes of words (BM25 weights precomputed per posting) and character bigrams.
 
@@ -299,62 +327,52 @@ class Index:
         doc_card: list[int] = []
         self.doc_text: list[str] = []
         doc_terms: list[Counter] = []
+        self.doc_terms: list[frozenset[str]] = []
         doc_grams: list[set[str]] = []
+        # A shop's texts repeat (the same similar question on several cards): each distinct text is analysed once.
+        analysed: dict[str, tuple[Counter, frozenset[str], set[str]]] = {}
         for card_pos, text in texts:
-            tokens = analyzer.tokens(text)
-            grams = char_bigrams("".join(tokens))
-            if not tokens and not grams:
+            found = analysed.get(text)
+            if found is None:
+                tokens = analyzer.tokens(text)
+                found = analysed[text] = (Counter(tokens), frozenset(tokens), char_bigrams("".join(tokens)))
+            terms, term_set, grams = found
+            if not terms and not grams:
                 continue
             doc_card.append(card_pos)
             self.doc_text.append(text)
-            doc_terms.append(Counter(tokens))
+            doc_terms.append(terms)
+            self.doc_terms.append(term_set)
             doc_grams.append(grams)
         n = self.n_docs = len(doc_card)
         self.doc_card = np.asarray(doc_card, dtype=np.int64)
-        self.doc_terms = [frozenset(terms) for terms in doc_terms]
-        lengths = [sum(t.values()) for t in doc_terms]
-        self.avgdl = (sum(lengths) / n) if n else 1.0
+        lengths = np.asarray([terms.total() for terms in doc_terms], dtype=np.int64)
+        self.avgdl = (int(lengths.sum()) / n) if n else 1.0
         df = Counter(term for terms in doc_terms for term in terms)
         self.term_idf = {term: _idf(n, count) for term, count in df.items()}
         self.oov_idf = _idf(n, 0)
-        term_docs: dict[str, list[int]] = {term: [] for term in df}
-        term_weights: dict[str, list[float]] = {term: [] for term in df}
-        doc_self = np.zeros(n)
-        for doc, terms in enumerate(doc_terms):
-            norm = K1 * (1 - B + B * lengths[doc] / self.avgdl)
-            for term, tf in terms.items():
-                weight = self.term_idf[term] * tf * (K1 + 1) / (tf + norm)
-                term_docs[term].append(doc)
-                term_weights[term].append(weight)
-                doc_self[doc] += weight
-        self.postings = {
-            term: (np.asarray(term_docs[term], dtype=np.int64), np.asarray(term_weights[term])) for term in df
-        }
+        # Every (text, term) posting at once, in text order and each text's term order: each text's BM25 weights
+        # and their sum come out exactly as one text at a time would give them.
+        term_ids = {term: i for i, term in enumerate(df)}
+        counts = np.fromiter((len(terms) for terms in doc_terms), dtype=np.int64, count=n)
+        post_doc = np.repeat(np.arange(n, dtype=np.int64), counts)
+        size = len(post_doc)
+        post_term = np.fromiter((term_ids[t] for terms in doc_terms for t in terms), dtype=np.int64, count=size)
+        tf = np.fromiter((f for terms in doc_terms for f in terms.values()), dtype=np.float64, count=size)
+        norm = K1 * (1 - B + B * lengths / self.avgdl)
+        idf = np.fromiter(self.term_idf.values(), dtype=np.float64, count=len(df))
+        weight = idf[post_term] * tf * (K1 + 1) / (tf + norm[post_doc])
+        doc_self = np.bincount(post_doc, weight, minlength=n)
+        self.postings = dict(zip(df, _by_key(post_term, len(df), post_doc, weight), strict=True))
         self.term_by_sound = _by_sound(self.term_idf, df)
         self.inv_doc_self = np.divide(1.0, doc_self, out=np.zeros(n), where=doc_self > 0)
-        gram_df = Counter(g for grams in doc_grams for g in grams)
-        self.gram_idf = {g: _idf(n, count) for g, count in gram_df.items()}
-        gram_docs: dict[str, list[int]] = {g: [] for g in gram_df}
-        gram_norm = np.ones(n)
-        for doc, grams in enumerate(doc_grams):
-            for g in grams:
-                gram_docs[g].append(doc)
-            gram_norm[doc] = math.sqrt(sum(self.gram_idf[g] ** 2 for g in grams)) or 1.0
-        self.gram_postings = {g: np.asarray(docs, dtype=np.int64) for g, docs in gram_docs.items()}
+        gram_df, self.gram_idf, self.gram_postings, gram_norm = _gram_index(doc_grams, n)
         self.gram_by_sound = _by_sound(self.gram_idf, gram_df)
         self.inv_gram_norm = 1.0 / gram_norm
         # Character bigrams of each card's answer, IDF-weighted like ``chars`` (no segmentation: cheap to build).
-        answer_grams = [char_bigrams(card.answer) for card in self.cards]
-        answer_df = Counter(g for grams in answer_grams for g in grams)
-        n_cards = len(self.cards)
-        self.answer_gram_idf = {g: _idf(n_cards, count) for g, count in answer_df.items()}
-        answer_docs: dict[str, list[int]] = {g: [] for g in answer_df}
-        answer_norm = np.ones(n_cards)
-        for pos, grams in enumerate(answer_grams):
-            for g in grams:
-                answer_docs[g].append(pos)
-            answer_norm[pos] = math.sqrt(sum(self.answer_gram_idf[g] ** 2 for g in grams)) or 1.0
-        self.answer_gram_postings = {g: np.asarray(cards, dtype=np.int64) for g, cards in answer_docs.items()}
+        _, self.answer_gram_idf, self.answer_gram_postings, answer_norm = _gram_index(
+            [char_bigrams(card.answer) for card in self.cards], len(self.cards)
+        )
         self.inv_answer_norm = 1.0 / answer_norm
 
     @property
@@ -398,11 +416,13 @@ class Index:
                 chars[docs] += idf * idf
         query_self = self._query_self(terms) or 1.0
         query_gram_norm = math.sqrt(query_gram_norm) or 1.0
-        return (
-            np.minimum(1.0, lex / query_self),
-            lex * self.inv_doc_self,
-            chars * self.inv_gram_norm / query_gram_norm,
-        )
+        # In place where the inputs are not needed again: the same operations in the same order, fewer arrays.
+        cover = lex * self.inv_doc_self
+        lex /= query_self
+        np.minimum(lex, 1.0, out=lex)
+        chars *= self.inv_gram_norm
+        chars /= query_gram_norm
+        return lex, cover, chars
 
     def raw_scores(self, text: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """``lex``, ``cover``, ``chars`` and the raw score that picks candidates, for every indexed text (the
@@ -411,10 +431,13 @@ class Index:
         if signals is None:
             return None
         lex, cover, chars = signals
-        raw = W_LEX * lex + W_COVER * cover + W_CHARS * chars
+        raw = lex * W_LEX
+        term = cover * W_COVER
+        raw += term
+        raw += np.multiply(chars, W_CHARS, out=term)
         answer = self._answer_signal(text)
         if answer is not None:
-            raw = raw + W_ANSWER * answer[self.doc_card]
+            raw += np.multiply(answer.take(self.doc_card), W_ANSWER, out=term)
         return lex, cover, chars, raw
 
     def candidates(
@@ -428,7 +451,7 @@ class Index:
         lex, cover, chars, raw = scores
         if exclude is not None:
             raw[exclude] = 0.0
-        matched = np.flatnonzero(raw)
+        matched = np.flatnonzero(raw != 0.0)  # the same texts; numpy finds them in a boolean array much faster
         if matched.size > self.TOP_TEXTS:
             matched = matched[np.argpartition(raw[matched], -self.TOP_TEXTS)[-self.TOP_TEXTS :]]
         docs: list[int] = []
@@ -460,7 +483,9 @@ class Index:
             scores[self.answer_gram_postings[g]] += idf * idf
         if not norm:
             return None
-        return scores * self.inv_answer_norm / math.sqrt(norm)
+        scores *= self.inv_answer_norm
+        scores /= math.sqrt(norm)
+        return scores
 
     def _text_facts(self, doc: int) -> TextFacts:
         facts = self._facts.get(doc)

@@ -280,11 +280,38 @@ def answer_question(shop: Shop, text: str, *, record: bool = True, conversation_
 
 def answer_from_index(index: Index, text: str, *, moment: datetime | None = None) -> Answer:
     """One question answered from a given index, recording nothing (the impact preview replays the log)."""
-    tokens = index.query_tokens(text)
-    has_content = bool(tokens)
-    when = moment or timezone.now()
-    results = index.search(text, limit=MAX_CANDIDATES, moment=when, tokens=tokens) if has_content else []
-    return _compose(text.strip(), results, has_content, index.ranker.bands)
+    return _Reading(index, moment or timezone.now()).answer(text)
+
+
+class _Reading:
+    """One message read against an index at one moment. Reading a message may ask the same text more than once
+    (a side of a cut is asked again by the message's final reading, the other questions' words are looked up for
+    each question that needs a topic): each text is cut into tokens and searched once per message."""
+
+    def __init__(self, index: Index, moment: datetime) -> None:
+        self.index = index
+        self.moment = moment
+        self._tokens: dict[str, list[str]] = {}
+        self._results: dict[str, list[Scored]] = {}
+
+    def tokens(self, text: str) -> list[str]:
+        tokens = self._tokens.get(text)
+        if tokens is None:
+            tokens = self._tokens[text] = self.index.query_tokens(text)
+        return tokens
+
+    def search(self, text: str) -> list[Scored]:
+        results = self._results.get(text)
+        if results is None:
+            results = self._results[text] = self.index.search(
+                text, limit=MAX_CANDIDATES, moment=self.moment, tokens=self.tokens(text)
+            )
+        return results
+
+    def answer(self, text: str) -> Answer:
+        has_content = bool(self.tokens(text))
+        results = self.search(text) if has_content else []
+        return _compose(text.strip(), results, has_content, self.index.ranker.bands)
 
 
 def answer_with_index(index: Index, text: str) -> list[Answer]:
@@ -294,9 +321,9 @@ def answer_with_index(index: Index, text: str) -> list[Answer]:
     ``split_questions`` cuts where the text says so (marks, connectors, a particle followed by a question); a
     piece that may still hold two questions is cut where each side finds its own card (``_read_piece``); a
     question that finds no card on its own is read with a topic word of the others (``_in_context``)."""
-    moment = timezone.now()
-    answers = [answer for piece in split_questions(text) or [text] for answer in _read_piece(index, piece, moment)]
-    return _in_context(index, answers, moment)
+    reading = _Reading(index, timezone.now())
+    answers = [answer for piece in split_questions(text) or [text] for answer in _read_piece(reading, piece)]
+    return _in_context(reading, answers)
 
 
 # Ways to cut one piece that are tried (the clause cuts first), and words of another question tried on a
@@ -305,26 +332,30 @@ MAX_CUTS = 4
 CONTEXT_WORDS = 4
 
 
-def _read_piece(index: Index, piece: str, moment: datetime) -> list[Answer]:
+def _read_piece(reading: _Reading, piece: str) -> list[Answer]:
     """``piece`` whole, or cut in two (``soft_cuts``: at two question words, or after a statement or request
     such as "坚果哈喇味了，有运费险吗") where both sides are answered, by different cards, the weaker side
     most confidently. The bar is the model's own answer band, so it moves with each retrained ranker."""
     if (cut := connector_cut(piece)) is not None:
-        return _sides(index, cut, moment)
-    best, kept = index.ranker.bands.answer, [answer_from_index(index, piece, moment=moment)]
+        return _sides(reading, cut)
+    best, kept = reading.index.ranker.bands.answer, [reading.answer(piece)]
     for cut in soft_cuts(piece)[:MAX_CUTS]:
-        sides = _sides(index, cut, moment)
+        first = reading.answer(cut[0])
+        if first.outcome == AnswerOutcome.ANSWER and first.score <= best:
+            # Reading in context only changes a side that is not answered: this cut cannot do better.
+            continue
+        sides = _in_context(reading, [first, reading.answer(cut[1])])
         answered = all(side.outcome == AnswerOutcome.ANSWER for side in sides)
         if answered and sides[0].card_id != sides[1].card_id and min(side.score for side in sides) > best:
             best, kept = min(side.score for side in sides), sides
     return kept
 
 
-def _sides(index: Index, cut: tuple[str, str], moment: datetime) -> list[Answer]:
-    return _in_context(index, [answer_from_index(index, side, moment=moment) for side in cut], moment)
+def _sides(reading: _Reading, cut: tuple[str, str]) -> list[Answer]:
+    return _in_context(reading, [reading.answer(side) for side in cut])
 
 
-def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[Answer]:
+def _in_context(reading: _Reading, answers: list[Answer]) -> list[Answer]:
     """Each question the engine does not answer on its own, read again with a topic word of an answered question
     of the same message, nearest first: "耳机有降噪吗，安卓能用吗" asks whether the earphones work with Android,
     "新疆能发吗要多少天" how long delivery takes. The reading is taken when it is answered by a card no other
@@ -337,25 +368,26 @@ def _in_context(index: Index, answers: list[Answer], moment: datetime) -> list[A
         if answer.outcome != AnswerOutcome.ANSWER and answer.has_content:
             answered = (j for j, other in enumerate(answers) if other.outcome == AnswerOutcome.ANSWER)
             nearest = sorted(answered, key=lambda j: abs(j - i))
-            answer = _with_topic(index, answer, [answers[j].question for j in nearest], taken, moment)
+            answer = _with_topic(reading, answer, [answers[j].question for j in nearest], taken)
         read.append(answer)
     return read
 
 
-def _with_topic(index: Index, answer: Answer, others: list[str], taken: set[int | None], moment: datetime) -> Answer:
-    own = set(index.query_tokens(answer.question))
+def _with_topic(reading: _Reading, answer: Answer, others: list[str], taken: set[int | None]) -> Answer:
+    index = reading.index
+    own = set(reading.tokens(answer.question))
     for other in others:
         # The shop's words only: a word no card uses cannot bring a card in.
-        words = [w for w in dict.fromkeys(index.query_tokens(other)) if w in index.term_idf and w not in own]
+        words = [w for w in dict.fromkeys(reading.tokens(other)) if w in index.term_idf and w not in own]
         readings = []
         for word in words[:CONTEXT_WORDS]:
-            results = index.search(f"{word}{answer.question}", limit=MAX_CANDIDATES, moment=moment)
+            results = reading.search(f"{word}{answer.question}")
             if results and results[0].card.card_id not in taken:
-                reading = _compose(answer.question, results, True, index.ranker.bands)
-                if reading.outcome == AnswerOutcome.ANSWER:
-                    readings.append(reading)
+                found = _compose(answer.question, results, True, index.ranker.bands)
+                if found.outcome == AnswerOutcome.ANSWER:
+                    readings.append(found)
         if readings:
-            return max(readings, key=lambda reading: reading.score)
+            return max(readings, key=lambda found: found.score)
     return answer
 
 
