@@ -27,10 +27,11 @@ def test_the_shipped_bank_covers_the_common_points_with_many_phrasings_each():
     ("text", "topic"),
     [
         ("下单以后大概几天能到", "arrival_time"),
-        ("今天拍的什么时候能寄出", "ship_time"),
+        ("今天付款明天能发货吗", "ship_time"),
         ("發票什麼時候能開好", "invoice_when"),
         ("你们这能开发票不", "invoice_available"),
-        ("ＶＩＰ会员积分怎么抵钱", "points_use"),
+        ("积分能抵多少钱", "points_use"),
+        ("ＶＩＰ會員怎麼開通", "membership_join"),
         ("优惠券能和满减一起用吗", "coupon_stack"),
     ],
 )
