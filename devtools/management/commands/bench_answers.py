@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from core.caching import bump
 from core.models import ChangeStamp
+from core.runtime import settle_worker_memory
 from devtools.stats import percentile
 from knowledge.engine import Index, load_dictionary
 from knowledge.impact import PREVIEW_QUESTIONS, CardDraft, preview
@@ -164,7 +165,9 @@ class Command(BaseCommand):
             self._create(shop, specs)
             bump(shop.pk, ChangeStamp.Kind.KNOWLEDGE)  # bulk_create sends no signal
 
-            load_dictionary()  # jieba's dictionary, which every worker loads as it starts (config.asgi)
+            # As every worker starts (config.asgi): jieba's dictionary loaded, then the worker's collector settings.
+            load_dictionary()
+            settle_worker_memory()
             rss_before = _rss_mb()
             started, started_cpu = time.perf_counter(), time.thread_time()
             index: Index = shop_index(shop)
