@@ -3,8 +3,8 @@
 A scan of one shop (a Celery beat task per shop) does three things:
 1. retire pending touches whose goal already happened, whose customer opted out or whose campaign
    was switched off (set-based UPDATEs);
-2. per enabled campaign, select the due targets in one query and ``bulk_create`` touches with
-   ``ignore_conflicts``: the unique idempotency key makes a second scan create nothing new;
+2. per enabled campaign, insert the due targets' touches with one INSERT ... SELECT ... ON CONFLICT DO
+   NOTHING: the unique idempotency key makes a second scan create nothing new;
 3. enqueue the touches that are due (not in quiet hours) in batches of ``send_touches`` tasks.
 
 Sending claims the touch with a conditional UPDATE (``status=pending`` -> ``sent``) in the same
@@ -24,15 +24,19 @@ from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     Count,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -40,7 +44,7 @@ from django.utils import timezone
 from chat.dialogue.replies import product_card
 from chat.models import Conversation, Message
 from core import shoptime
-from core.splits import campaign_experiment, in_share
+from core.splits import campaign_experiment, in_share_sql
 from shops.models import Customer, Order, Product, Refund, Shop
 
 from ..kinds import KINDS, TEMPLATE_VARIABLES
@@ -98,27 +102,41 @@ def _set_based_transaction() -> Iterator[None]:
 # in seconds and a second scan inserts nothing.
 
 
-def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
-    """Insert a pending touch for every due target not touched yet; the control group's are skipped at once.
+def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool, int]:
+    """Insert a touch for every due target not touched yet: pending, or skipped at once for the control group.
 
-    Returns the ids of the new touches to send (not the control group's) and whether they may go out now
-    (else quiet hours hold them). Touches that may go out are inserted as enqueued: the caller hands them
-    to the send task, which spares updating every new row a second time."""
+    Returns the ids of the new touches to send (not the control group's), whether they may go out now (else
+    quiet hours hold them) and how many rows were inserted in all. Touches that may go out are inserted as
+    enqueued: the caller hands them to the send task, which spares updating every new row a second time.
+
+    The control group is the campaign's share of customers by a stable hash of (campaign, customer)
+    (``core.splits``): a customer is in it or not for every trigger of the campaign, whichever scan finds
+    them. Its touches are kept as the comparison the campaign's lift is measured against, never sent. The
+    hash is computed in the insert itself, so no row is written twice."""
     scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
+    enqueued_at = (
+        Value(now, output_field=DateTimeField())
+        if send_now
+        # A bare NULL parameter would reach PostgreSQL as text: cast it to the column's type.
+        else Cast(Value(None), output_field=DateTimeField())
+    )
+    status, skip_reason = Value(Touch.Status.PENDING), Value("")
+    if campaign.control_percent:
+        control = in_share_sql(campaign_experiment(campaign.pk), F("t_customer"), campaign.control_percent)
+        status = Case(When(control, then=Value(Touch.Status.SKIPPED)), default=status)
+        skip_reason = Case(When(control, then=Value(Touch.SkipReason.CONTROL)), default=skip_reason)
+        enqueued_at = Case(When(control, then=Cast(Value(None), DateTimeField())), default=enqueued_at)
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
         "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
         "channel": Value(campaign.channel, output_field=CharField()),
         "scheduled_at": Value(scheduled_at, output_field=DateTimeField()),
-        "status": Value(Touch.Status.PENDING, output_field=CharField()),
-        "skip_reason": Value("", output_field=CharField()),
+        "status": ExpressionWrapper(status, output_field=CharField()),
+        "skip_reason": ExpressionWrapper(skip_reason, output_field=CharField()),
         "text": Value("", output_field=CharField()),
         "created_at": Value(now, output_field=DateTimeField()),
-        # A bare NULL parameter would reach PostgreSQL as text: cast it to the column's type.
-        "enqueued_at": Value(now, output_field=DateTimeField())
-        if send_now
-        else Cast(Value(None), output_field=DateTimeField()),
+        "enqueued_at": ExpressionWrapper(enqueued_at, output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
     rows = KINDS[Campaign.Kind(campaign.kind)].targets(campaign, now).annotate(**aliases)
@@ -131,34 +149,31 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
     selected = ", ".join(quote(alias) for alias in [*TARGET_COLUMNS.values(), *aliases])
     key = quote("idempotency_key")
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
-    returned = ", ".join(quote(c) for c in ("id", "customer_id"))
+    returned = ", ".join(quote(c) for c in ("id", "status"))
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({select_sql}) due WHERE true "
         f"ON CONFLICT ({key}) DO NOTHING RETURNING {returned}"
     )
     with _set_based_transaction(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows_created = cursor.fetchall()
-        control = hold_out_control(campaign, rows_created)
-        if len(rows_created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {table}")
-    return [pk for pk, _customer in rows_created if pk not in control], send_now
+        created = cursor.fetchall()
+    return [pk for pk, state in created if state == Touch.Status.PENDING], send_now, len(created)
 
 
-def hold_out_control(campaign: Campaign, created: list[tuple[int, int]]) -> set[int]:
-    """Of the touches just created (id, customer), those of the campaign's control group: skipped at once
-    (``Touch.SkipReason.CONTROL``), never sent, kept as the comparison the campaign's lift is measured
-    against. The group is drawn by a stable hash of (campaign, customer): a customer is in it or not for
-    every trigger of the campaign, whichever scan finds them."""
-    if not campaign.control_percent:
-        return set()
-    experiment = campaign_experiment(campaign.pk)
-    control = {pk for pk, customer in created if in_share(experiment, customer, campaign.control_percent)}
-    for batch in _chunks(sorted(control), SEND_BATCH):
-        Touch.objects.filter(pk__in=batch).update(
-            status=Touch.Status.SKIPPED, skip_reason=Touch.SkipReason.CONTROL, enqueued_at=None
-        )
-    return control
+def create_shop_touches(shop: Shop, now: datetime) -> dict[Campaign, tuple[list[int], bool]]:
+    """``create_touches`` for each enabled campaign of the shop: per campaign, the ids of the touches to send
+    and whether they may go out now. After a bulk insert, PostgreSQL's statistics of the touch table are
+    refreshed once for the whole scan."""
+    created: dict[Campaign, tuple[list[int], bool]] = {}
+    inserted = 0
+    for campaign in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"):
+        ids, send_now, rows = create_touches(campaign, now)
+        created[campaign] = (ids, send_now)
+        inserted += rows
+    if inserted >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Touch._meta.db_table)}")
+    return created
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------
@@ -219,13 +234,14 @@ def send_in_batches(touch_ids: list[int]) -> None:
 def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
     now = now or timezone.now()
     retired = retire_pending_touches(shop, now)
-    created, fresh = 0, []
-    for campaign in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"):
-        ids, send_now = create_touches(campaign, now)
-        created += len(ids)
-        fresh += ids if send_now else []
+    created = create_shop_touches(shop, now)
+    fresh = [pk for ids, send_now in created.values() if send_now for pk in ids]
     send_in_batches(fresh)
-    return ScanReport(retired=retired, created=created, enqueued=len(fresh) + enqueue_due_touches(shop, now))
+    return ScanReport(
+        retired=retired,
+        created=sum(len(ids) for ids, _ in created.values()),
+        enqueued=len(fresh) + enqueue_due_touches(shop, now),
+    )
 
 
 # --- sending ------------------------------------------------------------------------------------

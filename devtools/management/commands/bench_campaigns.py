@@ -24,7 +24,7 @@ from chat.intents import Intent
 from chat.models import Conversation, Message
 from marketing.models import Campaign, Touch
 from marketing.services.campaigns import (
-    create_touches,
+    create_shop_touches,
     enqueue_due_touches,
     retire_pending_touches,
     scan_shop,
@@ -220,9 +220,7 @@ class Command(BaseCommand):
             server_started = _server_cpu_seconds()
             started, started_cpu = time.perf_counter(), time.process_time()
             retire_pending_touches(shop, now)
-            inserted = {
-                c.kind: create_touches(c, now) for c in Campaign.objects.filter(shop=shop).select_related("shop")
-            }
+            inserted = {c.kind: created for c, created in create_shop_touches(shop, now).items()}
             scanned, scanned_cpu = time.perf_counter(), time.process_time()
             server_scanned = _server_cpu_seconds()
             fresh = [pk for ids, send_now in inserted.values() if send_now for pk in ids]
