@@ -24,20 +24,17 @@ from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
-    Case,
     CharField,
     Count,
     DateTimeField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -67,6 +64,8 @@ SEND_TASK = "marketing.tasks.send_touches"
 ANALYZE_AFTER_ROWS = 5_000
 # Sort and hash memory of a scan's statements on PostgreSQL (see _set_based_transaction).
 SCAN_WORK_MEM = "64MB"
+# A control group's touch, inserted skipped: these columns differ from a touch to send.
+CONTROLLED = {"status": Touch.Status.SKIPPED, "skip_reason": Touch.SkipReason.CONTROL, "enqueued_at": None}
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
 
@@ -115,47 +114,55 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool, 
     hash is computed in the insert itself, so no row is written twice."""
     scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
-    enqueued_at = (
-        Value(now, output_field=DateTimeField())
-        if send_now
-        # A bare NULL parameter would reach PostgreSQL as text: cast it to the column's type.
-        else Cast(Value(None), output_field=DateTimeField())
-    )
-    status, skip_reason = Value(Touch.Status.PENDING), Value("")
-    if campaign.control_percent:
-        control = in_share_sql(campaign_experiment(campaign.pk), F("t_customer"), campaign.control_percent)
-        status = Case(When(control, then=Value(Touch.Status.SKIPPED)), default=status)
-        skip_reason = Case(When(control, then=Value(Touch.SkipReason.CONTROL)), default=skip_reason)
-        enqueued_at = Case(When(control, then=Cast(Value(None), DateTimeField())), default=enqueued_at)
+    # The columns of a touch to send; the control group's get CONTROLLED instead.
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
         "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
         "channel": Value(campaign.channel, output_field=CharField()),
         "scheduled_at": Value(scheduled_at, output_field=DateTimeField()),
-        "status": ExpressionWrapper(status, output_field=CharField()),
-        "skip_reason": ExpressionWrapper(skip_reason, output_field=CharField()),
+        "status": Value(Touch.Status.PENDING, output_field=CharField()),
+        "skip_reason": Value("", output_field=CharField()),
         "text": Value("", output_field=CharField()),
         "created_at": Value(now, output_field=DateTimeField()),
-        "enqueued_at": ExpressionWrapper(enqueued_at, output_field=DateTimeField()),
+        # A bare NULL parameter would reach PostgreSQL as text: cast it to the column's type.
+        "enqueued_at": Value(now, output_field=DateTimeField())
+        if send_now
+        else Cast(Value(None), output_field=DateTimeField()),
     }
     aliases = {f"c_{column}": expression for column, expression in constants.items()}
     rows = KINDS[Campaign.Kind(campaign.kind)].targets(campaign, now).annotate(**aliases)
     # Every annotation: a kind's query may select more than it stores (the numbering of customer_targets).
     rows = rows.values(*rows.query.annotation_select)
-    select_sql, params = rows.query.sql_with_params()
+    select_sql, select_params = rows.query.sql_with_params()
     quote = connection.ops.quote_name
+    customer = RawSQL(quote(TARGET_COLUMNS["customer_id"]), [], output_field=BigIntegerField())
+    in_control = (
+        in_share_sql(campaign_experiment(campaign.pk), customer, campaign.control_percent)
+        if campaign.control_percent
+        else Value(False)
+    )
+    control_sql, control_params = Touch.objects.none().query.get_compiler(connection=connection).compile(in_control)
+    selected, selected_params = [quote(alias) for alias in TARGET_COLUMNS.values()], []
+    for column in constants:
+        if column in CONTROLLED:
+            selected.append(f"CASE WHEN {quote('in_control')} THEN %s ELSE {quote('c_' + column)} END")
+            selected_params.append(CONTROLLED[column])
+        else:
+            selected.append(quote(f"c_{column}"))
     table = quote(Touch._meta.db_table)
     columns = ", ".join(quote(c) for c in [*TARGET_COLUMNS, *constants])
-    selected = ", ".join(quote(alias) for alias in [*TARGET_COLUMNS.values(), *aliases])
     key = quote("idempotency_key")
-    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
     returned = ", ".join(quote(c) for c in ("id", "status"))
+    # The hash is computed once per target: a materialised row, not an expression each CASE would repeat.
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
     sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({select_sql}) due WHERE true "
+        f"WITH due AS MATERIALIZED (SELECT targets.*, {control_sql} AS {quote('in_control')} "
+        f"FROM ({select_sql}) targets) "
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} FROM due WHERE true "
         f"ON CONFLICT ({key}) DO NOTHING RETURNING {returned}"
     )
     with _set_based_transaction(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*control_params, *select_params, *selected_params])
         created = cursor.fetchall()
     return [pk for pk, state in created if state == Touch.Status.PENDING], send_now, len(created)
 
