@@ -7,6 +7,7 @@ independently of each other. SHA-256 spreads any keys evenly: the shares hold wi
 """
 
 import hashlib
+from typing import Any
 
 from django.db.models import CharField, Expression, Func, Value
 from django.db.models.functions import Cast, Concat, Left
@@ -47,7 +48,7 @@ class _Sha256Hex(Func):
     function = "SHA256"
     output_field = CharField()
 
-    def as_postgresql(self, compiler, connection, **extra):
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
         template = "ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')"
         return self.as_sql(compiler, connection, template=template, **extra)
 
