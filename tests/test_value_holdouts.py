@@ -7,15 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db.models import F
 from django.utils import timezone
 
 from analytics.services.value import campaign_lifts
 from analytics.statistics import Verdict, compare
-from core.splits import campaign_experiment, in_share, in_share_sql
+from core.splits import campaign_experiment, in_share
 from marketing.models import Campaign, Touch
 from marketing.services import campaign_arms, scan_shop
-from shops.models import Customer, Order, Refund
+from shops.models import Order, Refund
 from tests.factories import CampaignFactory, CustomerFactory, OrderFactory, RefundFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,16 +46,6 @@ def test_the_scan_holds_out_the_control_group_by_the_stable_hash_and_never_touch
     assert set(treated.values_list("status", flat=True)) == {Touch.Status.PENDING}
     with time_machine.travel(NOON + timedelta(minutes=40), tick=False):
         assert scan_shop(shop_a).created == 0  # a second scan adds nobody to either arm
-
-
-@pytest.mark.parametrize("percent", [0, 1, 10, 33.3, 50, 100])
-def test_the_split_in_sql_puts_the_same_customers_in_the_share_as_the_split_in_python(shop_a, percent):
-    customers = CustomerFactory.create_batch(300, shop=shop_a)
-    experiment = campaign_experiment(7)
-
-    in_sql = Customer.objects.filter(in_share_sql(experiment, F("pk"), percent)).values_list("pk", flat=True)
-
-    assert set(in_sql) == {c.pk for c in customers if in_share(experiment, c.pk, percent)}
 
 
 def test_a_customer_stays_in_the_same_arm_for_every_trigger_of_the_campaign(shop_a):

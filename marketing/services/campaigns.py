@@ -34,14 +34,13 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from chat.dialogue.replies import product_card
 from chat.models import Conversation, Message
 from core import shoptime
-from core.splits import campaign_experiment, in_share_sql
+from core.splits import campaign_experiment, in_share
 from shops.models import Customer, Order, Product, Refund, Shop
 
 from ..kinds import KINDS, TEMPLATE_VARIABLES
@@ -64,8 +63,6 @@ SEND_TASK = "marketing.tasks.send_touches"
 ANALYZE_AFTER_ROWS = 5_000
 # Sort and hash memory of a scan's statements on PostgreSQL (see _set_based_transaction).
 SCAN_WORK_MEM = "64MB"
-# A control group's touch, inserted skipped: these columns differ from a touch to send.
-CONTROLLED = {"status": Touch.Status.SKIPPED, "skip_reason": Touch.SkipReason.CONTROL, "enqueued_at": None}
 WAKE_UP_WINDOW = timedelta(hours=24)
 CONVERSION_WINDOW = timedelta(hours=72)
 
@@ -102,19 +99,14 @@ def _set_based_transaction() -> Iterator[None]:
 
 
 def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool, int]:
-    """Insert a touch for every due target not touched yet: pending, or skipped at once for the control group.
+    """Insert a pending touch for every due target not touched yet; the control group's are skipped at once.
 
-    Returns the ids of the new touches to send (not the control group's), whether they may go out now (else
-    quiet hours hold them) and how many rows were inserted in all. Touches that may go out are inserted as
-    enqueued: the caller hands them to the send task, which spares updating every new row a second time.
-
-    The control group is the campaign's share of customers by a stable hash of (campaign, customer)
-    (``core.splits``): a customer is in it or not for every trigger of the campaign, whichever scan finds
-    them. Its touches are kept as the comparison the campaign's lift is measured against, never sent. The
-    hash is computed in the insert itself, so no row is written twice."""
+    Returns the ids of the new touches to send (not the control group's), whether they may go out now
+    (else quiet hours hold them) and how many touches were inserted in all. Touches that may go out are
+    inserted as enqueued: the caller hands them to the send task, which spares updating every new row a
+    second time."""
     scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
-    # The columns of a touch to send; the control group's get CONTROLLED instead.
     constants = {
         "campaign_id": Value(campaign.pk, output_field=BigIntegerField()),
         "shop_id": Value(campaign.shop_id, output_field=BigIntegerField()),
@@ -133,38 +125,39 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool, 
     rows = KINDS[Campaign.Kind(campaign.kind)].targets(campaign, now).annotate(**aliases)
     # Every annotation: a kind's query may select more than it stores (the numbering of customer_targets).
     rows = rows.values(*rows.query.annotation_select)
-    select_sql, select_params = rows.query.sql_with_params()
+    select_sql, params = rows.query.sql_with_params()
     quote = connection.ops.quote_name
-    customer = RawSQL(quote(TARGET_COLUMNS["customer_id"]), [], output_field=BigIntegerField())
-    in_control = (
-        in_share_sql(campaign_experiment(campaign.pk), customer, campaign.control_percent)
-        if campaign.control_percent
-        else Value(False)
-    )
-    control_sql, control_params = Touch.objects.none().query.get_compiler(connection=connection).compile(in_control)
-    selected, selected_params = [quote(alias) for alias in TARGET_COLUMNS.values()], []
-    for column in constants:
-        if column in CONTROLLED:
-            selected.append(f"CASE WHEN {quote('in_control')} THEN %s ELSE {quote('c_' + column)} END")
-            selected_params.append(CONTROLLED[column])
-        else:
-            selected.append(quote(f"c_{column}"))
     table = quote(Touch._meta.db_table)
     columns = ", ".join(quote(c) for c in [*TARGET_COLUMNS, *constants])
+    selected = ", ".join(quote(alias) for alias in [*TARGET_COLUMNS.values(), *aliases])
     key = quote("idempotency_key")
-    returned = ", ".join(quote(c) for c in ("id", "status"))
-    # The hash is computed once per target: a materialised row, not an expression each CASE would repeat.
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    returned = ", ".join(quote(c) for c in ("id", "customer_id"))
     sql = (
-        f"WITH due AS MATERIALIZED (SELECT targets.*, {control_sql} AS {quote('in_control')} "
-        f"FROM ({select_sql}) targets) "
-        f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} FROM due WHERE true "
+        f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({select_sql}) due WHERE true "
         f"ON CONFLICT ({key}) DO NOTHING RETURNING {returned}"
     )
     with _set_based_transaction(), connection.cursor() as cursor:
-        cursor.execute(sql, [*control_params, *select_params, *selected_params])
-        created = cursor.fetchall()
-    return [pk for pk, state in created if state == Touch.Status.PENDING], send_now, len(created)
+        cursor.execute(sql, params)
+        rows_created = cursor.fetchall()
+        control = hold_out_control(campaign, rows_created)
+    return [pk for pk, _customer in rows_created if pk not in control], send_now, len(rows_created)
+
+
+def hold_out_control(campaign: Campaign, created: list[tuple[int, int]]) -> set[int]:
+    """Of the touches just created (id, customer), those of the campaign's control group: skipped at once
+    (``Touch.SkipReason.CONTROL``), never sent, kept as the comparison the campaign's lift is measured
+    against. The group is drawn by a stable hash of (campaign, customer): a customer is in it or not for
+    every trigger of the campaign, whichever scan finds them."""
+    if not campaign.control_percent:
+        return set()
+    experiment = campaign_experiment(campaign.pk)
+    control = {pk for pk, customer in created if in_share(experiment, customer, campaign.control_percent)}
+    for batch in _chunks(sorted(control), SEND_BATCH):
+        Touch.objects.filter(pk__in=batch).update(
+            status=Touch.Status.SKIPPED, skip_reason=Touch.SkipReason.CONTROL, enqueued_at=None
+        )
+    return control
 
 
 def create_shop_touches(shop: Shop, now: datetime) -> dict[Campaign, tuple[list[int], bool]]:

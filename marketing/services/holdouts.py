@@ -1,7 +1,7 @@
 """What each campaign's control group shows: the outcomes of treated and held-out targets, side by side.
 
 Every target the scan finds gets a touch row; the control group's are skipped at once and never sent
-(``campaigns.create_touches``). Both arms are therefore the same kind of target, split at random, and
+(``campaigns.hold_out_control``). Both arms are therefore the same kind of target, split at random, and
 their outcomes are counted from the same moment, the trigger, over the same window (the campaign's delay
 plus 72 hours): a campaign's effect is the difference between the arms. Every target assigned to be
 touched counts in the treated arm, sent or not (intention to treat), so a campaign cannot look better by
