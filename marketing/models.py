@@ -206,9 +206,16 @@ class Touch(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="touches", verbose_name=_("campaign"), db_index=False
     )
-    # Denormalised from the campaign: scoping and the per-customer daily cap filter on it.
+    # Denormalised from the campaign: scoping and the per-customer daily cap filter on it. No constraint of
+    # its own in the database: the campaign's implies it (a touch's shop is its campaign's, and a shop goes
+    # only after its campaigns), and each one costs the scan a lookup per inserted touch.
     shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, related_name="touches", verbose_name=_("shop"), db_index=False
+        Shop,
+        on_delete=models.CASCADE,
+        related_name="touches",
+        verbose_name=_("shop"),
+        db_index=False,
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="touches", verbose_name=_("customer"), db_index=False

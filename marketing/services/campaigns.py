@@ -3,8 +3,8 @@
 A scan of one shop (a Celery beat task per shop) does three things:
 1. retire pending touches whose goal already happened, whose customer opted out or whose campaign
    was switched off (set-based UPDATEs);
-2. per enabled campaign, select the due targets in one query and ``bulk_create`` touches with
-   ``ignore_conflicts``: the unique idempotency key makes a second scan create nothing new;
+2. per enabled campaign, insert the due targets' touches with one INSERT ... SELECT ... ON CONFLICT DO
+   NOTHING: the unique idempotency key makes a second scan create nothing new;
 3. enqueue the touches that are due (not in quiet hours) in batches of ``send_touches`` tasks.
 
 Sending claims the touch with a conditional UPDATE (``status=pending`` -> ``sent``) in the same
@@ -98,12 +98,13 @@ def _set_based_transaction() -> Iterator[None]:
 # in seconds and a second scan inserts nothing.
 
 
-def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
+def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool, int]:
     """Insert a pending touch for every due target not touched yet; the control group's are skipped at once.
 
-    Returns the ids of the new touches to send (not the control group's) and whether they may go out now
-    (else quiet hours hold them). Touches that may go out are inserted as enqueued: the caller hands them
-    to the send task, which spares updating every new row a second time."""
+    Returns the ids of the new touches to send (not the control group's), whether they may go out now
+    (else quiet hours hold them) and how many touches were inserted in all. Touches that may go out are
+    inserted as enqueued: the caller hands them to the send task, which spares updating every new row a
+    second time."""
     scheduled_at = shoptime.after_window(now, campaign.shop.tz, campaign.quiet_start, campaign.quiet_end)
     send_now = scheduled_at <= now
     constants = {
@@ -140,9 +141,7 @@ def create_touches(campaign: Campaign, now: datetime) -> tuple[list[int], bool]:
         cursor.execute(sql, params)
         rows_created = cursor.fetchall()
         control = hold_out_control(campaign, rows_created)
-        if len(rows_created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {table}")
-    return [pk for pk, _customer in rows_created if pk not in control], send_now
+    return [pk for pk, _customer in rows_created if pk not in control], send_now, len(rows_created)
 
 
 def hold_out_control(campaign: Campaign, created: list[tuple[int, int]]) -> set[int]:
@@ -159,6 +158,22 @@ def hold_out_control(campaign: Campaign, created: list[tuple[int, int]]) -> set[
             status=Touch.Status.SKIPPED, skip_reason=Touch.SkipReason.CONTROL, enqueued_at=None
         )
     return control
+
+
+def create_shop_touches(shop: Shop, now: datetime) -> dict[Campaign, tuple[list[int], bool]]:
+    """``create_touches`` for each enabled campaign of the shop: per campaign, the ids of the touches to send
+    and whether they may go out now. After a bulk insert, PostgreSQL's statistics of the touch table are
+    refreshed once for the whole scan."""
+    created: dict[Campaign, tuple[list[int], bool]] = {}
+    inserted = 0
+    for campaign in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"):
+        ids, send_now, rows = create_touches(campaign, now)
+        created[campaign] = (ids, send_now)
+        inserted += rows
+    if inserted >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Touch._meta.db_table)}")
+    return created
 
 
 # --- when a touch is no longer wanted -----------------------------------------------------------
@@ -219,13 +234,14 @@ def send_in_batches(touch_ids: list[int]) -> None:
 def scan_shop(shop: Shop, now: datetime | None = None) -> ScanReport:
     now = now or timezone.now()
     retired = retire_pending_touches(shop, now)
-    created, fresh = 0, []
-    for campaign in Campaign.objects.filter(shop=shop, enabled=True).select_related("shop"):
-        ids, send_now = create_touches(campaign, now)
-        created += len(ids)
-        fresh += ids if send_now else []
+    created = create_shop_touches(shop, now)
+    fresh = [pk for ids, send_now in created.values() if send_now for pk in ids]
     send_in_batches(fresh)
-    return ScanReport(retired=retired, created=created, enqueued=len(fresh) + enqueue_due_touches(shop, now))
+    return ScanReport(
+        retired=retired,
+        created=sum(len(ids) for ids, _ in created.values()),
+        enqueued=len(fresh) + enqueue_due_touches(shop, now),
+    )
 
 
 # --- sending ------------------------------------------------------------------------------------
