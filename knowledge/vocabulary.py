@@ -9,14 +9,14 @@
 * ``REGION_CLASSES``: place names whose parcels are special (偏远地区 / 港澳台 / 海外), so "乌鲁木齐包邮吗"
   carries the token 偏远地区 and meets the remote-area card.
 * ``question_types``: what kind of answer a question asks for (when / price / size / how ...).
-* ``general_idf``: a word's rarity in general Chinese text (jieba's IDF table): in a 60-card shop, 发货 may be
+* ``general_idf``: a word's rarity in general Chinese text (jieba's dictionary counts): in a 60-card shop, 发货 may be
   rarer than a product name, but a shopper's topic is the word that is rare in Chinese at large.
 """
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from pathlib import Path
 
 import jieba
 
@@ -133,19 +133,18 @@ def question_types(text: str) -> frozenset[str]:
 
 
 @cache
-def _general_idf_table() -> tuple[dict[str, float], float]:
-    path = Path(jieba.__file__).with_name("analyse") / "idf.txt"
-    table: dict[str, float] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            word, _, value = line.rpartition(" ")
-            if word:
-                table[word] = float(value)
-    values = sorted(table.values())
-    return table, values[len(values) // 2]
+def _general_idf_table() -> tuple[dict[str, int], float, float]:
+    """jieba's own dictionary (loaded for segmenting anyway): word → count, the log of the total, the median IDF."""
+    jieba.initialize()
+    freq = jieba.dt.FREQ
+    total = math.log(jieba.dt.total)
+    values = sorted(total - math.log(count) for count in freq.values() if count > 0)
+    return freq, total, values[len(values) // 2]
 
 
 def general_idf(word: str) -> float:
-    """The word's IDF in general Chinese text (jieba's table); unknown words get the median."""
-    table, median = _general_idf_table()
-    return table.get(word, median)
+    """The word's rarity in general Chinese text (log of jieba's dictionary total over its count); unknown words
+    get the median."""
+    freq, total, median = _general_idf_table()
+    count = freq.get(word, 0)
+    return total - math.log(count) if count > 0 else median
