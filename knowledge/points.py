@@ -96,3 +96,9 @@ def build_bank() -> PointBank:
 def point_bank() -> PointBank:
     """The shipped pack's bank, built once per process."""
     return build_bank()
+
+
+def point_label(text: str) -> str:
+    """The label of the knowledge point ``text`` is about (发货时间), or "" (for the trainer's "try the bot")."""
+    position, _ = point_bank().point_of(text)
+    return language_pack().points[position].label if position >= 0 else ""

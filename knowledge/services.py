@@ -44,6 +44,7 @@ from .models import (
     SimilarQuestion,
     UnansweredQuestion,
 )
+from .points import point_label
 from .ranker import Bands
 from .splitting import connector_cut, soft_cuts, split_questions
 from .template_packs import template_questions
@@ -126,6 +127,13 @@ class Explanation:
     tokens: list[str]
     questions: list[str]
     answers: list[Answer] = field(default_factory=list)
+    # The language pack's knowledge point each question is about ("" for none), in the order of ``answers``.
+    points: list[str] = field(default_factory=list)
+
+    @property
+    def readings(self) -> list[tuple[Answer, str]]:
+        """Each question's answer with its knowledge point."""
+        return list(zip(self.answers, self.points, strict=True))
 
 
 def _candidate(scored: Scored) -> Candidate:
@@ -449,6 +457,7 @@ def explain(shop: Shop, text: str) -> Explanation:
         tokens=index.query_tokens(text),
         questions=[answer.question for answer in answers],
         answers=answers,
+        points=[point_label(answer.question) for answer in answers],
     )
 
 
