@@ -21,6 +21,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# How long a page may take to show what a test waits for. One figure for every browser test: the suite shares
+# two cores with whatever else runs (a second suite, a benchmark), and a page that shows in 1 s alone can take
+# 10 s then.
+TIMEOUT_MS = 20_000
+
 requires_chromium = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (make browser-deps installs it)"
 )

@@ -12,8 +12,8 @@ from chat.intents import HandoffReason
 from chat.messaging import post_message
 from chat.models import CannedReply, Conversation, ConversationTag, Message, SlaPolicy
 from shops.models import Membership, Order
-from tests.browser.conftest import requires_chromium
-from tests.browser.test_chat_in_browser import TIMEOUT_MS, log_in
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
+from tests.browser.test_chat_in_browser import log_in
 from tests.conftest import staff_of
 from tests.factories import CustomerFactory, FAQCardFactory, OrderFactory, OrderLineFactory
 

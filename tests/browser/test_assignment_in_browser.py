@@ -12,14 +12,13 @@ from playwright.sync_api import expect
 
 from chat.models import AgentSeat, ServiceDesk
 from shops.models import Membership
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
 from tests.browser.test_chat_in_browser import log_in
 from tests.conftest import staff_of
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 15_000
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())) / "shopbee-assignment"
 
 

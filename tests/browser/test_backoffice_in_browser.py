@@ -17,12 +17,11 @@ from chat import services
 from chat.intents import HandoffReason
 from chat.models import Conversation
 from shops.models import Shop
-from tests.browser.conftest import admin_page, requires_chromium, screenshot
+from tests.browser.conftest import TIMEOUT_MS, admin_page, requires_chromium, screenshot
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 15_000
 DEMO_PASSWORD = "shopbee-demo"
 # What shoppers of the demo shop ask, one conversation each, through the real dialogue engine.
 CONVERSATIONS = [

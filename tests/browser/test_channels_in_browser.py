@@ -11,14 +11,12 @@ from playwright.sync_api import expect
 
 from chat.channels.inbound import receive
 from chat.models import ChannelConnection
-from tests.browser.conftest import admin_page, requires_chromium, screenshot
+from tests.browser.conftest import TIMEOUT_MS, admin_page, requires_chromium, screenshot
 from tests.channel_support import WECOM_AES_KEY
 from tests.conftest import staff_of
 from tests.factories import ShopFactory, channel_connection
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
-
-TIMEOUT_MS = 15_000
 
 
 def _staff(shop, role: str):

@@ -9,13 +9,11 @@ from playwright.sync_api import expect
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 from shops.models import Membership
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
 from tests.conftest import staff_of
 from tests.factories import FAQCardFactory
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
-
-TIMEOUT_MS = 10_000
 
 
 def log_in(page, base_url: str, username: str) -> None:

@@ -8,12 +8,10 @@ from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Conversation
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
 from tests.factories import FAQCardFactory
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
-
-TIMEOUT_MS = 10_000
 
 
 def test_the_chat_opens_with_the_greeting_and_the_most_asked_questions_only(base_url, context, shop_a):

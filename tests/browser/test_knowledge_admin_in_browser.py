@@ -7,13 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from knowledge.models import AnswerLog, FAQCard, SwitchedOffPackEntry
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
 from tests.factories import FAQCardFactory
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 20_000
 # Where the screenshots go for a person to look at (not kept by the test run).
 SHOTS = os.environ.get("SHOPBEE_SCREENSHOTS", "")
 

@@ -15,8 +15,8 @@ from chat.models import Conversation
 from core import crypto
 from knowledge.models import AnswerLog, AnswerOutcome, FAQCard, GroundedAnswer
 from shops.models import Membership, ModelProvider, ModelUsage
-from tests.browser.conftest import requires_chromium
-from tests.browser.test_chat_in_browser import TIMEOUT_MS, log_in
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
+from tests.browser.test_chat_in_browser import log_in
 from tests.conftest import staff_of
 from tests.factories import FAQCardFactory
 from tests.llm_server import Reply

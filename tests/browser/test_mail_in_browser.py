@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from chat.channels.email_sync import Cursor, receive_mail
 from shops.models import Membership
-from tests.browser.conftest import requires_chromium
-from tests.browser.test_chat_in_browser import TIMEOUT_MS, log_in
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
+from tests.browser.test_chat_in_browser import log_in
 from tests.conftest import staff_of
 from tests.factories import channel_connection
 from tests.mail_servers import free_port

@@ -15,12 +15,11 @@ from knowledge.experiments import start_experiment
 from knowledge.models import AnswerExperiment, AnswerLog, AnswerOutcome, FAQCard
 from marketing.models import Campaign, Touch
 from shops.models import Customer, Order, Shop
-from tests.browser.conftest import admin_page, requires_chromium, screenshot
+from tests.browser.conftest import TIMEOUT_MS, admin_page, requires_chromium, screenshot
 from tests.live_server import wait_until_idle
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 15_000
 DEMO_PASSWORD = "shopbee-demo"
 
 

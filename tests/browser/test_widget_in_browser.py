@@ -14,13 +14,12 @@ from chat.dialogue.replies import product_card
 from chat.messaging import post_message
 from chat.models import Conversation, Message
 from shops.models import EmbedOrigin
-from tests.browser.conftest import requires_chromium
+from tests.browser.conftest import TIMEOUT_MS, requires_chromium
 from tests.factories import FAQCardFactory, ProductFactory
 from tests.live_server import HOST, PORT
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_MS = 10_000
 GREETING = "您好，欢迎光临店铺A！"
 
 
