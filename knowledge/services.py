@@ -127,13 +127,11 @@ class Explanation:
     tokens: list[str]
     questions: list[str]
     answers: list[Answer] = field(default_factory=list)
-    # The language pack's knowledge point each question is about ("" for none), in the order of ``answers``.
-    points: list[str] = field(default_factory=list)
 
     @property
     def readings(self) -> list[tuple[Answer, str]]:
-        """Each question's answer with its knowledge point."""
-        return list(zip(self.answers, self.points, strict=True))
+        """Each question's answer with the language pack's knowledge point it is about ("" for none)."""
+        return [(answer, point_label(answer.question)) for answer in self.answers]
 
 
 def _candidate(scored: Scored) -> Candidate:
@@ -457,7 +455,6 @@ def explain(shop: Shop, text: str) -> Explanation:
         tokens=index.query_tokens(text),
         questions=[answer.question for answer in answers],
         answers=answers,
-        points=[point_label(answer.question) for answer in answers],
     )
 
 

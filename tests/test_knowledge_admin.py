@@ -146,7 +146,7 @@ def test_try_the_bot_shows_tokens_and_candidates_of_the_users_shop_only(client, 
     assert "A店发什么快递" in html and "answer" in html
     assert shown.context["explanation"].tokens
     # The question is the pack's 默认快递 point: a trainer sees which common point the engine took it for.
-    assert shown.context["explanation"].points == ["默认快递"]
+    assert [point for _, point in shown.context["explanation"].readings] == ["默认快递"]
     assert "默认快递" in html
     foreign = client.post(reverse("admin:knowledge_faqcard_try"), {"shop": shop_b.pk, "text": "B店发什么快递"})
     assert foreign.context["explanation"] is None
